@@ -1,0 +1,98 @@
+/**
+ * Typed errors thrown by graphile-worker-ts. Every error names the value that
+ * caused it so users can act on the message alone, and can be told apart with
+ * `instanceof`.
+ */
+
+/** Base class of every error this package throws on purpose. */
+export class GraphileWorkerError extends Error {
+  /** A stable machine-readable code, e.g. `VALIDATION`. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A user-supplied value (job spec field, config option, identifier) is invalid. */
+export class ValidationError extends GraphileWorkerError {
+  /** The name of the offending field, e.g. `queueName` or `concurrency`. */
+  readonly field: string;
+  /** The offending value (as given). */
+  readonly value: unknown;
+  constructor(field: string, value: unknown, reason: string) {
+    super("VALIDATION", `Invalid ${field} ${describeValue(value)}: ${reason}`);
+    this.field = field;
+    this.value = value;
+  }
+}
+
+/** A task identifier is not known to this worker (e.g. CLI `--tasks` module lacks it). */
+export class UnknownTaskError extends GraphileWorkerError {
+  readonly identifier: string;
+  constructor(identifier: string, reason = "no task with this identifier is registered") {
+    super("UNKNOWN_TASK", `Unknown task ${JSON.stringify(identifier)}: ${reason}`);
+    this.identifier = identifier;
+  }
+}
+
+/** The database holds a breaking migration newer than this package knows. */
+export class MigrationCompatibilityError extends GraphileWorkerError {
+  readonly databaseMigration: number;
+  readonly breakingMigration: number;
+  readonly supportedMigration: number;
+  constructor(databaseMigration: number, breakingMigration: number, supportedMigration: number) {
+    super(
+      "MIGRATION_INCOMPATIBLE",
+      `Database schema is at revision ${databaseMigration} which includes breaking migration ${breakingMigration}, ` +
+        `but this version of graphile-worker-ts supports up to revision ${supportedMigration}; refusing to continue.`,
+    );
+    this.databaseMigration = databaseMigration;
+    this.breakingMigration = breakingMigration;
+    this.supportedMigration = supportedMigration;
+  }
+}
+
+/** Migration 11 cannot run while jobs or queues are locked. */
+export class LockedJobsMigrationError extends GraphileWorkerError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      "MIGRATION_LOCKED_JOBS",
+      "There are locked jobs present; migration 11 cannot run. Stop all workers cleanly (or force-unlock them) " +
+        "so that no job or queue is locked, then migrate again.",
+      options,
+    );
+  }
+}
+
+/** The PostgreSQL server is too old. */
+export class UnsupportedPostgresError extends GraphileWorkerError {
+  readonly serverVersionNum: number;
+  constructor(serverVersionNum: number) {
+    super(
+      "POSTGRES_TOO_OLD",
+      `graphile-worker-ts requires PostgreSQL 12 or newer (server_version_num = ${serverVersionNum})`,
+    );
+    this.serverVersionNum = serverVersionNum;
+  }
+}
+
+/** The worker or utils instance was used after it was released / stopped. */
+export class ReleasedError extends GraphileWorkerError {
+  constructor(what: string) {
+    super("RELEASED", `${what} has been released and can no longer be used`);
+  }
+}
+
+/** Render a value for an error message, keeping it short and safe. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") {
+    return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}… (${value.length} chars)` : JSON.stringify(value);
+  }
+  if (typeof value === "bigint") return `${value}n`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
+  if (typeof value === "function") return "[function]";
+  if (value !== null && typeof value === "object") return Array.isArray(value) ? "[array]" : "[object]";
+  return String(value);
+}

