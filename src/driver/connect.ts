@@ -1,0 +1,58 @@
+import type pg from "pg";
+import { ValidationError } from "../errors/errors.js";
+import type { Driver } from "./driver.js";
+import { PgDriver } from "./pg-driver.js";
+
+/** How to reach PostgreSQL: one of a connection string, a pg pool or a driver. */
+export interface ConnectionOptions {
+  /** Defaults to the DATABASE_URL environment variable. */
+  connectionString?: string;
+  /** Your own node-postgres pool (left open on release). */
+  pool?: pg.Pool;
+  /** Any implementation of the driver seam (e.g. `createPostgresJsDriver(sql)`). */
+  driver?: Driver;
+  /** A separate connection string for LISTEN (e.g. session mode behind PgBouncer). */
+  listenConnectionString?: string;
+  /** Size of the pool we create from `connectionString` (default 10). */
+  maxPoolSize?: number;
+}
+
+export interface ResolvedDriver {
+  driver: Driver;
+  /** True when we created the driver and so must close it. */
+  owned: boolean;
+}
+
+export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: Error) => void): ResolvedDriver {
+  const given = [options.connectionString, options.pool, options.driver].filter((v) => v !== undefined).length;
+  if (given > 1) {
+    throw new ValidationError("connection", "connectionString/pool/driver", "give only one of connectionString, pool or driver");
+  }
+  if (options.driver) return { driver: options.driver, owned: false };
+  if (options.maxPoolSize !== undefined && (!Number.isInteger(options.maxPoolSize) || options.maxPoolSize < 1)) {
+    throw new ValidationError("maxPoolSize", options.maxPoolSize, "must be a positive integer");
+  }
+  if (options.pool) {
+    return {
+      driver: new PgDriver({ pool: options.pool, listenConnectionString: options.listenConnectionString }),
+      owned: true,
+    };
+  }
+  const connectionString = options.connectionString ?? process.env.DATABASE_URL;
+  if (!connectionString) {
+    throw new ValidationError(
+      "connectionString",
+      connectionString,
+      "no connection given: pass connectionString, pool or driver, or set DATABASE_URL",
+    );
+  }
+  return {
+    driver: new PgDriver({
+      connectionString,
+      listenConnectionString: options.listenConnectionString,
+      maxConnections: options.maxPoolSize,
+      onIdleError,
+    }),
+    owned: true,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * graphile-worker-ts: a PostgreSQL job queue for Node.js, schema-compatible
+ * with graphile-worker.
+ */
+export { defineTask, PayloadValidationError } from "./tasks/task.js";
+export type { AnyTask, JobContext, Task, TaskDefinition, TaskHandler, TaskList } from "./tasks/task.js";
+export { createWorker, Worker } from "./worker/worker.js";
+export type { StopOptions, WorkerState } from "./worker/worker.js";
+export { resolveWorkerConfig, WORKER_DEFAULTS } from "./worker/worker-config.js";
+export type { ForbiddenFlags, LocalQueueOptions, WorkerOptions } from "./worker/worker-config.js";
+export { WorkerEvents } from "./worker/worker-events.js";
+export type { WorkerEventMap, WorkerEventName } from "./worker/worker-events.js";
+export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS } from "./utils/worker-utils.js";
+export type {
+  BulkJob,
+  CleanupOptions,
+  CleanupResult,
+  CleanupTask,
+  ExecutionOptions,
+  RescheduleOptions,
+  WorkerUtilsOptions,
+} from "./utils/worker-utils.js";
+export { runMigrations } from "./migrate/migrate.js";
+export type { Job, JobKeyMode, JobSpec } from "./jobs/job.js";
+export type { Driver, ListenSubscription, Notification, Queryable, QueryOptions, QueryResult } from "./driver/driver.js";
+export { PgDriver, queryableFromPg } from "./driver/pg-driver.js";
+export type { PgDriverOptions } from "./driver/pg-driver.js";
+export type { ConnectionOptions } from "./driver/connect.js";
+export { createConsoleLogger, silentLogger } from "./logger/logger.js";
+export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
+export {
+  GraphileWorkerError,
+  LockedJobsMigrationError,
+  MigrationCompatibilityError,
+  ReleasedError,
+  UnknownTaskError,
+  UnsupportedPostgresError,
+  ValidationError,
+} from "./errors/errors.js";

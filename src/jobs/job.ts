@@ -1,0 +1,84 @@
+/** How an existing job with the same `jobKey` is treated when a job is added. */
+export type JobKeyMode = "replace" | "preserve_run_at" | "unsafe_dedupe";
+
+export const JOB_KEY_MODES: readonly JobKeyMode[] = ["replace", "preserve_run_at", "unsafe_dedupe"];
+
+/** Options for a job being added (graphile-worker's `TaskSpec`). */
+export interface JobSpec {
+  /** Serial queue: jobs sharing a queue name run one at a time, in order. */
+  queueName?: string;
+  /** Earliest time the job may run (default: now). */
+  runAt?: Date;
+  /** Attempts before the job is permanently failed (default 25, at least 1). */
+  maxAttempts?: number;
+  /** Unique key: adding another job with the same key updates or keeps the existing one. */
+  jobKey?: string;
+  /** What to do when a job with `jobKey` exists (default `replace`). */
+  jobKeyMode?: JobKeyMode;
+  /** Lower runs first (default 0; smallint range). */
+  priority?: number;
+  /** Flags a worker may refuse via `forbiddenFlags`. */
+  flags?: string[];
+}
+
+/** A job as stored in the database. */
+export interface Job {
+  /** bigint id, as a decimal string. */
+  id: string;
+  taskIdentifier: string;
+  queueName: string | null;
+  payload: unknown;
+  priority: number;
+  runAt: Date;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  key: string | null;
+  lockedAt: Date | null;
+  lockedBy: string | null;
+  revision: number;
+  flags: Record<string, true> | null;
+}
+
+/** A row shaped like `<schema>._private_jobs` joined with its task and queue names. */
+export interface JobRow {
+  id: string;
+  task_identifier: string;
+  queue_name: string | null;
+  payload: unknown;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  key: string | null;
+  locked_at: Date | null;
+  locked_by: string | null;
+  revision: number;
+  flags: Record<string, true> | null;
+}
+
+export function jobFromRow(row: JobRow): Job {
+  return {
+    id: String(row.id),
+    taskIdentifier: row.task_identifier,
+    queueName: row.queue_name ?? null,
+    payload: row.payload,
+    priority: row.priority,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    lastError: row.last_error ?? null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    key: row.key ?? null,
+    lockedAt: row.locked_at ?? null,
+    lockedBy: row.locked_by ?? null,
+    revision: row.revision ?? 0,
+    flags: row.flags ?? null,
+  };
+}

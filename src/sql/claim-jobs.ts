@@ -1,0 +1,86 @@
+/**
+ * The claim query: lock up to $2 runnable jobs for worker $4 in one statement.
+ *
+ * - Only jobs of the worker's task identifiers ($1), runnable now, not carrying
+ *   a forbidden flag ($3, null for none), in priority then run_at order, using
+ *   the partial main index (`where is_available`).
+ * - `FOR UPDATE SKIP LOCKED` so concurrent workers never wait on each other.
+ * - Named queues stay strictly serial and in order: at most one job per queue
+ *   is taken, only the queue's head (no earlier runnable job in that queue),
+ *   and only if the queue row itself can be locked now (SKIP LOCKED again, with
+ *   the re-check of `is_available` PostgreSQL does on a concurrently updated row).
+ *   A job whose queue could not be locked is not claimed.
+ */
+import { quoteIdentifier } from "./quote-identifier.js";
+
+export interface ClaimedJobRow {
+  id: string;
+  task_id: number;
+  job_queue_id: number | null;
+  payload: unknown;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  key: string | null;
+  locked_at: Date;
+  revision: number;
+  flags: Record<string, true> | null;
+}
+
+export function claimJobsSql(schema: string): string {
+  const s = quoteIdentifier(schema);
+  return `with candidates as (
+  select j.id, j.job_queue_id, j.priority, j.run_at
+  from ${s}._private_jobs j
+  where j.is_available = true
+    and j.run_at <= now()
+    and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])))
+    and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
+    and (j.job_queue_id is null or exists (
+      select 1 from ${s}._private_job_queues q where q.id = j.job_queue_id and q.is_available = true))
+  order by j.priority asc, j.run_at asc
+  limit $2::int
+  for update of j skip locked
+), queue_heads as (
+  select c.id, c.job_queue_id
+  from (
+    select c.*, row_number() over (partition by c.job_queue_id order by c.priority, c.run_at, c.id) as position
+    from candidates c
+    where c.job_queue_id is not null
+  ) c
+  where c.position = 1
+    and not exists (
+      select 1 from ${s}._private_jobs earlier
+      where earlier.job_queue_id = c.job_queue_id
+        and earlier.is_available = true
+        and earlier.run_at <= now()
+        and earlier.id <> c.id
+        and (earlier.priority, earlier.run_at, earlier.id) < (c.priority, c.run_at, c.id))
+), lockable_queues as (
+  select q.id
+  from ${s}._private_job_queues q
+  where q.id in (select job_queue_id from queue_heads) and q.is_available = true
+  order by q.id
+  for update skip locked
+), locked_queues as (
+  update ${s}._private_job_queues q
+  set locked_at = now(), locked_by = $4::text
+  from lockable_queues l
+  where q.id = l.id
+  returning q.id
+), chosen as (
+  select c.id from candidates c where c.job_queue_id is null
+  union all
+  select h.id from queue_heads h where h.job_queue_id in (select id from locked_queues)
+)
+update ${s}._private_jobs j
+set attempts = j.attempts + 1, locked_at = now(), locked_by = $4::text
+from chosen
+where j.id = chosen.id
+returning j.id, j.task_id, j.job_queue_id, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
+  j.last_error, j.created_at, j.updated_at, j.key, j.locked_at, j.revision, j.flags`;
+}

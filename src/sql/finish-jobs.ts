@@ -1,0 +1,65 @@
+/**
+ * Hot-path statements that record results for a batch of jobs in one round-trip
+ * each. Every statement only touches jobs still locked by this worker ($2), so a
+ * run that lost its lock (recovered, force-unlocked, re-claimed) cannot write its
+ * result (fencing). Queue locks are released for the jobs actually finished.
+ */
+import { quoteIdentifier } from "./quote-identifier.js";
+import { statementName } from "./statement-name.js";
+
+export function finishJobsSql(schema: string) {
+  const s = quoteIdentifier(schema);
+  const unlockQueues = (source: string) => `unlocked_queues as (
+  update ${s}._private_job_queues q
+  set locked_at = null, locked_by = null
+  from (select distinct job_queue_id from ${source} where job_queue_id is not null) f
+  where q.id = f.job_queue_id and q.locked_by = $2::text
+)`;
+  return {
+    names: { finish: statementName("finish", schema), release: statementName("release", schema) },
+    /**
+     * One round-trip for a whole batch of results. $1 bigint[] completed ids,
+     * $2 worker id, $3 bigint[] failed ids, $4 text[] their errors, $5 boolean[]
+     * permanent (fail now with attempts = max_attempts, else retry with backoff).
+     * Returns the ids whose result was applied, with `outcome` 'completed' or 'failed'.
+     */
+    finish: `with completed as (
+  delete from ${s}._private_jobs j
+  where j.id = any($1::bigint[]) and j.locked_by = $2::text
+  returning j.id, j.job_queue_id
+), input as (
+  select * from unnest($3::bigint[], $4::text[], $5::boolean[]) as i(id, error, permanent)
+), failed as (
+  update ${s}._private_jobs j
+  set last_error = input.error,
+      run_at = greatest(now(), j.run_at) + (exp(least(j.attempts, 10)) * interval '1 second'),
+      attempts = case when input.permanent then greatest(j.attempts, j.max_attempts) else j.attempts end,
+      locked_by = null,
+      locked_at = null,
+      updated_at = now()
+  from input
+  where j.id = input.id and j.locked_by = $2::text
+  returning j.id, j.job_queue_id
+), finished as (
+  select id, job_queue_id, 'completed' as outcome from completed
+  union all
+  select id, job_queue_id, 'failed' as outcome from failed
+), ${unlockQueues("finished")}
+select id, outcome from finished`,
+    /**
+     * $1 bigint[] job ids, $2 worker id: give back jobs that were claimed but
+     * never started (local queue at shutdown or TTL): unlock and restore attempts.
+     */
+    release: `with released as (
+  update ${s}._private_jobs j
+  set locked_by = null, locked_at = null, attempts = greatest(j.attempts - 1, 0)
+  where j.id = any($1::bigint[]) and j.locked_by = $2::text
+  returning j.id, j.job_queue_id
+), ${unlockQueues("released")}
+select id from released`,
+    /** $1 worker id: unlock everything still locked by this worker (end of shutdown). */
+    releaseAll: `select ${s}.force_unlock_workers(array[$1::text])`,
+  };
+}
+
+export type FinishJobsSql = ReturnType<typeof finishJobsSql>;

@@ -1,0 +1,122 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { ValidationError } from "../errors/errors.js";
+import type { Job, JobSpec } from "../jobs/job.js";
+import { validateTaskIdentifier } from "../jobs/job-spec-validation.js";
+import type { Logger } from "../logger/logger.js";
+
+/** What a running task receives besides its payload. */
+export interface JobContext<State = unknown> {
+  /** The job being run (attempts already counts this attempt). */
+  job: Job;
+  /** The id of the worker running the job (the value in `locked_by`). */
+  workerId: string;
+  /** Aborted on shutdown timeout, or when the job's lock was lost. */
+  signal: AbortSignal;
+  /** A logger scoped to this job. */
+  logger: Logger;
+  /** Add another job using the worker's connection settings. */
+  addJob(taskOrIdentifier: string | AnyTask, payload?: unknown, spec?: JobSpec): Promise<Job>;
+  /** The application state given to `createWorker({ state })`. */
+  state: State;
+}
+
+/** A task handler: resolve to succeed, throw (or reject) to fail the job. */
+export type TaskHandler<Payload = unknown, State = unknown> = (
+  payload: Payload,
+  context: JobContext<State>,
+) => void | Promise<void>;
+
+/** A task: a stable identifier, an optional payload schema and its handler. */
+export interface Task<Payload = unknown, State = unknown> {
+  readonly identifier: string;
+  /** Any Standard Schema (zod, valibot, arktype): payloads are validated before `run`. */
+  readonly schema?: StandardSchemaV1<unknown, Payload>;
+  readonly run: TaskHandler<Payload, State>;
+}
+
+/** A task of any payload and state type (for heterogeneous lists of tasks). */
+export interface AnyTask {
+  readonly identifier: string;
+  readonly schema?: StandardSchemaV1;
+  readonly run: (payload: never, context: JobContext<never>) => void | Promise<void>;
+}
+
+/** Tasks as given to `createWorker`: a list of tasks or an identifier -> handler map. */
+export type TaskList<State = unknown> =
+  | readonly AnyTask[]
+  | { readonly [identifier: string]: (payload: never, context: JobContext<State>) => void | Promise<void> };
+
+export interface TaskDefinition<Payload, State> {
+  identifier: string;
+  schema?: StandardSchemaV1<unknown, Payload>;
+  run: TaskHandler<Payload, State>;
+}
+
+/**
+ * Define a typed task. The payload type comes from `schema` when given, or from
+ * the type parameter: `defineTask<{ to: string }>({ identifier, run })`.
+ */
+export function defineTask<Payload = unknown, State = unknown>(
+  definition: TaskDefinition<Payload, State>,
+): Task<Payload, State> {
+  validateTaskIdentifier(definition.identifier, "identifier");
+  if (typeof definition.run !== "function") {
+    throw new ValidationError("run", definition.run, `task ${definition.identifier} needs a run function`);
+  }
+  if (definition.schema !== undefined && typeof definition.schema?.["~standard"]?.validate !== "function") {
+    throw new ValidationError("schema", definition.schema, "must implement the Standard Schema interface");
+  }
+  return Object.freeze({ identifier: definition.identifier, schema: definition.schema, run: definition.run });
+}
+
+/** A payload that failed its task's schema. */
+export class PayloadValidationError extends ValidationError {
+  readonly issues: readonly StandardSchemaV1.Issue[];
+  constructor(identifier: string, payload: unknown, issues: readonly StandardSchemaV1.Issue[]) {
+    const detail = issues
+      .slice(0, 5)
+      .map((issue) => {
+        const path = issue.path?.map((p) => (typeof p === "object" ? String(p.key) : String(p))).join(".");
+        return path ? `${path}: ${issue.message}` : issue.message;
+      })
+      .join("; ");
+    super("payload", payload, `does not match the schema of task ${JSON.stringify(identifier)}: ${detail}`);
+    this.issues = issues;
+  }
+}
+
+/** Validate a payload against a task's schema (if any); returns the parsed value. */
+export async function parsePayload<Payload>(task: AnyTask, payload: unknown): Promise<Payload> {
+  const schema = task.schema as StandardSchemaV1<unknown, Payload> | undefined;
+  if (!schema) return payload as Payload;
+  let result = schema["~standard"].validate(payload);
+  if (result instanceof Promise) result = await result;
+  if (result.issues) throw new PayloadValidationError(task.identifier, payload, result.issues);
+  return result.value;
+}
+
+/** Normalise a `TaskList` into a map identifier -> task. */
+export function normalizeTaskList<State>(tasks: TaskList<State>): Map<string, AnyTask> {
+  const map = new Map<string, AnyTask>();
+  if (Array.isArray(tasks)) {
+    for (const task of tasks as readonly AnyTask[]) {
+      if (!task || typeof task !== "object" || typeof task.run !== "function") {
+        throw new ValidationError("tasks", task, "every entry must be a task made with defineTask()");
+      }
+      validateTaskIdentifier(task.identifier, "tasks[].identifier");
+      if (map.has(task.identifier)) {
+        throw new ValidationError("tasks", task.identifier, "is defined twice");
+      }
+      map.set(task.identifier, task);
+    }
+  } else if (tasks && typeof tasks === "object") {
+    for (const [identifier, run] of Object.entries(tasks)) {
+      validateTaskIdentifier(identifier, "tasks");
+      if (typeof run !== "function") throw new ValidationError(`tasks.${identifier}`, run, "must be a function");
+      map.set(identifier, { identifier, run: run as AnyTask["run"] });
+    }
+  } else {
+    throw new ValidationError("tasks", tasks, "must be an array of tasks or an object of handlers");
+  }
+  return map;
+}

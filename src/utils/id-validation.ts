@@ -1,0 +1,22 @@
+import { ValidationError } from "../errors/errors.js";
+
+/** Validate job ids (bigint as string, number or bigint) and return them as decimal strings. */
+export function validateJobIds(ids: unknown, field = "ids"): string[] {
+  if (!Array.isArray(ids)) throw new ValidationError(field, ids, "must be an array of job ids");
+  return ids.map((id) => {
+    const text = typeof id === "bigint" || typeof id === "number" ? String(id) : id;
+    if (typeof text !== "string" || !/^[1-9][0-9]{0,18}$/.test(text)) {
+      throw new ValidationError(field, id, "every job id must be a positive integer");
+    }
+    return text;
+  });
+}
+
+/** Validate worker ids: non-empty strings. */
+export function validateWorkerIds(ids: unknown, field = "workerIds"): string[] {
+  if (!Array.isArray(ids)) throw new ValidationError(field, ids, "must be an array of worker ids");
+  for (const id of ids) {
+    if (typeof id !== "string" || id.length === 0) throw new ValidationError(field, id, "every worker id must be a non-empty string");
+  }
+  return ids as string[];
+}

@@ -1,0 +1,259 @@
+import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
+import type { Driver, Queryable } from "../driver/driver.js";
+import { ReleasedError, ValidationError } from "../errors/errors.js";
+import { jobFromRow, type Job, type JobRow, type JobSpec } from "../jobs/job.js";
+import {
+  validateJob,
+  validateMaxAttempts,
+  validatePriority,
+  validateRunAt,
+  type ValidatedJob,
+} from "../jobs/job-spec-validation.js";
+import { createConsoleLogger, type Logger } from "../logger/logger.js";
+import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
+import { jobOperationsSql, type JobOperationsSql } from "../sql/job-operations.js";
+import { validateSchemaName } from "../sql/quote-identifier.js";
+import { parsePayload, type AnyTask } from "../tasks/task.js";
+import { validateJobIds, validateWorkerIds } from "./id-validation.js";
+
+export interface WorkerUtilsOptions extends ConnectionOptions {
+  /** Schema of the graphile-worker tables (default GRAPHILE_WORKER_SCHEMA or `graphile_worker`). */
+  schema?: string;
+  logger?: Logger;
+}
+
+/** One job for `addJobs`. */
+export interface BulkJob extends JobSpec {
+  identifier: string;
+  payload?: unknown;
+}
+
+/** Options for operations that may run inside the caller's transaction. */
+export interface ExecutionOptions {
+  /**
+   * Run on this connection instead of the pool, e.g. a client inside your own
+   * BEGIN … COMMIT: the job then exists if and only if your transaction commits.
+   */
+  executor?: Queryable;
+}
+
+export interface RescheduleOptions {
+  runAt?: Date;
+  priority?: number;
+  attempts?: number;
+  maxAttempts?: number;
+}
+
+export type CleanupTask = "DELETE_PERMAFAILED_JOBS" | "GC_TASK_IDENTIFIERS" | "GC_JOB_QUEUES";
+export const CLEANUP_TASKS: readonly CleanupTask[] = ["DELETE_PERMAFAILED_JOBS", "GC_TASK_IDENTIFIERS", "GC_JOB_QUEUES"];
+
+export interface CleanupOptions {
+  /** Which clean-ups to run (default: all three). */
+  tasks?: readonly CleanupTask[];
+  /** Task identifiers GC_TASK_IDENTIFIERS must keep even when unused (e.g. your registered tasks). */
+  taskIdentifiersToKeep?: readonly string[];
+}
+
+export interface CleanupResult {
+  deletedJobs: number;
+  deletedTaskIdentifiers: number;
+  deletedQueues: number;
+}
+
+/** Resolve a task reference (task object or identifier) to its identifier, validating the payload. */
+async function identifierOf(taskOrIdentifier: string | AnyTask, payload: unknown): Promise<string> {
+  if (typeof taskOrIdentifier === "string") return taskOrIdentifier;
+  if (taskOrIdentifier && typeof taskOrIdentifier === "object" && typeof taskOrIdentifier.identifier === "string") {
+    await parsePayload(taskOrIdentifier, payload);
+    return taskOrIdentifier.identifier;
+  }
+  throw new ValidationError("task", taskOrIdentifier, "must be a task identifier or a task made with defineTask()");
+}
+
+/** Administration and enqueueing: everything except running jobs. */
+export class WorkerUtils {
+  readonly schema: string;
+  readonly driver: Driver;
+  private readonly ownsDriver: boolean;
+  private readonly sql: JobOperationsSql;
+  private readonly logger: Logger;
+  private released = false;
+
+  constructor(options: WorkerUtilsOptions = {}) {
+    this.schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker");
+    this.logger = options.logger ?? createConsoleLogger();
+    const { driver, owned } = resolveDriver(options, (error) => this.logger.warn(`idle connection error: ${error.message}`));
+    this.driver = driver;
+    this.ownsDriver = owned;
+    this.sql = jobOperationsSql(this.schema);
+  }
+
+  private db(options?: ExecutionOptions): Queryable {
+    if (this.released) throw new ReleasedError("WorkerUtils");
+    return options?.executor ?? this.driver;
+  }
+
+  /** Install or update the database schema. */
+  migrate(): Promise<MigrationResult> {
+    if (this.released) throw new ReleasedError("WorkerUtils");
+    return runMigrations({ driver: this.driver, schema: this.schema, logger: this.logger });
+  }
+
+  /** Add one job; returns the job as stored (an existing job when its key matched). */
+  async addJob(
+    taskOrIdentifier: string | AnyTask,
+    payload?: unknown,
+    spec: JobSpec = {},
+    options?: ExecutionOptions,
+  ): Promise<Job> {
+    const job = validateJob(await identifierOf(taskOrIdentifier, payload), payload, spec);
+    const { rows } = await this.db(options).query<JobRow>(this.sql.addJob, [
+      job.identifier,
+      job.payloadJson,
+      job.queueName,
+      job.runAt,
+      job.maxAttempts,
+      job.jobKey,
+      job.priority,
+      job.flags,
+      job.jobKeyMode,
+    ]);
+    return jobFromRow(rows[0]);
+  }
+
+  /**
+   * Add many jobs in one round-trip per job-key mode (one statement for the
+   * common case). Every job is validated before anything is written.
+   */
+  async addJobs(jobs: readonly BulkJob[], options?: ExecutionOptions): Promise<Job[]> {
+    if (!Array.isArray(jobs)) throw new ValidationError("jobs", jobs, "must be an array");
+    const validated = jobs.map((entry, index) => {
+      if (!entry || typeof entry !== "object") throw new ValidationError(`jobs[${index}]`, entry, "must be an object");
+      const { identifier, payload, ...spec } = entry;
+      return validateJob(identifier, payload, spec);
+    });
+    if (validated.length === 0) return [];
+    const groups: Array<[string, ValidatedJob[], boolean]> = [
+      [this.sql.addJobsBulk, validated.filter((j) => j.jobKeyMode == null || j.jobKeyMode === "replace"), false],
+      [this.sql.addJobsBulk, validated.filter((j) => j.jobKeyMode === "preserve_run_at"), true],
+      [this.sql.addJobsUnsafeDedupe, validated.filter((j) => j.jobKeyMode === "unsafe_dedupe"), false],
+    ];
+    const run = async (db: Queryable) => {
+      const added: Job[] = [];
+      for (const [sql, group, preserveRunAt] of groups) {
+        if (group.length === 0) continue;
+        const values: unknown[] = [specsJson(group)];
+        if (sql === this.sql.addJobsBulk) values.push(preserveRunAt);
+        const { rows } = await db.query<JobRow>(sql, values);
+        added.push(...rows.map(jobFromRow));
+      }
+      return added;
+    };
+    const nonEmptyGroups = groups.filter(([, group]) => group.length > 0).length;
+    if (options?.executor || nonEmptyGroups === 1) return run(this.db(options));
+    return this.driver.transaction(run);
+  }
+
+  /** Delete the unlocked job with this key (a locked one is marked to not run again). */
+  async removeJob(jobKey: string, options?: ExecutionOptions): Promise<Job | null> {
+    if (typeof jobKey !== "string" || jobKey.length === 0) {
+      throw new ValidationError("jobKey", jobKey, "must be a non-empty string");
+    }
+    const { rows } = await this.db(options).query<JobRow>(this.sql.removeJob, [jobKey]);
+    return rows[0] ? jobFromRow(rows[0]) : null;
+  }
+
+  /** Mark jobs as completed (deletes them); locked jobs are left alone. */
+  async completeJobs(ids: readonly (string | number | bigint)[], options?: ExecutionOptions): Promise<Job[]> {
+    const { rows } = await this.db(options).query<JobRow>(this.sql.completeJobs, [validateJobIds(ids)]);
+    return rows.map(jobFromRow);
+  }
+
+  /** Fail jobs permanently with `reason` (they will not run again). */
+  async permanentlyFailJobs(
+    ids: readonly (string | number | bigint)[],
+    reason?: string,
+    options?: ExecutionOptions,
+  ): Promise<Job[]> {
+    if (reason !== undefined && typeof reason !== "string") throw new ValidationError("reason", reason, "must be a string");
+    const { rows } = await this.db(options).query<JobRow>(this.sql.permanentlyFailJobs, [
+      validateJobIds(ids),
+      reason ?? null,
+    ]);
+    return rows.map(jobFromRow);
+  }
+
+  /** Change run_at / priority / attempts / max_attempts of unlocked jobs. */
+  async rescheduleJobs(
+    ids: readonly (string | number | bigint)[],
+    changes: RescheduleOptions,
+    options?: ExecutionOptions,
+  ): Promise<Job[]> {
+    if (!changes || typeof changes !== "object") throw new ValidationError("changes", changes, "must be an object");
+    const runAt = changes.runAt === undefined ? null : validateRunAt(changes.runAt);
+    const priority = changes.priority === undefined ? null : validatePriority(changes.priority);
+    const attempts = changes.attempts === undefined ? null : validatePriority(changes.attempts, "attempts");
+    if (attempts !== null && attempts < 0) throw new ValidationError("attempts", attempts, "must not be negative");
+    const maxAttempts = changes.maxAttempts === undefined ? null : validateMaxAttempts(changes.maxAttempts);
+    const { rows } = await this.db(options).query<JobRow>(this.sql.rescheduleJobs, [
+      validateJobIds(ids),
+      runAt,
+      priority,
+      attempts,
+      maxAttempts,
+    ]);
+    return rows.map(jobFromRow);
+  }
+
+  /** Unlock every job and queue locked by these worker ids (crashed workers). */
+  async forceUnlockWorkers(workerIds: readonly string[], options?: ExecutionOptions): Promise<void> {
+    await this.db(options).query(this.sql.forceUnlockWorkers, [validateWorkerIds(workerIds)]);
+  }
+
+  /** Delete permanently failed jobs and garbage-collect unused task identifiers and empty queues. */
+  async cleanup(options: CleanupOptions = {}): Promise<CleanupResult> {
+    const tasks = options.tasks ?? CLEANUP_TASKS;
+    for (const task of tasks) {
+      if (!CLEANUP_TASKS.includes(task)) {
+        throw new ValidationError("tasks", task, `must be one of ${CLEANUP_TASKS.join(", ")}`);
+      }
+    }
+    const keep = [...(options.taskIdentifiersToKeep ?? [])];
+    const db = this.db();
+    const result: CleanupResult = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0 };
+    // Jobs first, so the task and queue rows they referenced become collectable.
+    if (tasks.includes("DELETE_PERMAFAILED_JOBS")) {
+      result.deletedJobs = (await db.query(this.sql.deletePermanentlyFailedJobs)).rowCount;
+    }
+    if (tasks.includes("GC_TASK_IDENTIFIERS")) {
+      result.deletedTaskIdentifiers = (await db.query(this.sql.gcTaskIdentifiers, [keep])).rowCount;
+    }
+    if (tasks.includes("GC_JOB_QUEUES")) {
+      result.deletedQueues = (await db.query(this.sql.gcJobQueues)).rowCount;
+    }
+    return result;
+  }
+
+  /** Close the connections this instance opened. Idempotent. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.ownsDriver) await this.driver.close();
+  }
+}
+
+/** The jobs of one `add_jobs` call as the JSON array `json_to_recordset` reads. */
+function specsJson(jobs: readonly ValidatedJob[]): string {
+  const parts = jobs.map(
+    (j) =>
+      `{"identifier":${JSON.stringify(j.identifier)},"payload":${j.payloadJson},"queue_name":${JSON.stringify(j.queueName)},` +
+      `"run_at":${j.runAt ? JSON.stringify(j.runAt.toISOString()) : "null"},"max_attempts":${j.maxAttempts},` +
+      `"job_key":${JSON.stringify(j.jobKey)},"priority":${j.priority},"flags":${JSON.stringify(j.flags)}}`,
+  );
+  return `[${parts.join(",")}]`;
+}
+
+/** Create a WorkerUtils instance (`release()` it when done). */
+export async function createWorkerUtils(options: WorkerUtilsOptions = {}): Promise<WorkerUtils> {
+  return new WorkerUtils(options);
+}

@@ -1,0 +1,161 @@
+/**
+ * The local queue: claims jobs in batches and holds them in memory until the
+ * worker has a free slot. An explicit state machine:
+ *
+ *   idle ──wake()──▶ fetching ──(full batch)──▶ fetching again while below target
+ *                      │
+ *                      └─(short batch: nothing more runnable)──▶ drained
+ *   drained ──wake() (notification, poll, queue unlocked)──▶ fetching
+ *   any ──stop()──▶ stopped (held jobs given back to the database)
+ *
+ * A wake() that arrives while fetching is remembered, so a job inserted during
+ * a claim is not missed. Jobs held longer than `ttlMs` are given back.
+ */
+import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
+import type { ResolvedLocalQueue } from "./worker-config.js";
+
+export type LocalQueueMode = "idle" | "fetching" | "drained" | "stopped";
+
+interface HeldJob {
+  job: Job;
+  heldSince: number;
+}
+
+export interface LocalQueueDeps {
+  claim(count: number): Promise<Job[]>;
+  /** Give jobs back (unlock, restore attempts). */
+  release(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void>;
+  /** Free concurrency slots right now. */
+  freeSlots(): number;
+  /** New jobs are held: start as many as slots allow. */
+  onJobsAvailable(): void;
+  /** A claim came back short: nothing more is runnable for now. */
+  onDrained(): void;
+  onClaimError(error: Error): void;
+}
+
+export class LocalQueue {
+  private held: HeldJob[] = [];
+  private modeValue: LocalQueueMode = "idle";
+  private wakePending = false;
+  private ttlTimer: NodeJS.Timeout | undefined;
+  private fetching: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: ResolvedLocalQueue,
+    private readonly deps: LocalQueueDeps,
+    private readonly logger: Logger,
+  ) {
+    if (config.size > 0) {
+      this.ttlTimer = setInterval(() => void this.expire(), Math.max(Math.floor(config.ttlMs / 4), 10));
+      this.ttlTimer.unref();
+    }
+  }
+
+  get mode(): LocalQueueMode {
+    return this.modeValue;
+  }
+
+  get size(): number {
+    return this.held.length;
+  }
+
+  /** Take the next held job for a free slot. */
+  take(): Job | undefined {
+    const next = this.held.shift();
+    if (this.held.length <= this.config.refetchBelow) this.maybeFetch();
+    return next?.job;
+  }
+
+  /** Something may be runnable now (notification, poll, queue unlocked, start). */
+  wake(): void {
+    if (this.modeValue === "stopped") return;
+    if (this.modeValue === "fetching") {
+      this.wakePending = true;
+      return;
+    }
+    this.modeValue = "idle";
+    this.maybeFetch();
+  }
+
+  /** A slot was freed: fetch more unless the database was found drained. */
+  slotFreed(): void {
+    if (this.modeValue === "idle") this.maybeFetch();
+  }
+
+  /** Resolves when no claim is in flight. */
+  async settled(): Promise<void> {
+    while (this.fetching) await this.fetching;
+  }
+
+  /** Stop fetching and give every held job back. */
+  async stop(): Promise<void> {
+    this.modeValue = "stopped";
+    if (this.ttlTimer) clearInterval(this.ttlTimer);
+    await this.settled();
+    const jobs = this.held.map((h) => h.job);
+    this.held = [];
+    if (jobs.length > 0) await this.deps.release(jobs, "shutdown");
+  }
+
+  private wanted(): number {
+    const free = this.deps.freeSlots();
+    if (this.config.size === 0) return free - this.held.length;
+    if (this.held.length > this.config.refetchBelow && this.held.length >= free) return 0;
+    return Math.max(this.config.size, free) - this.held.length;
+  }
+
+  private maybeFetch(): void {
+    if (this.modeValue !== "idle") return;
+    const count = this.wanted();
+    if (count <= 0) return;
+    this.modeValue = "fetching";
+    this.fetching = this.fetch(count).finally(() => {
+      this.fetching = undefined;
+    });
+  }
+
+  private async fetch(count: number): Promise<void> {
+    let jobs: Job[] = [];
+    let failed = false;
+    try {
+      jobs = await this.deps.claim(count);
+    } catch (error) {
+      failed = true;
+      this.deps.onClaimError(error as Error);
+    }
+    if (this.modeValue === "stopped") {
+      // Stopped while claiming: keep them so stop() gives them back.
+      const now = Date.now();
+      for (const job of jobs) this.held.push({ job, heldSince: now });
+      return;
+    }
+    const now = Date.now();
+    for (const job of jobs) this.held.push({ job, heldSince: now });
+    const short = failed || jobs.length < count;
+    const woken = this.wakePending;
+    this.wakePending = false;
+    this.modeValue = short && !woken ? "drained" : "idle";
+    if (jobs.length > 0) this.deps.onJobsAvailable();
+    if (this.modeValue === "idle") this.maybeFetch();
+    else this.deps.onDrained();
+  }
+
+  private async expire(): Promise<void> {
+    if (this.held.length === 0 || this.modeValue === "stopped") return;
+    const cutoff = Date.now() - this.config.ttlMs;
+    const expired = this.held.filter((h) => h.heldSince < cutoff);
+    if (expired.length === 0) return;
+    this.held = this.held.filter((h) => h.heldSince >= cutoff);
+    this.logger.debug(`Local queue TTL: giving back ${expired.length} jobs`);
+    try {
+      await this.deps.release(
+        expired.map((h) => h.job),
+        "ttl",
+      );
+    } catch (error) {
+      this.logger.warn(`Could not give back expired jobs: ${(error as Error).message}`);
+    }
+  }
+}

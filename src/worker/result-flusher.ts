@@ -1,0 +1,163 @@
+/**
+ * Batches job results (completed / failed) and writes each batch in one
+ * round-trip. A batch is written when it reaches `maxBatchSize` or after
+ * `delayMs`; only one write is in flight at a time, so results naturally pile
+ * up into the next batch under load. A write that fails is retried with backoff
+ * and its results are kept until they are written: no result is ever dropped.
+ */
+import type { Queryable } from "../driver/driver.js";
+import type { Logger } from "../logger/logger.js";
+import type { FinishJobsSql } from "../sql/finish-jobs.js";
+
+export interface FlusherConfig {
+  /** Most results written in one statement. */
+  maxBatchSize: number;
+  /** How long a result may wait for others before a write starts (ms). */
+  delayMs: number;
+  /** First retry delay after a failed write (ms); doubles up to `maxRetryDelayMs`. */
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+}
+
+export const FLUSHER_DEFAULTS: FlusherConfig = {
+  maxBatchSize: 1000,
+  delayMs: 1,
+  retryDelayMs: 100,
+  maxRetryDelayMs: 5000,
+};
+
+export interface JobResult {
+  jobId: string;
+  /** True when the job belongs to a named queue (its queue is unlocked by the write). */
+  queued: boolean;
+  /** Absent for success. */
+  failure?: { message: string; permanent: boolean };
+}
+
+export interface FlushOutcome {
+  /** Results applied. */
+  applied: JobResult[];
+  /** Results the database refused because this worker no longer holds the job (fencing). */
+  rejected: JobResult[];
+}
+
+interface Pending extends JobResult {
+  resolve(applied: boolean): void;
+}
+
+export class ResultFlusher {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private retryDelay: number;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly sql: FinishJobsSql,
+    private readonly workerId: string,
+    private readonly config: FlusherConfig,
+    private readonly logger: Logger,
+    private readonly onFlushed: (outcome: FlushOutcome) => void,
+  ) {
+    this.retryDelay = config.retryDelayMs;
+  }
+
+  /** Number of results not yet written. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Queue a result; resolves true once written, false if the database refused it (lock lost). */
+  add(result: JobResult): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.pending.push({ ...result, resolve });
+      if (this.pending.length >= this.config.maxBatchSize) this.startWrite();
+      else this.schedule(this.config.delayMs);
+    });
+  }
+
+  /** Write everything pending (retrying failed writes) and resolve when done. */
+  async flush(): Promise<void> {
+    while (this.pending.length > 0 || this.writing) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      if (!this.writing) this.startWrite();
+      await this.writing;
+      if (this.stopped && this.pending.length > 0) return;
+    }
+  }
+
+  /** Stop retrying (used when shutdown gives up); pending results stay unwritten. */
+  abandon(): Pending[] {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const left = this.pending;
+    this.pending = [];
+    return left;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.writing || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.startWrite();
+    }, delayMs);
+  }
+
+  private startWrite(): void {
+    if (this.writing || this.stopped || this.pending.length === 0) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.pending.splice(0, this.config.maxBatchSize);
+    this.writing = this.write(batch).finally(() => {
+      this.writing = undefined;
+      if (this.pending.length > 0) this.schedule(this.pending.length >= this.config.maxBatchSize ? 0 : this.config.delayMs);
+    });
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const completed: string[] = [];
+    const failedIds: string[] = [];
+    const errors: string[] = [];
+    const permanent: boolean[] = [];
+    for (const result of batch) {
+      if (result.failure) {
+        failedIds.push(result.jobId);
+        errors.push(result.failure.message);
+        permanent.push(result.failure.permanent);
+      } else {
+        completed.push(result.jobId);
+      }
+    }
+    try {
+      const { rows } = await this.db.query<{ id: string }>(
+        this.sql.finish,
+        [completed, this.workerId, failedIds, errors, permanent],
+        { name: this.sql.names.finish },
+      );
+      this.retryDelay = this.config.retryDelayMs;
+      const appliedIds = new Set(rows.map((row) => String(row.id)));
+      const outcome: FlushOutcome = { applied: [], rejected: [] };
+      for (const result of batch) {
+        const applied = appliedIds.has(result.jobId);
+        (applied ? outcome.applied : outcome.rejected).push(result);
+        result.resolve(applied);
+      }
+      this.onFlushed(outcome);
+    } catch (error) {
+      // Keep the batch at the front and retry after a backoff.
+      this.pending.unshift(...batch);
+      this.logger.warn(`Writing ${batch.length} job results failed; retrying in ${this.retryDelay}ms`, {
+        error: (error as Error).message,
+      });
+      const delay = this.retryDelay;
+      this.retryDelay = Math.min(this.retryDelay * 2, this.config.maxRetryDelayMs);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

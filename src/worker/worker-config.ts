@@ -1,0 +1,149 @@
+/**
+ * Worker options: the one place where defaults live and every option is
+ * validated (errors name the bad field and value).
+ */
+import type { ConnectionOptions } from "../driver/connect.js";
+import { ValidationError } from "../errors/errors.js";
+import { validateFlags } from "../jobs/job-spec-validation.js";
+import { createConsoleLogger, type Logger } from "../logger/logger.js";
+import { validateSchemaName } from "../sql/quote-identifier.js";
+import type { TaskList } from "../tasks/task.js";
+import { FLUSHER_DEFAULTS, type FlusherConfig } from "./result-flusher.js";
+import { LISTENER_DEFAULTS, type ListenerConfig } from "./notify-listener.js";
+import { randomBytes } from "node:crypto";
+
+/** Forbidden flags: a fixed list, or a function asked before every claim. */
+export type ForbiddenFlags = readonly string[] | (() => readonly string[] | null | Promise<readonly string[] | null>);
+
+/** The local queue: jobs claimed in batches and held in memory until a slot is free. */
+export interface LocalQueueOptions {
+  /** Most jobs held (claimed but not yet started); 0 turns prefetching off. */
+  size?: number;
+  /** Claim more when fewer than this many are held. */
+  refetchBelow?: number;
+  /** Jobs held longer than this (ms) are given back to the database. */
+  ttlMs?: number;
+}
+
+export interface WorkerOptions<State = unknown> extends ConnectionOptions {
+  /** Task handlers this worker runs. */
+  tasks: TaskList<State>;
+  schema?: string;
+  /** Jobs run at the same time (default 10). */
+  concurrency?: number;
+  /** Poll for jobs this often (ms) even without notifications (default 2000). */
+  pollInterval?: number;
+  forbiddenFlags?: ForbiddenFlags;
+  localQueue?: LocalQueueOptions | false;
+  /** Result batching (size / delay); mostly for tuning and tests. */
+  completionBatch?: Partial<Pick<FlusherConfig, "maxBatchSize" | "delayMs">>;
+  /** Graceful stop waits this long for running jobs before aborting them (default 30000). */
+  shutdownTimeoutMs?: number;
+  /** Stop gracefully on SIGINT/SIGTERM (default true; false when your app owns signals). */
+  handleSignals?: boolean;
+  /** Run migrations before starting (default true). */
+  migrate?: boolean;
+  logger?: Logger;
+  /** Application state handed to every task as `ctx.state`. */
+  state?: State;
+  /** Override the generated worker id (must be unique among live workers). */
+  workerId?: string;
+}
+
+export interface ResolvedLocalQueue {
+  size: number;
+  refetchBelow: number;
+  ttlMs: number;
+}
+
+export interface WorkerConfig {
+  schema: string;
+  concurrency: number;
+  pollInterval: number;
+  forbiddenFlags: ForbiddenFlags | null;
+  localQueue: ResolvedLocalQueue;
+  flusher: FlusherConfig;
+  listener: ListenerConfig;
+  shutdownTimeoutMs: number;
+  handleSignals: boolean;
+  migrate: boolean;
+  logger: Logger;
+  workerId: string;
+}
+
+export const WORKER_DEFAULTS = {
+  schema: "graphile_worker",
+  concurrency: 10,
+  pollInterval: 2000,
+  shutdownTimeoutMs: 30_000,
+  localQueueTtlMs: 5 * 60_000,
+} as const;
+
+function positiveInteger(field: string, value: unknown, { min = 1, max = 1_000_000 } = {}): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(field, value, `must be an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+/** Default local queue size for a given concurrency. */
+export function defaultLocalQueueSize(concurrency: number): number {
+  return Math.max(50, concurrency * 10);
+}
+
+export function resolveWorkerConfig<State>(options: WorkerOptions<State>): WorkerConfig {
+  if (!options || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
+  const schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? WORKER_DEFAULTS.schema);
+  const concurrency = positiveInteger("concurrency", options.concurrency ?? WORKER_DEFAULTS.concurrency, { max: 10_000 });
+  const pollInterval = positiveInteger("pollInterval", options.pollInterval ?? WORKER_DEFAULTS.pollInterval, {
+    min: 10,
+    max: 24 * 3_600_000,
+  });
+  const shutdownTimeoutMs = positiveInteger("shutdownTimeoutMs", options.shutdownTimeoutMs ?? WORKER_DEFAULTS.shutdownTimeoutMs, {
+    min: 0,
+    max: 24 * 3_600_000,
+  });
+  let forbiddenFlags: ForbiddenFlags | null = null;
+  if (options.forbiddenFlags != null) {
+    if (typeof options.forbiddenFlags === "function") forbiddenFlags = options.forbiddenFlags;
+    else forbiddenFlags = validateFlags(options.forbiddenFlags, "forbiddenFlags");
+  }
+  const localQueueOptions = options.localQueue === false ? { size: 0 } : (options.localQueue ?? {});
+  if (typeof localQueueOptions !== "object") throw new ValidationError("localQueue", options.localQueue, "must be an object or false");
+  const size = positiveInteger("localQueue.size", localQueueOptions.size ?? defaultLocalQueueSize(concurrency), {
+    min: 0,
+    max: 100_000,
+  });
+  const refetchBelow = positiveInteger("localQueue.refetchBelow", localQueueOptions.refetchBelow ?? Math.ceil(size / 4), {
+    min: 0,
+    max: Math.max(size, 0),
+  });
+  const ttlMs = positiveInteger("localQueue.ttlMs", localQueueOptions.ttlMs ?? WORKER_DEFAULTS.localQueueTtlMs, {
+    min: 10,
+    max: 24 * 3_600_000,
+  });
+  const batch = options.completionBatch ?? {};
+  const flusher: FlusherConfig = {
+    ...FLUSHER_DEFAULTS,
+    maxBatchSize: positiveInteger("completionBatch.maxBatchSize", batch.maxBatchSize ?? FLUSHER_DEFAULTS.maxBatchSize),
+    delayMs: positiveInteger("completionBatch.delayMs", batch.delayMs ?? FLUSHER_DEFAULTS.delayMs, { min: 0, max: 60_000 }),
+  };
+  const workerId = options.workerId ?? `worker-${randomBytes(9).toString("hex")}`;
+  if (typeof workerId !== "string" || workerId.length === 0 || workerId.length > 128) {
+    throw new ValidationError("workerId", workerId, "must be a string of 1 to 128 characters");
+  }
+  return {
+    schema,
+    concurrency,
+    pollInterval,
+    forbiddenFlags,
+    localQueue: { size, refetchBelow, ttlMs },
+    flusher,
+    listener: LISTENER_DEFAULTS,
+    shutdownTimeoutMs,
+    handleSignals: options.handleSignals ?? true,
+    migrate: options.migrate ?? true,
+    logger: options.logger ?? createConsoleLogger(),
+    workerId,
+  };
+}

@@ -1,0 +1,54 @@
+import { EventEmitter } from "node:events";
+import type { Job } from "../jobs/job.js";
+
+/** Events a worker emits (`worker.events.on(name, listener)`). */
+export interface WorkerEventMap {
+  "worker:start": { workerId: string };
+  "worker:stopping": { workerId: string; reason: string };
+  "worker:stop": { workerId: string; error?: Error };
+  "job:start": { workerId: string; job: Job };
+  "job:success": { workerId: string; job: Job; durationMs: number };
+  /** The task threw; `willRetry` false means the job is now permanently failed. */
+  "job:error": { workerId: string; job: Job; error: Error; willRetry: boolean; durationMs: number };
+  /** The job's result reached the database (or was refused because the lock was lost). */
+  "job:complete": { workerId: string; jobId: string; outcome: "completed" | "failed" | "rejected" };
+  "jobs:claimed": { workerId: string; count: number };
+  "jobs:released": { workerId: string; jobIds: string[]; reason: "shutdown" | "ttl" };
+  "listen:connect": { workerId: string };
+  "listen:error": { workerId: string; error?: Error };
+  "claim:error": { workerId: string; error: Error };
+}
+
+export type WorkerEventName = keyof WorkerEventMap;
+
+/** A typed EventEmitter for worker events. */
+export class WorkerEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(100);
+  }
+
+  on<E extends WorkerEventName>(event: E, listener: (payload: WorkerEventMap[E]) => void): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  once<E extends WorkerEventName>(event: E, listener: (payload: WorkerEventMap[E]) => void): this {
+    this.emitter.once(event, listener);
+    return this;
+  }
+
+  off<E extends WorkerEventName>(event: E, listener: (payload: WorkerEventMap[E]) => void): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  emit<E extends WorkerEventName>(event: E, payload: WorkerEventMap[E]): void {
+    if (this.emitter.listenerCount(event) > 0) this.emitter.emit(event, payload);
+  }
+
+  listenerCount(event: WorkerEventName): number {
+    return this.emitter.listenerCount(event);
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * The worker: claims jobs (local queue), runs them with bounded concurrency,
+ * records results in batches (result flusher), wakes on `jobs:insert`
+ * notifications (notify listener) or by polling, and shuts down gracefully.
+ *
+ * Hot path, top to bottom: LocalQueue.fetch -> JobClaimer.claim -> dispatch()
+ * -> startJob() -> executeJob() -> ResultFlusher.add() -> finish statement.
+ */
+import { resolveDriver } from "../driver/connect.js";
+import type { Driver } from "../driver/driver.js";
+import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
+import { runMigrations } from "../migrate/migrate.js";
+import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
+import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
+import { WorkerUtils } from "../utils/worker-utils.js";
+import { describeError, executeJob } from "./job-executor.js";
+import { JobClaimer } from "./job-claimer.js";
+import { LocalQueue } from "./local-queue.js";
+import { NotifyListener } from "./notify-listener.js";
+import { ResultFlusher, type FlushOutcome } from "./result-flusher.js";
+import { handleShutdownSignals } from "./shutdown-signals.js";
+import { trackUnhandledRejections } from "./unhandled-rejections.js";
+import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
+import { WorkerEvents } from "./worker-events.js";
+
+export type WorkerState = "created" | "running" | "stopping" | "stopped";
+
+interface RunningJob {
+  job: Job;
+  controller: AbortController;
+  startedAt: number;
+  /** Set when shutdown gave up on the job: its late outcome is ignored. */
+  abandoned: boolean;
+}
+
+export interface StopOptions {
+  /** Override the configured shutdown timeout (ms). */
+  timeoutMs?: number;
+}
+
+export class Worker<State = unknown> {
+  readonly workerId: string;
+  readonly events = new WorkerEvents();
+  private readonly config: WorkerConfig;
+  private readonly logger: Logger;
+  private readonly driver: Driver;
+  private readonly ownsDriver: boolean;
+  private readonly tasks: Map<string, AnyTask>;
+  private readonly sql: FinishJobsSql;
+  private readonly flusher: ResultFlusher;
+  private readonly localQueue: LocalQueue;
+  private readonly listener: NotifyListener;
+  private readonly utils: WorkerUtils;
+  private readonly state: State;
+  private readonly running = new Map<string, RunningJob>();
+  private stateValue: WorkerState = "created";
+  private pollTimer: NodeJS.Timeout | undefined;
+  private once = false;
+  /** Counts claims and result writes; runOnce's idle probe compares against it. */
+  private activity = 0;
+  private probedAt = -1;
+  private stopPromise: Promise<void> | undefined;
+  private resolveRun!: () => void;
+  private readonly runFinished: Promise<void>;
+  private cleanups: Array<() => void> = [];
+  private slotWaiters: Array<() => void> = [];
+  private forceAbort: (() => void) | undefined;
+
+  constructor(options: WorkerOptions<State>) {
+    this.config = resolveWorkerConfig(options);
+    this.logger = this.config.logger;
+    this.workerId = this.config.workerId;
+    this.tasks = normalizeTaskList(options.tasks);
+    if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
+    this.state = options.state as State;
+    const { driver, owned } = resolveDriver(options, (error) => this.logger.warn(`idle connection error: ${error.message}`));
+    this.driver = driver;
+    this.ownsDriver = owned;
+    this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
+    this.sql = finishJobsSql(this.config.schema);
+    const claimer = new JobClaimer(driver, this.config.schema, this.workerId, [...this.tasks.keys()], this.config.forbiddenFlags);
+    this.flusher = new ResultFlusher(driver, this.sql, this.workerId, this.config.flusher, this.logger, (outcome) =>
+      this.onFlushed(outcome),
+    );
+    this.localQueue = new LocalQueue(
+      this.config.localQueue,
+      {
+        claim: async (count) => {
+          const jobs = await claimer.claim(count);
+          if (jobs.length > 0) {
+            this.activity++;
+            this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
+          }
+          return jobs;
+        },
+        release: (jobs, reason) => this.releaseJobs(jobs, reason),
+        freeSlots: () => this.config.concurrency - this.running.size,
+        onJobsAvailable: () => this.dispatch(),
+        onDrained: () => this.checkIdle(),
+        onClaimError: (error) => {
+          this.logger.error(`Claiming jobs failed: ${error.message}`);
+          this.events.emit("claim:error", { workerId: this.workerId, error });
+        },
+      },
+      this.logger,
+    );
+    this.listener = new NotifyListener(
+      driver,
+      ["jobs:insert"],
+      {
+        onNotification: () => this.localQueue.wake(),
+        onConnected: () => {
+          this.events.emit("listen:connect", { workerId: this.workerId });
+          this.localQueue.wake();
+        },
+        onDisconnected: (error) => this.events.emit("listen:error", { workerId: this.workerId, error }),
+      },
+      this.config.listener,
+      this.logger,
+    );
+    this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));
+  }
+
+  get status(): WorkerState {
+    return this.stateValue;
+  }
+
+  /** Jobs running right now. */
+  get runningJobs(): Job[] {
+    return [...this.running.values()].map((r) => r.job);
+  }
+
+  /** Run until `stop()` (or a signal) has drained the worker. */
+  async run(): Promise<void> {
+    await this.start(false);
+    return this.runFinished;
+  }
+
+  /** Run until no job is runnable now and none is in flight, then stop. */
+  async runOnce(): Promise<void> {
+    await this.start(true);
+    return this.runFinished;
+  }
+
+  /** Start in the background; `stop()` later. Resolves once the worker is running. */
+  async start(once = false): Promise<void> {
+    if (this.stateValue !== "created") throw new Error(`Worker ${this.workerId} was already started`);
+    this.stateValue = "running";
+    this.once = once;
+    try {
+      if (this.config.migrate) {
+        await runMigrations({ driver: this.driver, schema: this.config.schema, logger: this.logger });
+      }
+    } catch (error) {
+      this.stateValue = "stopped";
+      if (this.ownsDriver) await this.driver.close().catch(() => undefined);
+      this.resolveRun();
+      throw error;
+    }
+    this.cleanups.push(trackUnhandledRejections(this.logger));
+    if (this.config.handleSignals) this.cleanups.push(handleShutdownSignals(this, this.logger));
+    this.events.emit("worker:start", { workerId: this.workerId });
+    this.logger.info(`Worker ${this.workerId} started (concurrency ${this.config.concurrency}, ${this.tasks.size} tasks)`);
+    if (!once) {
+      this.listener.start();
+      this.pollTimer = setInterval(() => this.localQueue.wake(), this.config.pollInterval);
+    }
+    this.localQueue.wake();
+  }
+
+  /**
+   * Graceful stop: stop claiming, give back held jobs, let running jobs finish
+   * for up to the timeout, then abort them (their `ctx.signal`) and fail them,
+   * write every result, release every lock this worker holds, close connections.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopPromise ??= this.shutdown(options.timeoutMs ?? this.config.shutdownTimeoutMs);
+    return this.stopPromise;
+  }
+
+  /** During a graceful stop: stop waiting, abort running jobs now (second signal). */
+  abortRunningJobs(): void {
+    this.forceAbort?.();
+  }
+
+  /** Resolves when the number of running jobs drops below `concurrency`. */
+  private waitForSlot(): Promise<void> {
+    if (this.running.size < this.config.concurrency) return Promise.resolve();
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private dispatch(): void {
+    while (this.stateValue === "running" && this.running.size < this.config.concurrency) {
+      const job = this.localQueue.take();
+      if (!job) break;
+      this.startJob(job);
+    }
+  }
+
+  private startJob(job: Job): void {
+    const task = this.tasks.get(job.taskIdentifier);
+    const entry: RunningJob = { job, controller: new AbortController(), startedAt: performance.now(), abandoned: false };
+    this.running.set(job.id, entry);
+    this.events.emit("job:start", { workerId: this.workerId, job });
+    const context: JobContext<State> = {
+      job,
+      workerId: this.workerId,
+      signal: entry.controller.signal,
+      logger: this.logger,
+      addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
+      state: this.state,
+    };
+    const outcome = task
+      ? executeJob(task, job, context, this.logger)
+      : Promise.resolve({
+          ok: false as const,
+          error: new Error(`Unsupported task identifier ${JSON.stringify(job.taskIdentifier)}`),
+          permanent: false,
+        });
+    void outcome.then((result) => {
+      if (entry.abandoned) return;
+      this.running.delete(job.id);
+      const durationMs = performance.now() - entry.startedAt;
+      if (result.ok) {
+        this.events.emit("job:success", { workerId: this.workerId, job, durationMs });
+        void this.flusher.add({ jobId: job.id, queued: job.queueName !== null });
+      } else {
+        const willRetry = !result.permanent && job.attempts < job.maxAttempts;
+        this.logger.warn(
+          `Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${result.error.message}`,
+        );
+        this.events.emit("job:error", { workerId: this.workerId, job, error: result.error, willRetry, durationMs });
+        void this.flusher.add({
+          jobId: job.id,
+          queued: job.queueName !== null,
+          failure: { message: describeError(result.error), permanent: result.permanent },
+        });
+      }
+      this.onSlotFreed();
+    });
+  }
+
+  private onSlotFreed(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
+    this.dispatch();
+    this.localQueue.slotFreed();
+    this.checkIdle();
+  }
+
+  private onFlushed(outcome: FlushOutcome): void {
+    if (outcome.applied.length > 0) this.activity++;
+    for (const result of outcome.applied) {
+      this.events.emit("job:complete", {
+        workerId: this.workerId,
+        jobId: result.jobId,
+        outcome: result.failure ? "failed" : "completed",
+      });
+    }
+    for (const result of outcome.rejected) {
+      this.logger.warn(`Result of job ${result.jobId} was refused: this worker no longer holds its lock`);
+      this.events.emit("job:complete", { workerId: this.workerId, jobId: result.jobId, outcome: "rejected" });
+    }
+    // Finishing a queued job unlocks its queue: the next job of that queue may now be runnable.
+    if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
+  }
+
+  /**
+   * In runOnce mode: stop once nothing is runnable, held, running or unwritten.
+   * Writing results can make jobs runnable (a queue unlocked), so after every
+   * write we claim once more ("probe"); we stop only when a probe that started
+   * after the last activity (write or claim) came back empty.
+   */
+  private checkIdle(): void {
+    if (!this.once || this.stateValue !== "running") return;
+    const idle = () => this.running.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained";
+    if (!idle()) return;
+    void (async () => {
+      await this.flusher.flush();
+      await this.localQueue.settled();
+      if (this.stateValue !== "running" || !idle()) return;
+      if (this.probedAt === this.activity) {
+        void this.stop();
+        return;
+      }
+      this.probedAt = this.activity;
+      this.localQueue.wake();
+    })();
+  }
+
+  private async releaseJobs(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void> {
+    const ids = jobs.map((j) => j.id);
+    await this.driver.query(this.sql.release, [ids, this.workerId], { name: this.sql.names.release });
+    this.events.emit("jobs:released", { workerId: this.workerId, jobIds: ids, reason });
+    if (jobs.some((j) => j.queueName !== null)) this.localQueue.wake();
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    if (this.stateValue === "created") {
+      this.stateValue = "stopped";
+      if (this.ownsDriver) await this.driver.close();
+      this.resolveRun();
+      return;
+    }
+    if (this.stateValue !== "running") return this.runFinished;
+    this.stateValue = "stopping";
+    this.events.emit("worker:stopping", { workerId: this.workerId, reason: "stop" });
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    let failure: Error | undefined;
+    try {
+      await Promise.all([this.listener.stop(), this.localQueue.stop().catch((e) => (failure ??= e))]);
+      await this.waitForRunningJobs(timeoutMs);
+      await this.flushWithin(Math.max(timeoutMs, 5000));
+      await this.driver.query(this.sql.releaseAll, [this.workerId]).catch((error: Error) => {
+        this.logger.error(`Could not release this worker's locks: ${error.message}`);
+        failure ??= error;
+      });
+    } finally {
+      for (const cleanup of this.cleanups.splice(0)) cleanup();
+      if (this.ownsDriver) await this.driver.close().catch(() => undefined);
+      this.stateValue = "stopped";
+      this.events.emit("worker:stop", { workerId: this.workerId, error: failure });
+      this.logger.info(`Worker ${this.workerId} stopped`);
+      this.resolveRun();
+    }
+  }
+
+  private async waitForRunningJobs(timeoutMs: number): Promise<void> {
+    if (this.running.size === 0) return;
+    const allDone = new Promise<void>((resolve) => {
+      const check = () => (this.running.size === 0 ? resolve() : this.slotWaiters.push(check));
+      check();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+      this.forceAbort = () => resolve(true);
+    });
+    const expired = await Promise.race([allDone.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (!expired) return;
+    for (const entry of this.running.values()) {
+      entry.abandoned = true;
+      entry.controller.abort(new Error("Worker shutdown timeout reached"));
+      const error = new Error(`Job aborted: worker ${this.workerId} shut down before it finished (timeout ${timeoutMs}ms)`);
+      this.events.emit("job:error", {
+        workerId: this.workerId,
+        job: entry.job,
+        error,
+        willRetry: entry.job.attempts < entry.job.maxAttempts,
+        durationMs: performance.now() - entry.startedAt,
+      });
+      void this.flusher.add({
+        jobId: entry.job.id,
+        queued: entry.job.queueName !== null,
+        failure: { message: describeError(error), permanent: false },
+      });
+    }
+    this.running.clear();
+  }
+
+  private async flushWithin(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = await Promise.race([
+      this.flusher.flush().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (gaveUp) {
+      const left = this.flusher.abandon();
+      this.logger.error(`Shutdown could not write ${left.length} job results; their jobs stay locked until recovered`);
+    }
+  }
+}
+
+/** Create a worker; call `run()`, `runOnce()` or `start()` on it. */
+export async function createWorker<State = unknown>(options: WorkerOptions<State>): Promise<Worker<State>> {
+  return new Worker<State>(options);
+}
