@@ -1,0 +1,60 @@
+/**
+ * Command-line options of `npm run bench`:
+ *   --json            print the results as one JSON object on stdout's last line
+ *   --quick           small smoke run (CI)
+ *   --only a,b        systems to run: ours, graphile_worker, pg_boss (default: all)
+ *   --help
+ */
+import { SYSTEM_NAMES, isSystemName, type SystemName } from "./systems/system.js";
+
+export interface BenchOptions {
+  json: boolean;
+  quick: boolean;
+  systems: SystemName[];
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only ${SYSTEM_NAMES.join(",")}]
+
+Runs graphile-worker-ts ("ours"), graphile-worker 0.18 and pg-boss 12 side by side on one
+PostgreSQL (DATABASE_URL, or an embedded one when unset), 2 worker processes each.
+  --json    print the results as one JSON object on stdout's last line
+  --quick   small smoke run (about a minute; used by CI)
+  --only    comma-separated systems to run (default: all)`;
+
+/** Thrown for a bad argument; the message names it. */
+export class UsageError extends Error {}
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const options: BenchOptions = { json: false, quick: false, systems: [...SYSTEM_NAMES], help: false };
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index] ?? "";
+    const [flag, inlineValue] = argument.startsWith("--") && argument.includes("=") ? argument.split("=", 2) : [argument, undefined];
+    switch (flag) {
+      case "--json":
+        options.json = true;
+        break;
+      case "--quick":
+        options.quick = true;
+        break;
+      case "--help":
+      case "-h":
+        options.help = true;
+        break;
+      case "--only": {
+        const value = inlineValue ?? argv[(index += 1)];
+        if (!value) throw new UsageError("--only needs a comma-separated list of systems");
+        const names = value.split(",").map((name) => name.trim()).filter((name) => name.length > 0);
+        const unknown = names.filter((name) => !isSystemName(name));
+        if (unknown.length > 0 || names.length === 0) {
+          throw new UsageError(`--only: unknown system ${JSON.stringify(unknown[0] ?? value)} (expected ${SYSTEM_NAMES.join(", ")})`);
+        }
+        options.systems = SYSTEM_NAMES.filter((name) => names.includes(name));
+        break;
+      }
+      default:
+        throw new UsageError(`unknown argument ${JSON.stringify(argument)}`);
+    }
+  }
+  return options;
+}

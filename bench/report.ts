@@ -1,0 +1,163 @@
+/**
+ * Turns the per-system results into the two outputs of `npm run bench`: a
+ * readable table, and the JSON object printed on stdout's last line with
+ * `--json` (`{"ours":…,"graphile_worker":…,"pg_boss":…,"ratios":…}`).
+ */
+import type { SystemResult } from "./run-system.js";
+import { SYSTEM_NAMES, type SystemName } from "./systems/system.js";
+import type { Workload } from "./workload.js";
+
+export type SystemOutcome = { ok: true; result: SystemResult } | { ok: false; label: string; error: string };
+export type Outcomes = Partial<Record<SystemName, SystemOutcome>>;
+
+/** A system's JSON entry: its figures, `{ "error": … }` if it failed, null if not selected. */
+export type SystemJson = SystemResult | { label: string; error: string } | null;
+
+export interface BenchJson {
+  ours: SystemJson;
+  graphile_worker: SystemJson;
+  pg_boss: SystemJson;
+  ratios: Record<string, number | null>;
+}
+
+export interface RunInfo {
+  date: string;
+  server: string;
+  node: string;
+  cpus: number;
+  memoryGiB: number;
+  workerProcesses: number;
+  quick: boolean;
+  workload: Workload;
+}
+
+const round = (value: number, digits: number): number => {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+};
+
+function rounded(result: SystemResult): SystemResult {
+  const latency = result.latency_ms;
+  return {
+    ...result,
+    latency_ms: {
+      samples: latency.samples,
+      p50: round(latency.p50, 3),
+      p90: round(latency.p90, 3),
+      p99: round(latency.p99, 3),
+      mean: round(latency.mean, 3),
+      max: round(latency.max, 3),
+    },
+    future_rows_vs_empty: round(result.future_rows_vs_empty, 3),
+    worker_peak_rss_mb: round(result.worker_peak_rss_mb, 1),
+    worker_peak_rss_future_rows_mb: round(result.worker_peak_rss_future_rows_mb, 1),
+  };
+}
+
+function resultOf(outcomes: Outcomes, name: SystemName): SystemResult | undefined {
+  const outcome = outcomes[name];
+  return outcome?.ok ? outcome.result : undefined;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | null {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
+  return round(a / b, 3);
+}
+
+/** ours / other for each headline figure (> 1 is better for throughput/enqueue, < 1 for latency/RSS). */
+function ratios(outcomes: Outcomes): Record<string, number | null> {
+  const ours = resultOf(outcomes, "ours");
+  const out: Record<string, number | null> = {};
+  for (const [other, suffix] of [
+    ["graphile_worker", "graphile_worker"],
+    ["pg_boss", "pg_boss"],
+  ] as const) {
+    const them = resultOf(outcomes, other);
+    out[`throughput_vs_${suffix}`] = ratio(ours?.throughput_jobs_per_s, them?.throughput_jobs_per_s);
+    out[`latency_p50_vs_${suffix}`] = ratio(ours?.latency_ms.p50, them?.latency_ms.p50);
+    out[`enqueue_vs_${suffix}`] = ratio(ours?.enqueue_jobs_per_s, them?.enqueue_jobs_per_s);
+    out[`throughput_fresh_vs_${suffix}`] = ratio(ours?.throughput_fresh_jobs_per_s, them?.throughput_fresh_jobs_per_s);
+    out[`future_rows_throughput_vs_${suffix}`] = ratio(
+      ours?.future_rows_throughput_jobs_per_s,
+      them?.future_rows_throughput_jobs_per_s,
+    );
+    out[`latency_p99_vs_${suffix}`] = ratio(ours?.latency_ms.p99, them?.latency_ms.p99);
+    out[`rss_vs_${suffix}`] = ratio(ours?.worker_peak_rss_mb, them?.worker_peak_rss_mb);
+  }
+  out.future_rows_vs_empty = ours ? round(ours.future_rows_vs_empty, 3) : null;
+  return out;
+}
+
+export function buildJson(outcomes: Outcomes): BenchJson {
+  const entry = (name: SystemName): SystemJson => {
+    const outcome = outcomes[name];
+    if (!outcome) return null;
+    return outcome.ok ? rounded(outcome.result) : { label: outcome.label, error: outcome.error };
+  };
+  return {
+    ours: entry("ours"),
+    graphile_worker: entry("graphile_worker"),
+    pg_boss: entry("pg_boss"),
+    ratios: ratios(outcomes),
+  };
+}
+
+const number = (value: number): string => Math.round(value).toLocaleString("en-US");
+const ms = (value: number): string => value.toFixed(2);
+
+/** The readable table (markdown, so it can be pasted into docs/benchmarks.md as is). */
+export function formatTable(outcomes: Outcomes, info: RunInfo): string {
+  const names = SYSTEM_NAMES.filter((name) => outcomes[name] !== undefined);
+  const labelOf = (name: SystemName): string => {
+    const outcome = outcomes[name];
+    if (!outcome) return name;
+    return outcome.ok ? outcome.result.label : outcome.label;
+  };
+  const w = info.workload;
+  const rows: Array<[string, (result: SystemResult) => string]> = [
+    [`throughput, ${number(w.drainJobs)}-job backlog, analysed (jobs/s)`, (r) => number(r.throughput_jobs_per_s)],
+    [`throughput, fresh table, not analysed (jobs/s)`, (r) => number(r.throughput_fresh_jobs_per_s)],
+    [`enqueue, ${number(w.enqueueJobs)} jobs via bulk API (jobs/s)`, (r) => number(r.enqueue_jobs_per_s)],
+    [`latency add->start p50 (ms, ${w.latencySamples} samples)`, (r) => ms(r.latency_ms.p50)],
+    [`latency add->start p90 (ms)`, (r) => ms(r.latency_ms.p90)],
+    [`latency add->start p99 (ms)`, (r) => ms(r.latency_ms.p99)],
+    [`throughput with ${number(w.futureRows)} future rows (jobs/s)`, (r) => number(r.future_rows_throughput_jobs_per_s)],
+    [`  vs empty table`, (r) => r.future_rows_vs_empty.toFixed(2)],
+    [`worker peak RSS during drain (MiB)`, (r) => r.worker_peak_rss_mb.toFixed(0)],
+  ];
+  const header = ["", ...names.map(labelOf)];
+  const body = rows.map(([title, cell]) => [
+    title,
+    ...names.map((name) => {
+      const outcome = outcomes[name];
+      return outcome?.ok ? cell(outcome.result) : "failed";
+    }),
+  ]);
+  const table = [header, header.map((_, index) => (index === 0 ? "---" : "---:")), ...body];
+  const widths = header.map((_, column) => Math.max(...table.map((row) => (row[column] ?? "").length)));
+  const lines = table.map(
+    (row) => `| ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(" | ")} |`,
+  );
+
+  const notes: string[] = [];
+  for (const name of names) {
+    const outcome = outcomes[name];
+    if (!outcome) continue;
+    notes.push(outcome.ok ? `- ${labelOf(name)}: ${outcome.result.configuration}` : `- ${labelOf(name)}: FAILED: ${outcome.error}`);
+  }
+  const json = buildJson(outcomes);
+  const ratioLines = Object.entries(json.ratios)
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `- ${key}: ${value}`);
+
+  return [
+    `Benchmark ${info.date}${info.quick ? " (--quick)" : ""}: ${info.server}; node ${info.node}; ${info.cpus} CPUs, ${info.memoryGiB} GiB; ` +
+      `${info.workerProcesses} worker processes per system; no-op tasks`,
+    "",
+    ...lines,
+    "",
+    "Configurations:",
+    ...notes,
+    ...(ratioLines.length > 0 ? ["", "Ratios (ours / other):", ...ratioLines] : []),
+  ].join("\n");
+}

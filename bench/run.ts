@@ -1,0 +1,88 @@
+/**
+ * `npm run bench`: graphile-worker-ts, graphile-worker 0.18 and pg-boss 12 side
+ * by side on one PostgreSQL, each in its own database, 2 worker processes
+ * each, no-op tasks. See docs/benchmarks.md for the protocol.
+ */
+import os from "node:os";
+import { openBenchServer, type BenchServer } from "./database-server.js";
+import { USAGE, UsageError, parseOptions, type BenchOptions } from "./options.js";
+import { buildJson, formatTable, type Outcomes } from "./report.js";
+import { runSystem } from "./run-system.js";
+import { createSystem } from "./systems/registry.js";
+import type { BenchSystem } from "./systems/system.js";
+import { FULL_WORKLOAD, QUICK_WORKLOAD, WORKER_PROCESSES } from "./workload.js";
+
+/** Progress goes to stderr; stdout carries only the table (and the JSON line). */
+const progress = (message: string) => console.error(message);
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function runAll(options: BenchOptions, server: BenchServer): Promise<Outcomes> {
+  const workload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
+  const outcomes: Outcomes = {};
+  for (const name of options.systems) {
+    let system: BenchSystem | undefined;
+    try {
+      const connectionString = await server.createDatabase(name);
+      system = await createSystem(name, { connectionString });
+      progress(`[${name}] ${system.label}: ${system.configuration}`);
+      outcomes[name] = { ok: true, result: await runSystem(system, workload, progress) };
+    } catch (error) {
+      progress(`[${name}] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      outcomes[name] = { ok: false, label: system?.label ?? name, error: errorMessage(error) };
+    } finally {
+      await system?.teardown().catch((error: unknown) => progress(`[${name}] teardown: ${errorMessage(error)}`));
+    }
+  }
+  return outcomes;
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const server = await openBenchServer(process.env.DATABASE_URL);
+  const closeServer = () => server.close().catch((error: unknown) => progress(`closing the server: ${errorMessage(error)}`));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      progress(`bench: ${signal}, cleaning up`);
+      void closeServer().finally(() => process.exit(130));
+    });
+  }
+  progress(`bench: ${server.description}, systems: ${options.systems.join(", ")}${options.quick ? " (--quick)" : ""}`);
+  let outcomes: Outcomes;
+  try {
+    outcomes = await runAll(options, server);
+  } finally {
+    await closeServer();
+  }
+
+  console.log(
+    formatTable(outcomes, {
+      date: new Date().toISOString().slice(0, 10),
+      server: server.description,
+      node: process.version,
+      cpus: os.availableParallelism(),
+      memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+      workerProcesses: WORKER_PROCESSES,
+      quick: options.quick,
+      workload: options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD,
+    }),
+  );
+  if (options.json) console.log(JSON.stringify(buildJson(outcomes)));
+  return Object.values(outcomes).every((outcome) => outcome.ok) ? 0 : 1;
+}
+
+process.exitCode = await main();

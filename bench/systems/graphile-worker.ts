@@ -1,0 +1,56 @@
+/**
+ * Adapter for graphile-worker 0.18 (the npm package): enqueues with
+ * `makeWorkerUtils().addJobs`/`addJob`, runs workers from
+ * bench/workers/graphile-worker.ts.
+ */
+import { Logger, makeWorkerUtils, type WorkerUtils } from "graphile-worker";
+import { WorkerGroup } from "../worker-group.js";
+import type { WorkerMode } from "../workers/protocol.js";
+import { GraphileSchema } from "./graphile-schema.js";
+import { TASK_IDENTIFIER, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
+import { ENQUEUE_CHUNK, JOB_CONCURRENCY } from "../workload.js";
+import { packageVersion } from "./package-version.js";
+
+const SCHEMA = "graphile_worker";
+const silentLogger = new Logger(() => () => undefined);
+
+export function createGraphileWorkerSystem(context: SystemContext): BenchSystem {
+  const sql = new GraphileSchema(context.connectionString, SCHEMA);
+  let utils: WorkerUtils | undefined;
+  const requireUtils = (): WorkerUtils => {
+    if (!utils) throw new Error("graphile-worker adapter used before setup()");
+    return utils;
+  };
+  return {
+    name: "graphile_worker",
+    label: `graphile-worker ${packageVersion("graphile-worker")}`,
+    configuration: `concurrency ${JOB_CONCURRENCY}, pool ${JOB_CONCURRENCY + 1}, localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0`,
+    async setup() {
+      utils = await makeWorkerUtils({ connectionString: context.connectionString, schema: SCHEMA, logger: silentLogger });
+      await utils.migrate();
+    },
+    clearJobs: () => sql.clearJobs(),
+    async bulkEnqueue(count) {
+      const workerUtils = requireUtils();
+      for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
+        await workerUtils.addJobs(Array.from({ length: size }, () => ({ identifier: TASK_IDENTIFIER, payload: {} })));
+      }
+    },
+    async addOne(payload) {
+      await requireUtils().addJob(TASK_IDENTIFIER, payload);
+    },
+    insertFutureRows: (count) => sql.insertFutureRows(count),
+    vacuumAnalyze: () => sql.vacuumAnalyze(),
+    countRemaining: () => sql.countRemaining(),
+    startWorkers: (mode: WorkerMode, count: number) =>
+      WorkerGroup.start({
+        script: "graphile-worker.ts",
+        count,
+        config: { connectionString: context.connectionString, schema: SCHEMA, mode, concurrency: JOB_CONCURRENCY },
+      }),
+    async teardown() {
+      await utils?.release();
+      await sql.close();
+    },
+  };
+}

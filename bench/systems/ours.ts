@@ -1,0 +1,58 @@
+/**
+ * Adapter for graphile-worker-ts (this repository) with default settings:
+ * enqueues with `createWorkerUtils().addJobs`/`addJob`, runs workers from
+ * bench/workers/ours.ts. Same schema as graphile-worker, so the SQL side
+ * (TRUNCATE, future rows, VACUUM, counting) is shared with that adapter.
+ */
+import { createWorkerUtils } from "../../src/index.js";
+import { WorkerGroup } from "../worker-group.js";
+import type { WorkerMode } from "../workers/protocol.js";
+import { ENQUEUE_CHUNK, JOB_CONCURRENCY } from "../workload.js";
+import { GraphileSchema } from "./graphile-schema.js";
+import { projectVersion } from "./package-version.js";
+import { TASK_IDENTIFIER, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
+
+const SCHEMA = "graphile_worker";
+
+type WorkerUtils = Awaited<ReturnType<typeof createWorkerUtils>>;
+
+export function createOursSystem(context: SystemContext): BenchSystem {
+  const sql = new GraphileSchema(context.connectionString, SCHEMA);
+  let utils: WorkerUtils | undefined;
+  const requireUtils = (): WorkerUtils => {
+    if (!utils) throw new Error("graphile-worker-ts adapter used before setup()");
+    return utils;
+  };
+  return {
+    name: "ours",
+    label: `graphile-worker-ts ${projectVersion()}`,
+    configuration: `default settings, concurrency ${JOB_CONCURRENCY}`,
+    async setup() {
+      utils = await createWorkerUtils({ connectionString: context.connectionString, schema: SCHEMA });
+      await utils.migrate();
+    },
+    clearJobs: () => sql.clearJobs(),
+    async bulkEnqueue(count) {
+      const workerUtils = requireUtils();
+      for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
+        await workerUtils.addJobs(Array.from({ length: size }, () => ({ identifier: TASK_IDENTIFIER, payload: {} })));
+      }
+    },
+    async addOne(payload) {
+      await requireUtils().addJob(TASK_IDENTIFIER, payload);
+    },
+    insertFutureRows: (count) => sql.insertFutureRows(count),
+    vacuumAnalyze: () => sql.vacuumAnalyze(),
+    countRemaining: () => sql.countRemaining(),
+    startWorkers: (mode: WorkerMode, count: number) =>
+      WorkerGroup.start({
+        script: "ours.ts",
+        count,
+        config: { connectionString: context.connectionString, schema: SCHEMA, mode, concurrency: JOB_CONCURRENCY },
+      }),
+    async teardown() {
+      await utils?.release();
+      await sql.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Benchmark worker process for graphile-worker-ts with its default settings
+ * (only the schema, the concurrency shared by every system, the task and
+ * signal handling are given).
+ */
+import { createWorker } from "../../src/index.js";
+import { runWorkerProcess } from "./child-runtime.js";
+
+const silentLogger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+};
+
+await runWorkerProcess(async ({ config, jobStarted }) => {
+  const worker = await createWorker({
+    connectionString: config.connectionString,
+    schema: config.schema,
+    concurrency: config.concurrency,
+    handleSignals: false,
+    logger: silentLogger,
+    tasks: {
+      noop: async (payload: unknown) => {
+        jobStarted(payload);
+      },
+    },
+  });
+  let running: Promise<void> | undefined;
+  return {
+    async start() {
+      // A rejection before stop() surfaces as an unhandled rejection: the process reports it and exits.
+      running = worker.run();
+    },
+    async stop() {
+      await worker.stop();
+      await running;
+    },
+  };
+});
