@@ -1,0 +1,46 @@
+import { Option, type Command } from "commander";
+import { JOB_KEY_MODES, type JobKeyMode, type JobSpec } from "../../jobs/job.js";
+import { parseDate, parseInteger, parseJson, parseList } from "../argument-parsers.js";
+import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
+
+interface AddOptions extends GlobalOptions {
+  payload?: string;
+  queue?: string;
+  runAt?: string;
+  maxAttempts?: string;
+  jobKey?: string;
+  jobKeyMode?: JobKeyMode;
+  priority?: string;
+  flags?: string;
+  json?: boolean;
+}
+
+export function registerAddCommand(program: Command): void {
+  addGlobalOptions(
+    program
+      .command("add")
+      .description("add a job")
+      .argument("<identifier>", "task identifier")
+      .option("--payload <json>", "JSON payload", "{}")
+      .option("--queue <name>", "serial queue name")
+      .option("--run-at <iso>", "run at (ISO 8601)")
+      .option("--max-attempts <n>", "maximum attempts")
+      .option("--job-key <key>", "job key")
+      .addOption(new Option("--job-key-mode <mode>", "job key mode").choices(JOB_KEY_MODES))
+      .option("--priority <n>", "priority (lower runs first)")
+      .option("--flags <a,b>", "comma-separated flags")
+      .option("--json", "print the job as JSON"),
+  ).action(async (identifier: string, options: AddOptions) => {
+    const payload = parseJson("--payload", options.payload ?? "{}");
+    const spec: JobSpec = {};
+    if (options.queue !== undefined) spec.queueName = options.queue;
+    if (options.runAt !== undefined) spec.runAt = parseDate("--run-at", options.runAt);
+    if (options.maxAttempts !== undefined) spec.maxAttempts = parseInteger("--max-attempts", options.maxAttempts, { min: 1, max: 32767 });
+    if (options.jobKey !== undefined) spec.jobKey = options.jobKey;
+    if (options.jobKeyMode !== undefined) spec.jobKeyMode = options.jobKeyMode;
+    if (options.priority !== undefined) spec.priority = parseInteger("--priority", options.priority, { min: -32768, max: 32767 });
+    if (options.flags !== undefined) spec.flags = parseList(options.flags);
+    const job = await withUtils(options, (utils) => utils.addJob(identifier, payload, spec));
+    console.log(options.json ? JSON.stringify(job) : `Added job ${job.id} (${job.taskIdentifier})`);
+  });
+}

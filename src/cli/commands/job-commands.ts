@@ -1,0 +1,98 @@
+/** Job management commands backed by WorkerUtils: complete, fail, reschedule, remove, cleanup, force-unlock. */
+import type { Command } from "commander";
+import type { Job } from "../../jobs/job.js";
+import type { RescheduleOptions } from "../../utils/worker-utils.js";
+import { parseDate, parseInteger } from "../argument-parsers.js";
+import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
+import { CliUsageError } from "../usage-error.js";
+
+interface JsonOption extends GlobalOptions {
+  json?: boolean;
+}
+
+function parseIds(ids: string[]): string[] {
+  for (const id of ids) {
+    if (!/^[1-9]\d{0,18}$/.test(id)) throw new CliUsageError("ids", `not a job id: ${JSON.stringify(id)}`);
+  }
+  return ids;
+}
+
+function printJobs(verb: string, jobs: Job[], json: boolean | undefined): void {
+  if (json) console.log(JSON.stringify(jobs));
+  else console.log(`${verb} ${jobs.length} job(s)${jobs.length ? `: ${jobs.map((j) => j.id).join(", ")}` : ""}`);
+}
+
+export function registerJobCommands(program: Command): void {
+  addGlobalOptions(
+    program.command("complete").description("mark jobs as completed (deletes them)").argument("<ids...>").option("--json"),
+  ).action(async (ids: string[], options: JsonOption) => {
+    const jobs = await withUtils(options, (utils) => utils.completeJobs(parseIds(ids)));
+    printJobs("Completed", jobs, options.json);
+  });
+
+  addGlobalOptions(
+    program
+      .command("fail")
+      .description("permanently fail jobs")
+      .argument("<ids...>")
+      .requiredOption("--reason <text>", "reason stored as last_error")
+      .option("--json"),
+  ).action(async (ids: string[], options: JsonOption & { reason: string }) => {
+    const jobs = await withUtils(options, (utils) => utils.permanentlyFailJobs(parseIds(ids), options.reason));
+    printJobs("Failed", jobs, options.json);
+  });
+
+  addGlobalOptions(
+    program
+      .command("reschedule")
+      .description("change run_at / priority / attempts / max attempts of jobs")
+      .argument("<ids...>")
+      .option("--run-at <iso>")
+      .option("--priority <n>")
+      .option("--attempts <n>")
+      .option("--max-attempts <n>")
+      .option("--json"),
+  ).action(
+    async (
+      ids: string[],
+      options: JsonOption & { runAt?: string; priority?: string; attempts?: string; maxAttempts?: string },
+    ) => {
+      const changes: RescheduleOptions = {};
+      if (options.runAt !== undefined) changes.runAt = parseDate("--run-at", options.runAt);
+      if (options.priority !== undefined) changes.priority = parseInteger("--priority", options.priority, { min: -32768, max: 32767 });
+      if (options.attempts !== undefined) changes.attempts = parseInteger("--attempts", options.attempts, { min: 0, max: 32767 });
+      if (options.maxAttempts !== undefined) {
+        changes.maxAttempts = parseInteger("--max-attempts", options.maxAttempts, { min: 1, max: 32767 });
+      }
+      const jobs = await withUtils(options, (utils) => utils.rescheduleJobs(parseIds(ids), changes));
+      printJobs("Rescheduled", jobs, options.json);
+    },
+  );
+
+  addGlobalOptions(program.command("remove").description("remove the job with this key").argument("<key>").option("--json")).action(
+    async (key: string, options: JsonOption) => {
+      const job = await withUtils(options, (utils) => utils.removeJob(key));
+      if (options.json) console.log(JSON.stringify(job));
+      else console.log(job ? `Removed job ${job.id}` : `No job with key ${JSON.stringify(key)}`);
+    },
+  );
+
+  addGlobalOptions(
+    program.command("cleanup").description("delete permanently failed jobs, unused task identifiers and empty queues").option("--json"),
+  ).action(async (options: JsonOption) => {
+    const result = await withUtils(options, (utils) => utils.cleanup());
+    if (options.json) console.log(JSON.stringify(result));
+    else {
+      console.log(
+        `Deleted ${result.deletedJobs} failed job(s), ${result.deletedTaskIdentifiers} task identifier(s), ${result.deletedQueues} queue(s)`,
+      );
+    }
+  });
+
+  addGlobalOptions(
+    program.command("force-unlock").description("unlock jobs and queues locked by these workers").argument("<workerIds...>"),
+  ).action(async (workerIds: string[], options: GlobalOptions) => {
+    await withUtils(options, (utils) => utils.forceUnlockWorkers(workerIds));
+    console.log(`Unlocked jobs and queues of ${workerIds.join(", ")}`);
+  });
+}

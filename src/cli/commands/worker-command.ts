@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { createConsoleLogger } from "../../logger/logger.js";
+import { Worker } from "../../worker/worker.js";
+import type { WorkerOptions } from "../../worker/worker-config.js";
+import { parseInteger, parseList } from "../argument-parsers.js";
+import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
+import { loadTasks } from "../load-tasks.js";
+
+interface WorkerCommandOptions extends GlobalOptions {
+  tasks: string;
+  concurrency?: string;
+  once?: boolean;
+  forbiddenFlags?: string;
+  pollInterval?: string;
+}
+
+export function registerWorkerCommand(program: Command): void {
+  addGlobalOptions(
+    program
+      .command("worker")
+      .description("run a worker")
+      .requiredOption("--tasks <module>", "ES module whose default export is the tasks")
+      .option("--concurrency <n>", "jobs run at the same time")
+      .option("--once", "run until no job is runnable, then exit")
+      .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
+      .option("--poll-interval <ms>", "poll interval in ms"),
+  ).action(async (options: WorkerCommandOptions) => {
+    const { connectionString, schema } = resolveConnection(options);
+    const workerOptions: WorkerOptions = {
+      connectionString,
+      schema,
+      tasks: await loadTasks(options.tasks),
+      logger: createConsoleLogger(),
+      handleSignals: true,
+    };
+    if (options.concurrency !== undefined) {
+      workerOptions.concurrency = parseInteger("--concurrency", options.concurrency, { min: 1, max: 10_000 });
+    }
+    if (options.pollInterval !== undefined) {
+      workerOptions.pollInterval = parseInteger("--poll-interval", options.pollInterval, { min: 10 });
+    }
+    if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
+    const worker = new Worker(workerOptions);
+    if (options.once) await worker.runOnce();
+    else await worker.run();
+  });
+}

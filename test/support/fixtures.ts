@@ -1,0 +1,113 @@
+/**
+ * Test fixtures: a migrated database per test file, helpers to read job rows,
+ * and event helpers so tests wait on signals instead of sleeping.
+ */
+import pg from "pg";
+import { createTestDatabase, type TestDatabase } from "./database.js";
+import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { silentLogger } from "../../src/logger/logger.js";
+import type { Worker } from "../../src/worker/worker.js";
+import type { WorkerEventMap, WorkerEventName } from "../../src/worker/worker-events.js";
+import { after } from "node:test";
+
+export interface MigratedDatabase extends TestDatabase {
+  utils: WorkerUtils;
+  schema: string;
+}
+
+/** A fresh database with our schema migrated, plus a WorkerUtils on it. */
+export async function createMigratedDatabase(label: string, schema = "graphile_worker"): Promise<MigratedDatabase> {
+  const db = await createTestDatabase(label);
+  const utils = new WorkerUtils({ connectionString: db.connectionString, schema, logger: silentLogger });
+  await utils.migrate();
+  after(() => utils.release());
+  return { ...db, utils, schema };
+}
+
+export interface JobRowView {
+  id: string;
+  task_identifier: string;
+  queue_name: string | null;
+  payload: unknown;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  key: string | null;
+  locked_at: Date | null;
+  locked_by: string | null;
+  revision: number;
+  flags: Record<string, true> | null;
+}
+
+/** All jobs (via the `jobs` view), ordered by id. */
+export async function allJobs(pool: pg.Pool, schema = "graphile_worker"): Promise<JobRowView[]> {
+  const { rows } = await pool.query(`select * from "${schema}".jobs order by id`);
+  return rows as JobRowView[];
+}
+
+export async function countRows(pool: pg.Pool, table: string, schema = "graphile_worker"): Promise<number> {
+  const { rows } = await pool.query(`select count(*)::int as n from "${schema}"."${table}"`);
+  return rows[0].n as number;
+}
+
+/** Resolve with the first event payload matching `predicate` (rejects after `timeoutMs`). */
+export function waitForEvent<E extends WorkerEventName>(
+  worker: Worker<never> | Worker<unknown> | Worker,
+  event: E,
+  predicate: (payload: WorkerEventMap[E]) => boolean = () => true,
+  timeoutMs = 15_000,
+): Promise<WorkerEventMap[E]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      worker.events.off(event, listener);
+      reject(new Error(`Timed out waiting for ${event}`));
+    }, timeoutMs);
+    const listener = (payload: WorkerEventMap[E]) => {
+      if (!predicate(payload)) return;
+      clearTimeout(timer);
+      worker.events.off(event, listener);
+      resolve(payload);
+    };
+    worker.events.on(event, listener);
+  });
+}
+
+/** Resolve after `count` events matching `predicate`. */
+export function countEvents<E extends WorkerEventName>(
+  worker: Worker<never> | Worker<unknown> | Worker,
+  event: E,
+  count: number,
+  predicate: (payload: WorkerEventMap[E]) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<WorkerEventMap[E][]> {
+  const seen: WorkerEventMap[E][] = [];
+  return new Promise((resolve, reject) => {
+    if (count === 0) return resolve(seen);
+    const timer = setTimeout(() => {
+      worker.events.off(event, listener);
+      reject(new Error(`Timed out waiting for ${count} ${event} events (saw ${seen.length})`));
+    }, timeoutMs);
+    const listener = (payload: WorkerEventMap[E]) => {
+      if (!predicate(payload)) return;
+      seen.push(payload);
+      if (seen.length < count) return;
+      clearTimeout(timer);
+      worker.events.off(event, listener);
+      resolve(seen);
+    };
+    worker.events.on(event, listener);
+  });
+}
+
+/** A promise with its resolve function exposed. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
