@@ -1,0 +1,233 @@
+/**
+ * The migrator: brings a schema up to the latest migration shipped in
+ * `./sql/`, compatible with graphile-worker 0.18's migrator (same ledger
+ * table, same ids 1-20, same breaking flags, same `worker:migrate` notices).
+ *
+ * Safety against concurrent migrators:
+ *  - runs of this function serialise on a session advisory lock keyed on the
+ *    schema, held on one dedicated connection for the whole run;
+ *  - a graphile-worker (Node) migrator does not take that lock, so, like it,
+ *    every migration inserts its ledger row first inside its transaction: if
+ *    another migrator applied the same migration concurrently, the insert
+ *    fails with a unique violation and the migration counts as done.
+ */
+import type { Driver, Queryable } from "../driver/driver.js";
+import { LockedJobsMigrationError, MigrationCompatibilityError, ValidationError } from "../errors/errors.js";
+import { createConsoleLogger, type Logger } from "../logger/logger.js";
+import { quoteIdentifier, validateSchemaName } from "../sql/quote-identifier.js";
+import {
+  BREAKING_MIGRATIONS,
+  LATEST_MIGRATION,
+  MIGRATIONS,
+  renderMigrationSql,
+  type Migration,
+} from "./migration-files.js";
+import { fetchAndCheckPostgresVersion } from "./postgres-version.js";
+
+export { BREAKING_MIGRATIONS, LATEST_MIGRATION, MIGRATIONS, type Migration } from "./migration-files.js";
+export { checkPostgresVersion } from "./postgres-version.js";
+
+/** The default schema, shared with graphile-worker. */
+export const DEFAULT_SCHEMA = "graphile_worker";
+
+/** The channel on which each applied migration is announced. */
+export const MIGRATE_CHANNEL = "worker:migrate";
+
+/** Options of `runMigrations`. */
+export interface MigrateOptions {
+  /** The database to migrate. */
+  driver: Driver;
+  /** Schema holding the queue (default `graphile_worker`). */
+  schema?: string;
+  /** Where progress and warnings go (default: console logger). */
+  logger?: Logger;
+  /**
+   * Stop after this migration id instead of the latest (staged upgrades and
+   * tests). The compatibility check still compares with the latest id.
+   */
+  untilMigration?: number;
+}
+
+/** What `runMigrations` did. */
+export interface MigrationResult {
+  /** Ids of the migrations applied by this call, in order (empty when up to date). */
+  applied: number[];
+  /** The highest migration id recorded in the database afterwards. */
+  latest: number;
+}
+
+/** The ledger's view of the database: highest id and highest breaking id. */
+interface LedgerState {
+  latest: number | null;
+  latestBreaking: number | null;
+}
+
+/** SQLSTATEs meaning "someone else created this concurrently". */
+const CLASH_CODES = new Set(["23505", "42P06", "42P07", "42710"]);
+const UNIQUE_VIOLATION = "23505";
+const DIVISION_BY_ZERO = "22012";
+/** The migration that refuses to run while jobs are locked. */
+const LOCKED_JOBS_GUARD_MIGRATION = 11;
+const BOOTSTRAP_ATTEMPTS = 3;
+
+/**
+ * Migrate `schema` to the latest version. Safe to call concurrently and
+ * repeatedly (a no-op when up to date). Throws `ValidationError` for a bad
+ * schema name, `UnsupportedPostgresError` below PostgreSQL 12,
+ * `LockedJobsMigrationError` when migration 11 meets locked jobs, and
+ * `MigrationCompatibilityError` when the database holds a breaking migration
+ * newer than this version knows.
+ */
+export async function runMigrations(options: MigrateOptions): Promise<MigrationResult> {
+  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const until = validateUntilMigration(options.untilMigration);
+  const logger = options.logger ?? createConsoleLogger();
+  const quotedSchema = quoteIdentifier(schema);
+
+  return options.driver.withConnection(async (connection) => {
+    await fetchAndCheckPostgresVersion(connection);
+    await connection.query("select pg_advisory_lock(hashtextextended($1, 0))", [migrationLockName(schema)]);
+    try {
+      await bootstrap(connection, quotedSchema);
+      const before = await readLedgerState(connection, quotedSchema);
+      const applied: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (migration.id > until) break;
+        if (before.latest !== null && migration.id <= before.latest) continue;
+        if (await applyMigration(connection, quotedSchema, migration, logger)) applied.push(migration.id);
+      }
+      if (applied.length > 0) {
+        logger.info(`Migrated schema ${quotedSchema}: applied migrations ${applied.join(", ")}`);
+      }
+      const after = await readLedgerState(connection, quotedSchema);
+      checkCompatibility(after, logger);
+      return { applied, latest: after.latest ?? 0 };
+    } finally {
+      await connection
+        .query("select pg_advisory_unlock(hashtextextended($1, 0))", [migrationLockName(schema)])
+        .catch(() => undefined);
+    }
+  });
+}
+
+/** The advisory-lock name of a schema's migrator (hashed to a bigint key). */
+export function migrationLockName(schema: string): string {
+  return `graphile-worker-ts/migrate:${schema}`;
+}
+
+function validateUntilMigration(untilMigration: number | undefined): number {
+  if (untilMigration === undefined) return LATEST_MIGRATION;
+  if (!Number.isInteger(untilMigration) || untilMigration < 1 || untilMigration > LATEST_MIGRATION) {
+    throw new ValidationError("untilMigration", untilMigration, `must be an integer from 1 to ${LATEST_MIGRATION}`);
+  }
+  return untilMigration;
+}
+
+/**
+ * Create the schema and the ledger if missing. A ledger created by an older
+ * graphile-worker (no `breaking` column) is taken over: the column is added
+ * and the known breaking ids are flagged.
+ */
+async function bootstrap(connection: Queryable, quotedSchema: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { rows } = await connection.query<{ has_breaking: boolean }>(
+        `select exists (
+           select 1 from pg_catalog.pg_attribute
+           where attrelid = to_regclass($1) and attname = 'breaking' and not attisdropped
+         ) as has_breaking`,
+        [`${quotedSchema}.migrations`],
+      );
+      if (rows[0]?.has_breaking) return;
+      await connection.query(
+        `create schema if not exists ${quotedSchema};
+         create table if not exists ${quotedSchema}.migrations (
+           id int primary key,
+           ts timestamptz default now() not null,
+           breaking boolean not null default false
+         );
+         alter table ${quotedSchema}.migrations add column if not exists breaking boolean not null default false;`,
+      );
+      await connection.query(
+        `update ${quotedSchema}.migrations set breaking = true where id = any($1::int[]) and not breaking`,
+        [BREAKING_MIGRATIONS],
+      );
+      return;
+    } catch (error) {
+      // A migrator that does not share our advisory lock (graphile-worker)
+      // created the same objects concurrently: look again.
+      if (attempt < BOOTSTRAP_ATTEMPTS && CLASH_CODES.has(sqlState(error) ?? "")) continue;
+      throw error;
+    }
+  }
+}
+
+async function readLedgerState(connection: Queryable, quotedSchema: string): Promise<LedgerState> {
+  const { rows } = await connection.query<{ latest: number | null; latest_breaking: number | null }>(
+    `select max(id) as latest, max(id) filter (where breaking) as latest_breaking from ${quotedSchema}.migrations`,
+  );
+  return { latest: rows[0]?.latest ?? null, latestBreaking: rows[0]?.latest_breaking ?? null };
+}
+
+/**
+ * Apply one migration in its own transaction. Returns false when another
+ * migrator recorded it first (nothing was done here).
+ */
+async function applyMigration(
+  connection: Queryable,
+  quotedSchema: string,
+  migration: Migration,
+  logger: Logger,
+): Promise<boolean> {
+  logger.debug(`Running ${migration.breaking ? "breaking" : "non-breaking"} migration ${migration.name}`);
+  let recorded = false;
+  await connection.query("begin");
+  try {
+    // First, so that a concurrent migrator of the same id is detected here.
+    await connection.query(`insert into ${quotedSchema}.migrations (id, breaking) values ($1, $2)`, [
+      migration.id,
+      migration.breaking,
+    ]);
+    recorded = true;
+    await connection.query(renderMigrationSql(migration.sql, quotedSchema));
+    await connection.query("select pg_notify($1, $2)", [
+      MIGRATE_CHANNEL,
+      JSON.stringify({ migrationNumber: migration.id, breaking: migration.breaking }),
+    ]);
+    await connection.query("commit");
+    return true;
+  } catch (error) {
+    await connection.query("rollback").catch(() => undefined);
+    const code = sqlState(error);
+    if (!recorded && code === UNIQUE_VIOLATION) {
+      logger.debug(`Migration ${migration.name} was applied by another migrator; continuing`);
+      return false;
+    }
+    if (migration.id === LOCKED_JOBS_GUARD_MIGRATION && code === DIVISION_BY_ZERO) {
+      throw new LockedJobsMigrationError({ cause: error });
+    }
+    logger.error(`Migration ${migration.name} failed: ${(error as Error).message}`, { migration: migration.id, code });
+    throw error;
+  }
+}
+
+/** Refuse a database with a newer breaking migration; warn about a newer non-breaking one. */
+function checkCompatibility(state: LedgerState, logger: Logger): void {
+  const latest = state.latest ?? 0;
+  if (state.latestBreaking !== null && state.latestBreaking > LATEST_MIGRATION) {
+    throw new MigrationCompatibilityError(latest, state.latestBreaking, LATEST_MIGRATION);
+  }
+  if (latest > LATEST_MIGRATION) {
+    logger.warn(
+      `Database schema is at revision ${latest}, newer than the revision ${LATEST_MIGRATION} this version of ` +
+        `graphile-worker-ts knows; the newer migrations are not breaking, so continuing. Make sure every worker ` +
+        `version sharing this database is compatible.`,
+      { databaseMigration: latest, supportedMigration: LATEST_MIGRATION },
+    );
+  }
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
