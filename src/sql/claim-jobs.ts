@@ -13,24 +13,6 @@
  */
 import { quoteIdentifier } from "./quote-identifier.js";
 
-export interface ClaimedJobRow {
-  id: string;
-  task_id: number;
-  job_queue_id: number | null;
-  payload: unknown;
-  priority: number;
-  run_at: Date;
-  attempts: number;
-  max_attempts: number;
-  last_error: string | null;
-  created_at: Date;
-  updated_at: Date;
-  key: string | null;
-  locked_at: Date;
-  revision: number;
-  flags: Record<string, true> | null;
-}
-
 export function claimJobsSql(schema: string): string {
   const s = quoteIdentifier(schema);
   return `with candidates as (
@@ -82,5 +64,5 @@ set attempts = j.attempts + 1, locked_at = now(), locked_by = $4::text
 from chosen
 where j.id = chosen.id
 returning j.id, j.task_id, j.job_queue_id, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
-  j.last_error, j.created_at, j.updated_at, j.key, j.locked_at, j.revision, j.flags`;
+  j.last_error, j.created_at, j.updated_at, j.key, j.locked_at, j.locked_by, j.revision, j.flags`;
 }

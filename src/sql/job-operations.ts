@@ -4,53 +4,30 @@
  */
 import { quoteIdentifier } from "./quote-identifier.js";
 
-/** Wrap a set-returning call of `_private_jobs` rows so rows carry task and queue names. */
-function withNames(schema: string, rowsSql: string): string {
-  const s = quoteIdentifier(schema);
-  return `select j.id, t.identifier as task_identifier, q.queue_name, j.payload, j.priority, j.run_at,
-  j.attempts, j.max_attempts, j.last_error, j.created_at, j.updated_at, j.key, j.locked_at, j.locked_by,
-  j.revision, j.flags
-from (${rowsSql}) j
-join ${s}._private_tasks t on t.id = j.task_id
-left join ${s}._private_job_queues q on q.id = j.job_queue_id
-where j.id is not null`;
-}
-
 const SPEC_COLUMNS = `identifier text, payload json, queue_name text, run_at timestamptz, max_attempts smallint,
   job_key text, priority smallint, flags text[]`;
 
+/** Each statement returns rows shaped like `_private_jobs` (see NameCache). */
 export function jobOperationsSql(schema: string) {
   const s = quoteIdentifier(schema);
   return {
-    addJob: withNames(
-      schema,
-      `select * from ${s}.add_job(identifier => $1::text, payload => $2::json, queue_name => $3::text,
+    addJob: `select * from ${s}.add_job(identifier => $1::text, payload => $2::json, queue_name => $3::text,
         run_at => $4::timestamptz, max_attempts => $5::int, job_key => $6::text, priority => $7::int,
         flags => $8::text[], job_key_mode => coalesce($9::text, 'replace'))`,
-    ),
     /** $1: JSON array of specs; $2: preserve run_at for existing keys. */
-    addJobsBulk: withNames(
-      schema,
-      `select * from ${s}.add_jobs(
+    addJobsBulk: `select * from ${s}.add_jobs(
         array(select (x.identifier, x.payload, x.queue_name, x.run_at, x.max_attempts, x.job_key, x.priority, x.flags)::${s}.job_spec
               from json_to_recordset($1::json) as x(${SPEC_COLUMNS})),
         $2::boolean)`,
-    ),
     /** $1: JSON array of specs, each added by add_job in unsafe_dedupe mode. */
-    addJobsUnsafeDedupe: withNames(
-      schema,
-      `select a.* from json_to_recordset($1::json) as x(${SPEC_COLUMNS}),
+    addJobsUnsafeDedupe: `select a.* from json_to_recordset($1::json) as x(${SPEC_COLUMNS}),
         lateral ${s}.add_job(x.identifier, x.payload, x.queue_name, x.run_at, x.max_attempts, x.job_key, x.priority,
           x.flags, 'unsafe_dedupe') a`,
-    ),
-    removeJob: withNames(schema, `select * from ${s}.remove_job($1::text)`),
-    completeJobs: withNames(schema, `select * from ${s}.complete_jobs($1::bigint[])`),
-    permanentlyFailJobs: withNames(schema, `select * from ${s}.permanently_fail_jobs($1::bigint[], $2::text)`),
-    rescheduleJobs: withNames(
-      schema,
-      `select * from ${s}.reschedule_jobs($1::bigint[], run_at => $2::timestamptz, priority => $3::int,
+    removeJob: `select * from ${s}.remove_job($1::text)`,
+    completeJobs: `select * from ${s}.complete_jobs($1::bigint[])`,
+    permanentlyFailJobs: `select * from ${s}.permanently_fail_jobs($1::bigint[], $2::text)`,
+    rescheduleJobs: `select * from ${s}.reschedule_jobs($1::bigint[], run_at => $2::timestamptz, priority => $3::int,
         attempts => $4::int, max_attempts => $5::int)`,
-    ),
     forceUnlockWorkers: `select ${s}.force_unlock_workers($1::text[])`,
     deletePermanentlyFailedJobs: `delete from ${s}._private_jobs
       where locked_at is null and attempts >= max_attempts`,

@@ -1,7 +1,8 @@
 import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
-import { jobFromRow, type Job, type JobRow, type JobSpec } from "../jobs/job.js";
+import type { Job, JobSpec } from "../jobs/job.js";
+import { NameCache, type PrivateJobRow } from "../jobs/name-cache.js";
 import {
   validateJob,
   validateMaxAttempts,
@@ -77,6 +78,7 @@ export class WorkerUtils {
   private readonly ownsDriver: boolean;
   private readonly sql: JobOperationsSql;
   private readonly logger: Logger;
+  private readonly names: NameCache;
   private released = false;
 
   constructor(options: WorkerUtilsOptions = {}) {
@@ -86,6 +88,13 @@ export class WorkerUtils {
     this.driver = driver;
     this.ownsDriver = owned;
     this.sql = jobOperationsSql(this.schema);
+    this.names = new NameCache(this.schema);
+  }
+
+  /** Run an operation returning `_private_jobs` rows and map them to jobs. */
+  private async jobs(db: Queryable, sql: string, values: readonly unknown[]): Promise<Job[]> {
+    const { rows } = await db.query<PrivateJobRow>(sql, values);
+    return this.names.toJobs(db, rows);
   }
 
   private db(options?: ExecutionOptions): Queryable {
@@ -107,7 +116,7 @@ export class WorkerUtils {
     options?: ExecutionOptions,
   ): Promise<Job> {
     const job = validateJob(await identifierOf(taskOrIdentifier, payload), payload, spec);
-    const { rows } = await this.db(options).query<JobRow>(this.sql.addJob, [
+    const [added] = await this.jobs(this.db(options), this.sql.addJob, [
       job.identifier,
       job.payloadJson,
       job.queueName,
@@ -118,7 +127,7 @@ export class WorkerUtils {
       job.flags,
       job.jobKeyMode,
     ]);
-    return jobFromRow(rows[0]);
+    return added;
   }
 
   /**
@@ -144,8 +153,7 @@ export class WorkerUtils {
         if (group.length === 0) continue;
         const values: unknown[] = [specsJson(group)];
         if (sql === this.sql.addJobsBulk) values.push(preserveRunAt);
-        const { rows } = await db.query<JobRow>(sql, values);
-        added.push(...rows.map(jobFromRow));
+        added.push(...(await this.jobs(db, sql, values)));
       }
       return added;
     };
@@ -159,14 +167,13 @@ export class WorkerUtils {
     if (typeof jobKey !== "string" || jobKey.length === 0) {
       throw new ValidationError("jobKey", jobKey, "must be a non-empty string");
     }
-    const { rows } = await this.db(options).query<JobRow>(this.sql.removeJob, [jobKey]);
-    return rows[0] ? jobFromRow(rows[0]) : null;
+    const [removed] = await this.jobs(this.db(options), this.sql.removeJob, [jobKey]);
+    return removed ?? null;
   }
 
   /** Mark jobs as completed (deletes them); locked jobs are left alone. */
   async completeJobs(ids: readonly (string | number | bigint)[], options?: ExecutionOptions): Promise<Job[]> {
-    const { rows } = await this.db(options).query<JobRow>(this.sql.completeJobs, [validateJobIds(ids)]);
-    return rows.map(jobFromRow);
+    return this.jobs(this.db(options), this.sql.completeJobs, [validateJobIds(ids)]);
   }
 
   /** Fail jobs permanently with `reason` (they will not run again). */
@@ -176,11 +183,7 @@ export class WorkerUtils {
     options?: ExecutionOptions,
   ): Promise<Job[]> {
     if (reason !== undefined && typeof reason !== "string") throw new ValidationError("reason", reason, "must be a string");
-    const { rows } = await this.db(options).query<JobRow>(this.sql.permanentlyFailJobs, [
-      validateJobIds(ids),
-      reason ?? null,
-    ]);
-    return rows.map(jobFromRow);
+    return this.jobs(this.db(options), this.sql.permanentlyFailJobs, [validateJobIds(ids), reason ?? null]);
   }
 
   /** Change run_at / priority / attempts / max_attempts of unlocked jobs. */
@@ -195,14 +198,7 @@ export class WorkerUtils {
     const attempts = changes.attempts === undefined ? null : validatePriority(changes.attempts, "attempts");
     if (attempts !== null && attempts < 0) throw new ValidationError("attempts", attempts, "must not be negative");
     const maxAttempts = changes.maxAttempts === undefined ? null : validateMaxAttempts(changes.maxAttempts);
-    const { rows } = await this.db(options).query<JobRow>(this.sql.rescheduleJobs, [
-      validateJobIds(ids),
-      runAt,
-      priority,
-      attempts,
-      maxAttempts,
-    ]);
-    return rows.map(jobFromRow);
+    return this.jobs(this.db(options), this.sql.rescheduleJobs, [validateJobIds(ids), runAt, priority, attempts, maxAttempts]);
   }
 
   /** Unlock every job and queue locked by these worker ids (crashed workers). */

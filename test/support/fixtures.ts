@@ -41,9 +41,13 @@ export interface JobRowView {
   flags: Record<string, true> | null;
 }
 
-/** All jobs (via the `jobs` view), ordered by id. */
+/** All jobs with their task identifier and queue name, ordered by id. */
 export async function allJobs(pool: pg.Pool, schema = "graphile_worker"): Promise<JobRowView[]> {
-  const { rows } = await pool.query(`select * from "${schema}".jobs order by id`);
+  const { rows } = await pool.query(`select j.*, t.identifier as task_identifier, q.queue_name
+    from "${schema}"._private_jobs j
+    join "${schema}"._private_tasks t on t.id = j.task_id
+    left join "${schema}"._private_job_queues q on q.id = j.job_queue_id
+    order by j.id`);
   return rows as JobRowView[];
 }
 

@@ -6,6 +6,8 @@ import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { defineTask } from "../../src/tasks/task.js";
 import { z } from "zod";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 const db = await createMigratedDatabase("run_jobs");
 const { utils, pool } = db;
@@ -129,32 +131,24 @@ describe("worker", () => {
 
   test("a thrown non-Error and an unhandled rejection fail only their own job", async () => {
     await reset();
-    const worker = await startWorker({
-      tasks: {
-        throws_string: async () => {
-          throw "just a string";
-        },
-        leaks_rejection: async () => {
-          void Promise.reject(new Error("forgotten promise"));
-          await new Promise(() => undefined); // never settles by itself
-        },
-        fine: async () => undefined,
-      },
+    await utils.addJob("throws_string", {});
+    await utils.addJob("leaks_rejection", {});
+    await utils.addJob("fine", {});
+    // In a child process: node's test runner treats any unhandled rejection as a test failure.
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/misbehaving-tasks.ts", import.meta.url))], {
+      env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString },
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    try {
-      const done = countEvents(worker, "job:complete", 3);
-      await utils.addJob("throws_string", {});
-      await utils.addJob("leaks_rejection", {});
-      const ok = await utils.addJob("fine", {});
-      const outcomes = await done;
-      assert.equal(outcomes.find((o) => o.jobId === ok.id)?.outcome, "completed");
-      const rows = await allJobs(pool);
-      assert.equal(rows.length, 2);
-      assert.match(rows.find((r) => r.task_identifier === "throws_string")!.last_error ?? "", /just a string/);
-      assert.match(rows.find((r) => r.task_identifier === "leaks_rejection")!.last_error ?? "", /forgotten promise/);
-    } finally {
-      await worker.stop();
-    }
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    assert.equal(code, 0, output);
+    const rows = await allJobs(pool);
+    assert.deepEqual(rows.map((r) => r.task_identifier).sort(), ["leaks_rejection", "throws_string"]);
+    assert.match(rows.find((r) => r.task_identifier === "throws_string")!.last_error ?? "", /just a string/);
+    assert.match(rows.find((r) => r.task_identifier === "leaks_rejection")!.last_error ?? "", /forgotten promise/);
+    assert.ok(rows.every((r) => r.attempts === 1 && r.locked_by === null));
   });
 
   test("claims by priority then run_at, and only registered tasks", async () => {
@@ -246,14 +240,26 @@ describe("worker", () => {
 
   test("falls back to polling and re-establishes LISTEN after its connection is killed", async () => {
     await reset();
-    const worker = await startWorker({ pollInterval: 200, tasks: { quick: async () => undefined } });
+    const worker = await createWorker({
+      connectionString: db.connectionString,
+      logger: silentLogger,
+      handleSignals: false,
+      migrate: false,
+      pollInterval: 200,
+      tasks: { quick: async () => undefined },
+    });
+    const connected = waitForEvent(worker, "listen:connect");
+    await worker.start();
     try {
-      // kill the LISTEN backend
+      await connected;
+      const lost = waitForEvent(worker, "listen:error", () => true, 10_000);
       const reconnected = waitForEvent(worker, "listen:connect", () => true, 10_000);
-      await pool.query(
-        `select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen%'`,
+      const { rows } = await pool.query(
+        `select pg_terminate_backend(pid) as killed from pg_stat_activity
+         where datname = current_database() and query ilike 'listen%'`,
       );
-      await waitForEvent(worker, "listen:error", () => true, 10_000);
+      assert.equal(rows.length, 1, "exactly one LISTEN connection");
+      await lost;
       await reconnected;
       const done = waitForEvent(worker, "job:complete", () => true, 5_000);
       await utils.addJob("quick", {});

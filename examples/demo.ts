@@ -1,0 +1,106 @@
+/**
+ * `npm start`: a demo worker with a few example tasks. Without DATABASE_URL it
+ * starts an embedded PostgreSQL (data in .data/demo). It migrates, adds jobs,
+ * shows them being processed, and exits when they are done
+ * (`npm start -- --keep-running` keeps the worker running until Ctrl+C).
+ */
+import { createWorker, createWorkerUtils, defineTask, type Logger } from "../src/index.js";
+import { startEmbeddedDatabase, type EmbeddedDatabase } from "../tools/embedded-database.js";
+
+const keepRunning = process.argv.includes("--keep-running");
+
+let embedded: EmbeddedDatabase | undefined;
+let connectionString = process.env.DATABASE_URL;
+if (!connectionString) {
+  console.log("No DATABASE_URL: starting an embedded PostgreSQL in .data/demo …");
+  embedded = await startEmbeddedDatabase({ dataDir: ".data/demo" });
+  connectionString = embedded.connectionString;
+}
+
+const quietLogger: Logger = {
+  error: (m) => console.error(`  [worker] error: ${m}`),
+  warn: (m) => console.error(`  [worker] ${m}`),
+  info: () => undefined,
+  debug: () => undefined,
+};
+
+interface EmailPayload {
+  to: string;
+  subject: string;
+}
+
+const sendEmail = defineTask<EmailPayload>({
+  identifier: "send_email",
+  async run(payload, ctx) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    console.log(`  ✉  send_email #${ctx.job.id}: "${payload.subject}" to ${payload.to}`);
+  },
+});
+
+const resizeImage = defineTask<{ image: string; width: number }>({
+  identifier: "resize_image",
+  async run(payload, ctx) {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    console.log(`  🖼  resize_image #${ctx.job.id} (queue ${ctx.job.queueName}): ${payload.image} -> ${payload.width}px`);
+  },
+});
+
+const flakyWebhook = defineTask<{ url: string }>({
+  identifier: "call_webhook",
+  async run(payload, ctx) {
+    if (ctx.job.attempts < 2) {
+      console.log(`  ↻  call_webhook #${ctx.job.id}: attempt ${ctx.job.attempts} fails (will retry with backoff)`);
+      throw new Error(`webhook ${payload.url} timed out`);
+    }
+    console.log(`  ✓  call_webhook #${ctx.job.id}: attempt ${ctx.job.attempts} succeeded`);
+  },
+});
+
+const utils = await createWorkerUtils({ connectionString, logger: quietLogger });
+const migration = await utils.migrate();
+console.log(`Schema ready (revision ${migration.latest}).`);
+
+const worker = await createWorker({
+  connectionString,
+  tasks: [sendEmail, resizeImage, flakyWebhook],
+  concurrency: 4,
+  logger: quietLogger,
+  migrate: false,
+});
+
+const jobs = await utils.addJobs([
+  { identifier: "send_email", payload: { to: "ada@example.com", subject: "Welcome!" } },
+  { identifier: "send_email", payload: { to: "grace@example.com", subject: "Your report" }, priority: -1 },
+  { identifier: "resize_image", payload: { image: "cat.png", width: 100 }, queueName: "images" },
+  { identifier: "resize_image", payload: { image: "cat.png", width: 200 }, queueName: "images" },
+  { identifier: "resize_image", payload: { image: "cat.png", width: 400 }, queueName: "images" },
+  { identifier: "call_webhook", payload: { url: "https://example.com/hook" }, maxAttempts: 3 },
+]);
+const delayed = await utils.addJob(
+  sendEmail,
+  { to: "linus@example.com", subject: "Sent 1.5 s later" },
+  { runAt: new Date(Date.now() + 1500) },
+);
+console.log(`Added ${jobs.length + 1} jobs (one delayed by 1.5 s, three in the serial queue "images").`);
+
+let remaining = jobs.length + 1;
+const done = new Promise<void>((resolve) => {
+  worker.events.on("job:complete", ({ jobId, outcome }) => {
+    if (outcome === "completed" && --remaining === 0) resolve();
+    // Make the demo quick: retry a failed job now instead of after its exponential backoff.
+    if (outcome === "failed") void utils.rescheduleJobs([jobId], { runAt: new Date() }).catch(() => undefined);
+  });
+});
+
+const running = worker.run();
+console.log(`Worker ${worker.workerId} running …`);
+await done;
+console.log(`All jobs processed (the delayed job was #${delayed.id}).`);
+if (keepRunning) {
+  console.log("Worker keeps running: add jobs with `graphile-worker-ts add send_email --payload '{...}'`; Ctrl+C to stop.");
+} else {
+  await worker.stop();
+}
+await running;
+await utils.release();
+await embedded?.stop();

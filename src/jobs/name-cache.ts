@@ -1,0 +1,87 @@
+/**
+ * Resolves `task_id` / `job_queue_id` of `_private_jobs` rows to task
+ * identifiers and queue names, caching the answers. A miss costs one lookup
+ * (task and queue rows can be garbage-collected and re-created with new ids, so
+ * ids are only ever added, never assumed).
+ */
+import type { Queryable } from "../driver/driver.js";
+import { quoteIdentifier } from "../sql/quote-identifier.js";
+import type { Job } from "./job.js";
+
+/** The columns of `<schema>._private_jobs` as returned by the SQL functions. */
+export interface PrivateJobRow {
+  id: string;
+  task_id: number;
+  job_queue_id: number | null;
+  payload: unknown;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  key: string | null;
+  locked_at: Date | null;
+  locked_by: string | null;
+  revision: number;
+  flags: Record<string, true> | null;
+}
+
+const MAX_ENTRIES = 10_000;
+
+export class NameCache {
+  private readonly taskNames = new Map<number, string>();
+  private readonly queueNames = new Map<number, string>();
+  private readonly taskSql: string;
+  private readonly queueSql: string;
+
+  constructor(schema: string) {
+    const s = quoteIdentifier(schema);
+    this.taskSql = `select id, identifier as name from ${s}._private_tasks where id = any($1::int[])`;
+    this.queueSql = `select id, queue_name as name from ${s}._private_job_queues where id = any($1::int[])`;
+  }
+
+  /** Turn rows into jobs, looking up any task or queue id not seen before. */
+  async toJobs(db: Queryable, rows: readonly PrivateJobRow[]): Promise<Job[]> {
+    const missingTasks = new Set<number>();
+    const missingQueues = new Set<number>();
+    for (const row of rows) {
+      if (row.id == null) continue;
+      if (!this.taskNames.has(row.task_id)) missingTasks.add(row.task_id);
+      if (row.job_queue_id != null && !this.queueNames.has(row.job_queue_id)) missingQueues.add(row.job_queue_id);
+    }
+    await Promise.all([
+      missingTasks.size > 0 ? this.lookup(db, this.taskSql, missingTasks, this.taskNames) : undefined,
+      missingQueues.size > 0 ? this.lookup(db, this.queueSql, missingQueues, this.queueNames) : undefined,
+    ]);
+    return rows.filter((row) => row.id != null).map((row) => this.toJob(row));
+  }
+
+  private toJob(row: PrivateJobRow): Job {
+    return {
+      id: String(row.id),
+      taskIdentifier: this.taskNames.get(row.task_id) ?? "",
+      queueName: row.job_queue_id == null ? null : (this.queueNames.get(row.job_queue_id) ?? null),
+      payload: row.payload,
+      priority: row.priority,
+      runAt: row.run_at,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      lastError: row.last_error ?? null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      key: row.key ?? null,
+      lockedAt: row.locked_at ?? null,
+      lockedBy: row.locked_by ?? null,
+      revision: row.revision ?? 0,
+      flags: row.flags ?? null,
+    };
+  }
+
+  private async lookup(db: Queryable, sql: string, ids: Set<number>, cache: Map<number, string>): Promise<void> {
+    const { rows } = await db.query<{ id: number; name: string }>(sql, [[...ids]]);
+    if (cache.size > MAX_ENTRIES) cache.clear();
+    for (const row of rows) cache.set(row.id, row.name);
+  }
+}
