@@ -36,6 +36,9 @@ export class JobClaimer {
       { name: this.claimName },
     );
     if (rows.length === 0) return [];
+    // UPDATE … RETURNING does not keep the claim order: restore it so the local
+    // queue starts jobs by priority, then run_at, then id.
+    rows.sort(compareClaimOrder);
     return this.names.toJobs(this.db, rows);
   }
 
@@ -44,4 +47,13 @@ export class JobClaimer {
     const flags = typeof this.forbiddenFlags === "function" ? await this.forbiddenFlags() : this.forbiddenFlags;
     return flags && flags.length > 0 ? flags : null;
   }
+}
+
+function compareClaimOrder(a: PrivateJobRow, b: PrivateJobRow): number {
+  if (a.priority !== b.priority) return a.priority - b.priority;
+  const runAt = a.run_at.getTime() - b.run_at.getTime();
+  if (runAt !== 0) return runAt;
+  const idA = String(a.id);
+  const idB = String(b.id);
+  return idA.length - idB.length || (idA < idB ? -1 : idA > idB ? 1 : 0);
 }

@@ -1,0 +1,170 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createMigratedDatabase, allJobs, waitForEvent, deferred } from "../support/fixtures.js";
+import { createWorker } from "../../src/worker/worker.js";
+import { silentLogger } from "../../src/logger/logger.js";
+import type { WorkerOptions } from "../../src/worker/worker-config.js";
+
+const db = await createMigratedDatabase("shutdown");
+const { utils, pool } = db;
+
+async function reset() {
+  await pool.query("delete from graphile_worker._private_jobs");
+  await pool.query("delete from graphile_worker._private_job_queues");
+}
+
+function worker(options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">) {
+  return createWorker({
+    connectionString: db.connectionString,
+    logger: silentLogger,
+    handleSignals: false,
+    migrate: false,
+    ...options,
+  });
+}
+
+async function lockedCounts() {
+  const { rows } = await pool.query(`select
+    (select count(*)::int from graphile_worker._private_jobs where locked_by is not null) as jobs,
+    (select count(*)::int from graphile_worker._private_job_queues where locked_by is not null) as queues`);
+  return rows[0] as { jobs: number; queues: number };
+}
+
+test("stop() lets the running job finish, then releases everything", async () => {
+  await reset();
+  const started = deferred();
+  const finish = deferred();
+  const w = await worker({
+    tasks: {
+      slow: async () => {
+        started.resolve();
+        await finish.promise;
+      },
+    },
+  });
+  await w.start();
+  await utils.addJob("slow", {}, { queueName: "q" });
+  await started.promise;
+  const stopping = w.stop({ timeoutMs: 10_000 });
+  let stopped = false;
+  void stopping.then(() => (stopped = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(stopped, false, "stop waits for the running job");
+  finish.resolve();
+  await stopping;
+  assert.equal((await allJobs(pool)).length, 0, "job completed");
+  assert.deepEqual(await lockedCounts(), { jobs: 0, queues: 0 });
+});
+
+test("after the shutdown timeout the job's signal is aborted and the job fails and is unlocked", async () => {
+  await reset();
+  const started = deferred();
+  let aborted = false;
+  const w = await worker({
+    tasks: {
+      stuck: async (_payload, ctx) => {
+        started.resolve();
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener("abort", () => {
+            aborted = true;
+            resolve();
+          }),
+        );
+      },
+    },
+  });
+  await w.start();
+  await utils.addJob("stuck", {}, { queueName: "q" });
+  await started.promise;
+  await w.stop({ timeoutMs: 100 });
+  assert.equal(aborted, true);
+  const [row] = await allJobs(pool);
+  assert.equal(row.locked_by, null);
+  assert.equal(row.attempts, 1);
+  assert.match(row.last_error ?? "", /shut down/);
+  assert.deepEqual(await lockedCounts(), { jobs: 0, queues: 0 });
+});
+
+test("jobs held in the local queue are given back with attempts restored", async () => {
+  await reset();
+  const started = deferred();
+  const finish = deferred();
+  await utils.addJobs(Array.from({ length: 20 }, (_, i) => ({ identifier: "one", payload: { i } })));
+  const w = await worker({
+    concurrency: 1,
+    localQueue: { size: 50 },
+    tasks: {
+      one: async () => {
+        started.resolve();
+        await finish.promise;
+      },
+    },
+  });
+  const claimed = waitForEvent(w, "jobs:claimed");
+  await w.start();
+  assert.equal((await claimed).count, 20, "the local queue claimed every job");
+  await started.promise;
+  const released = waitForEvent(w, "jobs:released");
+  const stopping = w.stop();
+  assert.equal((await released).jobIds.length, 19);
+  finish.resolve();
+  await stopping;
+  const rows = await allJobs(pool);
+  assert.equal(rows.length, 19);
+  assert.ok(rows.every((r) => r.attempts === 0 && r.locked_by === null && r.locked_at === null));
+});
+
+function runChild(extraEnv: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/signal-worker.ts", import.meta.url))], {
+    env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const lines: string[] = [];
+  const waiters: Array<[string, () => void]> = [];
+  child.stdout.on("data", (d: Buffer) => {
+    output += d;
+    for (const line of String(d).split("\n")) {
+      lines.push(line);
+      for (const [text, resolve] of waiters) if (line.includes(text)) resolve();
+    }
+  });
+  child.stderr.on("data", (d) => (output += d));
+  return {
+    child,
+    output: () => output,
+    waitForLine: (text: string) =>
+      lines.some((l) => l.includes(text)) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push([text, resolve])),
+    exit: new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code))),
+  };
+}
+
+test("SIGTERM stops gracefully: the running job finishes, nothing stays locked", async () => {
+  await reset();
+  await utils.addJob("block", { mode: "finish-after-signal" }, { queueName: "q" });
+  const run = runChild({});
+  await run.waitForLine("job started");
+  run.child.kill("SIGTERM");
+  assert.equal(await run.exit, 0, run.output());
+  assert.match(run.output(), /job finished/);
+  assert.equal((await allJobs(pool)).length, 0);
+  assert.deepEqual(await lockedCounts(), { jobs: 0, queues: 0 });
+});
+
+test("a second SIGTERM forces: the job is aborted, failed and unlocked", async () => {
+  await reset();
+  await utils.addJob("block", { mode: "until-aborted" }, { queueName: "q" });
+  const run = runChild({});
+  await run.waitForLine("job started");
+  run.child.kill("SIGTERM");
+  await run.waitForLine("stopping");
+  run.child.kill("SIGTERM");
+  assert.equal(await run.exit, 0, run.output());
+  assert.match(run.output(), /job aborted/);
+  const [row] = await allJobs(pool);
+  assert.equal(row.attempts, 1);
+  assert.equal(row.locked_by, null);
+  assert.deepEqual(await lockedCounts(), { jobs: 0, queues: 0 });
+});
