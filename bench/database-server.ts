@@ -61,19 +61,21 @@ export async function openBenchServer(databaseUrl: string | undefined): Promise<
   const [row] = await adminQuery<{ server_version: string }>(admin, "show server_version");
   const version = row?.server_version ?? "?";
   const created: string[] = [];
+  let dropped = 0;
   const suffix = `${process.pid}_${randomBytes(3).toString("hex")}`;
 
   return {
     description: embedded ? `embedded PostgreSQL ${version}` : `PostgreSQL ${version} (DATABASE_URL)`,
     version,
     async createDatabase(label) {
-      const name = `bench_${label}_${suffix}`;
+      const name = `bench_${label}_${suffix}_${created.length + dropped}`;
       await adminQuery(admin, `create database "${name}"`);
       created.push(name);
       return withDatabase(admin, name);
     },
     async close() {
       for (const name of created.splice(0)) {
+        dropped += 1;
         await adminQuery(admin, `drop database if exists "${name}" with (force)`).catch((error: unknown) =>
           console.error(`dropping database ${name}:`, error),
         );

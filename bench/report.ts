@@ -27,6 +27,8 @@ export interface RunInfo {
   cpus: number;
   memoryGiB: number;
   workerProcesses: number;
+  /** 1-minute load average when the run started (other work on the machine skews results). */
+  loadAverageAtStart: number;
   quick: boolean;
   workload: Workload;
 }
@@ -152,7 +154,8 @@ export function formatTable(outcomes: Outcomes, info: RunInfo): string {
 
   return [
     `Benchmark ${info.date}${info.quick ? " (--quick)" : ""}: ${info.server}; node ${info.node}; ${info.cpus} CPUs, ${info.memoryGiB} GiB; ` +
-      `${info.workerProcesses} worker processes per system; no-op tasks`,
+      `${info.workerProcesses} worker processes per system; no-op tasks; load average at start ${info.loadAverageAtStart.toFixed(2)}; ` +
+      `drains: median of ${info.workload.drainRepeats} run(s)`,
     "",
     ...lines,
     "",

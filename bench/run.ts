@@ -23,12 +23,21 @@ async function runAll(options: BenchOptions, server: BenchServer): Promise<Outco
   const workload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
   const outcomes: Outcomes = {};
   for (const name of options.systems) {
+    const openSystem = async (): Promise<BenchSystem> => {
+      const system = await createSystem(name, { connectionString: await server.createDatabase(name) });
+      try {
+        await system.setup();
+      } catch (error) {
+        await system.teardown().catch(() => undefined);
+        throw error;
+      }
+      return system;
+    };
     let system: BenchSystem | undefined;
     try {
-      const connectionString = await server.createDatabase(name);
-      system = await createSystem(name, { connectionString });
+      system = await openSystem();
       progress(`[${name}] ${system.label}: ${system.configuration}`);
-      outcomes[name] = { ok: true, result: await runSystem(system, workload, progress) };
+      outcomes[name] = { ok: true, result: await runSystem(system, openSystem, workload, progress) };
     } catch (error) {
       progress(`[${name}] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       outcomes[name] = { ok: false, label: system?.label ?? name, error: errorMessage(error) };
@@ -53,6 +62,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  const loadAverageAtStart = os.loadavg()[0] ?? 0;
   const server = await openBenchServer(process.env.DATABASE_URL);
   const closeServer = () => server.close().catch((error: unknown) => progress(`closing the server: ${errorMessage(error)}`));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -77,6 +87,7 @@ async function main(): Promise<number> {
       cpus: os.availableParallelism(),
       memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
       workerProcesses: WORKER_PROCESSES,
+      loadAverageAtStart,
       quick: options.quick,
       workload: options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD,
     }),

@@ -8,10 +8,12 @@ import { WorkerGroup } from "../worker-group.js";
 import type { WorkerMode } from "../workers/protocol.js";
 import { GraphileSchema } from "./graphile-schema.js";
 import { TASK_IDENTIFIER, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
-import { ENQUEUE_CHUNK, JOB_CONCURRENCY } from "../workload.js";
+import { ENQUEUE_CHUNK } from "../workload.js";
 import { packageVersion } from "./package-version.js";
 
 const SCHEMA = "graphile_worker";
+/** Concurrent jobs per worker process, as on graphile-worker's performance page (its default is 1). */
+const CONCURRENCY = 24;
 const silentLogger = new Logger(() => () => undefined);
 
 export function createGraphileWorkerSystem(context: SystemContext): BenchSystem {
@@ -24,12 +26,13 @@ export function createGraphileWorkerSystem(context: SystemContext): BenchSystem 
   return {
     name: "graphile_worker",
     label: `graphile-worker ${packageVersion("graphile-worker")}`,
-    configuration: `concurrency ${JOB_CONCURRENCY}, pool ${JOB_CONCURRENCY + 1}, localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0`,
+    configuration: `concurrency ${CONCURRENCY}, pool ${CONCURRENCY + 1}, localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0`,
     async setup() {
       utils = await makeWorkerUtils({ connectionString: context.connectionString, schema: SCHEMA, logger: silentLogger });
       await utils.migrate();
     },
     clearJobs: () => sql.clearJobs(),
+    removeFinished: async () => undefined,
     async bulkEnqueue(count) {
       const workerUtils = requireUtils();
       for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
@@ -46,7 +49,7 @@ export function createGraphileWorkerSystem(context: SystemContext): BenchSystem 
       WorkerGroup.start({
         script: "graphile-worker.ts",
         count,
-        config: { connectionString: context.connectionString, schema: SCHEMA, mode, concurrency: JOB_CONCURRENCY },
+        config: { connectionString: context.connectionString, schema: SCHEMA, mode, concurrency: CONCURRENCY },
       }),
     async teardown() {
       await utils?.release();

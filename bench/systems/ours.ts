@@ -7,7 +7,7 @@
 import { createWorkerUtils } from "../../src/index.js";
 import { WorkerGroup } from "../worker-group.js";
 import type { WorkerMode } from "../workers/protocol.js";
-import { ENQUEUE_CHUNK, JOB_CONCURRENCY } from "../workload.js";
+import { ENQUEUE_CHUNK } from "../workload.js";
 import { GraphileSchema } from "./graphile-schema.js";
 import { projectVersion } from "./package-version.js";
 import { TASK_IDENTIFIER, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
@@ -26,12 +26,13 @@ export function createOursSystem(context: SystemContext): BenchSystem {
   return {
     name: "ours",
     label: `graphile-worker-ts ${projectVersion()}`,
-    configuration: `default settings, concurrency ${JOB_CONCURRENCY}`,
+    configuration: "default settings (concurrency, local queue, completion batching)",
     async setup() {
       utils = await createWorkerUtils({ connectionString: context.connectionString, schema: SCHEMA });
       await utils.migrate();
     },
     clearJobs: () => sql.clearJobs(),
+    removeFinished: async () => undefined,
     async bulkEnqueue(count) {
       const workerUtils = requireUtils();
       for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
@@ -48,7 +49,7 @@ export function createOursSystem(context: SystemContext): BenchSystem {
       WorkerGroup.start({
         script: "ours.ts",
         count,
-        config: { connectionString: context.connectionString, schema: SCHEMA, mode, concurrency: JOB_CONCURRENCY },
+        config: { connectionString: context.connectionString, schema: SCHEMA, mode },
       }),
     async teardown() {
       await utils?.release();

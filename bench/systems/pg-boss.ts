@@ -58,6 +58,9 @@ export function createPgBossSystem(context: SystemContext): BenchSystem {
     async clearJobs() {
       await pool.query(`truncate ${jobTable}`);
     },
+    async removeFinished() {
+      await pool.query(`delete from ${jobTable} where state = 'completed'`);
+    },
     bulkEnqueue: (count) => insertJobs(count, ENQUEUE_CHUNK, () => ({ data: {} })),
     async addOne(payload) {
       await boss.send(PG_BOSS_QUEUE, payload);

@@ -28,6 +28,11 @@ export interface BenchSystem {
   setup(): Promise<void>;
   /** Remove every job (TRUNCATE), so the next scenario starts from an empty queue. */
   clearJobs(): Promise<void>;
+  /**
+   * Delete finished jobs the system keeps as rows (pg-boss keeps completed
+   * jobs; graphile-worker deletes them on completion, so there this does nothing).
+   */
+  removeFinished(): Promise<void>;
   /** Enqueue `count` runnable no-op jobs through the system's bulk API. */
   bulkEnqueue(count: number): Promise<void>;
   /** Enqueue one runnable no-op job through the system's single-job API. */

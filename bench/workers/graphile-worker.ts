@@ -19,8 +19,13 @@ const GRAPHILE_WORKER_PRESET = {
 const silentLogger = new Logger(() => () => undefined);
 
 await runWorkerProcess(async ({ config, jobStarted }) => {
-  const pool = new pg.Pool({ connectionString: config.connectionString, max: config.concurrency + 1 });
+  const concurrency = config.concurrency ?? 1;
+  const pool = new pg.Pool({ connectionString: config.connectionString, max: concurrency + 1 });
+  // graphile-worker checks that the pool handles idle-client and client errors.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => {
+    client.on("error", () => undefined);
+  });
   // Open one connection now so connecting is not part of the timed drain.
   await pool.query("select 1");
   let runner: Runner | undefined;
@@ -29,7 +34,7 @@ await runWorkerProcess(async ({ config, jobStarted }) => {
       runner = await run({
         pgPool: pool,
         schema: config.schema,
-        concurrency: config.concurrency,
+        concurrency,
         noHandleSignals: true,
         logger: silentLogger,
         crontab: "",

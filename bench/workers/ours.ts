@@ -1,7 +1,7 @@
 /**
- * Benchmark worker process for graphile-worker-ts with its default settings
- * (only the schema, the concurrency shared by every system, the task and
- * signal handling are given).
+ * Benchmark worker process for graphile-worker-ts with its default settings:
+ * only the connection, schema, task, logger and signal handling are given
+ * (and a concurrency if the adapter sets one).
  */
 import { createWorker } from "../../src/index.js";
 import { runWorkerProcess } from "./child-runtime.js";
@@ -17,7 +17,7 @@ await runWorkerProcess(async ({ config, jobStarted }) => {
   const worker = await createWorker({
     connectionString: config.connectionString,
     schema: config.schema,
-    concurrency: config.concurrency,
+    ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
     handleSignals: false,
     logger: silentLogger,
     tasks: {

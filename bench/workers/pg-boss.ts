@@ -26,7 +26,7 @@ await runWorkerProcess(async ({ config, jobStarted }) => {
         PG_BOSS_QUEUE,
         {
           batchSize: PG_BOSS_BATCH_SIZE,
-          localConcurrency: config.concurrency,
+          ...(config.concurrency === undefined ? {} : { localConcurrency: config.concurrency }),
           burstWhenBatchFull: true,
           pollingIntervalSeconds: 0.5,
         },

@@ -51,7 +51,8 @@ export interface WorkerConfig {
   connectionString: string;
   schema: string;
   mode: WorkerMode;
-  concurrency: number;
+  /** Concurrency knob of the system; undefined: the system's default. */
+  concurrency?: number;
   /** 0-based index of this process within its group. */
   index: number;
 }
@@ -61,7 +62,7 @@ export function workerConfigToEnv(config: WorkerConfig): Record<string, string> 
     [WORKER_ENV.connectionString]: config.connectionString,
     [WORKER_ENV.schema]: config.schema,
     [WORKER_ENV.mode]: config.mode,
-    [WORKER_ENV.concurrency]: String(config.concurrency),
+    ...(config.concurrency === undefined ? {} : { [WORKER_ENV.concurrency]: String(config.concurrency) }),
     [WORKER_ENV.index]: String(config.index),
   };
 }
@@ -74,9 +75,10 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   };
   const mode = read(WORKER_ENV.mode);
   if (mode !== "drain" && mode !== "latency") throw new Error(`worker process: bad ${WORKER_ENV.mode} ${JSON.stringify(mode)}`);
-  const concurrency = Number(read(WORKER_ENV.concurrency));
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new Error(`worker process: bad ${WORKER_ENV.concurrency} ${JSON.stringify(env[WORKER_ENV.concurrency])}`);
+  const rawConcurrency = env[WORKER_ENV.concurrency];
+  const concurrency = rawConcurrency === undefined || rawConcurrency === "" ? undefined : Number(rawConcurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    throw new Error(`worker process: bad ${WORKER_ENV.concurrency} ${JSON.stringify(rawConcurrency)}`);
   }
   return {
     connectionString: read(WORKER_ENV.connectionString),
