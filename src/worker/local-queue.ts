@@ -101,6 +101,8 @@ export class LocalQueue {
 
   private wanted(): number {
     const free = this.deps.freeSlots();
+    // With every slot busy, claiming more only holds jobs other workers could run.
+    if (free <= 0) return 0;
     if (this.config.size === 0) return free - this.held.length;
     if (this.held.length > this.config.refetchBelow && this.held.length >= free) return 0;
     return Math.max(this.config.size, free) - this.held.length;
@@ -155,6 +157,8 @@ export class LocalQueue {
         "ttl",
       );
     } catch (error) {
+      // Keep them: they are still locked by us, so run them rather than strand them.
+      this.held.unshift(...expired);
       this.logger.warn(`Could not give back expired jobs: ${(error as Error).message}`);
     }
   }
