@@ -41,7 +41,8 @@ export function serializePayload(payload: unknown): string {
   try {
     json = JSON.stringify(payload);
   } catch (error) {
-    throw new ValidationError("payload", payload, `is not JSON-serialisable (${(error as Error).message})`);
+    const reason = String((error as Error).message).split("\n")[0].trim();
+    throw new ValidationError("payload", payload, `is not JSON-serialisable (${reason})`);
   }
   if (json === undefined) {
     throw new ValidationError("payload", payload, "is not JSON-serialisable");

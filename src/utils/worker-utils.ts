@@ -98,12 +98,13 @@ export class WorkerUtils {
   }
 
   private db(options?: ExecutionOptions): Queryable {
+    // Called at the start of async methods, so a released instance rejects rather than throws.
     if (this.released) throw new ReleasedError("WorkerUtils");
     return options?.executor ?? this.driver;
   }
 
   /** Install or update the database schema. */
-  migrate(): Promise<MigrationResult> {
+  async migrate(): Promise<MigrationResult> {
     if (this.released) throw new ReleasedError("WorkerUtils");
     return runMigrations({ driver: this.driver, schema: this.schema, logger: this.logger });
   }
