@@ -1,7 +1,34 @@
 import { Option, type Command } from "commander";
+import { ValidationError } from "../../errors/errors.js";
 import { JOB_KEY_MODES, type JobKeyMode, type JobSpec } from "../../jobs/job.js";
+import { validateJob } from "../../jobs/job-spec-validation.js";
 import { parseDate, parseInteger, parseJson, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
+import { CliUsageError } from "../usage-error.js";
+
+/** The command-line argument behind each JobSpec field, for error messages. */
+const ARGUMENT_OF_FIELD: Readonly<Record<string, string>> = {
+  taskIdentifier: "<identifier>",
+  payload: "--payload",
+  queueName: "--queue",
+  runAt: "--run-at",
+  maxAttempts: "--max-attempts",
+  jobKey: "--job-key",
+  jobKeyMode: "--job-key-mode",
+  priority: "--priority",
+  flags: "--flags",
+};
+
+/** Validate the job as addJob will, so a bad value is reported against its argument before connecting. */
+function validateBeforeConnecting(identifier: string, payload: unknown, spec: JobSpec): void {
+  try {
+    validateJob(identifier, payload, spec);
+  } catch (error) {
+    const argument = error instanceof ValidationError ? ARGUMENT_OF_FIELD[error.field] : undefined;
+    if (argument && error instanceof ValidationError) throw new CliUsageError(argument, error.message);
+    throw error;
+  }
+}
 
 interface AddOptions extends GlobalOptions {
   payload?: string;
@@ -40,6 +67,7 @@ export function registerAddCommand(program: Command): void {
     if (options.jobKeyMode !== undefined) spec.jobKeyMode = options.jobKeyMode;
     if (options.priority !== undefined) spec.priority = parseInteger("--priority", options.priority, { min: -32768, max: 32767 });
     if (options.flags !== undefined) spec.flags = parseList(options.flags);
+    validateBeforeConnecting(identifier, payload, spec);
     const job = await withUtils(options, (utils) => utils.addJob(identifier, payload, spec));
     console.log(options.json ? JSON.stringify(job) : `Added job ${job.id} (${job.taskIdentifier})`);
   });

@@ -64,6 +64,9 @@ export function registerJobCommands(program: Command): void {
       if (options.maxAttempts !== undefined) {
         changes.maxAttempts = parseInteger("--max-attempts", options.maxAttempts, { min: 1, max: 32767 });
       }
+      if (Object.keys(changes).length === 0) {
+        throw new CliUsageError("reschedule", "give at least one of --run-at, --priority, --attempts, --max-attempts");
+      }
       const jobs = await withUtils(options, (utils) => utils.rescheduleJobs(parseIds(ids), changes));
       printJobs("Rescheduled", jobs, options.json);
     },

@@ -1,0 +1,44 @@
+/**
+ * Run the CLI on an argument list and return its exit code: 0 success, 2 bad
+ * arguments (nothing written), 1 any other failure. `main.ts` is the process
+ * entry point; this module has no side effects so it can be tested in-process.
+ */
+import { CommanderError } from "commander";
+import { GraphileWorkerError, ValidationError } from "../errors/errors.js";
+import { buildProgram } from "./program.js";
+import { CliUsageError } from "./usage-error.js";
+
+const USAGE_EXIT = 2;
+
+/** Usage errors are printed as exactly one line (a message may carry e.g. an import error's frame). */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, " ").trim();
+}
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  program.configureOutput({ writeErr: () => undefined });
+  for (const command of program.commands) command.configureOutput({ writeErr: () => undefined });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return 0;
+      console.error(`graphile-worker-ts: ${oneLine(error.message.replace(/^error: /, ""))}`);
+      return USAGE_EXIT;
+    }
+    if (error instanceof CliUsageError || error instanceof ValidationError) {
+      console.error(`graphile-worker-ts: ${oneLine(error.message)}`);
+      return USAGE_EXIT;
+    }
+    if (error instanceof GraphileWorkerError) {
+      console.error(`graphile-worker-ts: ${error.message}`);
+      return 1;
+    }
+    console.error(`graphile-worker-ts: ${(error as Error)?.stack ?? String(error)}`);
+    return 1;
+  }
+}

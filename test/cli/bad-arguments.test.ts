@@ -1,0 +1,131 @@
+/**
+ * CLI bad arguments: exit code 2, one line on stderr naming the argument,
+ * nothing written to the database.
+ */
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createTestDatabase } from "../support/database.js";
+import { countRows } from "../support/fixtures.js";
+import { lines, spawnCli } from "./spawn-cli.js";
+import { runCli } from "../../src/cli/run-cli.js";
+
+const db = await createTestDatabase("cli_bad_arguments");
+const { pool, connectionString } = db;
+
+async function assertNothingWritten() {
+  for (const table of ["_private_jobs", "_private_tasks", "_private_job_queues"]) {
+    assert.equal(await countRows(pool, table), 0, `${table} is empty`);
+  }
+  const { rows } = await pool.query(
+    "select nspname from pg_namespace where nspname not in ('graphile_worker', 'public', 'information_schema') and nspname not like 'pg\\_%'",
+  );
+  assert.deepEqual(rows, [], "no other schema created");
+}
+
+/** Run the CLI and check: exit 2, one stderr line mentioning `argument`, nothing on stdout, nothing written. */
+async function assertUsageError(args: string[], argument: string | RegExp, databaseUrl: string | null = connectionString) {
+  const result = await spawnCli(args, { databaseUrl });
+  assert.equal(result.code, 2, `exit code of ${JSON.stringify(args)}; stderr: ${result.stderr}`);
+  assert.equal(result.stdout, "");
+  const errorLines = lines(result.stderr);
+  assert.equal(errorLines.length, 1, `one line on stderr, got ${JSON.stringify(result.stderr)}`);
+  if (typeof argument === "string") assert.ok(errorLines[0].includes(argument), `${JSON.stringify(errorLines[0])} names ${argument}`);
+  else assert.match(errorLines[0], argument);
+  assert.match(errorLines[0], /^graphile-worker-ts: /);
+  await assertNothingWritten();
+}
+
+before(async () => {
+  const migrated = await spawnCli(["migrate"], { databaseUrl: connectionString });
+  assert.equal(migrated.code, 0, migrated.stderr);
+  await assertNothingWritten();
+});
+
+/** The cases the contract names, each run as a real child process. */
+describe("as a child process", { concurrency: true }, () => {
+  test("add: invalid JSON payload", () => assertUsageError(["add", "t", "--payload", "{not json"], "--payload"));
+  test("add --max-attempts 0", () => assertUsageError(["add", "t", "--max-attempts", "0"], "--max-attempts"));
+  test("add --priority abc", () => assertUsageError(["add", "t", "--priority", "abc"], "--priority"));
+  test("add --run-at notadate", () => assertUsageError(["add", "t", "--run-at", "notadate"], "--run-at"));
+  test("add --job-key-mode bogus", () => assertUsageError(["add", "t", "--job-key", "k", "--job-key-mode", "bogus"], "--job-key-mode"));
+  test("add: unknown option", () => assertUsageError(["add", "t", "--bogus-option", "1"], "--bogus-option"));
+  test("add: missing identifier", () => assertUsageError(["add"], "identifier"));
+  test('add ""', () => assertUsageError(["add", ""], "<identifier>"));
+  test("add --schema 1bad", () => assertUsageError(["add", "t", "--schema", "1bad"], "--schema"));
+  test("add: no DATABASE_URL and no --connection", () => assertUsageError(["add", "t"], "--connection", null));
+  test("fail without --reason", () => assertUsageError(["fail", "1"], "--reason"));
+});
+
+/**
+ * More bad arguments, run in this process through `runCli` (the function
+ * main.ts calls) to keep the file fast: same exit code, output and checks.
+ */
+describe("in process", () => {
+  const adminUrl = process.env.DATABASE_URL;
+  before(() => {
+    // Any accidental write would land in the test database, where it is detected.
+    process.env.DATABASE_URL = connectionString;
+    delete process.env.GRAPHILE_WORKER_SCHEMA;
+  });
+  after(() => {
+    process.env.DATABASE_URL = adminUrl;
+  });
+
+  async function assertUsageErrorInProcess(args: string[], argument: string | RegExp, { withoutDatabase = false } = {}) {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const { log, error } = console;
+    console.log = (...parts: unknown[]) => void stdout.push(parts.join(" "));
+    console.error = (...parts: unknown[]) => void stderr.push(parts.join(" "));
+    if (withoutDatabase) delete process.env.DATABASE_URL;
+    let code: number;
+    try {
+      code = await runCli(args);
+    } finally {
+      console.log = log;
+      console.error = error;
+      process.env.DATABASE_URL = connectionString;
+    }
+    assert.equal(code, 2, `exit code of ${JSON.stringify(args)}; stderr: ${stderr.join("\n")}`);
+    assert.deepEqual(stdout, []);
+    const errorLines = lines(stderr.join("\n"));
+    assert.equal(errorLines.length, 1, `one line on stderr, got ${JSON.stringify(stderr)}`);
+    if (typeof argument === "string") assert.ok(errorLines[0].includes(argument), `${JSON.stringify(errorLines[0])} names ${argument}`);
+    else assert.match(errorLines[0], argument);
+    await assertNothingWritten();
+  }
+
+  const cases: Array<[string, string[], string | RegExp, { withoutDatabase?: boolean }?]> = [
+    ["add: single-quoted JSON payload", ["add", "t", "--payload", "{'a':1}"], "--payload"],
+    ["add --max-attempts 1.5", ["add", "t", "--max-attempts", "1.5"], "--max-attempts"],
+    ["add --max-attempts 40000", ["add", "t", "--max-attempts", "40000"], "--max-attempts"],
+    ["add --priority 32768", ["add", "t", "--priority", "32768"], "--priority"],
+    ["add --run-at 2024-13-45", ["add", "t", "--run-at", "2024-13-45"], "--run-at"],
+    ["add: 129-char identifier", ["add", "i".repeat(129)], "<identifier>"],
+    ['add --queue ""', ["add", "t", "--queue", ""], "--queue"],
+    ["add: 129-char --queue", ["add", "t", "--queue", "q".repeat(129)], "--queue"],
+    ['add --job-key ""', ["add", "t", "--job-key", ""], "--job-key"],
+    ["add: 513-char --job-key", ["add", "t", "--job-key", "k".repeat(513)], "--job-key"],
+    ["add: too many arguments", ["add", "t", "extra"], /too many arguments/],
+    ["add: --schema of 64 chars", ["add", "t", "--schema", "s".repeat(64)], "--schema"],
+    ["unknown command", ["frobnicate"], "frobnicate"],
+    ["migrate --schema 1bad", ["migrate", "--schema", "1bad"], "--schema"],
+    ["migrate without a database", ["migrate"], "--connection", { withoutDatabase: true }],
+    ["worker without --tasks", ["worker", "--once"], "--tasks"],
+    ["worker --concurrency 0", ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--once", "--concurrency", "0"], "--concurrency"],
+    ["worker --poll-interval soon", ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--poll-interval", "soon"], "--poll-interval"],
+    ["worker without a database", ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--once"], "--connection", { withoutDatabase: true }],
+    ["complete with a non-numeric id", ["complete", "abc"], "abc"],
+    ["fail --reason without ids", ["fail", "--reason", "x"], "ids"],
+    ["reschedule with nothing to change", ["reschedule", "1"], "--run-at"],
+    ["reschedule --priority abc", ["reschedule", "1", "--priority", "abc"], "--priority"],
+    ["reschedule --attempts -1", ["reschedule", "1", "--attempts", "-1"], "--attempts"],
+    ["remove without a key", ["remove"], "key"],
+    ["force-unlock without worker ids", ["force-unlock"], "workerIds"],
+    ['force-unlock ""', ["force-unlock", ""], "workerIds"],
+    ["cleanup with an argument", ["cleanup", "everything"], /too many arguments/],
+  ];
+  for (const [name, args, argument, options] of cases) {
+    test(name, () => assertUsageErrorInProcess(args, argument, options));
+  }
+});
