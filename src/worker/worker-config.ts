@@ -11,6 +11,7 @@ import type { TaskList } from "../tasks/task.js";
 import { FLUSHER_DEFAULTS, type FlusherConfig } from "./result-flusher.js";
 import { LISTENER_DEFAULTS, type ListenerConfig } from "./notify-listener.js";
 import { randomBytes } from "node:crypto";
+import { resolveRecoveryConfig, type RecoveryConfig, type RecoveryOptions } from "../recovery/recovery-config.js";
 
 /** Forbidden flags: a fixed list, or a function asked before every claim. */
 export type ForbiddenFlags = readonly string[] | (() => readonly string[] | null | Promise<readonly string[] | null>);
@@ -48,6 +49,8 @@ export interface WorkerOptions<State = unknown> extends ConnectionOptions {
   state?: State;
   /** Override the generated worker id (must be unique among live workers). */
   workerId?: string;
+  /** Crash recovery: heartbeats and sweeping for dead workers' jobs (off by default; see docs/recovery.md). */
+  recovery?: RecoveryOptions;
 }
 
 export interface ResolvedLocalQueue {
@@ -69,6 +72,7 @@ export interface WorkerConfig {
   migrate: boolean;
   logger: Logger;
   workerId: string;
+  recovery: RecoveryConfig;
 }
 
 export const WORKER_DEFAULTS = {
@@ -145,5 +149,6 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     migrate: options.migrate ?? true,
     logger: options.logger ?? createConsoleLogger(),
     workerId,
+    recovery: resolveRecoveryConfig(options.recovery),
   };
 }

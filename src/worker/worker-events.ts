@@ -17,6 +17,8 @@ export interface WorkerEventMap {
   "listen:connect": { workerId: string };
   "listen:error": { workerId: string; error?: Error };
   "claim:error": { workerId: string; error: Error };
+  /** This worker's sweeper released the jobs of dead workers (`recovery` option). */
+  "worker:recovered": { workerId: string; recoveredWorkerIds: string[]; jobIds: string[] };
 }
 
 export type WorkerEventName = keyof WorkerEventMap;

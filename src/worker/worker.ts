@@ -11,6 +11,7 @@ import type { Driver } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
+import { RecoveryService } from "../recovery/recovery-service.js";
 import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
@@ -66,6 +67,8 @@ export class Worker<State = unknown> {
   private cleanups: Array<() => void> = [];
   private slotWaiters: Array<() => void> = [];
   private forceAbort: (() => void) | undefined;
+  /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
+  private readonly recovery: RecoveryService | undefined;
 
   constructor(options: WorkerOptions<State>) {
     this.config = resolveWorkerConfig(options);
@@ -120,6 +123,22 @@ export class Worker<State = unknown> {
       this.logger,
     );
     this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));
+    if (this.config.recovery.enabled) {
+      this.recovery = new RecoveryService({
+        driver,
+        schema: this.config.schema,
+        workerId: this.workerId,
+        concurrency: this.config.concurrency,
+        config: this.config.recovery,
+        logger: this.logger,
+        onRecovered: (result) =>
+          this.events.emit("worker:recovered", {
+            workerId: this.workerId,
+            recoveredWorkerIds: result.recoveredWorkerIds,
+            jobIds: result.jobs.map((j) => j.jobId),
+          }),
+      });
+    }
   }
 
   get status(): WorkerState {
@@ -158,6 +177,8 @@ export class Worker<State = unknown> {
       this.resolveRun();
       throw error;
     }
+    // Recovery: first heartbeat (so sweepers see us alive) and sweep before the first claim.
+    await this.recovery?.start();
     this.cleanups.push(trackUnhandledRejections(this.logger));
     if (this.config.handleSignals) this.cleanups.push(handleShutdownSignals(this, this.logger));
     this.events.emit("worker:start", { workerId: this.workerId });
@@ -319,6 +340,8 @@ export class Worker<State = unknown> {
       });
     } finally {
       for (const cleanup of this.cleanups.splice(0)) cleanup();
+      // Recovery last, after locks are released; if they could not be, keep our row so it goes stale and is swept.
+      await this.recovery?.stop({ deregister: failure === undefined });
       if (this.ownsDriver) await this.driver.close().catch(() => undefined);
       this.stateValue = "stopped";
       this.events.emit("worker:stop", { workerId: this.workerId, error: failure });

@@ -1,0 +1,77 @@
+/**
+ * Heartbeat service: records that this worker is alive by upserting its row in
+ * `_private_workers` at start and every `intervalMs`, and deletes the row on
+ * stop (clean shutdown). A failed heartbeat is logged and retried on the next
+ * tick; it never throws.
+ */
+import { hostname } from "node:os";
+import type { Queryable } from "../driver/driver.js";
+import type { Logger } from "../logger/logger.js";
+import { PeriodicTask } from "./periodic-task.js";
+import type { RecoverySql } from "./recovery-sql.js";
+
+export interface HeartbeatConfig {
+  workerId: string;
+  intervalMs: number;
+  /** Stored in the row's metadata (with hostname, pid and started_at). */
+  concurrency: number;
+}
+
+/** What a worker's row stores in `metadata`. */
+export interface HeartbeatMetadata {
+  hostname: string;
+  pid: number;
+  started_at: string;
+  concurrency: number;
+}
+
+export class Heartbeat {
+  private readonly task: PeriodicTask;
+  private readonly metadata: HeartbeatMetadata;
+  private started = false;
+  /** Heartbeats written since start (for tests and diagnostics). */
+  beats = 0;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly sql: RecoverySql,
+    private readonly config: HeartbeatConfig,
+    private readonly logger: Logger,
+  ) {
+    this.metadata = {
+      hostname: hostname(),
+      pid: process.pid,
+      started_at: new Date().toISOString(),
+      concurrency: config.concurrency,
+    };
+    this.task = new PeriodicTask(config.intervalMs, () => this.beat());
+  }
+
+  /** Write the first heartbeat (errors logged) and schedule the next ones. */
+  async start(): Promise<void> {
+    this.started = true;
+    await this.task.start();
+  }
+
+  /** Stop beating and (unless `deregister` is false) delete this worker's row (errors logged). */
+  async stop({ deregister = true }: { deregister?: boolean } = {}): Promise<void> {
+    await this.task.stop();
+    if (!this.started || !deregister) return;
+    try {
+      await this.db.query(this.sql.deregister, [this.config.workerId]);
+    } catch (error) {
+      this.logger.warn(`Could not deregister worker ${this.config.workerId}: ${(error as Error).message}`);
+    }
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.db.query(this.sql.heartbeat, [this.config.workerId, JSON.stringify(this.metadata)]);
+      this.beats++;
+    } catch (error) {
+      this.logger.warn(`Heartbeat of worker ${this.config.workerId} failed; retrying in ${this.config.intervalMs}ms`, {
+        error: (error as Error).message,
+      });
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Crash recovery for one worker: its heartbeat plus a sweeper that releases the
+ * jobs of dead workers. `start()` writes the first heartbeat, then sweeps;
+ * `stop()` stops sweeping and deletes this worker's heartbeat row (call it after
+ * the worker has released its locks). Never throws on database errors: they
+ * are logged and retried on the next tick.
+ */
+import type { Driver } from "../driver/driver.js";
+import type { Logger } from "../logger/logger.js";
+import { Heartbeat } from "./heartbeat.js";
+import type { RecoveryConfig } from "./recovery-config.js";
+import { recoverySql } from "./recovery-sql.js";
+import { Sweeper, type SweepResult } from "./sweeper.js";
+
+export interface RecoveryServiceOptions {
+  driver: Driver;
+  schema: string;
+  workerId: string;
+  concurrency: number;
+  config: RecoveryConfig;
+  logger: Logger;
+  /** Called after a sweep of this worker recovered other workers' jobs. */
+  onRecovered?: (result: SweepResult) => void;
+}
+
+export class RecoveryService {
+  readonly heartbeat: Heartbeat;
+  readonly sweeper: Sweeper;
+  private state: "created" | "running" | "stopped" = "created";
+
+  constructor(options: RecoveryServiceOptions) {
+    const { driver, schema, workerId, config, logger } = options;
+    const sql = recoverySql(schema);
+    this.heartbeat = new Heartbeat(
+      driver,
+      sql,
+      { workerId, intervalMs: config.heartbeatIntervalMs, concurrency: options.concurrency },
+      logger,
+    );
+    this.sweeper = new Sweeper(
+      driver,
+      sql,
+      {
+        schema,
+        workerId,
+        intervalMs: config.sweepIntervalMs,
+        thresholdMs: config.sweepThresholdMs,
+        orphanThresholdMs: config.nodeWorkerThresholdMs,
+        recoveryDelayMs: config.recoveryDelayMs,
+      },
+      logger,
+      options.onRecovered,
+    );
+  }
+
+  /** First heartbeat, then the first sweep; both keep running on their intervals. */
+  async start(): Promise<void> {
+    if (this.state !== "created") throw new Error("RecoveryService was already started");
+    this.state = "running";
+    await this.heartbeat.start();
+    await this.sweeper.start();
+  }
+
+  /**
+   * Stop sweeping and heartbeating, then deregister this worker. Pass
+   * `deregister: false` when the worker could not release its locks: its row
+   * then goes stale and sweepers recover its jobs after the sweep threshold
+   * (rather than the much longer orphan threshold).
+   */
+  async stop({ deregister = true }: { deregister?: boolean } = {}): Promise<void> {
+    if (this.state !== "running") {
+      this.state = "stopped";
+      return;
+    }
+    this.state = "stopped";
+    await this.sweeper.stop();
+    await this.heartbeat.stop({ deregister });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Sweeper service: every `intervalMs`, finds dead workers and releases their
+ * jobs so live workers can run them again.
+ *
+ * One sweep is one transaction:
+ *   1. `pg_try_advisory_xact_lock` on a key per schema: if another worker of the
+ *      cluster is sweeping right now, skip this round (so each dead worker's
+ *      jobs are recovered exactly once);
+ *   2. stale workers: rows in `_private_workers` whose heartbeat is older than
+ *      `thresholdMs` (re-checked under row locks, so a heartbeat that just
+ *      landed wins);
+ *   3. orphaned lock holders: workers with job or queue locks but no row. Their
+ *      locks count only when older than `orphanThresholdMs` (default 4 hours):
+ *      graphile-worker (Node) workers never heartbeat and use that very rule, and
+ *      their worker ids look exactly like ours, so we cannot tell them apart;
+ *   4. `recover_dead_worker_jobs(ids, delay)` then `delete_stale_workers(ids)`.
+ * The sweeping worker never recovers itself.
+ */
+import type { Driver, Queryable } from "../driver/driver.js";
+import type { Logger } from "../logger/logger.js";
+import { PeriodicTask } from "./periodic-task.js";
+import { sweepLockKey, type RecoverySql } from "./recovery-sql.js";
+
+export interface SweeperConfig {
+  schema: string;
+  /** The sweeping worker (never recovered by its own sweeps); null for a one-off sweep from the CLI. */
+  workerId: string | null;
+  intervalMs: number;
+  /** Heartbeat age (ms) after which a worker with a row is dead. */
+  thresholdMs: number;
+  /** Lock age (ms) after which a lock holder with no row is dead. */
+  orphanThresholdMs: number;
+  /** Recovered jobs run again no earlier than this (ms) from now. */
+  recoveryDelayMs: number;
+}
+
+/** What one sweep did. */
+export interface SweepResult {
+  /** False when another sweeper held the lock (nothing was looked at). */
+  swept: boolean;
+  /** Workers with a heartbeat row older than the threshold. */
+  staleWorkerIds: string[];
+  /** Lock holders with no heartbeat row and locks older than the orphan threshold. */
+  orphanWorkerIds: string[];
+  /** Every worker whose jobs were released (stale and orphaned). */
+  recoveredWorkerIds: string[];
+  /** Jobs released, each with the worker that held it. */
+  jobs: Array<{ jobId: string; workerId: string }>;
+}
+
+export class Sweeper {
+  private readonly task: PeriodicTask;
+  private readonly lockKey: string;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly sql: RecoverySql,
+    private readonly config: SweeperConfig,
+    private readonly logger: Logger,
+    /** Called after every sweep that recovered a worker. */
+    private readonly onRecovered: (result: SweepResult) => void = () => undefined,
+  ) {
+    this.lockKey = sweepLockKey(config.schema);
+    this.task = new PeriodicTask(config.intervalMs, () => this.sweepLogged());
+  }
+
+  /** Sweep now, then every interval. */
+  start(): Promise<void> {
+    return this.task.start();
+  }
+
+  /** Stop sweeping; waits for a sweep in flight. */
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  /** One sweep now; throws on database errors (the periodic sweeps log them instead). */
+  async sweepOnce(): Promise<SweepResult> {
+    const result = await this.driver.transaction((tx) => this.sweepIn(tx));
+    if (result.recoveredWorkerIds.length > 0) {
+      this.logger.warn(
+        `Recovered ${result.jobs.length} job(s) from dead worker(s) ${result.recoveredWorkerIds.join(", ")}`,
+      );
+      this.onRecovered(result);
+    }
+    return result;
+  }
+
+  private async sweepLogged(): Promise<void> {
+    try {
+      await this.sweepOnce();
+    } catch (error) {
+      this.logger.warn(`Sweeping for dead workers failed; retrying in ${this.config.intervalMs}ms`, {
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  private async sweepIn(tx: Queryable): Promise<SweepResult> {
+    const result: SweepResult = { swept: false, staleWorkerIds: [], orphanWorkerIds: [], recoveredWorkerIds: [], jobs: [] };
+    const { rows: lock } = await tx.query<{ locked: boolean }>(this.sql.trySweepLock, [this.lockKey]);
+    if (!lock[0]?.locked) return result;
+    result.swept = true;
+    const notSelf = (id: string) => id !== this.config.workerId;
+
+    const { rows: listed } = await tx.query<{ worker_id: string }>(this.sql.listStale, [this.config.thresholdMs]);
+    const candidates = listed.map((r) => r.worker_id).filter(notSelf);
+    if (candidates.length > 0) {
+      const { rows: stale } = await tx.query<{ worker_id: string }>(this.sql.lockStale, [candidates, this.config.thresholdMs]);
+      result.staleWorkerIds = stale.map((r) => r.worker_id);
+    }
+    const { rows: orphans } = await tx.query<{ worker_id: string }>(this.sql.listOrphans, [this.config.orphanThresholdMs]);
+    result.orphanWorkerIds = orphans.map((r) => r.worker_id).filter(notSelf);
+
+    result.recoveredWorkerIds = [...new Set([...result.staleWorkerIds, ...result.orphanWorkerIds])].sort();
+    if (result.recoveredWorkerIds.length === 0) return result;
+    const { rows: jobs } = await tx.query<{ job_id: string; worker_id: string }>(this.sql.recover, [
+      result.recoveredWorkerIds,
+      this.config.recoveryDelayMs,
+    ]);
+    result.jobs = jobs.map((r) => ({ jobId: String(r.job_id), workerId: r.worker_id }));
+    if (result.staleWorkerIds.length > 0) await tx.query(this.sql.deleteStale, [result.staleWorkerIds]);
+    return result;
+  }
+}
