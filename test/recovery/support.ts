@@ -31,13 +31,11 @@ export async function insertLockedJob(
   lockedAgo: string,
   { task = "locked_task", schema = "graphile_worker" } = {},
 ): Promise<string> {
+  const { rows: added } = await pool.query(`select id::text as id from "${schema}".add_job($1::text, '{}'::json)`, [task]);
   const { rows } = await pool.query(
-    `with added as (select * from "${schema}".add_job($1::text, '{}'::json))
-     update "${schema}"._private_jobs j
-     set locked_by = $2::text, locked_at = now() - $3::interval, attempts = 1
-     from added where j.id = added.id
-     returning j.id::text as id`,
-    [task, workerId, lockedAgo],
+    `update "${schema}"._private_jobs set locked_by = $2::text, locked_at = now() - $3::interval, attempts = 1
+     where id = $1::bigint returning id::text as id`,
+    [added[0].id, workerId, lockedAgo],
   );
   return rows[0].id as string;
 }
