@@ -6,8 +6,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createTestDatabase } from "../support/database.js";
 import { countRows } from "../support/fixtures.js";
-import { lines, spawnCli } from "./spawn-cli.js";
-import { runCli } from "../../src/cli/run-cli.js";
+import { lines, runCliInProcess, spawnCli, type CliResult } from "./spawn-cli.js";
 
 const db = await createTestDatabase("cli_bad_arguments");
 const { pool, connectionString } = db;
@@ -72,24 +71,17 @@ describe("in process", () => {
   });
 
   async function assertUsageErrorInProcess(args: string[], argument: string | RegExp, { withoutDatabase = false } = {}) {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const { log, error } = console;
-    console.log = (...parts: unknown[]) => void stdout.push(parts.join(" "));
-    console.error = (...parts: unknown[]) => void stderr.push(parts.join(" "));
     if (withoutDatabase) delete process.env.DATABASE_URL;
-    let code: number;
+    let result: CliResult;
     try {
-      code = await runCli(args);
+      result = await runCliInProcess(args);
     } finally {
-      console.log = log;
-      console.error = error;
       process.env.DATABASE_URL = connectionString;
     }
-    assert.equal(code, 2, `exit code of ${JSON.stringify(args)}; stderr: ${stderr.join("\n")}`);
-    assert.deepEqual(stdout, []);
-    const errorLines = lines(stderr.join("\n"));
-    assert.equal(errorLines.length, 1, `one line on stderr, got ${JSON.stringify(stderr)}`);
+    assert.equal(result.code, 2, `exit code of ${JSON.stringify(args)}; stderr: ${result.stderr}`);
+    assert.equal(result.stdout, "");
+    const errorLines = lines(result.stderr);
+    assert.equal(errorLines.length, 1, `one line on stderr, got ${JSON.stringify(result.stderr)}`);
     if (typeof argument === "string") assert.ok(errorLines[0].includes(argument), `${JSON.stringify(errorLines[0])} names ${argument}`);
     else assert.match(errorLines[0], argument);
     await assertNothingWritten();

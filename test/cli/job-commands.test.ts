@@ -10,7 +10,7 @@ import { createTestDatabase } from "../support/database.js";
 import { allJobs } from "../support/fixtures.js";
 import { WorkerUtils } from "../../src/utils/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { lines, spawnCli } from "./spawn-cli.js";
+import { lines, runCliInProcess, spawnCli } from "./spawn-cli.js";
 
 const db = await createTestDatabase("cli_job_commands");
 const { pool, connectionString } = db;
@@ -110,7 +110,7 @@ describe("job commands", { concurrency: true }, () => {
     assert.equal(changed.max_attempts, 12);
     assert.equal((await row(other.id))?.priority, 1, "other jobs untouched");
 
-    const onlyPriority = await cli("reschedule", job.id, "--priority", "3");
+    const onlyPriority = await runCliInProcess(["reschedule", job.id, "--priority", "3", "--connection", connectionString]);
     assert.equal(onlyPriority.code, 0, onlyPriority.stderr);
     const again = (await row(job.id))!;
     assert.equal(again.priority, 3);

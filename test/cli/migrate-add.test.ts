@@ -5,7 +5,7 @@ import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
 import { createTestDatabase } from "../support/database.js";
 import { allJobs, countRows } from "../support/fixtures.js";
-import { lines, spawnCli } from "./spawn-cli.js";
+import { lines, runCliInProcess, spawnCli } from "./spawn-cli.js";
 
 const db = await createTestDatabase("cli_migrate_add");
 const { pool, connectionString } = db;
@@ -141,20 +141,21 @@ describe("add", { concurrency: true }, () => {
     );
   });
 
-  test("--job-key-mode preserve_run_at and unsafe_dedupe reach the database", async () => {
+  test("--job-key-mode preserve_run_at and unsafe_dedupe reach the database (in process)", async () => {
+    const add = (...args: string[]) => runCliInProcess(["add", "keyed", "--connection", connectionString, ...args]);
     const runAt = "2032-01-01T00:00:00.000Z";
-    const first = await cli(["add", "keyed", "--job-key", "k", "--run-at", runAt, "--payload", '{"v":1}', "--json"]);
+    const first = await add("--job-key", "k", "--run-at", runAt, "--payload", '{"v":1}', "--json");
     assert.equal(first.code, 0, first.stderr);
     const id = JSON.parse(first.stdout).id as string;
 
-    const preserve = await cli(["add", "keyed", "--job-key", "k", "--job-key-mode", "preserve_run_at", "--run-at", "2033-01-01T00:00:00Z", "--payload", '{"v":2}']);
+    const preserve = await add("--job-key", "k", "--job-key-mode", "preserve_run_at", "--run-at", "2033-01-01T00:00:00Z", "--payload", '{"v":2}');
     assert.equal(preserve.code, 0, preserve.stderr);
     let row = (await allJobs(pool)).find((r) => r.key === "k")!;
     assert.equal(row.id, id);
     assert.deepEqual(row.payload, { v: 2 });
     assert.equal(row.run_at.toISOString(), runAt, "run_at preserved");
 
-    const dedupe = await cli(["add", "keyed", "--job-key", "k", "--job-key-mode", "unsafe_dedupe", "--payload", '{"v":3}']);
+    const dedupe = await add("--job-key", "k", "--job-key-mode", "unsafe_dedupe", "--payload", '{"v":3}');
     assert.equal(dedupe.code, 0, dedupe.stderr);
     row = (await allJobs(pool)).find((r) => r.key === "k")!;
     assert.deepEqual(row.payload, { v: 2 }, "unsafe_dedupe leaves the existing job alone");

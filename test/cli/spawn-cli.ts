@@ -54,3 +54,25 @@ export function spawnCli(args: readonly string[], options: SpawnCliOptions): Pro
 export function lines(text: string): string[] {
   return text.split("\n").filter((line, index, all) => line.length > 0 || index < all.length - 1);
 }
+
+/**
+ * Run the CLI in this process through `runCli` (what main.ts calls), capturing
+ * console output: much cheaper than a child process, for the many cases that
+ * need no process boundary. Pass `--connection` rather than relying on the
+ * environment. Not safe to run concurrently with other in-process runs.
+ */
+export async function runCliInProcess(args: readonly string[]): Promise<CliResult> {
+  const { runCli } = await import("../../src/cli/run-cli.js");
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const { log, error } = console;
+  console.log = (...parts: unknown[]) => void stdout.push(`${parts.join(" ")}\n`);
+  console.error = (...parts: unknown[]) => void stderr.push(`${parts.join(" ")}\n`);
+  try {
+    const code = await runCli(args);
+    return { code, stdout: stdout.join(""), stderr: stderr.join("") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}

@@ -9,7 +9,7 @@ import { createTestDatabase } from "../support/database.js";
 import { allJobs } from "../support/fixtures.js";
 import { WorkerUtils } from "../../src/utils/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { lines, spawnCli } from "./spawn-cli.js";
+import { lines, runCliInProcess, spawnCli } from "./spawn-cli.js";
 
 const db = await createTestDatabase("cli_worker");
 const { pool, connectionString } = db;
@@ -123,8 +123,10 @@ describe("worker --once", () => {
 });
 
 describe("worker --tasks with a bad module", { concurrency: true }, () => {
-  async function assertRefused(module: string, mention: RegExp) {
-    const result = await spawnCli(["worker", "--tasks", module, "--once"], { databaseUrl: empty.connectionString });
+  async function assertRefused(module: string, mention: RegExp, { inProcess = false } = {}) {
+    const result = inProcess
+      ? await runCliInProcess(["worker", "--tasks", module, "--once", "--connection", empty.connectionString])
+      : await spawnCli(["worker", "--tasks", module, "--once"], { databaseUrl: empty.connectionString });
     assert.equal(result.code, 2, `stderr: ${result.stderr}`);
     const errorLines = lines(result.stderr);
     assert.equal(errorLines.length, 1, `one line on stderr, got ${JSON.stringify(result.stderr)}`);
@@ -138,5 +140,6 @@ describe("worker --tasks with a bad module", { concurrency: true }, () => {
   test("a module that does not exist", () => assertRefused("test/cli/fixtures/no-such-module.ts", /no-such-module\.ts/));
   test("a module without a default export", () => assertRefused("test/cli/fixtures/no-default-tasks.ts", /no default export/));
   test("a module whose default export is not tasks", () => assertRefused("test/cli/fixtures/not-tasks.ts", /defineTask/));
-  test("a module that throws when imported", () => assertRefused("test/cli/fixtures/throws-on-import.ts", /failed to initialise/));
+  test("a module that throws when imported (in process)", () =>
+    assertRefused("test/cli/fixtures/throws-on-import.ts", /failed to initialise/, { inProcess: true }));
 });

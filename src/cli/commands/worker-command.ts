@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { createConsoleLogger } from "../../logger/logger.js";
-import { Worker } from "../../worker/worker.js";
 import type { WorkerOptions } from "../../worker/worker-config.js";
 import { parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
@@ -40,6 +39,8 @@ export function registerWorkerCommand(program: Command): void {
       workerOptions.pollInterval = parseInteger("--poll-interval", options.pollInterval, { min: 10 });
     }
     if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
+    // Loaded on demand so the other commands start faster.
+    const { Worker } = await import("../../worker/worker.js");
     const worker = new Worker(workerOptions);
     if (options.once) await worker.runOnce();
     else await worker.run();
