@@ -10,6 +10,11 @@
  *
  * A wake() that arrives while fetching is remembered, so a job inserted during
  * a claim is not missed. Jobs held longer than `ttlMs` are given back.
+ *
+ * How many jobs to hold adapts to the workload: enough for `lookaheadMs` at the
+ * recent completion rate, at least one per free slot, at most `size`. Fast jobs
+ * get large batches (few round-trips); slow jobs are not hoarded away from
+ * other workers. Nothing is claimed while every slot is busy.
  */
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
@@ -28,6 +33,8 @@ export interface LocalQueueDeps {
   release(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void>;
   /** Free concurrency slots right now. */
   freeSlots(): number;
+  /** Jobs finished per second recently. */
+  completionRate(): number;
   /** New jobs are held: start as many as slots allow. */
   onJobsAvailable(): void;
   /** A claim came back short: nothing more is runnable for now. */
@@ -64,7 +71,7 @@ export class LocalQueue {
   /** Take the next held job for a free slot. */
   take(): Job | undefined {
     const next = this.held.shift();
-    if (this.held.length <= this.config.refetchBelow) this.maybeFetch();
+    if (this.held.length * 2 <= this.target()) this.maybeFetch();
     return next?.job;
   }
 
@@ -99,13 +106,22 @@ export class LocalQueue {
     if (jobs.length > 0) await this.deps.release(jobs, "shutdown");
   }
 
+  /** Jobs worth holding now (see the class comment). */
+  private target(): number {
+    const free = this.deps.freeSlots();
+    if (this.config.lookaheadMs === 0) return Math.max(free, this.config.size);
+    const byRate = Math.ceil((this.deps.completionRate() * this.config.lookaheadMs) / 1000);
+    return Math.max(free, Math.min(this.config.size, byRate));
+  }
+
   private wanted(): number {
     const free = this.deps.freeSlots();
     // With every slot busy, claiming more only holds jobs other workers could run.
     if (free <= 0) return 0;
-    if (this.config.size === 0) return free - this.held.length;
-    if (this.held.length > this.config.refetchBelow && this.held.length >= free) return 0;
-    return Math.max(this.config.size, free) - this.held.length;
+    const target = this.target();
+    // Refill once at most half of the target is left, so claims overlap running jobs.
+    if (this.held.length >= free && this.held.length * 2 > target) return 0;
+    return target - this.held.length;
   }
 
   private maybeFetch(): void {

@@ -32,6 +32,8 @@ export interface JobResult {
   queued: boolean;
   /** Absent for success. */
   failure?: { message: string; permanent: boolean };
+  /** `locked_at` of the claim this result belongs to: refused if the job was re-claimed since (fencing). */
+  lockedAt?: Date | null;
 }
 
 export interface FlushOutcome {
@@ -122,6 +124,8 @@ export class ResultFlusher {
 
   private async write(batch: Pending[]): Promise<void> {
     const completed: string[] = [];
+    const completedLockedAt: Array<string | null> = [];
+    const failedLockedAt: Array<string | null> = [];
     const failedIds: string[] = [];
     const errors: string[] = [];
     const permanent: boolean[] = [];
@@ -130,14 +134,16 @@ export class ResultFlusher {
         failedIds.push(result.jobId);
         errors.push(result.failure.message);
         permanent.push(result.failure.permanent);
+        failedLockedAt.push(result.lockedAt?.toISOString() ?? null);
       } else {
         completed.push(result.jobId);
+        completedLockedAt.push(result.lockedAt?.toISOString() ?? null);
       }
     }
     try {
       const { rows } = await this.db.query<{ id: string }>(
         this.sql.finish,
-        [completed, this.workerId, failedIds, errors, permanent],
+        [completed, this.workerId, failedIds, errors, permanent, completedLockedAt, failedLockedAt],
         { name: this.sql.names.finish },
       );
       this.retryDelay = this.config.retryDelayMs;

@@ -18,10 +18,10 @@ export type ForbiddenFlags = readonly string[] | (() => readonly string[] | null
 
 /** The local queue: jobs claimed in batches and held in memory until a slot is free. */
 export interface LocalQueueOptions {
-  /** Most jobs held (claimed but not yet started); 0 turns prefetching off. */
+  /** Most jobs held (claimed but not yet started); 0 claims only for free slots. */
   size?: number;
-  /** Claim more when fewer than this many are held. */
-  refetchBelow?: number;
+  /** Hold enough jobs for this long (ms) at the recent completion rate (default 250; 0: always fill up to `size`). */
+  lookaheadMs?: number;
   /** Jobs held longer than this (ms) are given back to the database. */
   ttlMs?: number;
 }
@@ -55,7 +55,7 @@ export interface WorkerOptions<State = unknown> extends ConnectionOptions {
 
 export interface ResolvedLocalQueue {
   size: number;
-  refetchBelow: number;
+  lookaheadMs: number;
   ttlMs: number;
 }
 
@@ -80,6 +80,8 @@ export const WORKER_DEFAULTS = {
   concurrency: 10,
   pollInterval: 2000,
   shutdownTimeoutMs: 30_000,
+  localQueueSize: 500,
+  localQueueLookaheadMs: 250,
   localQueueTtlMs: 5 * 60_000,
 } as const;
 
@@ -88,11 +90,6 @@ function positiveInteger(field: string, value: unknown, { min = 1, max = 1_000_0
     throw new ValidationError(field, value, `must be an integer between ${min} and ${max}`);
   }
   return value;
-}
-
-/** Default local queue size for a given concurrency. */
-export function defaultLocalQueueSize(concurrency: number): number {
-  return Math.max(50, concurrency * 10);
 }
 
 export function resolveWorkerConfig<State>(options: WorkerOptions<State>): WorkerConfig {
@@ -114,13 +111,13 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
   }
   const localQueueOptions = options.localQueue === false ? { size: 0 } : (options.localQueue ?? {});
   if (typeof localQueueOptions !== "object") throw new ValidationError("localQueue", options.localQueue, "must be an object or false");
-  const size = positiveInteger("localQueue.size", localQueueOptions.size ?? defaultLocalQueueSize(concurrency), {
+  const size = positiveInteger("localQueue.size", localQueueOptions.size ?? WORKER_DEFAULTS.localQueueSize, {
     min: 0,
     max: 100_000,
   });
-  const refetchBelow = positiveInteger("localQueue.refetchBelow", localQueueOptions.refetchBelow ?? Math.ceil(size / 4), {
+  const lookaheadMs = positiveInteger("localQueue.lookaheadMs", localQueueOptions.lookaheadMs ?? WORKER_DEFAULTS.localQueueLookaheadMs, {
     min: 0,
-    max: Math.max(size, 0),
+    max: 60_000,
   });
   const ttlMs = positiveInteger("localQueue.ttlMs", localQueueOptions.ttlMs ?? WORKER_DEFAULTS.localQueueTtlMs, {
     min: 10,
@@ -141,7 +138,7 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     concurrency,
     pollInterval,
     forbiddenFlags,
-    localQueue: { size, refetchBelow, ttlMs },
+    localQueue: { size, lookaheadMs, ttlMs },
     flusher,
     listener: LISTENER_DEFAULTS,
     shutdownTimeoutMs,

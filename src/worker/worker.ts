@@ -11,10 +11,12 @@ import type { Driver } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
+import { findLostClaims, LockLostError } from "../recovery/lost-claims.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
 import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
+import { CompletionRate } from "./completion-rate.js";
 import { describeError, executeJob } from "./job-executor.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
@@ -55,6 +57,7 @@ export class Worker<State = unknown> {
   private readonly utils: WorkerUtils;
   private readonly state: State;
   private readonly running = new Map<string, RunningJob>();
+  private readonly completionRate = new CompletionRate();
   private stateValue: WorkerState = "created";
   private pollTimer: NodeJS.Timeout | undefined;
   private once = false;
@@ -99,6 +102,7 @@ export class Worker<State = unknown> {
         },
         release: (jobs, reason) => this.releaseJobs(jobs, reason),
         freeSlots: () => this.config.concurrency - this.running.size,
+        completionRate: () => this.completionRate.perSecond(),
         onJobsAvailable: () => this.dispatch(),
         onDrained: () => this.checkIdle(),
         onClaimError: (error) => {
@@ -241,11 +245,12 @@ export class Worker<State = unknown> {
         });
     void outcome.then((result) => {
       if (entry.abandoned) return;
-      this.running.delete(job.id);
+      if (this.running.get(job.id) === entry) this.running.delete(job.id);
+      this.completionRate.record();
       const durationMs = performance.now() - entry.startedAt;
       if (result.ok) {
         this.events.emit("job:success", { workerId: this.workerId, job, durationMs });
-        void this.flusher.add({ jobId: job.id, queued: job.queueName !== null });
+        void this.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
       } else {
         const willRetry = !result.permanent && job.attempts < job.maxAttempts;
         this.logger.warn(
@@ -256,6 +261,7 @@ export class Worker<State = unknown> {
           jobId: job.id,
           queued: job.queueName !== null,
           failure: { message: describeError(result.error), permanent: result.permanent },
+          lockedAt: job.lockedAt,
         });
       }
       this.onSlotFreed();
@@ -284,8 +290,26 @@ export class Worker<State = unknown> {
       this.logger.warn(`Result of job ${result.jobId} was refused: this worker no longer holds its lock`);
       this.events.emit("job:complete", { workerId: this.workerId, jobId: result.jobId, outcome: "rejected" });
     }
+    // A refused result means this worker lost locks (recovered as dead, force-unlocked): stop its other stale runs.
+    if (outcome.rejected.length > 0) void this.abortRunsThatLostTheirLock();
     // Finishing a queued job unlocks its queue: the next job of that queue may now be runnable.
     if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
+  }
+
+  /** Abort (`ctx.signal`) running jobs whose claim no longer holds the lock; their results will be refused. */
+  private async abortRunsThatLostTheirLock(): Promise<void> {
+    const entries = [...this.running.values()];
+    if (entries.length === 0) return;
+    try {
+      const lost = await findLostClaims(this.driver, this.config.schema, this.workerId, entries.map((e) => e.job));
+      for (const entry of entries) {
+        if (!lost.has(entry.job.id) || this.running.get(entry.job.id) !== entry || entry.controller.signal.aborted) continue;
+        this.logger.warn(`Job ${entry.job.id} lost its lock (recovered or unlocked); aborting this run`);
+        entry.controller.abort(new LockLostError(entry.job.id, this.workerId));
+      }
+    } catch (error) {
+      this.logger.warn(`Could not check which running jobs still hold their lock: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -379,6 +403,7 @@ export class Worker<State = unknown> {
         jobId: entry.job.id,
         queued: entry.job.queueName !== null,
         failure: { message: describeError(error), permanent: false },
+        lockedAt: entry.job.lockedAt,
       });
     }
     this.running.clear();

@@ -24,7 +24,7 @@ test("jobs held past the local queue TTL are given back to the database", async 
     migrate: false,
     concurrency: 1,
     pollInterval: 60_000,
-    localQueue: { size: 20, ttlMs: 100 },
+    localQueue: { size: 20, lookaheadMs: 0, ttlMs: 100 },
     tasks: {
       hold: async (payload: { i: number }) => {
         if (payload.i === 0) {

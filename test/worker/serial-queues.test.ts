@@ -25,7 +25,7 @@ test("named queue is strictly serial and in order across 2 workers with the loca
       migrate: false,
       concurrency: 5,
       pollInterval: 50,
-      localQueue: { size: 20 },
+      localQueue: { size: 20, lookaheadMs: 0 },
       tasks: {
         step: async (payload: { i: number }, ctx) => {
           active++;

@@ -94,7 +94,7 @@ test("jobs held in the local queue are given back with attempts restored", async
   await utils.addJobs(Array.from({ length: 20 }, (_, i) => ({ identifier: "one", payload: { i } })));
   const w = await worker({
     concurrency: 1,
-    localQueue: { size: 50 },
+    localQueue: { size: 50, lookaheadMs: 0 },
     tasks: {
       one: async () => {
         started.resolve();
