@@ -144,6 +144,39 @@ describe("addJobs refuses a batch with one bad job and writes nothing from it", 
   });
 });
 
+describe("job ids", () => {
+  test("non-numeric, zero, negative and fractional ids are ValidationErrors naming the id", async () => {
+    await reset();
+    const job = await utils.addJob("t", {});
+    for (const bad of ["abc", "0", "-1", 1.5, "1e3", ""] as const) {
+      await assertValidationError(utils.completeJobs([job.id, bad]), "ids", mentions(bad));
+      await assertValidationError(utils.permanentlyFailJobs([job.id, bad], "x"), "ids", mentions(bad));
+      await assertValidationError(utils.rescheduleJobs([job.id, bad], { priority: 1 }), "ids", mentions(bad));
+    }
+    await assertValidationError(utils.completeJobs("1" as never), "ids", ['"1"']);
+    const [row] = await allJobs(pool);
+    assert.equal(row.id, job.id);
+    assert.equal(row.attempts, 0);
+    assert.equal(row.priority, 0);
+  });
+
+  test(
+    "an id beyond bigint is a ValidationError, not a database error",
+    { todo: "src/utils/id-validation.ts validateJobIds accepts 19-digit ids above 9223372036854775807" },
+    async () => {
+      await assertValidationError(utils.completeJobs(["9223372036854775808"]), "ids", ['"9223372036854775808"']);
+    },
+  );
+
+  test(
+    "a Number id above Number.MAX_SAFE_INTEGER is refused (it cannot name the intended job)",
+    { todo: "src/utils/id-validation.ts validateJobIds turns unsafe integers into a different id via String()" },
+    async () => {
+      await assertValidationError(utils.completeJobs([2 ** 53 + 2]), "ids", [String(2 ** 53 + 2)]);
+    },
+  );
+});
+
 describe("limits are inclusive", () => {
   test("128-char identifier and queue, 512-char key, smallint extremes are accepted", async () => {
     await reset();

@@ -348,6 +348,26 @@ describe("cleanup", () => {
   });
 });
 
+describe("addJobs result order", () => {
+  test(
+    "jobs come back in the order given, whatever their job key modes",
+    { todo: "src/utils/worker-utils.ts addJobs concatenates its per-mode groups instead of restoring input order" },
+    async () => {
+      await reset();
+      const jobs = await utils.addJobs([
+        { identifier: "first", jobKey: "order-1", jobKeyMode: "unsafe_dedupe" },
+        { identifier: "second" },
+        { identifier: "third", jobKey: "order-3", jobKeyMode: "preserve_run_at" },
+        { identifier: "fourth" },
+      ]);
+      assert.deepEqual(
+        jobs.map((j) => j.taskIdentifier),
+        ["first", "second", "third", "fourth"],
+      );
+    },
+  );
+});
+
 describe("release", () => {
   test("every operation after release() rejects with ReleasedError; release is idempotent", async () => {
     const own = new WorkerUtils({ connectionString: db.connectionString, logger: silentLogger });

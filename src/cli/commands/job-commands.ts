@@ -10,9 +10,14 @@ interface JsonOption extends GlobalOptions {
   json?: boolean;
 }
 
+/** Largest job id: `_private_jobs.id` is a bigint. */
+const MAX_JOB_ID = 9_223_372_036_854_775_807n;
+
 function parseIds(ids: string[]): string[] {
   for (const id of ids) {
-    if (!/^[1-9]\d{0,18}$/.test(id)) throw new CliUsageError("ids", `not a job id: ${JSON.stringify(id)}`);
+    if (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) > MAX_JOB_ID) {
+      throw new CliUsageError("<ids>", `not a job id: ${JSON.stringify(id)}`);
+    }
   }
   return ids;
 }
