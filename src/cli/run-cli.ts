@@ -15,6 +15,23 @@ function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, " ").trim();
 }
 
+/** PostgreSQL error codes meaning our schema objects are missing: undefined schema, function, table. */
+const NOT_MIGRATED_CODES = new Set(["3F000", "42883", "42P01"]);
+
+/**
+ * One line for database and network errors (they carry a `code`, e.g. 42P01 or
+ * ECONNREFUSED): their stack says nothing to an operator. Anything else is
+ * unexpected and printed with its stack.
+ */
+function describeFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === "string") {
+    const hint = NOT_MIGRATED_CODES.has(code) ? "; has the schema been migrated? Run `graphile-worker-ts migrate`" : "";
+    return `${oneLine(error.message)} (${code})${hint}`;
+  }
+  return (error as Error)?.stack ?? String(error);
+}
+
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
@@ -38,7 +55,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       console.error(`graphile-worker-ts: ${error.message}`);
       return 1;
     }
-    console.error(`graphile-worker-ts: ${(error as Error)?.stack ?? String(error)}`);
+    console.error(`graphile-worker-ts: ${describeFailure(error)}`);
     return 1;
   }
 }

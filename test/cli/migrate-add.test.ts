@@ -22,6 +22,22 @@ async function schemaExists(schema: string): Promise<boolean> {
 }
 
 describe("migrate", () => {
+  test("before migrating, add fails with exit 1 and a one-line hint to migrate (in process)", async () => {
+    const result = await runCliInProcess(["add", "t", "--connection", connectionString]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.deepEqual(lines(result.stderr), [
+      'graphile-worker-ts: schema "graphile_worker" does not exist (3F000); has the schema been migrated? Run `graphile-worker-ts migrate`',
+    ]);
+  });
+
+  test("an unreachable database is exit 1 with one line, not a stack (in process)", async () => {
+    const result = await runCliInProcess(["migrate", "--connection", "postgres://nobody@127.0.0.1:1/none"]);
+    assert.equal(result.code, 1);
+    assert.equal(lines(result.stderr).length, 1, result.stderr);
+    assert.match(result.stderr, /ECONNREFUSED/);
+  });
+
   test("creates the schema, exits 0; a rerun is a no-op that keeps jobs", async () => {
     assert.equal(await schemaExists("graphile_worker"), false);
     const first = await cli(["migrate"]);

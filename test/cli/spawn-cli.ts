@@ -1,13 +1,15 @@
 /**
  * Run the CLI as a child process (`node --import tsx src/cli/main.ts ...`) from
- * the repository root, the way a user runs `graphile-worker-ts`.
+ * the repository root, the way a user runs `graphile-worker-ts`; or in this
+ * process through `runCli` for cases that need no process boundary.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface CliResult {
+  /** Exit code; null when the process was killed by a signal (e.g. the timeout). */
   code: number | null;
   stdout: string;
   stderr: string;
@@ -22,23 +24,47 @@ export interface SpawnCliOptions {
   timeoutMs?: number;
 }
 
-export function spawnCli(args: readonly string[], options: SpawnCliOptions): Promise<CliResult> {
+/** A CLI child process (e.g. `worker` without `--once`, stopped by a signal). */
+export interface RunningCli {
+  child: ChildProcess;
+  /** Resolves with the first output line (stdout or stderr) matching; rejects if the process exits first. */
+  waitForOutput(pattern: RegExp): Promise<string>;
+  /** Resolves with the result when the process exits. */
+  exited: Promise<CliResult>;
+}
+
+export function startCli(args: readonly string[], options: SpawnCliOptions): RunningCli {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL;
   delete env.GRAPHILE_WORKER_SCHEMA;
   if (options.databaseUrl !== null) env.DATABASE_URL = options.databaseUrl;
   Object.assign(env, options.env);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  const check = () => {
+    for (const waiter of waiters) {
+      const line = `${stdout}\n${stderr}`.split("\n").find((l) => waiter.pattern.test(l));
+      if (line === undefined) continue;
+      waiters.delete(waiter);
+      waiter.resolve(line);
+    }
+  };
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    check();
+  });
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+    check();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  const exited = new Promise<CliResult>((resolve, reject) => {
     child.on("error", (error) => {
       clearTimeout(timer);
       reject(error);
@@ -48,6 +74,25 @@ export function spawnCli(args: readonly string[], options: SpawnCliOptions): Pro
       resolve({ code, stdout, stderr });
     });
   });
+  return {
+    child,
+    exited,
+    waitForOutput(pattern) {
+      return new Promise((resolve, reject) => {
+        waiters.add({ pattern, resolve });
+        check();
+        exited.then(
+          (result) => reject(new Error(`CLI exited (code ${result.code}) before printing ${pattern}:\n${result.stdout}${result.stderr}`)),
+          reject,
+        );
+      });
+    },
+  };
+}
+
+/** Run the CLI as a child process to completion. */
+export function spawnCli(args: readonly string[], options: SpawnCliOptions): Promise<CliResult> {
+  return startCli(args, options).exited;
 }
 
 /** The lines of `text` without the trailing empty one. */

@@ -9,7 +9,8 @@ import { createTestDatabase } from "../support/database.js";
 import { allJobs } from "../support/fixtures.js";
 import { WorkerUtils } from "../../src/utils/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { lines, runCliInProcess, spawnCli } from "./spawn-cli.js";
+import { lines, runCliInProcess, spawnCli, startCli } from "./spawn-cli.js";
+import pg from "pg";
 
 const db = await createTestDatabase("cli_worker");
 const { pool, connectionString } = db;
@@ -119,6 +120,36 @@ describe("worker --once", () => {
       (await allJobs(pool)).map((r) => [r.id, r.attempts]),
       [[flagged.id, 0]],
     );
+  });
+});
+
+describe("worker (long-running)", () => {
+  test("picks up a job added while it runs, and exits 0 on SIGTERM", async () => {
+    const listener = new pg.Client({ connectionString });
+    await listener.connect();
+    try {
+      await listener.query("listen cli_task_runs");
+      const ran = new Promise<string>((resolve) => listener.on("notification", (n) => resolve(n.payload ?? "")));
+      const running = startCli(["worker", "--tasks", "test/cli/fixtures/object-tasks.ts", "--poll-interval", "60000"], {
+        databaseUrl: connectionString,
+      });
+      try {
+        await running.waitForOutput(/Worker \S+ started/);
+        // Added after start, with a 60 s poll interval: run promptly only thanks to LISTEN/NOTIFY.
+        const job = await utils.addJob("object_a", { live: true });
+        assert.equal(await ran, job.id);
+      } finally {
+        running.child.kill("SIGTERM");
+      }
+      const result = await running.exited;
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout + result.stderr, /stopped/);
+      assert.deepEqual(await allJobs(pool), []);
+      const { rows } = await pool.query("select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null");
+      assert.equal(rows[0].n, 0, "nothing left locked");
+    } finally {
+      await listener.end();
+    }
   });
 });
 
