@@ -25,6 +25,8 @@ export type { Job, JobKeyMode, JobSpec } from "./jobs/job.js";
 export type { Driver, ListenSubscription, Notification, Queryable, QueryOptions, QueryResult } from "./driver/driver.js";
 export { PgDriver, queryableFromPg } from "./driver/pg-driver.js";
 export type { PgDriverOptions } from "./driver/pg-driver.js";
+export { createPostgresJsDriver, PostgresJsDriver, queryableFromPostgresJs } from "./driver/postgres-driver.js";
+export type { PostgresJsDriverOptions, PostgresJsQueryable } from "./driver/postgres-driver.js";
 export type { ConnectionOptions } from "./driver/connect.js";
 export { createConsoleLogger, silentLogger } from "./logger/logger.js";
 export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
