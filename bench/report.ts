@@ -3,7 +3,7 @@
  * readable table, and the JSON object printed on stdout's last line with
  * `--json` (`{"ours":…,"graphile_worker":…,"pg_boss":…,"ratios":…}`).
  */
-import type { SystemResult } from "./run-system.js";
+import type { SystemResult } from "./run-protocol.js";
 import { SYSTEM_NAMES, type SystemName } from "./systems/system.js";
 import type { Workload } from "./workload.js";
 

@@ -7,7 +7,7 @@ import os from "node:os";
 import { openBenchServer, type BenchServer } from "./database-server.js";
 import { USAGE, UsageError, parseOptions, type BenchOptions } from "./options.js";
 import { buildJson, formatTable, type Outcomes } from "./report.js";
-import { runSystem } from "./run-system.js";
+import { runProtocol, type Contender } from "./run-protocol.js";
 import { createSystem } from "./systems/registry.js";
 import type { BenchSystem } from "./systems/system.js";
 import { FULL_WORKLOAD, QUICK_WORKLOAD, WORKER_PROCESSES } from "./workload.js";
@@ -19,11 +19,11 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function runAll(options: BenchOptions, server: BenchServer): Promise<Outcomes> {
-  const workload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
-  const outcomes: Outcomes = {};
+/** Open the selected systems (each in its own database); those that cannot be set up are reported failed. */
+async function openContenders(options: BenchOptions, server: BenchServer, outcomes: Outcomes): Promise<Contender[]> {
+  const contenders: Contender[] = [];
   for (const name of options.systems) {
-    const openSystem = async (): Promise<BenchSystem> => {
+    const open = async (): Promise<BenchSystem> => {
       const system = await createSystem(name, { connectionString: await server.createDatabase(name) });
       try {
         await system.setup();
@@ -33,19 +33,29 @@ async function runAll(options: BenchOptions, server: BenchServer): Promise<Outco
       }
       return system;
     };
-    let system: BenchSystem | undefined;
     try {
-      system = await openSystem();
+      const system = await open();
       progress(`[${name}] ${system.label}: ${system.configuration}`);
-      outcomes[name] = { ok: true, result: await runSystem(system, openSystem, workload, progress) };
+      contenders.push({ name, system, openFresh: open });
     } catch (error) {
-      progress(`[${name}] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      outcomes[name] = { ok: false, label: system?.label ?? name, error: errorMessage(error) };
-    } finally {
-      await system?.teardown().catch((error: unknown) => progress(`[${name}] teardown: ${errorMessage(error)}`));
+      progress(`[${name}] FAILED to set up: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      outcomes[name] = { ok: false, label: name, error: errorMessage(error) };
     }
   }
-  return outcomes;
+  return contenders;
+}
+
+async function runAll(options: BenchOptions, server: BenchServer): Promise<Outcomes> {
+  const workload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
+  const failedAtSetup: Outcomes = {};
+  const contenders = await openContenders(options, server, failedAtSetup);
+  try {
+    return { ...failedAtSetup, ...(await runProtocol(contenders, workload, progress)) };
+  } finally {
+    for (const contender of contenders) {
+      await contender.system.teardown().catch((error: unknown) => progress(`[${contender.name}] teardown: ${errorMessage(error)}`));
+    }
+  }
 }
 
 async function main(): Promise<number> {
@@ -72,6 +82,10 @@ async function main(): Promise<number> {
     });
   }
   progress(`bench: ${server.description}, systems: ${options.systems.join(", ")}${options.quick ? " (--quick)" : ""}`);
+  // Whatever the libraries print while running goes to stderr: stdout is for the table and the JSON line.
+  const printResult = console.log;
+  console.log = console.error;
+  console.info = console.error;
   let outcomes: Outcomes;
   try {
     outcomes = await runAll(options, server);
@@ -79,7 +93,7 @@ async function main(): Promise<number> {
     await closeServer();
   }
 
-  console.log(
+  printResult(
     formatTable(outcomes, {
       date: new Date().toISOString().slice(0, 10),
       server: server.description,
@@ -92,7 +106,7 @@ async function main(): Promise<number> {
       workload: options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD,
     }),
   );
-  if (options.json) console.log(JSON.stringify(buildJson(outcomes)));
+  if (options.json) printResult(JSON.stringify(buildJson(outcomes)));
   return Object.values(outcomes).every((outcome) => outcome.ok) ? 0 : 1;
 }
 

@@ -13,6 +13,12 @@ import { projectVersion } from "./package-version.js";
 import { TASK_IDENTIFIER, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
 
 const SCHEMA = "graphile_worker";
+const silentLogger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+};
 
 type WorkerUtils = Awaited<ReturnType<typeof createWorkerUtils>>;
 
@@ -28,7 +34,7 @@ export function createOursSystem(context: SystemContext): BenchSystem {
     label: `graphile-worker-ts ${projectVersion()}`,
     configuration: "default settings (concurrency, local queue, completion batching)",
     async setup() {
-      utils = await createWorkerUtils({ connectionString: context.connectionString, schema: SCHEMA });
+      utils = await createWorkerUtils({ connectionString: context.connectionString, schema: SCHEMA, logger: silentLogger });
       await utils.migrate();
     },
     clearJobs: () => sql.clearJobs(),

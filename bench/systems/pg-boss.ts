@@ -74,9 +74,10 @@ export function createPgBossSystem(context: SystemContext): BenchSystem {
       await pool.query(`vacuum analyze ${schema}.job`);
     },
     async countRemaining() {
+      // Shaped for pg-boss's index on (name, state, blocked, start_after): only due rows are visited.
       const { rows } = await pool.query<{ count: number }>(
         `select count(*)::int as count from ${schema}.job
-         where name = $1 and state in ('created', 'retry', 'active') and start_after <= now()`,
+         where name = $1 and state in ('created', 'retry', 'active') and not blocked and start_after <= now()`,
         [PG_BOSS_QUEUE],
       );
       return rows[0]?.count ?? 0;

@@ -1,0 +1,180 @@
+/**
+ * Runs the protocol's scenarios against every selected system, scenario by
+ * scenario and, within a scenario, run by run in turn across the systems
+ * (ours, graphile-worker, pg-boss, ours, …). Interleaving spreads the machine's
+ * background noise evenly over the systems instead of letting one system take
+ * a busy minute. Only one system's workers run at any time. Drains are repeated
+ * (`workload.drainRepeats`) and the median run is reported; every "fresh" run
+ * gets a database of its own so its job table has never been analysed. A
+ * system that fails is reported as failed and skipped from then on.
+ */
+import { measureDrain, medianRun, type DrainResult } from "./scenarios/drain.js";
+import { measureEnqueue, type EnqueueResult } from "./scenarios/enqueue.js";
+import { measureLatency, type LatencyResult } from "./scenarios/latency.js";
+import type { Outcomes } from "./report.js";
+import type { BenchSystem, SystemName } from "./systems/system.js";
+import type { Workload } from "./workload.js";
+
+export interface SystemResult {
+  label: string;
+  configuration: string;
+  /** Drain of an analysed backlog (`drain_jobs` jobs), jobs/s (median run). */
+  throughput_jobs_per_s: number;
+  /** The same drain on a freshly filled, never analysed table, jobs/s (median run). */
+  throughput_fresh_jobs_per_s: number;
+  /** Bulk-API enqueue of `enqueue_jobs` jobs, jobs/s. */
+  enqueue_jobs_per_s: number;
+  /** add -> task start, ms. */
+  latency_ms: LatencyResult;
+  /** Analysed drain with `future_rows` future-scheduled rows in the table, jobs/s (median run). */
+  future_rows_throughput_jobs_per_s: number;
+  /** future_rows_throughput / throughput (1 = unaffected). */
+  future_rows_vs_empty: number;
+  /** Peak RSS of one worker process during the (median) analysed drain, MiB. */
+  worker_peak_rss_mb: number;
+  /** Peak RSS of one worker process during the (median) drain with future rows, MiB. */
+  worker_peak_rss_future_rows_mb: number;
+  /** Every run of each drain, jobs/s, in the order run. */
+  runs: { analysed: number[]; fresh: number[]; future_rows: number[] };
+  drain_jobs: number;
+  enqueue_jobs: number;
+  latency_samples: number;
+  future_rows: number;
+}
+
+export type Progress = (message: string) => void;
+
+/** A selected system: its main instance (set up) and a way to open fresh ones in new databases. */
+export interface Contender {
+  name: SystemName;
+  system: BenchSystem;
+  openFresh: () => Promise<BenchSystem>;
+}
+
+interface Figures {
+  fresh: DrainResult[];
+  enqueue?: EnqueueResult;
+  analysed: DrainResult[];
+  latency?: LatencyResult;
+  future: DrainResult[];
+}
+
+const MIB = 1024 * 1024;
+
+function describeDrain(result: DrainResult): string {
+  const duplicates = result.executed > result.jobs ? `, ${result.executed - result.jobs} executed twice` : "";
+  return (
+    `${result.jobs} jobs in ${result.seconds.toFixed(2)} s = ${Math.round(result.jobsPerSecond)} jobs/s, ` +
+    `peak RSS ${(result.peakRssBytes / MIB).toFixed(0)} MiB${duplicates}`
+  );
+}
+
+function toResult(system: BenchSystem, figures: Figures, workload: Workload): SystemResult {
+  const { enqueue, latency } = figures;
+  if (!enqueue || !latency) throw new Error(`${system.name}: missing figures`);
+  const fresh = medianRun(figures.fresh);
+  const analysed = medianRun(figures.analysed);
+  const future = medianRun(figures.future);
+  const rates = (runs: DrainResult[]) => runs.map((run) => Math.round(run.jobsPerSecond));
+  return {
+    label: system.label,
+    configuration: system.configuration,
+    throughput_jobs_per_s: Math.round(analysed.jobsPerSecond),
+    throughput_fresh_jobs_per_s: Math.round(fresh.jobsPerSecond),
+    enqueue_jobs_per_s: Math.round(enqueue.jobsPerSecond),
+    latency_ms: latency,
+    future_rows_throughput_jobs_per_s: Math.round(future.jobsPerSecond),
+    future_rows_vs_empty: future.jobsPerSecond / analysed.jobsPerSecond,
+    worker_peak_rss_mb: analysed.peakRssBytes / MIB,
+    worker_peak_rss_future_rows_mb: future.peakRssBytes / MIB,
+    runs: { analysed: rates(figures.analysed), fresh: rates(figures.fresh), future_rows: rates(figures.future) },
+    drain_jobs: workload.drainJobs,
+    enqueue_jobs: workload.enqueueJobs,
+    latency_samples: workload.latencySamples,
+    future_rows: workload.futureRows,
+  };
+}
+
+export async function runProtocol(contenders: readonly Contender[], workload: Workload, progress: Progress): Promise<Outcomes> {
+  const figures = new Map<SystemName, Figures>(contenders.map((c) => [c.name, { fresh: [], analysed: [], future: [] }]));
+  const failures = new Map<SystemName, string>();
+
+  /** Run `step` for each system still standing, in order; a throw marks that system failed. */
+  const eachSystem = async (step: (contender: Contender, figures: Figures) => Promise<void>) => {
+    for (const contender of contenders) {
+      const own = figures.get(contender.name);
+      if (failures.has(contender.name) || !own) continue;
+      try {
+        await step(contender, own);
+      } catch (error) {
+        progress(`[${contender.name}] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        failures.set(contender.name, error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+  const log = (contender: Contender, message: string) => progress(`[${contender.name}] ${message}`);
+  const repeats = Array.from({ length: workload.drainRepeats }, (_, index) => index + 1);
+  const jobs = workload.drainJobs;
+
+  for (const run of repeats) {
+    await eachSystem(async (contender, own) => {
+      const fresh = await contender.openFresh();
+      let result: DrainResult;
+      try {
+        result = await measureDrain(fresh, jobs, false);
+      } finally {
+        await fresh.teardown();
+      }
+      own.fresh.push(result);
+      log(contender, `drain, fresh table (${run}/${repeats.length}): ${describeDrain(result)}`);
+    });
+  }
+
+  await eachSystem(async (contender, own) => {
+    const enqueue = await measureEnqueue(contender.system, workload.enqueueJobs);
+    own.enqueue = enqueue;
+    log(contender, `enqueue: ${enqueue.jobs} jobs in ${enqueue.seconds.toFixed(2)} s = ${Math.round(enqueue.jobsPerSecond)} jobs/s`);
+  });
+
+  for (const run of repeats) {
+    await eachSystem(async (contender, own) => {
+      await contender.system.clearJobs();
+      const result = await measureDrain(contender.system, jobs, true);
+      own.analysed.push(result);
+      log(contender, `drain, analysed table (${run}/${repeats.length}): ${describeDrain(result)}`);
+    });
+  }
+
+  await eachSystem(async (contender, own) => {
+    const latency = await measureLatency(contender.system, workload.latencySamples);
+    own.latency = latency;
+    log(contender, `latency: p50 ${latency.p50.toFixed(2)} ms, p90 ${latency.p90.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
+  });
+
+  await eachSystem(async (contender) => {
+    await contender.system.clearJobs();
+    const started = performance.now();
+    await contender.system.insertFutureRows(workload.futureRows);
+    log(contender, `inserted ${workload.futureRows} future rows in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  });
+  for (const run of repeats) {
+    await eachSystem(async (contender, own) => {
+      await contender.system.removeFinished();
+      const result = await measureDrain(contender.system, jobs, true);
+      own.future.push(result);
+      log(contender, `drain with ${workload.futureRows} future rows (${run}/${repeats.length}): ${describeDrain(result)}`);
+    });
+  }
+  await eachSystem(async (contender) => contender.system.clearJobs());
+
+  const outcomes: Outcomes = {};
+  for (const contender of contenders) {
+    const failure = failures.get(contender.name);
+    const own = figures.get(contender.name);
+    outcomes[contender.name] =
+      failure !== undefined || !own
+        ? { ok: false, label: contender.system.label, error: failure ?? "no figures" }
+        : { ok: true, result: toResult(contender.system, own, workload) };
+  }
+  return outcomes;
+}
