@@ -2,10 +2,8 @@
  * SQL text for the WorkerUtils operations. Every statement is parameterised;
  * the schema is the only interpolated identifier, quoted by `quoteIdentifier`.
  */
+import { JOB_SPEC_COLUMNS as SPEC_COLUMNS } from "./insert-jobs.js";
 import { quoteIdentifier } from "./quote-identifier.js";
-
-const SPEC_COLUMNS = `identifier text, payload json, queue_name text, run_at timestamptz, max_attempts smallint,
-  job_key text, priority smallint, flags text[]`;
 
 /** Each statement returns rows shaped like `_private_jobs` (see NameCache). */
 export function jobOperationsSql(schema: string) {

@@ -8,11 +8,12 @@ import {
   validateMaxAttempts,
   validatePriority,
   validateRunAt,
-  type ValidatedJob,
 } from "../jobs/job-spec-validation.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
+import { insertJobsSql } from "../sql/insert-jobs.js";
 import { jobOperationsSql, type JobOperationsSql } from "../sql/job-operations.js";
+import { insertJobBatch } from "./bulk-insert.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { parsePayload, type AnyTask } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
@@ -77,6 +78,7 @@ export class WorkerUtils {
   readonly driver: Driver;
   private readonly ownsDriver: boolean;
   private readonly sql: JobOperationsSql;
+  private readonly inserts: ReturnType<typeof insertJobsSql>;
   private readonly logger: Logger;
   private readonly names: NameCache;
   private released = false;
@@ -88,6 +90,7 @@ export class WorkerUtils {
     this.driver = driver;
     this.ownsDriver = owned;
     this.sql = jobOperationsSql(this.schema);
+    this.inserts = insertJobsSql(this.schema);
     this.names = new NameCache(this.schema);
   }
 
@@ -132,8 +135,9 @@ export class WorkerUtils {
   }
 
   /**
-   * Add many jobs in one round-trip per job-key mode (one statement for the
-   * common case). Every job is validated before anything is written.
+   * Add many jobs at once: jobs without a key in one bulk INSERT, keyed jobs
+   * through graphile-worker's functions, all in one transaction. Every job is
+   * validated before anything is written; `jobs:insert` is notified.
    */
   async addJobs(jobs: readonly BulkJob[], options?: ExecutionOptions): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new ValidationError("jobs", jobs, "must be an array");
@@ -143,24 +147,12 @@ export class WorkerUtils {
       return validateJob(identifier, payload, spec);
     });
     if (validated.length === 0) return [];
-    const groups: Array<[string, ValidatedJob[], boolean]> = [
-      [this.sql.addJobsBulk, validated.filter((j) => j.jobKeyMode == null || j.jobKeyMode === "replace"), false],
-      [this.sql.addJobsBulk, validated.filter((j) => j.jobKeyMode === "preserve_run_at"), true],
-      [this.sql.addJobsUnsafeDedupe, validated.filter((j) => j.jobKeyMode === "unsafe_dedupe"), false],
-    ];
-    const run = async (db: Queryable) => {
-      const added: Job[] = [];
-      for (const [sql, group, preserveRunAt] of groups) {
-        if (group.length === 0) continue;
-        const values: unknown[] = [specsJson(group)];
-        if (sql === this.sql.addJobsBulk) values.push(preserveRunAt);
-        added.push(...(await this.jobs(db, sql, values)));
-      }
-      return added;
-    };
-    const nonEmptyGroups = groups.filter(([, group]) => group.length > 0).length;
-    if (options?.executor || nonEmptyGroups === 1) return run(this.db(options));
-    return this.driver.transaction(run);
+    const write = async (db: Queryable) =>
+      this.names.toJobs(db, await insertJobBatch(db, this.sql, this.inserts, validated));
+    // Inside the caller's transaction we use it as is; otherwise we open our own.
+    if (options?.executor) return write(this.db(options));
+    this.db();
+    return this.driver.transaction(write);
   }
 
   /** Delete the unlocked job with this key (a locked one is marked to not run again). */
@@ -237,17 +229,6 @@ export class WorkerUtils {
     this.released = true;
     if (this.ownsDriver) await this.driver.close();
   }
-}
-
-/** The jobs of one `add_jobs` call as the JSON array `json_to_recordset` reads. */
-function specsJson(jobs: readonly ValidatedJob[]): string {
-  const parts = jobs.map(
-    (j) =>
-      `{"identifier":${JSON.stringify(j.identifier)},"payload":${j.payloadJson},"queue_name":${JSON.stringify(j.queueName)},` +
-      `"run_at":${j.runAt ? JSON.stringify(j.runAt.toISOString()) : "null"},"max_attempts":${j.maxAttempts},` +
-      `"job_key":${JSON.stringify(j.jobKey)},"priority":${j.priority},"flags":${JSON.stringify(j.flags)}}`,
-  );
-  return `[${parts.join(",")}]`;
 }
 
 /** Create a WorkerUtils instance (`release()` it when done). */

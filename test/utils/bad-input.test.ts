@@ -42,12 +42,12 @@ function mentions(value: unknown): string[] {
 }
 
 /** Assert `promise` rejects with a ValidationError for `field` whose message mentions each of `texts`. */
-async function assertValidationError(promise: Promise<unknown>, field: string, texts: string[], { oneLine = true } = {}) {
+async function assertValidationError(promise: Promise<unknown>, field: string, texts: string[]) {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
     assert.equal(error.field, field);
     for (const text of texts) assert.ok(error.message.includes(text), `message ${JSON.stringify(error.message)} should contain ${text}`);
-    if (oneLine) assert.ok(!error.message.includes("\n"), `message ${JSON.stringify(error.message)} should be one line`);
+    assert.ok(!error.message.includes("\n"), `message ${JSON.stringify(error.message)} should be one line`);
     return true;
   });
 }
@@ -63,8 +63,6 @@ interface BadJob {
   /** Texts the message must contain (default: the value's rendering). */
   texts?: string[];
   value?: unknown;
-  /** The message is known to span several lines (see the todo test below). */
-  multiLine?: boolean;
 }
 
 const circular: Record<string, unknown> = { name: "loop" };
@@ -86,7 +84,7 @@ const badJobs: BadJob[] = [
   { name: "unknown jobKeyMode", spec: { jobKey: "k", jobKeyMode: "upsert" }, field: "jobKeyMode", value: "upsert" },
   { name: "BigInt payload", payload: 10n, field: "payload", texts: ["10n", "BigInt"] },
   { name: "payload containing a BigInt", payload: { amount: 10n }, field: "payload", texts: ["BigInt"] },
-  { name: "circular payload", payload: circular, field: "payload", texts: ["circular"], multiLine: true },
+  { name: "circular payload", payload: circular, field: "payload", texts: ["circular"] },
   { name: "function payload", payload: () => 1, field: "payload", texts: ["[function]"] },
   { name: "invalid Date runAt", spec: { runAt: new Date("not a date") }, field: "runAt", texts: ["Invalid Date"] },
   { name: "string runAt", spec: { runAt: "2030-01-01" }, field: "runAt", value: "2030-01-01" },
@@ -105,19 +103,10 @@ describe("addJob refuses bad input and writes nothing", () => {
         utils.addJob(identifier as string, payload, (bad.spec ?? {}) as JobSpec),
         bad.field,
         bad.texts ?? mentions(bad.value),
-        { oneLine: !bad.multiLine },
       );
       await assertNothingWritten();
     });
   }
-
-  test(
-    "the circular-payload message is one line",
-    { todo: "src/jobs/job-spec-validation.ts serializePayload embeds V8's multi-line circular-structure message" },
-    async () => {
-      await assertValidationError(utils.addJob("t", circular), "payload", ["circular"]);
-    },
-  );
 });
 
 describe("addJobs refuses a batch with one bad job and writes nothing from it", () => {
@@ -132,7 +121,7 @@ describe("addJobs refuses a batch with one bad job and writes nothing from it", 
         { identifier, payload, ...bad.spec },
         { identifier: "good", payload: { n: 3 }, jobKey: "other-key", jobKeyMode: "unsafe_dedupe" },
       ] as BulkJob[];
-      await assertValidationError(utils.addJobs(batch), bad.field, bad.texts ?? mentions(bad.value), { oneLine: !bad.multiLine });
+      await assertValidationError(utils.addJobs(batch), bad.field, bad.texts ?? mentions(bad.value));
       await assertNothingWritten();
     });
   }
@@ -162,7 +151,6 @@ describe("job ids", () => {
 
   test(
     "an id beyond bigint is a ValidationError, not a database error",
-    { todo: "src/utils/id-validation.ts validateJobIds accepts 19-digit ids above 9223372036854775807" },
     async () => {
       await assertValidationError(utils.completeJobs(["9223372036854775808"]), "ids", ['"9223372036854775808"']);
     },
@@ -170,7 +158,6 @@ describe("job ids", () => {
 
   test(
     "a Number id above Number.MAX_SAFE_INTEGER is refused (it cannot name the intended job)",
-    { todo: "src/utils/id-validation.ts validateJobIds turns unsafe integers into a different id via String()" },
     async () => {
       await assertValidationError(utils.completeJobs([2 ** 53 + 2]), "ids", [String(2 ** 53 + 2)]);
     },

@@ -351,7 +351,6 @@ describe("cleanup", () => {
 describe("addJobs result order", () => {
   test(
     "jobs come back in the order given, whatever their job key modes",
-    { todo: "src/utils/worker-utils.ts addJobs concatenates its per-mode groups instead of restoring input order" },
     async () => {
       await reset();
       const jobs = await utils.addJobs([
@@ -385,19 +384,15 @@ describe("release", () => {
     await assert.rejects(own.cleanup(), isReleased);
   });
 
-  test(
-    "migrate() after release() returns a rejected promise rather than throwing synchronously",
-    { todo: "src/utils/worker-utils.ts migrate() is not async: it throws ReleasedError synchronously" },
-    async () => {
-      const own = new WorkerUtils({ connectionString: db.connectionString, logger: silentLogger });
-      await own.release();
-      let promise: Promise<unknown> | undefined;
-      assert.doesNotThrow(() => {
-        promise = own.migrate();
-      });
-      await assert.rejects(promise!, ReleasedError);
-    },
-  );
+  test("migrate() after release() returns a rejected promise rather than throwing synchronously", async () => {
+    const own = new WorkerUtils({ connectionString: db.connectionString, logger: silentLogger });
+    await own.release();
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      promise = own.migrate();
+    });
+    await assert.rejects(promise!, ReleasedError);
+  });
 });
 
 describe("executor option (the caller's transaction)", () => {

@@ -83,7 +83,7 @@ test("no result is lost when the connection dies during a completion write", asy
     for (let attempt = 0; attempt < 200 && killed === 0; attempt++) {
       const { rows } = await pool.query(
         `select pg_terminate_backend(pid) as ok from pg_stat_activity
-         where datname = current_database() and wait_event_type = 'Lock' and query ilike '%with completed as%'`,
+         where datname = current_database() and wait_event_type = 'Lock' and query ilike '%completed as (%delete from%'`,
       );
       killed = rows.length;
       if (killed === 0) await new Promise((resolve) => setImmediate(resolve));
