@@ -53,6 +53,7 @@ function rounded(result: SystemResult): SystemResult {
     future_rows_vs_empty: round(result.future_rows_vs_empty, 3),
     worker_peak_rss_mb: round(result.worker_peak_rss_mb, 1),
     worker_peak_rss_future_rows_mb: round(result.worker_peak_rss_future_rows_mb, 1),
+    drain_startup_ms: round(result.drain_startup_ms, 1),
   };
 }
 
@@ -126,6 +127,7 @@ export function formatTable(outcomes: Outcomes, info: RunInfo): string {
     [`throughput with ${number(w.futureRows)} future rows (jobs/s)`, (r) => number(r.future_rows_throughput_jobs_per_s)],
     [`  vs empty table`, (r) => r.future_rows_vs_empty.toFixed(2)],
     [`worker peak RSS during drain (MiB)`, (r) => r.worker_peak_rss_mb.toFixed(0)],
+    [`workers started -> first job (ms, in drain time)`, (r) => r.drain_startup_ms.toFixed(0)],
   ];
   const header = ["", ...names.map(labelOf)];
   const body = rows.map(([title, cell]) => [

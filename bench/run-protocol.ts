@@ -34,6 +34,8 @@ export interface SystemResult {
   worker_peak_rss_mb: number;
   /** Peak RSS of one worker process during the (median) drain with future rows, MiB. */
   worker_peak_rss_future_rows_mb: number;
+  /** From starting the workers to the first job running, ms (median analysed run; included in the drain time). */
+  drain_startup_ms: number;
   /** Every run of each drain, jobs/s, in the order run. */
   runs: { analysed: number[]; fresh: number[]; future_rows: number[] };
   drain_jobs: number;
@@ -65,7 +67,7 @@ function describeDrain(result: DrainResult): string {
   const duplicates = result.executed > result.jobs ? `, ${result.executed - result.jobs} executed twice` : "";
   return (
     `${result.jobs} jobs in ${result.seconds.toFixed(2)} s = ${Math.round(result.jobsPerSecond)} jobs/s, ` +
-    `peak RSS ${(result.peakRssBytes / MIB).toFixed(0)} MiB${duplicates}`
+    `first job after ${result.startupMs.toFixed(0)} ms, last completion ${result.tailMs.toFixed(0)} ms after all ran, peak RSS ${(result.peakRssBytes / MIB).toFixed(0)} MiB${duplicates}`
   );
 }
 
@@ -87,6 +89,7 @@ function toResult(system: BenchSystem, figures: Figures, workload: Workload): Sy
     future_rows_vs_empty: future.jobsPerSecond / analysed.jobsPerSecond,
     worker_peak_rss_mb: analysed.peakRssBytes / MIB,
     worker_peak_rss_future_rows_mb: future.peakRssBytes / MIB,
+    drain_startup_ms: analysed.startupMs,
     runs: { analysed: rates(figures.analysed), fresh: rates(figures.fresh), future_rows: rates(figures.future) },
     drain_jobs: workload.drainJobs,
     enqueue_jobs: workload.enqueueJobs,

@@ -24,6 +24,8 @@ const STOP_TIMEOUT_MS = 30_000;
 export interface WorkerReport {
   processed: number;
   peakRssBytes: number;
+  /** When this process started its first job (`preciseNow()` clock), null if it ran none. */
+  firstJobAt: number | null;
 }
 
 interface Member {
@@ -115,7 +117,7 @@ export class WorkerGroup {
     } finally {
       this.kill();
     }
-    return this.#members.map((member) => member.report ?? { processed: member.processed, peakRssBytes: 0 });
+    return this.#members.map((member) => member.report ?? { processed: member.processed, peakRssBytes: 0, firstJobAt: null });
   }
 
   /** Kill any process still running (error paths only). */
@@ -138,7 +140,7 @@ export class WorkerGroup {
         break;
       case "stopped":
         member.processed = message.processed;
-        member.report = { processed: message.processed, peakRssBytes: message.peakRssBytes };
+        member.report = { processed: message.processed, peakRssBytes: message.peakRssBytes, firstJobAt: message.firstJobAt };
         break;
       case "failed":
         this.#fail(new Error(`worker process #${index} failed: ${message.message}`));

@@ -6,6 +6,7 @@
  * the workers' peak RSS during the drain.
  */
 import type { BenchSystem } from "../systems/system.js";
+import { preciseNow } from "../workers/protocol.js";
 import { DRAIN_POLL_MS, WORKER_PROCESSES } from "../workload.js";
 import { sleep } from "./sleep.js";
 
@@ -17,6 +18,10 @@ export interface DrainResult {
   executed: number;
   /** Highest RSS of any one worker process during the drain. */
   peakRssBytes: number;
+  /** From `go` to the first job starting in any worker process, ms (part of `seconds`). */
+  startupMs: number;
+  /** From the last job starting to the database holding none of the backlog, ms (part of `seconds`). */
+  tailMs: number;
 }
 
 export async function measureDrain(system: BenchSystem, jobs: number, analyze: boolean): Promise<DrainResult> {
@@ -30,27 +35,36 @@ export async function measureDrain(system: BenchSystem, jobs: number, analyze: b
   const workers = await system.startWorkers("drain", WORKER_PROCESSES);
   const timeoutMs = 120_000 + jobs;
   let seconds: number;
+  let goAt: number;
+  let tailMs: number;
   try {
     const started = performance.now();
+    goAt = preciseNow();
     workers.go();
     await workers.waitProcessed(jobs, timeoutMs);
+    const executed = performance.now();
     // Every job has run; the drain ends when the database agrees (completions may be batched).
     while ((await system.countRemaining()) > 0) {
       if (performance.now() - started > timeoutMs) throw new Error(`${system.name}: drain did not finish in ${timeoutMs} ms`);
       await sleep(DRAIN_POLL_MS);
     }
-    seconds = (performance.now() - started) / 1000;
+    const finished = performance.now();
+    seconds = (finished - started) / 1000;
+    tailMs = finished - executed;
   } catch (error) {
     workers.kill();
     throw error;
   }
   const reports = await workers.stop();
+  const firstJobs = reports.flatMap((report) => (report.firstJobAt === null ? [] : [report.firstJobAt]));
   return {
     jobs,
     seconds,
     jobsPerSecond: jobs / seconds,
     executed: reports.reduce((sum, report) => sum + report.processed, 0),
     peakRssBytes: Math.max(...reports.map((report) => report.peakRssBytes)),
+    startupMs: firstJobs.length > 0 ? Math.min(...firstJobs) - goAt : Number.NaN,
+    tailMs,
   };
 }
 

@@ -62,10 +62,12 @@ export async function runWorkerProcess(prepare: (context: WorkerProcessContext) 
   let processed = 0;
   let reported = 0;
   let peakRss = 0;
+  let firstJobAt: number | null = null;
   let sampling = false;
   const context: WorkerProcessContext = {
     config,
     jobStarted(payload) {
+      if (processed === 0) firstJobAt = preciseNow();
       processed += 1;
       if (config.mode === "latency") {
         const seq = seqOf(payload);
@@ -103,7 +105,7 @@ export async function runWorkerProcess(prepare: (context: WorkerProcessContext) 
       sampleRss();
       clearInterval(rssTimer);
       clearInterval(progressTimer);
-      const report: ChildMessage = { type: "stopped", processed, peakRssBytes: peakRss };
+      const report: ChildMessage = { type: "stopped", processed, peakRssBytes: peakRss, firstJobAt };
       // Disconnect only once the report is written, so the parent sees it before the exit.
       process.send?.(report, undefined, undefined, () => {
         process.disconnect();

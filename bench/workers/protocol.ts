@@ -27,8 +27,11 @@ export type ChildMessage =
   | { type: "progress"; processed: number }
   /** Latency mode: a job with `seq` started at `at` (ms, `performance.timeOrigin + performance.now()`). */
   | { type: "started"; seq: number; at: number }
-  /** Final report, sent after the system's worker has stopped. */
-  | { type: "stopped"; processed: number; peakRssBytes: number }
+  /**
+   * Final report, sent after the system's worker has stopped. `firstJobAt`:
+   * when the first job started (same clock as `started.at`), null if none ran.
+   */
+  | { type: "stopped"; processed: number; peakRssBytes: number; firstJobAt: number | null }
   /** Something went wrong; the process exits non-zero after sending this. */
   | { type: "failed"; message: string };
 
