@@ -126,6 +126,17 @@ describe("addJobs refuses a batch with one bad job and writes nothing from it", 
     });
   }
 
+  test("a batch failing in the database (a job key twice) writes nothing, not even its unkeyed jobs", async () => {
+    await assert.rejects(
+      utils.addJobs([
+        { identifier: "plain", queueName: "plain_queue" },
+        { identifier: "keyed", jobKey: "twice" },
+        { identifier: "keyed", jobKey: "twice" },
+      ]),
+    );
+    await assertNothingWritten();
+  });
+
   test("a batch that is not an array, or holds a non-object", async () => {
     await assertValidationError(utils.addJobs("nope" as never), "jobs", ['"nope"']);
     await assertValidationError(utils.addJobs([{ identifier: "good" }, null as never]), "jobs[1]", ["null"]);
@@ -149,19 +160,13 @@ describe("job ids", () => {
     assert.equal(row.priority, 0);
   });
 
-  test(
-    "an id beyond bigint is a ValidationError, not a database error",
-    async () => {
-      await assertValidationError(utils.completeJobs(["9223372036854775808"]), "ids", ['"9223372036854775808"']);
-    },
-  );
+  test("an id beyond bigint is a ValidationError, not a database error", async () => {
+    await assertValidationError(utils.completeJobs(["9223372036854775808"]), "ids", ['"9223372036854775808"']);
+  });
 
-  test(
-    "a Number id above Number.MAX_SAFE_INTEGER is refused (it cannot name the intended job)",
-    async () => {
-      await assertValidationError(utils.completeJobs([2 ** 53 + 2]), "ids", [String(2 ** 53 + 2)]);
-    },
-  );
+  test("a Number id above Number.MAX_SAFE_INTEGER is refused (it cannot name the intended job)", async () => {
+    await assertValidationError(utils.completeJobs([2 ** 53 + 2]), "ids", [String(2 ** 53 + 2)]);
+  });
 });
 
 describe("limits are inclusive", () => {

@@ -349,22 +349,19 @@ describe("cleanup", () => {
 });
 
 describe("addJobs result order", () => {
-  test(
-    "jobs come back in the order given, whatever their job key modes",
-    async () => {
-      await reset();
-      const jobs = await utils.addJobs([
-        { identifier: "first", jobKey: "order-1", jobKeyMode: "unsafe_dedupe" },
-        { identifier: "second" },
-        { identifier: "third", jobKey: "order-3", jobKeyMode: "preserve_run_at" },
-        { identifier: "fourth" },
-      ]);
-      assert.deepEqual(
-        jobs.map((j) => j.taskIdentifier),
-        ["first", "second", "third", "fourth"],
-      );
-    },
-  );
+  test("jobs come back in the order given, whatever their job key modes", async () => {
+    await reset();
+    const jobs = await utils.addJobs([
+      { identifier: "first", jobKey: "order-1", jobKeyMode: "unsafe_dedupe" },
+      { identifier: "second" },
+      { identifier: "third", jobKey: "order-3", jobKeyMode: "preserve_run_at" },
+      { identifier: "fourth" },
+    ]);
+    assert.deepEqual(
+      jobs.map((j) => j.taskIdentifier),
+      ["first", "second", "third", "fourth"],
+    );
+  });
 });
 
 describe("release", () => {
