@@ -21,10 +21,13 @@ export class ValidationError extends GraphileWorkerError {
   readonly field: string;
   /** The offending value (as given). */
   readonly value: unknown;
+  /** Why the value is refused, e.g. `must be an integer`. */
+  readonly reason: string;
   constructor(field: string, value: unknown, reason: string) {
     super("VALIDATION", `Invalid ${field} ${describeValue(value)}: ${reason}`);
     this.field = field;
     this.value = value;
+    this.reason = reason;
   }
 }
 
@@ -82,6 +85,20 @@ export class UnsupportedPostgresError extends GraphileWorkerError {
 export class ReleasedError extends GraphileWorkerError {
   constructor(what: string) {
     super("RELEASED", `${what} has been released and can no longer be used`);
+  }
+}
+
+/** A running job's lock was taken away (its worker was recovered as dead, or force-unlocked): the `ctx.signal` reason. */
+export class LockLostError extends GraphileWorkerError {
+  readonly jobId: string;
+  readonly workerId: string;
+  constructor(jobId: string, workerId: string) {
+    super(
+      "LOCK_LOST",
+      `Job ${jobId} is no longer locked by worker ${workerId} (recovered or unlocked): this run's result will be refused`,
+    );
+    this.jobId = jobId;
+    this.workerId = workerId;
   }
 }
 

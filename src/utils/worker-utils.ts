@@ -8,6 +8,7 @@ import {
   validateMaxAttempts,
   validatePriority,
   validateRunAt,
+  type ValidatedJob,
 } from "../jobs/job-spec-validation.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
@@ -141,10 +142,25 @@ export class WorkerUtils {
    */
   async addJobs(jobs: readonly BulkJob[], options?: ExecutionOptions): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new ValidationError("jobs", jobs, "must be an array");
+    const keys = new Map<string, number>();
     const validated = jobs.map((entry, index) => {
       if (!entry || typeof entry !== "object") throw new ValidationError(`jobs[${index}]`, entry, "must be an object");
       const { identifier, payload, ...spec } = entry;
-      return validateJob(identifier, payload, spec);
+      let job: ValidatedJob;
+      try {
+        job = validateJob(identifier, payload, spec);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        throw new ValidationError(`jobs[${index}].${error.field}`, error.value, error.reason);
+      }
+      if (job.jobKey !== null) {
+        const first = keys.get(job.jobKey);
+        if (first !== undefined) {
+          throw new ValidationError(`jobs[${index}].jobKey`, job.jobKey, `is also the key of jobs[${first}] in the same batch`);
+        }
+        keys.set(job.jobKey, index);
+      }
+      return job;
     });
     if (validated.length === 0) return [];
     const write = async (db: Queryable) =>
@@ -188,8 +204,10 @@ export class WorkerUtils {
     if (!changes || typeof changes !== "object") throw new ValidationError("changes", changes, "must be an object");
     const runAt = changes.runAt === undefined ? null : validateRunAt(changes.runAt);
     const priority = changes.priority === undefined ? null : validatePriority(changes.priority);
-    const attempts = changes.attempts === undefined ? null : validatePriority(changes.attempts, "attempts");
-    if (attempts !== null && attempts < 0) throw new ValidationError("attempts", attempts, "must not be negative");
+    if (changes.attempts !== undefined && (!Number.isInteger(changes.attempts) || changes.attempts < 0 || changes.attempts > 32767)) {
+      throw new ValidationError("attempts", changes.attempts, "must be an integer between 0 and 32767");
+    }
+    const attempts = changes.attempts ?? null;
     const maxAttempts = changes.maxAttempts === undefined ? null : validateMaxAttempts(changes.maxAttempts);
     return this.jobs(this.db(options), this.sql.rescheduleJobs, [validateJobIds(ids), runAt, priority, attempts, maxAttempts]);
   }

@@ -121,18 +121,20 @@ describe("addJobs refuses a batch with one bad job and writes nothing from it", 
         { identifier, payload, ...bad.spec },
         { identifier: "good", payload: { n: 3 }, jobKey: "other-key", jobKeyMode: "unsafe_dedupe" },
       ] as BulkJob[];
-      await assertValidationError(utils.addJobs(batch), bad.field, bad.texts ?? mentions(bad.value));
+      await assertValidationError(utils.addJobs(batch), `jobs[2].${bad.field}`, bad.texts ?? mentions(bad.value));
       await assertNothingWritten();
     });
   }
 
-  test("a batch failing in the database (a job key twice) writes nothing, not even its unkeyed jobs", async () => {
-    await assert.rejects(
+  test("a job key twice in one batch is a ValidationError naming the second one; nothing is written", async () => {
+    await assertValidationError(
       utils.addJobs([
         { identifier: "plain", queueName: "plain_queue" },
         { identifier: "keyed", jobKey: "twice" },
         { identifier: "keyed", jobKey: "twice" },
       ]),
+      "jobs[2].jobKey",
+      ['"twice"', "jobs[1]"],
     );
     await assertNothingWritten();
   });
