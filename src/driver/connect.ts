@@ -28,7 +28,15 @@ export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: 
   if (given > 1) {
     throw new ValidationError("connection", "connectionString/pool/driver", "give only one of connectionString, pool or driver");
   }
-  if (options.driver) return { driver: options.driver, owned: false };
+  if (options.driver) {
+    // These configure a driver we create; a given driver takes them in its own options.
+    for (const field of ["listenConnectionString", "maxPoolSize"] as const) {
+      if (options[field] !== undefined) {
+        throw new ValidationError(field, options[field], "set it in the driver's own options when passing `driver`");
+      }
+    }
+    return { driver: options.driver, owned: false };
+  }
   if (options.maxPoolSize !== undefined && (!Number.isInteger(options.maxPoolSize) || options.maxPoolSize < 1)) {
     throw new ValidationError("maxPoolSize", options.maxPoolSize, "must be a positive integer");
   }

@@ -7,12 +7,14 @@ import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import pg from "pg";
+import { drizzle as drizzlePostgresJs } from "drizzle-orm/postgres-js";
 import { createTestDatabase } from "../support/database.js";
 import { allJobs, waitForEvent } from "../support/fixtures.js";
 import type { Driver, Notification } from "../../src/driver/driver.js";
 import { PgDriver } from "../../src/driver/pg-driver.js";
 import { createPostgresJsDriver } from "../../src/driver/postgres-driver.js";
-import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { createWorkerUtils, WorkerUtils } from "../../src/utils/worker-utils.js";
+import { ValidationError } from "../../src/errors/errors.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { TaskList } from "../../src/tasks/task.js";
 import { silentLogger } from "../../src/logger/logger.js";
@@ -26,7 +28,22 @@ interface DriverCase {
   create(): Driver;
   /** A driver on a pool / sql the test owns; `end` closes that pool / sql. */
   createOnUserPool(): { driver: Driver; stillOpen(): Promise<boolean>; end(): Promise<void> };
+  /** A driver whose LISTEN connection uses `listenConnectionString` (e.g. PgBouncer session mode). */
+  createWithListenConnection(listenConnectionString: string): Driver;
 }
+
+/** The test database's URL with extra query parameters. */
+function urlWith(params: Record<string, string>, base = db.connectionString): string {
+  const url = new URL(base);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return url.toString();
+}
+/** Nothing listens on port 1: connections are refused at once. */
+const refusedUrl = () => {
+  const url = new URL(db.connectionString);
+  url.port = "1";
+  return url.toString();
+};
 
 const drivers: DriverCase[] = [
   {
@@ -40,6 +57,8 @@ const drivers: DriverCase[] = [
         end: () => pool.end(),
       };
     },
+    createWithListenConnection: (listenConnectionString) =>
+      new PgDriver({ connectionString: db.connectionString, listenConnectionString }),
   },
   {
     name: "postgres",
@@ -52,6 +71,8 @@ const drivers: DriverCase[] = [
         end: () => sql.end({ timeout: 1 }),
       };
     },
+    createWithListenConnection: (listenConnectionString) =>
+      createPostgresJsDriver(db.connectionString, { listenConnectionString }),
   },
 ];
 
@@ -226,6 +247,34 @@ for (const driverCase of drivers) {
       }
     });
 
+    test("listenConnectionString: LISTEN uses its own connection string", async () => {
+      const custom = driverCase.createWithListenConnection(urlWith({ application_name: `listen_${driverCase.name}` }));
+      try {
+        const received: Notification[] = [];
+        const subscription = await custom.listen(["jobs:insert"], (n) => received.push(n));
+        const { rows } = await custom.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where application_name = $1 and query ilike 'listen%'",
+          [`listen_${driverCase.name}`],
+        );
+        assert.equal(rows[0].n, 1);
+        await custom.query("select pg_notify('jobs:insert', 'via session connection')");
+        await nextNotification(received, "jobs:insert", "via session connection");
+        await subscription.close();
+      } finally {
+        await custom.close();
+      }
+    });
+
+    test("listen rejects when the LISTEN connection cannot be opened", async () => {
+      const custom = driverCase.createWithListenConnection(refusedUrl());
+      try {
+        await assert.rejects(custom.listen(["jobs:insert"], () => undefined));
+        await custom.query("select 1");
+      } finally {
+        await custom.close();
+      }
+    });
+
     describe("worker and WorkerUtils", () => {
       const utils = new WorkerUtils({ driver, schema, logger: silentLogger });
       const jobs = () => allJobs(db.pool, schema);
@@ -373,6 +422,115 @@ for (const driverCase of drivers) {
           await worker.stop();
         }
       });
+
+      test("a worker whose LISTEN connection is killed re-listens and is woken again", async () => {
+        await reset();
+        const worker = await newWorker({ wake: async () => undefined });
+        let connects = 0;
+        const reconnected = new Promise<void>((resolve) =>
+          worker.events.on("listen:connect", () => {
+            if (++connects === 2) resolve();
+          }),
+        );
+        const firstConnect = waitForEvent(worker, "listen:connect");
+        await worker.start();
+        try {
+          await firstConnect;
+          const dropped = waitForEvent(worker, "listen:error");
+          const { rows } = await driver.query<{ n: number }>(
+            `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+             where datname = current_database() and query ilike 'listen%jobs:insert%'`,
+          );
+          assert.equal(rows[0].n, 1);
+          await dropped;
+          await reconnected;
+          const done = waitForEvent(worker, "job:complete", () => true, 10_000);
+          const job = await utils.addJob("wake", {});
+          assert.equal((await done).jobId, job.id);
+        } finally {
+          await worker.stop();
+        }
+      });
+
+      test("without LISTEN (connection refused) a running worker still finds jobs by polling", async () => {
+        await reset();
+        const noListen = driverCase.createWithListenConnection(refusedUrl());
+        const worker = await createWorker({
+          driver: noListen,
+          schema,
+          tasks: { polled: async () => undefined },
+          logger: silentLogger,
+          handleSignals: false,
+          pollInterval: 200,
+          migrate: false,
+        });
+        const listenFailed = waitForEvent(worker, "listen:error");
+        let listening = false;
+        worker.events.on("listen:connect", () => (listening = true));
+        await worker.start();
+        try {
+          await listenFailed;
+          const done = waitForEvent(worker, "job:complete", () => true, 10_000);
+          const job = await utils.addJob("polled", {});
+          assert.equal((await done).jobId, job.id);
+          assert.equal((await jobs()).length, 0);
+          assert.equal(listening, false, "LISTEN never connected");
+        } finally {
+          await worker.stop();
+          await noListen.close();
+        }
+      });
     });
   });
 }
+
+test("with `driver`, the options of a driver we would create are refused, naming the field", async () => {
+  const driver = createPostgresJsDriver(db.connectionString);
+  try {
+    await assert.rejects(
+      createWorkerUtils({ driver, listenConnectionString: db.connectionString, logger: silentLogger }),
+      (error: unknown) => error instanceof ValidationError && error.field === "listenConnectionString",
+    );
+    await assert.rejects(
+      createWorker({ driver, maxPoolSize: 3, tasks: {}, logger: silentLogger, handleSignals: false }),
+      (error: unknown) => error instanceof ValidationError && error.field === "maxPoolSize",
+    );
+  } finally {
+    await driver.close();
+  }
+});
+
+describe("postgres.js driver on a user's sql", () => {
+  test("custom bigint parsing and Drizzle's string dates are normalised to pg shapes", async () => {
+    const sql = postgres(db.connectionString, { max: 1, types: { bigint: postgres.BigInt }, onnotice: () => undefined });
+    drizzlePostgresJs(sql); // installs pass-through date parsers on this sql
+    const driver = createPostgresJsDriver(sql);
+    try {
+      const raw = await sql`select 1::bigint as b, now() as ts`;
+      assert.equal(typeof raw[0].b, "bigint", "the sql itself returns BigInt");
+      assert.equal(typeof raw[0].ts, "string", "the sql itself returns date strings");
+      const { rows } = await driver.query<{ b: unknown; ts: unknown; d: unknown }>(
+        "select $1::bigint as b, now() as ts, $2::date as d",
+        ["9007199254740993", "2030-01-02"],
+      );
+      assert.equal(rows[0].b, "9007199254740993");
+      assert.ok(rows[0].ts instanceof Date);
+      assert.ok(rows[0].d instanceof Date);
+    } finally {
+      await driver.close();
+      await sql.end({ timeout: 1 });
+    }
+  });
+
+  test("an sql that transforms column names is refused", async () => {
+    const sql = postgres(db.connectionString, { transform: postgres.camel });
+    try {
+      assert.throws(
+        () => createPostgresJsDriver(sql),
+        (error: unknown) => error instanceof ValidationError && error.field === "sql",
+      );
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+});
