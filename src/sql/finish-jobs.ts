@@ -2,7 +2,10 @@
  * Hot-path statements that record results for a batch of jobs in one round-trip
  * each. Every statement only touches jobs still locked by this worker ($2), so a
  * run that lost its lock (recovered, force-unlocked, re-claimed) cannot write its
- * result (fencing). Queue locks are released for the jobs actually finished.
+ * result (fencing). `finish` also compares each job's `locked_at` with the one
+ * of the claim the result belongs to (when given), so a stale run cannot write
+ * even when the same worker re-claimed the job after it was recovered. Queue
+ * locks are released for the jobs actually finished.
  */
 import { quoteIdentifier } from "./quote-identifier.js";
 import { statementName } from "./statement-name.js";
@@ -15,20 +18,28 @@ export function finishJobsSql(schema: string) {
   from (select distinct job_queue_id from ${source} where job_queue_id is not null) f
   where q.id = f.job_queue_id and q.locked_by = $2::text
 )`;
+  // The claim's locked_at travels through JavaScript (millisecond precision): match within 1ms.
+  const sameClaim = (input: string) => `(${input}.locked_at is null
+    or (j.locked_at > ${input}.locked_at - interval '1 millisecond' and j.locked_at < ${input}.locked_at + interval '1 millisecond'))`;
   return {
     names: { finish: statementName("finish", schema), release: statementName("release", schema) },
     /**
      * One round-trip for a whole batch of results. $1 bigint[] completed ids,
      * $2 worker id, $3 bigint[] failed ids, $4 text[] their errors, $5 boolean[]
-     * permanent (fail now with attempts = max_attempts, else retry with backoff).
+     * permanent (fail now with attempts = max_attempts, else retry with backoff),
+     * $6 timestamptz[] the claims' locked_at for $1, $7 timestamptz[] for $3
+     * (either array, or any element, may be null: no locked_at check for those).
      * Returns the ids whose result was applied, with `outcome` 'completed' or 'failed'.
      */
-    finish: `with completed as (
+    finish: `with completed_input as (
+  select * from unnest($1::bigint[], $6::timestamptz[]) as c(id, locked_at)
+), completed as (
   delete from ${s}._private_jobs j
-  where j.id = any($1::bigint[]) and j.locked_by = $2::text
+  using completed_input c
+  where j.id = c.id and j.locked_by = $2::text and ${sameClaim("c")}
   returning j.id, j.job_queue_id
 ), input as (
-  select * from unnest($3::bigint[], $4::text[], $5::boolean[]) as i(id, error, permanent)
+  select * from unnest($3::bigint[], $4::text[], $5::boolean[], $7::timestamptz[]) as i(id, error, permanent, locked_at)
 ), failed as (
   update ${s}._private_jobs j
   set last_error = input.error,
@@ -38,7 +49,7 @@ export function finishJobsSql(schema: string) {
       locked_at = null,
       updated_at = now()
   from input
-  where j.id = input.id and j.locked_by = $2::text
+  where j.id = input.id and j.locked_by = $2::text and ${sameClaim("input")}
   returning j.id, j.job_queue_id
 ), finished as (
   select id, job_queue_id, 'completed' as outcome from completed

@@ -1,11 +1,11 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createMigratedDatabase, allJobs, waitForEvent, deferred } from "../support/fixtures.js";
 import { createWorker } from "../../src/worker/worker.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { workerRows } from "./support.js";
+import { within, workerRows } from "./support.js";
 
 const db = await createMigratedDatabase("recovery_crash");
 const { pool, utils } = db;
@@ -17,6 +17,7 @@ function startChild() {
     ["--import", "tsx", fileURLToPath(new URL("./fixtures/crashing-worker.ts", import.meta.url))],
     { env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString }, stdio: ["ignore", "pipe", "pipe"] },
   );
+  after(() => void child.kill("SIGKILL"));
   let output = "";
   const started = deferred<{ jobId: string; workerId: string }>();
   child.stdout.on("data", (d: Buffer) => {
@@ -30,10 +31,10 @@ function startChild() {
   return { child, started: started.promise, exit };
 }
 
-test("a SIGKILLed worker's job is unlocked by a live worker's sweeper after the threshold and runs again", async () => {
+test("a SIGKILLed worker's job is unlocked by a live worker's sweeper after the threshold and runs again", { timeout: 60_000 }, async () => {
   const job = await utils.addJob("block", {});
   const run = startChild();
-  const { jobId, workerId: deadWorkerId } = await run.started;
+  const { jobId, workerId: deadWorkerId } = await within(run.started, "the child starts the job", 30_000);
   assert.equal(jobId, job.id);
   const [locked] = await allJobs(pool);
   assert.equal(locked?.locked_by, deadWorkerId, "the child holds the job");
@@ -58,7 +59,7 @@ test("a SIGKILLed worker's job is unlocked by a live worker's sweeper after the 
     const event = await recovered;
     assert.equal(event.workerId, survivor.workerId);
     assert.deepEqual(event.jobIds, [job.id]);
-    assert.equal(await reran.promise, 2, "second attempt (the crashed run counts)");
+    assert.equal(await within(reran.promise, "the survivor re-runs the job"), 2, "second attempt (the crashed run counts)");
     assert.equal((await completed).outcome, "completed");
     assert.deepEqual(await allJobs(pool), [], "job completed exactly once, by the survivor");
     assert.deepEqual((await workerRows(pool)).map((r) => r.worker_id), [survivor.workerId], "dead worker's row deleted");

@@ -12,6 +12,15 @@ export async function waitUntil<T>(label: string, condition: () => Promise<T> | 
   }
 }
 
+/** `promise`, or a rejection naming `label` after `timeoutMs` (so a broken test fails instead of hanging). */
+export function within<T>(promise: Promise<T>, label: string, timeoutMs = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out waiting until ${label}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface WorkerRow {
   worker_id: string;
   last_heartbeat_at: Date;
