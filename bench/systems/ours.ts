@@ -4,7 +4,7 @@
  * bench/workers/ours.ts. Same schema as graphile-worker, so the SQL side
  * (TRUNCATE, future rows, VACUUM, counting) is shared with that adapter.
  */
-import { createWorkerUtils } from "../../src/index.js";
+import { createWorkerUtils, silentLogger } from "../../src/index.js";
 import { WorkerGroup } from "../worker-group.js";
 import type { WorkerMode } from "../workers/protocol.js";
 import { ENQUEUE_CHUNK } from "../workload.js";
@@ -13,13 +13,6 @@ import { projectVersion } from "./package-version.js";
 import { TASK_IDENTIFIER, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
 
 const SCHEMA = "graphile_worker";
-const silentLogger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
-
 type WorkerUtils = Awaited<ReturnType<typeof createWorkerUtils>>;
 
 export function createOursSystem(context: SystemContext): BenchSystem {

@@ -3,15 +3,8 @@
  * only the connection, schema, task, logger and signal handling are given
  * (and a concurrency if the adapter sets one).
  */
-import { createWorker } from "../../src/index.js";
+import { createWorker, silentLogger } from "../../src/index.js";
 import { runWorkerProcess } from "./child-runtime.js";
-
-const silentLogger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 
 await runWorkerProcess(async ({ config, jobStarted }) => {
   const worker = await createWorker({
