@@ -168,6 +168,8 @@ export class PostgresJsDriver implements Driver {
       },
     };
     this.subscriptions.add(subscription);
+    // A dropped connection has ended itself; forget it (the worker opens a new one).
+    void closed.then(() => this.subscriptions.delete(subscription));
     return subscription;
   }
 
