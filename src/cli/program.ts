@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerAddCommand } from "./commands/add-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
 import { registerMigrateCommand } from "./commands/migrate-command.js";
+import { registerSweepCommand } from "./commands/sweep-command.js";
 import { registerWorkerCommand } from "./commands/worker-command.js";
 
 /** The `graphile-worker-ts` command-line program. */
@@ -13,5 +14,6 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerAddCommand(program);
   registerJobCommands(program);
+  registerSweepCommand(program);
   return program;
 }

@@ -4,8 +4,9 @@ import type { WorkerOptions } from "../../worker/worker-config.js";
 import { parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
 import { loadTasks } from "../load-tasks.js";
+import { addRecoveryArguments, parseRecoveryArguments, type RecoveryArguments } from "../recovery-arguments.js";
 
-interface WorkerCommandOptions extends GlobalOptions {
+interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   tasks: string;
   concurrency?: string;
   once?: boolean;
@@ -15,14 +16,16 @@ interface WorkerCommandOptions extends GlobalOptions {
 
 export function registerWorkerCommand(program: Command): void {
   addGlobalOptions(
-    program
-      .command("worker")
-      .description("run a worker")
-      .requiredOption("--tasks <module>", "ES module whose default export is the tasks")
-      .option("--concurrency <n>", "jobs run at the same time")
-      .option("--once", "run until no job is runnable, then exit")
-      .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
-      .option("--poll-interval <ms>", "poll interval in ms"),
+    addRecoveryArguments(
+      program
+        .command("worker")
+        .description("run a worker")
+        .requiredOption("--tasks <module>", "ES module whose default export is the tasks")
+        .option("--concurrency <n>", "jobs run at the same time")
+        .option("--once", "run until no job is runnable, then exit")
+        .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
+        .option("--poll-interval <ms>", "poll interval in ms"),
+    ),
   ).action(async (options: WorkerCommandOptions) => {
     const { connectionString, schema } = resolveConnection(options);
     const workerOptions: WorkerOptions = {
@@ -39,6 +42,8 @@ export function registerWorkerCommand(program: Command): void {
       workerOptions.pollInterval = parseInteger("--poll-interval", options.pollInterval, { min: 10 });
     }
     if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
+    const recovery = parseRecoveryArguments(options);
+    if (recovery) workerOptions.recovery = recovery;
     // Loaded on demand so the other commands start faster.
     const { Worker } = await import("../../worker/worker.js");
     const worker = new Worker(workerOptions);

@@ -1,0 +1,66 @@
+/** `sweep-stale-workers`: one sweep now (same rules as a worker's sweeper); prints what was recovered. */
+import type { Command } from "commander";
+import { resolveDriver } from "../../driver/connect.js";
+import { createConsoleLogger } from "../../logger/logger.js";
+import { RECOVERY_DEFAULTS } from "../../recovery/recovery-config.js";
+import { recoverySql } from "../../recovery/recovery-sql.js";
+import { Sweeper, type SweepResult } from "../../recovery/sweeper.js";
+import { parseInteger } from "../argument-parsers.js";
+import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
+
+interface SweepCommandOptions extends GlobalOptions {
+  sweepThreshold?: string;
+  recoveryDelay?: string;
+  json?: boolean;
+}
+
+function describe(result: SweepResult): string {
+  if (!result.swept) return "Another worker is sweeping right now; nothing done";
+  if (result.recoveredWorkerIds.length === 0) return "No dead workers found";
+  const lines = [`Recovered ${result.jobs.length} job(s) from ${result.recoveredWorkerIds.length} dead worker(s)`];
+  for (const workerId of result.recoveredWorkerIds) {
+    const jobIds = result.jobs.filter((j) => j.workerId === workerId).map((j) => j.jobId);
+    const kind = result.staleWorkerIds.includes(workerId) ? "stale heartbeat" : "no heartbeat, lock older than 4h";
+    lines.push(`  ${workerId} (${kind}): ${jobIds.length ? jobIds.join(", ") : "no jobs"}`);
+  }
+  return lines.join("\n");
+}
+
+export function registerSweepCommand(program: Command): void {
+  addGlobalOptions(
+    program
+      .command("sweep-stale-workers")
+      .description("recover the jobs of dead workers now (stale heartbeat, or locks older than 4 hours)")
+      .option("--sweep-threshold <ms>", `a worker silent this long is dead (default ${RECOVERY_DEFAULTS.sweepThresholdMs})`)
+      .option("--recovery-delay <ms>", "recovered jobs wait this long before running again (default 0)")
+      .option("--json", "print the result as JSON"),
+  ).action(async (options: SweepCommandOptions) => {
+    const { connectionString, schema } = resolveConnection(options);
+    const thresholdMs =
+      options.sweepThreshold === undefined
+        ? RECOVERY_DEFAULTS.sweepThresholdMs
+        : parseInteger("--sweep-threshold", options.sweepThreshold, { min: 1 });
+    const recoveryDelayMs =
+      options.recoveryDelay === undefined ? 0 : parseInteger("--recovery-delay", options.recoveryDelay, { min: 0 });
+    const { driver } = resolveDriver({ connectionString, maxPoolSize: 1 });
+    try {
+      const sweeper = new Sweeper(
+        driver,
+        recoverySql(schema),
+        {
+          schema,
+          workerId: null,
+          intervalMs: RECOVERY_DEFAULTS.sweepIntervalMs,
+          thresholdMs,
+          orphanThresholdMs: RECOVERY_DEFAULTS.nodeWorkerThresholdMs,
+          recoveryDelayMs,
+        },
+        createConsoleLogger("error"),
+      );
+      const result = await sweeper.sweepOnce();
+      console.log(options.json ? JSON.stringify(result) : describe(result));
+    } finally {
+      await driver.close();
+    }
+  });
+}
