@@ -21,6 +21,9 @@ export type {
   WorkerUtilsOptions,
 } from "./utils/worker-utils.js";
 export { runMigrations } from "./migrate/migrate.js";
+export { RECOVERY_DEFAULTS, resolveRecoveryConfig } from "./recovery/recovery-config.js";
+export type { RecoveryConfig, RecoveryOptions } from "./recovery/recovery-config.js";
+export type { SweepResult } from "./recovery/sweeper.js";
 export type { Job, JobKeyMode, JobSpec } from "./jobs/job.js";
 export type { Driver, ListenSubscription, Notification, Queryable, QueryOptions, QueryResult } from "./driver/driver.js";
 export { PgDriver, queryableFromPg } from "./driver/pg-driver.js";
@@ -33,6 +36,7 @@ export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
 export {
   GraphileWorkerError,
   LockedJobsMigrationError,
+  LockLostError,
   MigrationCompatibilityError,
   ReleasedError,
   UnknownTaskError,
