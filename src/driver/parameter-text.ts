@@ -12,8 +12,8 @@ export function parameterText(value: unknown): string | null {
   if (value instanceof Date) return dateText(value);
   if (Array.isArray(value)) return arrayLiteral(value);
   if (typeof value === "object") {
-    const custom = (value as { toPostgres?: () => unknown }).toPostgres;
-    if (typeof custom === "function") return parameterText(custom.call(value));
+    const custom = (value as { toPostgres?: (prepare: typeof parameterText) => unknown }).toPostgres;
+    if (typeof custom === "function") return parameterText(custom.call(value, parameterText));
     return JSON.stringify(value);
   }
   return String(value);
@@ -28,6 +28,7 @@ function arrayLiteral(values: readonly unknown[]): string {
   const items = values.map((item) => {
     if (item === null || item === undefined) return "NULL";
     if (Array.isArray(item)) return arrayLiteral(item);
+    if (item instanceof Uint8Array) return `\\${byteaHex(item)}`;
     const text = parameterText(item) ?? "";
     return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
   });

@@ -146,6 +146,14 @@ for (const driverCase of drivers) {
       assert.ok(rows[0].ts instanceof Date);
     });
 
+    test("bytea in and out as Buffers", async () => {
+      const bytes = Buffer.from([0, 1, 171, 255]);
+      const { rows } = await driver.query<{ b: Buffer; n: number }>("select $1::bytea as b, length($1::bytea) as n", [bytes]);
+      assert.ok(Buffer.isBuffer(rows[0].b));
+      assert.deepEqual([...rows[0].b], [...bytes]);
+      assert.equal(rows[0].n, 4);
+    });
+
     test("statements without parameters: several at once, row counts, errors carry the SQLSTATE", async () => {
       await driver.query(`drop table if exists ${table}; create table ${table} (id bigserial primary key, v int)`);
       const inserted = await driver.query(`insert into ${table} (v) values ($1), ($2) returning id`, [1, 2]);
