@@ -40,10 +40,16 @@ test("a stale run's completion is refused once another worker re-claimed the job
   const finishFirst = deferred();
   const secondStarted = deferred();
   const finishSecond = deferred();
-  // Concurrency 1: while its stale run goes on, A cannot re-claim the job itself.
-  const a = await worker({ concurrency: 1, tasks: { work: async () => (firstStarted.resolve(), finishFirst.promise) } });
+  // A may claim the job only in its very first claim: so after the recovery it is B that re-claims it
+  // (even a claim A issued before the recovery but that runs after it cannot take it).
+  let claims = 0;
+  const a = await worker({
+    concurrency: 1,
+    forbiddenFlags: () => (claims++ === 0 ? null : ["fenced"]),
+    tasks: { work: async () => (firstStarted.resolve(), finishFirst.promise) },
+  });
   const b = await worker({ tasks: { work: async () => (secondStarted.resolve(), finishSecond.promise) } });
-  const job = await utils.addJob("work", {}, { queueName: "fenced" });
+  const job = await utils.addJob("work", {}, { queueName: "fenced", flags: ["fenced"] });
   await a.start();
   try {
     await within(firstStarted.promise, "the first run starts");
