@@ -85,7 +85,7 @@ test("a worker whose heartbeat is older than the threshold loses its jobs and it
   const dead = await insertLockedJob(pool, "dead-worker", "1 minute");
   const live = await insertLockedJob(pool, "live-worker", "1 minute");
   const own = await insertLockedJob(pool, "sweeping-worker", "1 minute");
-  const result = await sweeper().sweepOnce();
+  const result = await sweeper({ thresholdMs: 5000 }).sweepOnce();
   assert.deepEqual(result.staleWorkerIds, ["dead-worker"]);
   assert.deepEqual(result.recoveredWorkerIds, ["dead-worker"]);
   assert.deepEqual(result.jobs, [{ jobId: dead, workerId: "dead-worker" }]);
