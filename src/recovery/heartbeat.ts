@@ -2,7 +2,9 @@
  * Heartbeat service: records that this worker is alive by upserting its row in
  * `_private_workers` at start and every `intervalMs`, and deletes the row on
  * stop (clean shutdown). A failed heartbeat is logged and retried on the next
- * tick; it never throws.
+ * tick; it never throws. When the row has vanished since the last heartbeat, a
+ * sweeper judged this worker dead and released its jobs: `onRowLost` is called
+ * (the worker then aborts its runs that lost their lock).
  */
 import { hostname } from "node:os";
 import type { Queryable } from "../driver/driver.js";
@@ -37,6 +39,7 @@ export class Heartbeat {
     private readonly sql: RecoverySql,
     private readonly config: HeartbeatConfig,
     private readonly logger: Logger,
+    private readonly onRowLost: () => void = () => undefined,
   ) {
     this.metadata = {
       hostname: hostname(),
@@ -66,7 +69,16 @@ export class Heartbeat {
 
   private async beat(): Promise<void> {
     try {
-      await this.db.query(this.sql.heartbeat, [this.config.workerId, JSON.stringify(this.metadata)]);
+      const { rows } = await this.db.query<{ existed: boolean }>(this.sql.heartbeat, [
+        this.config.workerId,
+        JSON.stringify(this.metadata),
+      ]);
+      if (this.beats > 0 && rows[0]?.existed === false) {
+        this.logger.warn(
+          `Worker ${this.config.workerId} was considered dead (its heartbeat row was deleted by a sweeper); its jobs may have been released`,
+        );
+        this.onRowLost();
+      }
       this.beats++;
     } catch (error) {
       this.logger.warn(`Heartbeat of worker ${this.config.workerId} failed; retrying in ${this.config.intervalMs}ms`, {

@@ -21,6 +21,8 @@ export interface RecoveryServiceOptions {
   logger: Logger;
   /** Called after a sweep of this worker recovered other workers' jobs. */
   onRecovered?: (result: SweepResult) => void;
+  /** Called when this worker finds its own heartbeat row deleted: another worker's sweeper judged it dead. */
+  onRecoveredAsDead?: () => void;
 }
 
 export class RecoveryService {
@@ -36,6 +38,7 @@ export class RecoveryService {
       sql,
       { workerId, intervalMs: config.heartbeatIntervalMs, concurrency: options.concurrency },
       logger,
+      options.onRecoveredAsDead,
     );
     this.sweeper = new Sweeper(
       driver,

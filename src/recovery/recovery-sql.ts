@@ -8,8 +8,13 @@ import { quoteIdentifier } from "../sql/quote-identifier.js";
 export function recoverySql(schema: string) {
   const s = quoteIdentifier(schema);
   return {
-    /** $1 worker id, $2 metadata (jsonb): insert or refresh this worker's row. */
-    heartbeat: `select ${s}.worker_heartbeat($1::text, $2::jsonb)`,
+    /**
+     * $1 worker id, $2 metadata (jsonb): insert or refresh this worker's row.
+     * `existed` tells whether the row was there before (the statement's
+     * snapshot does not see the function's own insert).
+     */
+    heartbeat: `select exists (select 1 from ${s}._private_workers w where w.worker_id = $1::text) as existed,
+  ${s}.worker_heartbeat($1::text, $2::jsonb)`,
     /** $1 worker id: delete this worker's row (clean shutdown). */
     deregister: `select ${s}.worker_deregister($1::text)`,
     /** $1 advisory lock key text: true if this transaction now holds the cluster's sweep lock. */

@@ -141,6 +141,7 @@ export class Worker<State = unknown> {
             recoveredWorkerIds: result.recoveredWorkerIds,
             jobIds: result.jobs.map((j) => j.jobId),
           }),
+        onRecoveredAsDead: () => void this.abortRunsThatLostTheirLock(),
       });
     }
   }

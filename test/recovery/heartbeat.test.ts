@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
-import { createMigratedDatabase } from "../support/fixtures.js";
+import { createMigratedDatabase, allJobs, deferred } from "../support/fixtures.js";
+import { LockLostError } from "../../src/errors/errors.js";
 import { createWorker } from "../../src/worker/worker.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { waitUntil, workerRows } from "./support.js";
+import { waitUntil, within, workerRows } from "./support.js";
 
 const db = await createMigratedDatabase("recovery_heartbeat");
 const { pool } = db;
@@ -53,4 +54,45 @@ test("a worker without recovery writes no heartbeat row", async () => {
   await worker.runOnce();
   assert.equal(ran, true);
   assert.deepEqual(await workerRows(pool), []);
+});
+
+test("a live worker that finds its heartbeat row swept aborts its runs that lost their lock", { timeout: 30_000 }, async () => {
+  const started = deferred();
+  const aborted = deferred<unknown>();
+  const worker = await createWorker({
+    connectionString: db.connectionString,
+    logger: silentLogger,
+    handleSignals: false,
+    migrate: false,
+    recovery: { enabled: true, heartbeatIntervalMs: 50, sweepIntervalMs: 60_000, sweepThresholdMs: 10_000 },
+    tasks: {
+      hang: async (_payload, ctx) => {
+        started.resolve();
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener("abort", () => {
+            aborted.resolve(ctx.signal.reason);
+            resolve();
+          }),
+        );
+      },
+    },
+  });
+  const job = await db.utils.addJob("hang", {});
+  await worker.start();
+  try {
+    await within(started.promise, "the job starts");
+    // What another worker's sweeper does to a worker it judged dead (with a delay, so nobody re-claims the job).
+    await pool.query("select graphile_worker.recover_dead_worker_jobs(array[$1::text], interval '1 hour')", [worker.workerId]);
+    await pool.query("select graphile_worker.delete_stale_workers(array[$1::text])", [worker.workerId]);
+    const reason = await within(aborted.promise, "the run is aborted");
+    assert.ok(reason instanceof LockLostError, String(reason));
+    assert.equal(reason.jobId, job.id);
+    await waitUntil("the heartbeat row is back", async () => (await workerRows(pool)).length === 1);
+  } finally {
+    await worker.stop();
+  }
+  const [row] = await allJobs(pool);
+  assert.equal(row?.locked_by, null, "the job stays released");
+  assert.equal(row?.last_error, null, "the stale run's result was refused");
+  await pool.query("delete from graphile_worker._private_jobs");
 });
