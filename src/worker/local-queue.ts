@@ -70,9 +70,7 @@ export class LocalQueue {
 
   /** Take the next held job for a free slot. */
   take(): Job | undefined {
-    const next = this.held.shift();
-    if (this.held.length * 2 <= this.target()) this.maybeFetch();
-    return next?.job;
+    return this.held.shift()?.job;
   }
 
   /** Something may be runnable now (notification, poll, queue unlocked, start). */
@@ -86,8 +84,8 @@ export class LocalQueue {
     this.maybeFetch();
   }
 
-  /** A slot was freed: fetch more unless the database was found drained. */
-  slotFreed(): void {
+  /** Jobs were started or slots freed: claim more if below target, unless the database was found drained. */
+  refill(): void {
     if (this.modeValue === "idle") this.maybeFetch();
   }
 

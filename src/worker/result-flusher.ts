@@ -92,6 +92,17 @@ export class ResultFlusher {
     }
   }
 
+  /** Flush, giving up after `timeoutMs`; returns how many results stayed unwritten. */
+  async flushWithin(timeoutMs: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return gaveUp ? this.abandon().length : 0;
+  }
+
   /** Stop retrying (used when shutdown gives up); pending results stay unwritten. */
   abandon(): Pending[] {
     this.stopped = true;

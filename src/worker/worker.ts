@@ -11,31 +11,23 @@ import type { Driver } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
-import { findLostClaims, LockLostError } from "../recovery/lost-claims.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
 import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
 import { CompletionRate } from "./completion-rate.js";
+import { abortRunsThatLostTheirLock, type RunningJob } from "./running-job.js";
 import { describeError, executeJob } from "./job-executor.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
 import { NotifyListener } from "./notify-listener.js";
-import { ResultFlusher, type FlushOutcome } from "./result-flusher.js";
+import { ResultFlusher, type FlushOutcome, type JobResult } from "./result-flusher.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { WorkerEvents } from "./worker-events.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
-
-interface RunningJob {
-  job: Job;
-  controller: AbortController;
-  startedAt: number;
-  /** Set when shutdown gave up on the job: its late outcome is ignored. */
-  abandoned: boolean;
-}
 
 export interface StopOptions {
   /** Override the configured shutdown timeout (ms). */
@@ -141,7 +133,7 @@ export class Worker<State = unknown> {
             recoveredWorkerIds: result.recoveredWorkerIds,
             jobIds: result.jobs.map((j) => j.jobId),
           }),
-        onRecoveredAsDead: () => void this.abortRunsThatLostTheirLock(),
+        onRecoveredAsDead: () => void this.abortLostRuns(),
       });
     }
   }
@@ -210,18 +202,14 @@ export class Worker<State = unknown> {
     this.forceAbort?.();
   }
 
-  /** Resolves when the number of running jobs drops below `concurrency`. */
-  private waitForSlot(): Promise<void> {
-    if (this.running.size < this.config.concurrency) return Promise.resolve();
-    return new Promise((resolve) => this.slotWaiters.push(resolve));
-  }
-
   private dispatch(): void {
     while (this.stateValue === "running" && this.running.size < this.config.concurrency) {
       const job = this.localQueue.take();
       if (!job) break;
       this.startJob(job);
     }
+    // Decide on claiming more only once the jobs just started count as running.
+    this.localQueue.refill();
   }
 
   private startJob(job: Job): void {
@@ -258,12 +246,7 @@ export class Worker<State = unknown> {
           `Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${result.error.message}`,
         );
         this.events.emit("job:error", { workerId: this.workerId, job, error: result.error, willRetry, durationMs });
-        void this.flusher.add({
-          jobId: job.id,
-          queued: job.queueName !== null,
-          failure: { message: describeError(result.error), permanent: result.permanent },
-          lockedAt: job.lockedAt,
-        });
+        void this.flusher.add(failureResult(job, result.error, result.permanent));
       }
       this.onSlotFreed();
     });
@@ -274,7 +257,6 @@ export class Worker<State = unknown> {
     this.slotWaiters = [];
     for (const resolve of waiters) resolve();
     this.dispatch();
-    this.localQueue.slotFreed();
     this.checkIdle();
   }
 
@@ -292,25 +274,15 @@ export class Worker<State = unknown> {
       this.events.emit("job:complete", { workerId: this.workerId, jobId: result.jobId, outcome: "rejected" });
     }
     // A refused result means this worker lost locks (recovered as dead, force-unlocked): stop its other stale runs.
-    if (outcome.rejected.length > 0) void this.abortRunsThatLostTheirLock();
+    if (outcome.rejected.length > 0) {
+      void this.abortLostRuns();
+    }
     // Finishing a queued job unlocks its queue: the next job of that queue may now be runnable.
     if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
   }
 
-  /** Abort (`ctx.signal`) running jobs whose claim no longer holds the lock; their results will be refused. */
-  private async abortRunsThatLostTheirLock(): Promise<void> {
-    const entries = [...this.running.values()];
-    if (entries.length === 0) return;
-    try {
-      const lost = await findLostClaims(this.driver, this.config.schema, this.workerId, entries.map((e) => e.job));
-      for (const entry of entries) {
-        if (!lost.has(entry.job.id) || this.running.get(entry.job.id) !== entry || entry.controller.signal.aborted) continue;
-        this.logger.warn(`Job ${entry.job.id} lost its lock (recovered or unlocked); aborting this run`);
-        entry.controller.abort(new LockLostError(entry.job.id, this.workerId));
-      }
-    } catch (error) {
-      this.logger.warn(`Could not check which running jobs still hold their lock: ${(error as Error).message}`);
-    }
+  private abortLostRuns(): Promise<void> {
+    return abortRunsThatLostTheirLock(this.driver, this.config.schema, this.workerId, this.running, this.logger);
   }
 
   /**
@@ -358,7 +330,10 @@ export class Worker<State = unknown> {
     try {
       await Promise.all([this.listener.stop(), this.localQueue.stop().catch((e) => (failure ??= e))]);
       await this.waitForRunningJobs(timeoutMs);
-      await this.flushWithin(Math.max(timeoutMs, 5000));
+      const unwritten = await this.flusher.flushWithin(Math.max(timeoutMs, 5000));
+      if (unwritten > 0) {
+        this.logger.error(`Shutdown could not write ${unwritten} job results; their jobs stay locked until recovered`);
+      }
       await this.driver.query(this.sql.releaseAll, [this.workerId]).catch((error: Error) => {
         this.logger.error(`Could not release this worker's locks: ${error.message}`);
         failure ??= error;
@@ -400,28 +375,20 @@ export class Worker<State = unknown> {
         willRetry: entry.job.attempts < entry.job.maxAttempts,
         durationMs: performance.now() - entry.startedAt,
       });
-      void this.flusher.add({
-        jobId: entry.job.id,
-        queued: entry.job.queueName !== null,
-        failure: { message: describeError(error), permanent: false },
-        lockedAt: entry.job.lockedAt,
-      });
+      void this.flusher.add(failureResult(entry.job, error, false));
     }
     this.running.clear();
   }
+}
 
-  private async flushWithin(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = await Promise.race([
-      this.flusher.flush().then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (gaveUp) {
-      const left = this.flusher.abandon();
-      this.logger.error(`Shutdown could not write ${left.length} job results; their jobs stay locked until recovered`);
-    }
-  }
+/** The result recording a failed run of `job`. */
+function failureResult(job: Job, error: Error, permanent: boolean): JobResult {
+  return {
+    jobId: job.id,
+    queued: job.queueName !== null,
+    failure: { message: describeError(error), permanent },
+    lockedAt: job.lockedAt,
+  };
 }
 
 /** Create a worker; call `run()`, `runOnce()` or `start()` on it. */
