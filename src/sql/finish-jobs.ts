@@ -19,37 +19,33 @@ export function finishJobsSql(schema: string) {
   where q.id = f.job_queue_id and q.locked_by = $2::text
 )`;
   // The claim's locked_at travels through JavaScript (millisecond precision): match within 1ms.
-  const sameClaim = (input: string) => `(${input}.locked_at is null
-    or (j.locked_at > ${input}.locked_at - interval '1 millisecond' and j.locked_at < ${input}.locked_at + interval '1 millisecond'))`;
+  // Looked up in a jsonb map (id -> epoch ms) so the plan stays "primary key lookups of $1/$3";
+  // joining an unnest() of the inputs let the planner pick a seq scan with a nested loop.
+  const sameClaim = `(($5::jsonb ->> j.id::text) is null
+    or abs(extract(epoch from j.locked_at) * 1000 - ($5::jsonb ->> j.id::text)::float8) < 1)`;
   return {
     names: { finish: statementName("finish", schema), release: statementName("release", schema) },
     /**
      * One round-trip for a whole batch of results. $1 bigint[] completed ids,
-     * $2 worker id, $3 bigint[] failed ids, $4 text[] their errors, $5 boolean[]
-     * permanent (fail now with attempts = max_attempts, else retry with backoff),
-     * $6 timestamptz[] the claims' locked_at for $1, $7 timestamptz[] for $3
-     * (either array, or any element, may be null: no locked_at check for those).
+     * $2 worker id, $3 bigint[] failed ids, $4 jsonb map failed id -> {"e": error
+     * text, "p": permanent (fail now with attempts = max_attempts, else retry with
+     * backoff)}, $5 jsonb map id -> the claim's locked_at in epoch milliseconds
+     * (absent: no locked_at check for that job).
      * Returns the ids whose result was applied, with `outcome` 'completed' or 'failed'.
      */
-    finish: `with completed_input as (
-  select * from unnest($1::bigint[], $6::timestamptz[]) as c(id, locked_at)
-), completed as (
+    finish: `with completed as (
   delete from ${s}._private_jobs j
-  using completed_input c
-  where j.id = c.id and j.locked_by = $2::text and ${sameClaim("c")}
+  where j.id = any($1::bigint[]) and j.locked_by = $2::text and ${sameClaim}
   returning j.id, j.job_queue_id
-), input as (
-  select * from unnest($3::bigint[], $4::text[], $5::boolean[], $7::timestamptz[]) as i(id, error, permanent, locked_at)
 ), failed as (
   update ${s}._private_jobs j
-  set last_error = input.error,
+  set last_error = $4::jsonb -> j.id::text ->> 'e',
       run_at = greatest(now(), j.run_at) + (exp(least(j.attempts, 10)) * interval '1 second'),
-      attempts = case when input.permanent then greatest(j.attempts, j.max_attempts) else j.attempts end,
+      attempts = case when ($4::jsonb -> j.id::text ->> 'p')::boolean then greatest(j.attempts, j.max_attempts) else j.attempts end,
       locked_by = null,
       locked_at = null,
       updated_at = now()
-  from input
-  where j.id = input.id and j.locked_by = $2::text and ${sameClaim("input")}
+  where j.id = any($3::bigint[]) and j.locked_by = $2::text and ${sameClaim}
   returning j.id, j.job_queue_id
 ), finished as (
   select id, job_queue_id, 'completed' as outcome from completed

@@ -135,26 +135,22 @@ export class ResultFlusher {
 
   private async write(batch: Pending[]): Promise<void> {
     const completed: string[] = [];
-    const completedLockedAt: Array<string | null> = [];
-    const failedLockedAt: Array<string | null> = [];
     const failedIds: string[] = [];
-    const errors: string[] = [];
-    const permanent: boolean[] = [];
+    const failures: Record<string, { e: string; p: boolean }> = {};
+    const lockedAt: Record<string, number> = {};
     for (const result of batch) {
       if (result.failure) {
         failedIds.push(result.jobId);
-        errors.push(result.failure.message);
-        permanent.push(result.failure.permanent);
-        failedLockedAt.push(result.lockedAt?.toISOString() ?? null);
+        failures[result.jobId] = { e: result.failure.message, p: result.failure.permanent };
       } else {
         completed.push(result.jobId);
-        completedLockedAt.push(result.lockedAt?.toISOString() ?? null);
       }
+      if (result.lockedAt) lockedAt[result.jobId] = result.lockedAt.getTime();
     }
     try {
       const { rows } = await this.db.query<{ id: string }>(
         this.sql.finish,
-        [completed, this.workerId, failedIds, errors, permanent, completedLockedAt, failedLockedAt],
+        [completed, this.workerId, failedIds, JSON.stringify(failures), JSON.stringify(lockedAt)],
         { name: this.sql.names.finish },
       );
       this.retryDelay = this.config.retryDelayMs;
