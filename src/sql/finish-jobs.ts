@@ -10,48 +10,75 @@
 import { quoteIdentifier } from "./quote-identifier.js";
 import { statementName } from "./statement-name.js";
 
-export function finishJobsSql(schema: string) {
-  const s = quoteIdentifier(schema);
-  const unlockQueues = (source: string) => `unlocked_queues as (
+/** Placeholders of the finish parameters inside a statement. */
+export interface FinishPlaceholders {
+  /** bigint[] completed job ids */
+  completed: string;
+  /** text worker id */
+  worker: string;
+  /** bigint[] failed job ids */
+  failed: string;
+  /** jsonb map failed id -> {"e": error text, "p": permanent} */
+  failures: string;
+  /** jsonb map id -> the claim's locked_at in epoch milliseconds (absent: not checked) */
+  lockedAt: string;
+}
+
+function unlockQueuesCte(s: string, source: string, worker: string): string {
+  return `unlocked_queues as (
   update ${s}._private_job_queues q
   set locked_at = null, locked_by = null
   from (select distinct job_queue_id from ${source} where job_queue_id is not null) f
-  where q.id = f.job_queue_id and q.locked_by = $2::text
+  where q.id = f.job_queue_id and q.locked_by = ${worker}::text
 )`;
+}
+
+/**
+ * The CTEs `completed`, `failed`, `finished` (id, job_queue_id, outcome) and
+ * `unlocked_queues` that record a batch of results; shared by the finish
+ * statement and the claim statement (which can carry results along).
+ */
+export function finishCtes(schema: string, p: FinishPlaceholders): string {
+  const s = quoteIdentifier(schema);
   // The claim's locked_at travels through JavaScript (millisecond precision): match within 1ms.
-  // Looked up in a jsonb map (id -> epoch ms) so the plan stays "primary key lookups of $1/$3";
+  // Looked up in a jsonb map (id -> epoch ms) so the plan stays "primary key lookups of the ids";
   // joining an unnest() of the inputs let the planner pick a seq scan with a nested loop.
-  const sameClaim = `(($5::jsonb ->> j.id::text) is null
-    or abs(extract(epoch from j.locked_at) * 1000 - ($5::jsonb ->> j.id::text)::float8) < 1)`;
+  const sameClaim = `((${p.lockedAt}::jsonb ->> j.id::text) is null
+    or abs(extract(epoch from j.locked_at) * 1000 - (${p.lockedAt}::jsonb ->> j.id::text)::float8) < 1)`;
+  return `completed as (
+  delete from ${s}._private_jobs j
+  where j.id = any(${p.completed}::bigint[]) and j.locked_by = ${p.worker}::text and ${sameClaim}
+  returning j.id, j.job_queue_id
+), failed as (
+  update ${s}._private_jobs j
+  set last_error = ${p.failures}::jsonb -> j.id::text ->> 'e',
+      run_at = greatest(now(), j.run_at) + (exp(least(j.attempts, 10)) * interval '1 second'),
+      attempts = case when (${p.failures}::jsonb -> j.id::text ->> 'p')::boolean then greatest(j.attempts, j.max_attempts) else j.attempts end,
+      locked_by = null,
+      locked_at = null,
+      updated_at = now()
+  where j.id = any(${p.failed}::bigint[]) and j.locked_by = ${p.worker}::text and ${sameClaim}
+  returning j.id, j.job_queue_id
+), finished as (
+  select id, job_queue_id, 'completed' as outcome from completed
+  union all
+  select id, job_queue_id, 'failed' as outcome from failed
+), ${unlockQueuesCte(s, "finished", p.worker)}`;
+}
+
+export function finishJobsSql(schema: string) {
+  const s = quoteIdentifier(schema);
+  const unlockQueues = (source: string) => unlockQueuesCte(s, source, "$2");
   return {
     names: { finish: statementName("finish", schema), release: statementName("release", schema) },
     /**
      * One round-trip for a whole batch of results. $1 bigint[] completed ids,
      * $2 worker id, $3 bigint[] failed ids, $4 jsonb map failed id -> {"e": error
      * text, "p": permanent (fail now with attempts = max_attempts, else retry with
-     * backoff)}, $5 jsonb map id -> the claim's locked_at in epoch milliseconds
-     * (absent: no locked_at check for that job).
+     * backoff)}, $5 jsonb map id -> the claim's locked_at in epoch milliseconds.
      * Returns the ids whose result was applied, with `outcome` 'completed' or 'failed'.
      */
-    finish: `with completed as (
-  delete from ${s}._private_jobs j
-  where j.id = any($1::bigint[]) and j.locked_by = $2::text and ${sameClaim}
-  returning j.id, j.job_queue_id
-), failed as (
-  update ${s}._private_jobs j
-  set last_error = $4::jsonb -> j.id::text ->> 'e',
-      run_at = greatest(now(), j.run_at) + (exp(least(j.attempts, 10)) * interval '1 second'),
-      attempts = case when ($4::jsonb -> j.id::text ->> 'p')::boolean then greatest(j.attempts, j.max_attempts) else j.attempts end,
-      locked_by = null,
-      locked_at = null,
-      updated_at = now()
-  where j.id = any($3::bigint[]) and j.locked_by = $2::text and ${sameClaim}
-  returning j.id, j.job_queue_id
-), finished as (
-  select id, job_queue_id, 'completed' as outcome from completed
-  union all
-  select id, job_queue_id, 'failed' as outcome from failed
-), ${unlockQueues("finished")}
+    finish: `with ${finishCtes(schema, { completed: "$1", worker: "$2", failed: "$3", failures: "$4", lockedAt: "$5" })}
 select id, outcome from finished`,
     /**
      * $1 bigint[] job ids, $2 worker id: give back jobs that were claimed but

@@ -7,7 +7,18 @@ import type { Job } from "../jobs/job.js";
 import { NameCache, type PrivateJobRow } from "../jobs/name-cache.js";
 import { claimJobsSql } from "../sql/claim-jobs.js";
 import { statementName } from "../sql/statement-name.js";
+import type { FinishParams } from "./result-flusher.js";
 import type { ForbiddenFlags } from "./worker-config.js";
+
+interface ClaimRow extends PrivateJobRow {
+  finished_id: string | null;
+}
+
+export interface ClaimResult {
+  jobs: Job[];
+  /** Ids of the carried results that were applied. */
+  finishedIds: Set<string>;
+}
 
 export class JobClaimer {
   private readonly claimSql: string;
@@ -26,20 +37,37 @@ export class JobClaimer {
     this.names = new NameCache(schema);
   }
 
-  /** Lock and return up to `count` runnable jobs. */
-  async claim(count: number): Promise<Job[]> {
-    if (count <= 0) return [];
+  /**
+   * Lock and return up to `count` runnable jobs; in the same statement write
+   * the `results` carried along (ids applied are returned in `finishedIds`).
+   */
+  async claim(count: number, results?: FinishParams): Promise<ClaimResult> {
     const flags = await this.currentForbiddenFlags();
-    const { rows } = await this.db.query<PrivateJobRow>(
+    const { rows } = await this.db.query<ClaimRow>(
       this.claimSql,
-      [this.taskIdentifiers, count, flags, this.workerId],
+      [
+        this.taskIdentifiers,
+        Math.max(count, 0),
+        flags,
+        this.workerId,
+        results?.completed ?? [],
+        results?.failed ?? [],
+        results?.failures ?? "{}",
+        results?.lockedAt ?? "{}",
+      ],
       { name: this.claimName },
     );
-    if (rows.length === 0) return [];
+    const finishedIds = new Set<string>();
+    const claimed: ClaimRow[] = [];
+    for (const row of rows) {
+      if (row.finished_id != null) finishedIds.add(String(row.finished_id));
+      else claimed.push(row);
+    }
     // UPDATE … RETURNING does not keep the claim order: restore it so the local
     // queue starts jobs by priority, then run_at, then id.
-    rows.sort(compareClaimOrder);
-    return this.names.toJobs(this.db, rows);
+    claimed.sort(compareClaimOrder);
+    const jobs = claimed.length > 0 ? await this.names.toJobs(this.db, claimed) : [];
+    return { jobs, finishedIds };
   }
 
   private async currentForbiddenFlags(): Promise<readonly string[] | null> {

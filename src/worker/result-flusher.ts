@@ -133,35 +133,48 @@ export class ResultFlusher {
     });
   }
 
-  private async write(batch: Pending[]): Promise<void> {
-    const completed: string[] = [];
-    const failedIds: string[] = [];
-    const failures: Record<string, { e: string; p: boolean }> = {};
-    const lockedAt: Record<string, number> = {};
-    for (const result of batch) {
-      if (result.failure) {
-        failedIds.push(result.jobId);
-        failures[result.jobId] = { e: result.failure.message, p: result.failure.permanent };
-      } else {
-        completed.push(result.jobId);
-      }
-      if (result.lockedAt) lockedAt[result.jobId] = result.lockedAt.getTime();
+  /**
+   * Hand the pending results (up to a batch) to a statement that writes them
+   * along with something else (the claim). The caller must then call
+   * `settle` with the ids applied, or `restore` if its statement failed.
+   */
+  takeBatch(): CarriedResults | undefined {
+    if (this.stopped || this.pending.length === 0) return undefined;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
     }
+    const batch = this.pending.splice(0, this.config.maxBatchSize);
+    return { batch, params: finishParams(batch) };
+  }
+
+  /** The carried results were written: `appliedIds` were applied, the rest refused. */
+  settle(carried: CarriedResults, appliedIds: ReadonlySet<string>): void {
+    const outcome: FlushOutcome = { applied: [], rejected: [] };
+    for (const result of carried.batch as Pending[]) {
+      const applied = appliedIds.has(result.jobId);
+      (applied ? outcome.applied : outcome.rejected).push(result);
+      result.resolve(applied);
+    }
+    this.onFlushed(outcome);
+  }
+
+  /** The statement carrying the results failed: keep them for the next write. */
+  restore(carried: CarriedResults): void {
+    this.pending.unshift(...(carried.batch as Pending[]));
+    this.schedule(this.config.delayMs);
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const p = finishParams(batch);
     try {
       const { rows } = await this.db.query<{ id: string }>(
         this.sql.finish,
-        [completed, this.workerId, failedIds, JSON.stringify(failures), JSON.stringify(lockedAt)],
+        [p.completed, this.workerId, p.failed, p.failures, p.lockedAt],
         { name: this.sql.names.finish },
       );
       this.retryDelay = this.config.retryDelayMs;
-      const appliedIds = new Set(rows.map((row) => String(row.id)));
-      const outcome: FlushOutcome = { applied: [], rejected: [] };
-      for (const result of batch) {
-        const applied = appliedIds.has(result.jobId);
-        (applied ? outcome.applied : outcome.rejected).push(result);
-        result.resolve(applied);
-      }
-      this.onFlushed(outcome);
+      this.settle({ batch, params: p }, new Set(rows.map((row) => String(row.id))));
     } catch (error) {
       // Keep the batch at the front and retry after a backoff.
       this.pending.unshift(...batch);
@@ -173,4 +186,37 @@ export class ResultFlusher {
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/** The parameters of the finish CTEs (see src/sql/finish-jobs.ts) for a batch. */
+export interface FinishParams {
+  completed: string[];
+  failed: string[];
+  /** JSON: failed id -> {"e": error, "p": permanent} */
+  failures: string;
+  /** JSON: id -> the claim's locked_at in epoch ms */
+  lockedAt: string;
+}
+
+/** Results taken out of the flusher to be written by another statement. */
+export interface CarriedResults {
+  readonly batch: readonly JobResult[];
+  readonly params: FinishParams;
+}
+
+function finishParams(batch: readonly JobResult[]): FinishParams {
+  const completed: string[] = [];
+  const failed: string[] = [];
+  const failures: Record<string, { e: string; p: boolean }> = {};
+  const lockedAt: Record<string, number> = {};
+  for (const result of batch) {
+    if (result.failure) {
+      failed.push(result.jobId);
+      failures[result.jobId] = { e: result.failure.message, p: result.failure.permanent };
+    } else {
+      completed.push(result.jobId);
+    }
+    if (result.lockedAt) lockedAt[result.jobId] = result.lockedAt.getTime();
+  }
+  return { completed, failed, failures: JSON.stringify(failures), lockedAt: JSON.stringify(lockedAt) };
 }

@@ -85,7 +85,17 @@ export class Worker<State = unknown> {
       this.config.localQueue,
       {
         claim: async (count) => {
-          const jobs = await claimer.claim(count);
+          // Carry pending results along: one statement writes them and claims more.
+          const carried = this.flusher.takeBatch();
+          let claimed;
+          try {
+            claimed = await claimer.claim(count, carried?.params);
+          } catch (error) {
+            if (carried) this.flusher.restore(carried);
+            throw error;
+          }
+          if (carried) this.flusher.settle(carried, claimed.finishedIds);
+          const { jobs } = claimed;
           if (jobs.length > 0) {
             this.activity++;
             this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
