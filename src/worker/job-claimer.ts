@@ -7,7 +7,7 @@ import type { Job } from "../jobs/job.js";
 import { NameCache, type PrivateJobRow } from "../jobs/name-cache.js";
 import { claimJobsSql } from "../sql/claim-jobs.js";
 import { statementName } from "../sql/statement-name.js";
-import type { FinishParams } from "./result-flusher.js";
+import type { FinishParams, ResultFlusher } from "./result-flusher.js";
 import type { ForbiddenFlags } from "./worker-config.js";
 
 interface ClaimRow extends PrivateJobRow {
@@ -68,6 +68,20 @@ export class JobClaimer {
     claimed.sort(compareClaimOrder);
     const jobs = claimed.length > 0 ? await this.names.toJobs(this.db, claimed) : [];
     return { jobs, finishedIds };
+  }
+
+  /** Claim, carrying the flusher's pending results along (one statement for both under load). */
+  async claimCarrying(count: number, flusher: ResultFlusher): Promise<ClaimResult> {
+    const carried = flusher.takeBatch();
+    let claimed: ClaimResult;
+    try {
+      claimed = await this.claim(count, carried?.params);
+    } catch (error) {
+      if (carried) flusher.restore(carried);
+      throw error;
+    }
+    if (carried) flusher.settle(carried, claimed.finishedIds);
+    return claimed;
   }
 
   private async currentForbiddenFlags(): Promise<readonly string[] | null> {

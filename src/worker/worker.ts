@@ -85,17 +85,7 @@ export class Worker<State = unknown> {
       this.config.localQueue,
       {
         claim: async (count) => {
-          // Carry pending results along: one statement writes them and claims more.
-          const carried = this.flusher.takeBatch();
-          let claimed;
-          try {
-            claimed = await claimer.claim(count, carried?.params);
-          } catch (error) {
-            if (carried) this.flusher.restore(carried);
-            throw error;
-          }
-          if (carried) this.flusher.settle(carried, claimed.finishedIds);
-          const { jobs } = claimed;
+          const { jobs } = await claimer.claimCarrying(count, this.flusher);
           if (jobs.length > 0) {
             this.activity++;
             this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
