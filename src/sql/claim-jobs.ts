@@ -5,7 +5,10 @@
  *   a forbidden flag ($3, null for none), in priority then run_at order, using
  *   the partial main index (`where is_available`).
  * - `FOR UPDATE SKIP LOCKED` so concurrent workers never wait on each other.
- * - Named queues stay strictly serial and in order: at most one job per queue
+ * - Named queues stay strictly serial and in order, also beside graphile-worker
+ *   workers: available queue rows are locked (SKIP LOCKED) before any of their
+ *   jobs is row-locked — graphile-worker's own order — so a graphile-worker
+ *   claim cannot take a later job of a queue while we hold its head. At most one job per queue
  *   is taken, only the queue's head (no earlier runnable job in that queue),
  *   and only if the queue row itself can be locked now (SKIP LOCKED again, with
  *   the re-check of `is_available` PostgreSQL does on a concurrently updated row).
@@ -28,8 +31,8 @@ export function claimJobsSql(schema: string): string {
     and j.run_at <= now()
     and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])))
     and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
-    and (j.job_queue_id is null or exists (
-      select 1 from ${s}._private_job_queues q where q.id = j.job_queue_id and q.is_available = true))
+    and (j.job_queue_id is null or j.job_queue_id in (
+      select q.id from ${s}._private_job_queues q where q.is_available = true for update skip locked))
   order by j.priority asc, j.run_at asc
   limit $2::int
   for update of j skip locked

@@ -84,12 +84,7 @@ test("one graphile-worker runner and one of our workers on the same named queue:
 
 test(
   "...and in the order the jobs were added",
-  {
-    timeout: 5_000,
-    todo:
-      "fails in about 1 run in 4: our claim (src/sql/claim-jobs.ts) row-locks queued jobs before it locks their queue, " +
-      "and graphile-worker 0.18 then skips those rows and claims a later job of the same queue (see docs/compatibility.md)",
-  },
+  { timeout: 5_000 },
   () => {
     assert.equal(sharedRuns.length, TOTAL);
     assert.deepEqual(sharedRuns.map((row) => `${row.i}`), Array.from({ length: TOTAL }, (_, i) => `${i}`), sharedRuns.map((r) => `${r.i}${r.side[0]}`).join(" "));
