@@ -6,6 +6,7 @@ import type { Queryable } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
 import { NameCache, type PrivateJobRow } from "../jobs/name-cache.js";
 import { claimJobsSql } from "../sql/claim-jobs.js";
+import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
 import { statementName } from "../sql/statement-name.js";
 import type { FinishParams, ResultFlusher } from "./result-flusher.js";
 import type { ForbiddenFlags } from "./worker-config.js";
@@ -24,6 +25,7 @@ export class JobClaimer {
   private readonly claimSql: string;
   private readonly claimName: string;
   private readonly names: NameCache;
+  private readonly finishSql: FinishJobsSql;
 
   constructor(
     private readonly db: Queryable,
@@ -35,6 +37,7 @@ export class JobClaimer {
     this.claimSql = claimJobsSql(schema);
     this.claimName = statementName("claim", schema);
     this.names = new NameCache(schema);
+    this.finishSql = finishJobsSql(schema);
   }
 
   /**
@@ -68,6 +71,18 @@ export class JobClaimer {
     claimed.sort(compareClaimOrder);
     const jobs = claimed.length > 0 ? await this.names.toJobs(this.db, claimed) : [];
     return { jobs, finishedIds };
+  }
+
+  /** Give back claimed jobs that never started (unlock, restore attempts); returns their ids. */
+  async release(jobs: readonly Job[]): Promise<string[]> {
+    const ids = jobs.map((j) => j.id);
+    await this.db.query(this.finishSql.release, [ids, this.workerId], { name: this.finishSql.names.release });
+    return ids;
+  }
+
+  /** Unlock every job and queue still locked by this worker (end of shutdown). */
+  async releaseAll(): Promise<void> {
+    await this.db.query(this.finishSql.releaseAll, [this.workerId]);
   }
 
   /** Claim, carrying the flusher's pending results along (one statement for both under load). */

@@ -12,10 +12,11 @@ import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
-import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
+import { finishJobsSql } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
 import { CompletionRate } from "./completion-rate.js";
+import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { abortRunsThatLostTheirLock, type RunningJob } from "./running-job.js";
 import { describeError, executeJob } from "./job-executor.js";
 import { JobClaimer } from "./job-claimer.js";
@@ -42,8 +43,8 @@ export class Worker<State = unknown> {
   private readonly driver: Driver;
   private readonly ownsDriver: boolean;
   private readonly tasks: Map<string, AnyTask>;
-  private readonly sql: FinishJobsSql;
   private readonly flusher: ResultFlusher;
+  private readonly claimer: JobClaimer;
   private readonly localQueue: LocalQueue;
   private readonly listener: NotifyListener;
   private readonly utils: WorkerUtils;
@@ -76,16 +77,15 @@ export class Worker<State = unknown> {
     this.driver = driver;
     this.ownsDriver = owned;
     this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
-    this.sql = finishJobsSql(this.config.schema);
-    const claimer = new JobClaimer(driver, this.config.schema, this.workerId, [...this.tasks.keys()], this.config.forbiddenFlags);
-    this.flusher = new ResultFlusher(driver, this.sql, this.workerId, this.config.flusher, this.logger, (outcome) =>
+    this.claimer = new JobClaimer(driver, this.config.schema, this.workerId, [...this.tasks.keys()], this.config.forbiddenFlags);
+    this.flusher = new ResultFlusher(driver, finishJobsSql(this.config.schema), this.workerId, this.config.flusher, this.logger, (outcome) =>
       this.onFlushed(outcome),
     );
     this.localQueue = new LocalQueue(
       this.config.localQueue,
       {
         claim: async (count) => {
-          const { jobs } = await claimer.claimCarrying(count, this.flusher);
+          const { jobs } = await this.claimer.claimCarrying(count, this.flusher);
           if (jobs.length > 0) {
             this.activity++;
             this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
@@ -106,9 +106,9 @@ export class Worker<State = unknown> {
     );
     this.listener = new NotifyListener(
       driver,
-      ["jobs:insert"],
+      ["jobs:insert", MIGRATE_CHANNEL],
       {
-        onNotification: () => this.localQueue.wake(),
+        onNotification: ({ channel, payload }) => (channel === MIGRATE_CHANNEL ? this.onMigrated(payload) : this.localQueue.wake()),
         onConnected: () => {
           this.events.emit("listen:connect", { workerId: this.workerId });
           this.localQueue.wake();
@@ -127,15 +127,19 @@ export class Worker<State = unknown> {
         concurrency: this.config.concurrency,
         config: this.config.recovery,
         logger: this.logger,
-        onRecovered: (result) =>
-          this.events.emit("worker:recovered", {
-            workerId: this.workerId,
-            recoveredWorkerIds: result.recoveredWorkerIds,
-            jobIds: result.jobs.map((j) => j.jobId),
-          }),
+        onRecovered: ({ recoveredWorkerIds, jobs }) =>
+          this.events.emit("worker:recovered", { workerId: this.workerId, recoveredWorkerIds, jobIds: jobs.map((j) => j.jobId) }),
         onRecoveredAsDead: () => void this.abortLostRuns(),
       });
     }
+  }
+
+  /** `worker:migrate`: a newer breaking migration means this worker's code no longer matches the schema. */
+  private onMigrated(payload: string | undefined): void {
+    const migration = newerBreakingMigration(payload);
+    if (migration === undefined) return;
+    this.logger.error(`Breaking migration ${migration} was applied by a newer version: stopping worker ${this.workerId}`);
+    void this.stop();
   }
 
   get status(): WorkerState {
@@ -309,9 +313,8 @@ export class Worker<State = unknown> {
   }
 
   private async releaseJobs(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void> {
-    const ids = jobs.map((j) => j.id);
-    await this.driver.query(this.sql.release, [ids, this.workerId], { name: this.sql.names.release });
-    this.events.emit("jobs:released", { workerId: this.workerId, jobIds: ids, reason });
+    const jobIds = await this.claimer.release(jobs);
+    this.events.emit("jobs:released", { workerId: this.workerId, jobIds, reason });
     if (jobs.some((j) => j.queueName !== null)) this.localQueue.wake();
   }
 
@@ -334,7 +337,7 @@ export class Worker<State = unknown> {
       if (unwritten > 0) {
         this.logger.error(`Shutdown could not write ${unwritten} job results; their jobs stay locked until recovered`);
       }
-      await this.driver.query(this.sql.releaseAll, [this.workerId]).catch((error: Error) => {
+      await this.claimer.releaseAll().catch((error: Error) => {
         this.logger.error(`Could not release this worker's locks: ${error.message}`);
         failure ??= error;
       });

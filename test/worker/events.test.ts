@@ -51,3 +51,24 @@ test("lifecycle and job events arrive in order, and the pluggable logger is used
   assert.ok(logged.some(([level, message]) => level === "warn" && /bad job/.test(message)));
   assert.ok(logged.some(([level, message]) => level === "info" && /stopped/.test(message)));
 });
+
+test("a breaking migration newer than ours announced on worker:migrate stops the worker", async () => {
+  const worker = await createWorker({
+    connectionString: db.connectionString,
+    logger: { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined },
+    handleSignals: false,
+    migrate: false,
+    tasks: { ok: async () => undefined },
+  });
+  const connected = new Promise<void>((resolve) => worker.events.once("listen:connect", () => resolve()));
+  const stopped = new Promise<void>((resolve) => worker.events.once("worker:stop", () => resolve()));
+  await worker.start();
+  await connected;
+  // A non-breaking or known migration is ignored…
+  await db.pool.query(`select pg_notify('worker:migrate', $1)`, [JSON.stringify({ migrationNumber: 9998, breaking: false })]);
+  await db.pool.query(`select pg_notify('worker:migrate', $1)`, [JSON.stringify({ migrationNumber: 3, breaking: true })]);
+  // …a newer breaking one stops the worker.
+  await db.pool.query(`select pg_notify('worker:migrate', $1)`, [JSON.stringify({ migrationNumber: 9999, breaking: true })]);
+  await stopped;
+  assert.equal(worker.status, "stopped");
+});
