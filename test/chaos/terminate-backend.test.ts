@@ -5,8 +5,8 @@
  * no result is lost, no job runs twice at once, and afterwards the same worker
  * still picks up new jobs.
  *
- * Two narrower cases inject the fault deterministically at the one spot where
- * a lost connection strands jobs today (see the todo notes).
+ * Two narrower cases inject the fault deterministically at the two spots where
+ * a lost connection strands claimed jobs today (see the todo notes).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
