@@ -1,0 +1,36 @@
+/** A job this worker is running, and what happens to runs that lost their lock. */
+import type { Queryable } from "../driver/driver.js";
+import { LockLostError } from "../errors/errors.js";
+import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
+import { findLostClaims } from "../recovery/lost-claims.js";
+
+export interface RunningJob {
+  job: Job;
+  controller: AbortController;
+  startedAt: number;
+  /** Set when shutdown gave up on the job: its late outcome is ignored. */
+  abandoned: boolean;
+}
+
+/** Abort (`ctx.signal`) running jobs whose claim no longer holds the lock; their results will be refused. */
+export async function abortRunsThatLostTheirLock(
+  db: Queryable,
+  schema: string,
+  workerId: string,
+  running: ReadonlyMap<string, RunningJob>,
+  logger: Logger,
+): Promise<void> {
+  const entries = [...running.values()];
+  if (entries.length === 0) return;
+  try {
+    const lost = await findLostClaims(db, schema, workerId, entries.map((e) => e.job));
+    for (const entry of entries) {
+      if (!lost.has(entry.job.id) || running.get(entry.job.id) !== entry || entry.controller.signal.aborted) continue;
+      logger.warn(`Job ${entry.job.id} lost its lock (recovered or unlocked); aborting this run`);
+      entry.controller.abort(new LockLostError(entry.job.id, workerId));
+    }
+  } catch (error) {
+    logger.warn(`Could not check which running jobs still hold their lock: ${(error as Error).message}`);
+  }
+}
