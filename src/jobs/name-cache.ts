@@ -59,24 +59,8 @@ export class NameCache {
   }
 
   private toJob(row: PrivateJobRow): Job {
-    return {
-      id: String(row.id),
-      taskIdentifier: this.taskNames.get(row.task_id) ?? "",
-      queueName: row.job_queue_id == null ? null : (this.queueNames.get(row.job_queue_id) ?? null),
-      payload: row.payload,
-      priority: row.priority,
-      runAt: row.run_at,
-      attempts: row.attempts,
-      maxAttempts: row.max_attempts,
-      lastError: row.last_error ?? null,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      key: row.key ?? null,
-      lockedAt: row.locked_at ?? null,
-      lockedBy: row.locked_by ?? null,
-      revision: row.revision ?? 0,
-      flags: row.flags ?? null,
-    };
+    const queueName = row.job_queue_id == null ? null : (this.queueNames.get(row.job_queue_id) ?? null);
+    return jobFromRow(row, this.taskNames.get(row.task_id) ?? "", queueName);
   }
 
   private async lookup(db: Queryable, sql: string, ids: Set<number>, cache: Map<number, string>): Promise<void> {
@@ -84,4 +68,26 @@ export class NameCache {
     if (cache.size > MAX_ENTRIES) cache.clear();
     for (const row of rows) cache.set(row.id, row.name);
   }
+}
+
+/** A `_private_jobs` row as a Job, given its task identifier and queue name. */
+export function jobFromRow(row: PrivateJobRow, taskIdentifier: string, queueName: string | null): Job {
+  return {
+    id: String(row.id),
+    taskIdentifier,
+    queueName,
+    payload: row.payload,
+    priority: row.priority,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    lastError: row.last_error ?? null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    key: row.key ?? null,
+    lockedAt: row.locked_at ?? null,
+    lockedBy: row.locked_by ?? null,
+    revision: row.revision ?? 0,
+    flags: row.flags ?? null,
+  };
 }

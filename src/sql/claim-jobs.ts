@@ -75,10 +75,15 @@ export function claimJobsSql(schema: string): string {
   returning j.id, j.task_id, j.job_queue_id, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
     j.last_error, j.created_at, j.updated_at, j.key, j.locked_at, j.locked_by, j.revision, j.flags
 )
-select claimed.*, null::bigint as finished_id, null::text as outcome from claimed
+-- Names come with the rows (task and queue rows exist before this statement, so they are visible):
+-- no second query between locking jobs and handing them to the worker.
+select claimed.*, t.identifier as task_identifier, q.queue_name, null::bigint as finished_id, null::text as outcome
+from claimed
+join ${s}._private_tasks t on t.id = claimed.task_id
+left join ${s}._private_job_queues q on q.id = claimed.job_queue_id
 union all
 select null::bigint, null::int, null::int, null::json, null::smallint, null::timestamptz, null::smallint, null::smallint,
   null::text, null::timestamptz, null::timestamptz, null::text, null::timestamptz, null::text, null::int, null::jsonb,
-  finished.id, finished.outcome
+  null::text, null::text, finished.id, finished.outcome
 from finished`;
 }

@@ -4,14 +4,17 @@
  */
 import type { Queryable } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
-import { NameCache, type PrivateJobRow } from "../jobs/name-cache.js";
+import { jobFromRow, type PrivateJobRow } from "../jobs/name-cache.js";
 import { claimJobsSql } from "../sql/claim-jobs.js";
 import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
+import { quoteIdentifier } from "../sql/quote-identifier.js";
 import { statementName } from "../sql/statement-name.js";
 import type { FinishParams, ResultFlusher } from "./result-flusher.js";
 import type { ForbiddenFlags } from "./worker-config.js";
 
 interface ClaimRow extends PrivateJobRow {
+  task_identifier: string;
+  queue_name: string | null;
   finished_id: string | null;
 }
 
@@ -24,8 +27,8 @@ export interface ClaimResult {
 export class JobClaimer {
   private readonly claimSql: string;
   private readonly claimName: string;
-  private readonly names: NameCache;
   private readonly finishSql: FinishJobsSql;
+  private readonly lockedByMeSql: string;
 
   constructor(
     private readonly db: Queryable,
@@ -36,8 +39,8 @@ export class JobClaimer {
   ) {
     this.claimSql = claimJobsSql(schema);
     this.claimName = statementName("claim", schema);
-    this.names = new NameCache(schema);
     this.finishSql = finishJobsSql(schema);
+    this.lockedByMeSql = `select id from ${quoteIdentifier(schema)}._private_jobs where locked_by = $1::text`;
   }
 
   /**
@@ -69,7 +72,7 @@ export class JobClaimer {
     // UPDATE … RETURNING does not keep the claim order: restore it so the local
     // queue starts jobs by priority, then run_at, then id.
     claimed.sort(compareClaimOrder);
-    const jobs = claimed.length > 0 ? await this.names.toJobs(this.db, claimed) : [];
+    const jobs = claimed.map((row) => jobFromRow(row, row.task_identifier, row.queue_name));
     return { jobs, finishedIds };
   }
 
@@ -78,6 +81,20 @@ export class JobClaimer {
     const ids = jobs.map((j) => j.id);
     await this.db.query(this.finishSql.release, [ids, this.workerId], { name: this.finishSql.names.release });
     return ids;
+  }
+
+  /**
+   * After a failed claim the statement may still have committed (the reply was
+   * lost): give back every job locked by this worker that it does not know of
+   * (`known`: held, running, or with a result not written yet). Returns their ids.
+   */
+  async releaseUnknown(known: ReadonlySet<string>): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(this.lockedByMeSql, [this.workerId]);
+    const stranded = rows.map((r) => String(r.id)).filter((id) => !known.has(id));
+    if (stranded.length > 0) {
+      await this.db.query(this.finishSql.release, [stranded, this.workerId], { name: this.finishSql.names.release });
+    }
+    return stranded;
   }
 
   /** Unlock every job and queue still locked by this worker (end of shutdown). */

@@ -68,6 +68,11 @@ export class LocalQueue {
     return this.held.length;
   }
 
+  /** Ids of the jobs held right now. */
+  heldJobIds(): string[] {
+    return this.held.map((h) => h.job.id);
+  }
+
   /** Take the next held job for a free slot. */
   take(): Job | undefined {
     return this.held.shift()?.job;

@@ -8,6 +8,8 @@
 import type { Queryable } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
 import type { FinishJobsSql } from "../sql/finish-jobs.js";
+import type { Job } from "../jobs/job.js";
+import { describeError } from "./job-executor.js";
 
 export interface FlusherConfig {
   /** Most results written in one statement. */
@@ -51,6 +53,8 @@ export class ResultFlusher {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
+  /** Results being written right now (by `write` or carried by a claim). */
+  private readonly inFlight = new Set<JobResult>();
   private retryDelay: number;
   private stopped = false;
 
@@ -63,6 +67,13 @@ export class ResultFlusher {
     private readonly onFlushed: (outcome: FlushOutcome) => void,
   ) {
     this.retryDelay = config.retryDelayMs;
+  }
+
+  /** Ids of jobs whose result is not written yet (pending or being written). */
+  unwrittenJobIds(): Set<string> {
+    const ids = new Set(this.pending.map((r) => r.jobId));
+    for (const result of this.inFlight) ids.add(result.jobId);
+    return ids;
   }
 
   /** Number of results not yet written. */
@@ -145,6 +156,7 @@ export class ResultFlusher {
       this.timer = undefined;
     }
     const batch = this.pending.splice(0, this.config.maxBatchSize);
+    for (const result of batch) this.inFlight.add(result);
     return { batch, params: finishParams(batch) };
   }
 
@@ -152,6 +164,7 @@ export class ResultFlusher {
   settle(carried: CarriedResults, appliedIds: ReadonlySet<string>): void {
     const outcome: FlushOutcome = { applied: [], rejected: [] };
     for (const result of carried.batch as Pending[]) {
+      this.inFlight.delete(result);
       const applied = appliedIds.has(result.jobId);
       (applied ? outcome.applied : outcome.rejected).push(result);
       result.resolve(applied);
@@ -161,12 +174,14 @@ export class ResultFlusher {
 
   /** The statement carrying the results failed: keep them for the next write. */
   restore(carried: CarriedResults): void {
+    for (const result of carried.batch) this.inFlight.delete(result);
     this.pending.unshift(...(carried.batch as Pending[]));
     this.schedule(this.config.delayMs);
   }
 
   private async write(batch: Pending[]): Promise<void> {
     const p = finishParams(batch);
+    for (const result of batch) this.inFlight.add(result);
     try {
       const { rows } = await this.db.query<{ id: string }>(
         this.sql.finish,
@@ -177,6 +192,7 @@ export class ResultFlusher {
       this.settle({ batch, params: p }, new Set(rows.map((row) => String(row.id))));
     } catch (error) {
       // Keep the batch at the front and retry after a backoff.
+      for (const result of batch) this.inFlight.delete(result);
       this.pending.unshift(...batch);
       this.logger.warn(`Writing ${batch.length} job results failed; retrying in ${this.retryDelay}ms`, {
         error: (error as Error).message,
@@ -219,4 +235,14 @@ function finishParams(batch: readonly JobResult[]): FinishParams {
     if (result.lockedAt) lockedAt[result.jobId] = result.lockedAt.getTime();
   }
   return { completed, failed, failures: JSON.stringify(failures), lockedAt: JSON.stringify(lockedAt) };
+}
+
+/** The result recording a failed run of `job`. */
+export function failureResult(job: Job, error: Error, permanent: boolean): JobResult {
+  return {
+    jobId: job.id,
+    queued: job.queueName !== null,
+    failure: { message: describeError(error), permanent },
+    lockedAt: job.lockedAt,
+  };
 }

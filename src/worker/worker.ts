@@ -18,11 +18,11 @@ import { WorkerUtils } from "../utils/worker-utils.js";
 import { CompletionRate } from "./completion-rate.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { abortRunsThatLostTheirLock, type RunningJob } from "./running-job.js";
-import { describeError, executeJob } from "./job-executor.js";
+import { executeJob } from "./job-executor.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
 import { NotifyListener } from "./notify-listener.js";
-import { ResultFlusher, type FlushOutcome, type JobResult } from "./result-flusher.js";
+import { failureResult, ResultFlusher, type FlushOutcome } from "./result-flusher.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
@@ -63,6 +63,7 @@ export class Worker<State = unknown> {
   private cleanups: Array<() => void> = [];
   private slotWaiters: Array<() => void> = [];
   private forceAbort: (() => void) | undefined;
+  private claimMayHaveCommitted = false; // a failed claim may have locked jobs we never heard of
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
 
@@ -85,6 +86,7 @@ export class Worker<State = unknown> {
       this.config.localQueue,
       {
         claim: async (count) => {
+          if (this.claimMayHaveCommitted) await this.releaseStrandedClaims();
           const { jobs } = await this.claimer.claimCarrying(count, this.flusher);
           if (jobs.length > 0) {
             this.activity++;
@@ -98,6 +100,7 @@ export class Worker<State = unknown> {
         onJobsAvailable: () => this.dispatch(),
         onDrained: () => this.checkIdle(),
         onClaimError: (error) => {
+          this.claimMayHaveCommitted = true;
           this.logger.error(`Claiming jobs failed: ${error.message}`);
           this.events.emit("claim:error", { workerId: this.workerId, error });
         },
@@ -132,6 +135,13 @@ export class Worker<State = unknown> {
         onRecoveredAsDead: () => void this.abortLostRuns(),
       });
     }
+  }
+
+  private async releaseStrandedClaims(): Promise<void> {
+    const known = new Set([...this.flusher.unwrittenJobIds(), ...this.localQueue.heldJobIds(), ...this.running.keys()]);
+    const released = await this.claimer.releaseUnknown(known);
+    this.claimMayHaveCommitted = false;
+    if (released.length > 0) this.logger.warn(`Gave back ${released.length} jobs locked by a claim whose reply was lost`);
   }
 
   /** `worker:migrate`: a newer breaking migration means this worker's code no longer matches the schema. */
@@ -382,16 +392,6 @@ export class Worker<State = unknown> {
     }
     this.running.clear();
   }
-}
-
-/** The result recording a failed run of `job`. */
-function failureResult(job: Job, error: Error, permanent: boolean): JobResult {
-  return {
-    jobId: job.id,
-    queued: job.queueName !== null,
-    failure: { message: describeError(error), permanent },
-    lockedAt: job.lockedAt,
-  };
 }
 
 /** Create a worker; call `run()`, `runOnce()` or `start()` on it. */
