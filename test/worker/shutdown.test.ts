@@ -116,6 +116,27 @@ test("jobs held in the local queue are given back with attempts restored", async
   assert.ok(rows.every((r) => r.attempts === 0 && r.locked_by === null && r.locked_at === null));
 });
 
+test("SIGTERM with hundreds of jobs in flight: every job is completed or released, nothing stays locked", async () => {
+  await reset();
+  await pool.query("create table if not exists busy_runs (n int)");
+  await pool.query("truncate busy_runs");
+  const total = 600;
+  await utils.addJobs(Array.from({ length: total }, (_, n) => ({ identifier: "busy", payload: { n, ms: 300 + (n % 7) * 50 } })));
+  const run = runChild({ TEST_CONCURRENCY: "300", TEST_READY_AT: "250", TEST_SHUTDOWN_TIMEOUT_MS: "10000" });
+  await run.waitForLine("busy ready");
+  run.child.kill("SIGTERM");
+  assert.equal(await run.exit, 0, run.output());
+  const { rows: done } = await pool.query("select n, count(*)::int as c from busy_runs group by n");
+  assert.ok(done.length >= 250, `at least the in-flight jobs completed (${done.length})`);
+  assert.ok(done.every((r) => r.c === 1), "no job completed twice");
+  const left = await allJobs(pool);
+  assert.equal(done.length + left.length, total, "every job is either completed (deleted) or still queued");
+  const completed = new Set(done.map((r) => r.n));
+  assert.ok(left.every((r) => !completed.has((r.payload as { n: number }).n)), "completed jobs are gone from the queue");
+  assert.ok(left.every((r) => r.locked_by === null && r.attempts === 0), "given back unlocked with attempts restored");
+  assert.deepEqual(await lockedCounts(), { jobs: 0, queues: 0 });
+});
+
 function runChild(extraEnv: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/signal-worker.ts", import.meta.url))], {
     env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString, ...extraEnv },
