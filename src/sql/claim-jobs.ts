@@ -72,8 +72,13 @@ export function claimJobsSql(schema: string): string {
   set attempts = j.attempts + 1, locked_at = now(), locked_by = $4::text
   from chosen
   where j.id = chosen.id
-  returning j.id, j.task_id, j.job_queue_id, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
-    j.last_error, j.created_at, j.updated_at, j.key, j.locked_at, j.locked_by, j.revision, j.flags
+  -- Timestamps as epoch milliseconds: a number is far cheaper to read in Node than a date string.
+  returning j.id, j.task_id, j.job_queue_id, j.payload, j.priority, j.attempts, j.max_attempts, j.last_error, j.key,
+    j.locked_by, j.revision, j.flags,
+    (extract(epoch from j.run_at) * 1000)::float8 as run_at_ms,
+    (extract(epoch from j.created_at) * 1000)::float8 as created_at_ms,
+    (extract(epoch from j.updated_at) * 1000)::float8 as updated_at_ms,
+    (extract(epoch from j.locked_at) * 1000)::float8 as locked_at_ms
 )
 -- Names come with the rows (task and queue rows exist before this statement, so they are visible):
 -- no second query between locking jobs and handing them to the worker.
@@ -82,8 +87,8 @@ from claimed
 join ${s}._private_tasks t on t.id = claimed.task_id
 left join ${s}._private_job_queues q on q.id = claimed.job_queue_id
 union all
-select null::bigint, null::int, null::int, null::json, null::smallint, null::timestamptz, null::smallint, null::smallint,
-  null::text, null::timestamptz, null::timestamptz, null::text, null::timestamptz, null::text, null::int, null::jsonb,
+select null::bigint, null::int, null::int, null::json, null::smallint, null::smallint, null::smallint, null::text, null::text,
+  null::text, null::int, null::jsonb, null::float8, null::float8, null::float8, null::float8,
   null::text, null::text, finished.id, finished.outcome
 from finished`;
 }

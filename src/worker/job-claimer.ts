@@ -4,7 +4,6 @@
  */
 import type { Queryable } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
-import { jobFromRow, type PrivateJobRow } from "../jobs/name-cache.js";
 import { claimJobsSql } from "../sql/claim-jobs.js";
 import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
@@ -12,10 +11,47 @@ import { statementName } from "../sql/statement-name.js";
 import type { FinishParams, ResultFlusher } from "./result-flusher.js";
 import type { ForbiddenFlags } from "./worker-config.js";
 
-interface ClaimRow extends PrivateJobRow {
+interface ClaimRow {
+  id: string;
+  task_id: number;
+  job_queue_id: number | null;
+  payload: unknown;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  key: string | null;
+  locked_by: string | null;
+  revision: number;
+  flags: Record<string, true> | null;
+  run_at_ms: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  locked_at_ms: number;
   task_identifier: string;
   queue_name: string | null;
   finished_id: string | null;
+}
+
+function jobFromClaimRow(row: ClaimRow): Job {
+  return {
+    id: String(row.id),
+    taskIdentifier: row.task_identifier,
+    queueName: row.queue_name,
+    payload: row.payload,
+    priority: row.priority,
+    runAt: new Date(row.run_at_ms),
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    lastError: row.last_error,
+    createdAt: new Date(row.created_at_ms),
+    updatedAt: new Date(row.updated_at_ms),
+    key: row.key,
+    lockedAt: new Date(row.locked_at_ms),
+    lockedBy: row.locked_by,
+    revision: row.revision,
+    flags: row.flags,
+  };
 }
 
 export interface ClaimResult {
@@ -72,7 +108,7 @@ export class JobClaimer {
     // UPDATE … RETURNING does not keep the claim order: restore it so the local
     // queue starts jobs by priority, then run_at, then id.
     claimed.sort(compareClaimOrder);
-    const jobs = claimed.map((row) => jobFromRow(row, row.task_identifier, row.queue_name));
+    const jobs = claimed.map(jobFromClaimRow);
     return { jobs, finishedIds };
   }
 
@@ -123,9 +159,9 @@ export class JobClaimer {
   }
 }
 
-function compareClaimOrder(a: PrivateJobRow, b: PrivateJobRow): number {
+function compareClaimOrder(a: ClaimRow, b: ClaimRow): number {
   if (a.priority !== b.priority) return a.priority - b.priority;
-  const runAt = a.run_at.getTime() - b.run_at.getTime();
+  const runAt = a.run_at_ms - b.run_at_ms;
   if (runAt !== 0) return runAt;
   const idA = String(a.id);
   const idB = String(b.id);

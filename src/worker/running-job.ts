@@ -5,12 +5,39 @@ import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { findLostClaims } from "../recovery/lost-claims.js";
 
-export interface RunningJob {
-  job: Job;
-  controller: AbortController;
-  startedAt: number;
+/**
+ * A job this worker is running. Its AbortController is created only when the
+ * task reads `ctx.signal` or the run is aborted (most tasks never look at it,
+ * and creating one per job is measurable on the hot path).
+ */
+export class RunningJob {
+  readonly startedAt = performance.now();
   /** Set when shutdown gave up on the job: its late outcome is ignored. */
-  abandoned: boolean;
+  abandoned = false;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private aborted = false;
+
+  constructor(readonly job: Job) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  get isAborted(): boolean {
+    return this.aborted;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
 }
 
 /** Abort (`ctx.signal`) running jobs whose claim no longer holds the lock; their results will be refused. */
@@ -26,9 +53,9 @@ export async function abortRunsThatLostTheirLock(
   try {
     const lost = await findLostClaims(db, schema, workerId, entries.map((e) => e.job));
     for (const entry of entries) {
-      if (!lost.has(entry.job.id) || running.get(entry.job.id) !== entry || entry.controller.signal.aborted) continue;
+      if (!lost.has(entry.job.id) || running.get(entry.job.id) !== entry || entry.isAborted) continue;
       logger.warn(`Job ${entry.job.id} lost its lock (recovered or unlocked); aborting this run`);
-      entry.controller.abort(new LockLostError(entry.job.id, workerId));
+      entry.abort(new LockLostError(entry.job.id, workerId));
     }
   } catch (error) {
     logger.warn(`Could not check which running jobs still hold their lock: ${(error as Error).message}`);

@@ -17,7 +17,7 @@ import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.
 import { WorkerUtils } from "../utils/worker-utils.js";
 import { CompletionRate } from "./completion-rate.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
-import { abortRunsThatLostTheirLock, type RunningJob } from "./running-job.js";
+import { abortRunsThatLostTheirLock, RunningJob } from "./running-job.js";
 import { executeJob } from "./job-executor.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
@@ -228,13 +228,15 @@ export class Worker<State = unknown> {
 
   private startJob(job: Job): void {
     const task = this.tasks.get(job.taskIdentifier);
-    const entry: RunningJob = { job, controller: new AbortController(), startedAt: performance.now(), abandoned: false };
+    const entry = new RunningJob(job);
     this.running.set(job.id, entry);
     this.events.emit("job:start", { workerId: this.workerId, job });
     const context: JobContext<State> = {
       job,
       workerId: this.workerId,
-      signal: entry.controller.signal,
+      get signal() {
+        return entry.signal;
+      },
       logger: this.logger,
       addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
       state: this.state,
@@ -379,7 +381,7 @@ export class Worker<State = unknown> {
     if (!expired) return;
     for (const entry of this.running.values()) {
       entry.abandoned = true;
-      entry.controller.abort(new Error("Worker shutdown timeout reached"));
+      entry.abort(new Error("Worker shutdown timeout reached"));
       const error = new Error(`Job aborted: worker ${this.workerId} shut down before it finished (timeout ${timeoutMs}ms)`);
       this.events.emit("job:error", {
         workerId: this.workerId,
