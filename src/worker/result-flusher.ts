@@ -45,12 +45,8 @@ export interface FlushOutcome {
   rejected: JobResult[];
 }
 
-interface Pending extends JobResult {
-  resolve(applied: boolean): void;
-}
-
 export class ResultFlusher {
-  private pending: Pending[] = [];
+  private pending: JobResult[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   /** Results being written right now (by `write` or carried by a claim). */
@@ -81,13 +77,11 @@ export class ResultFlusher {
     return this.pending.length;
   }
 
-  /** Queue a result; resolves true once written, false if the database refused it (lock lost). */
-  add(result: JobResult): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.pending.push({ ...result, resolve });
-      if (this.pending.length >= this.config.maxBatchSize) this.startWrite();
-      else this.schedule(this.config.delayMs);
-    });
+  /** Queue a result; `onFlushed` reports it once written (or refused because the lock was lost). */
+  add(result: JobResult): void {
+    this.pending.push(result);
+    if (this.pending.length >= this.config.maxBatchSize) this.startWrite();
+    else this.schedule(this.config.delayMs);
   }
 
   /** Write everything pending (retrying failed writes) and resolve when done. */
@@ -115,7 +109,7 @@ export class ResultFlusher {
   }
 
   /** Stop retrying (used when shutdown gives up); pending results stay unwritten. */
-  abandon(): Pending[] {
+  abandon(): JobResult[] {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     const left = this.pending;
@@ -163,11 +157,10 @@ export class ResultFlusher {
   /** The carried results were written: `appliedIds` were applied, the rest refused. */
   settle(carried: CarriedResults, appliedIds: ReadonlySet<string>): void {
     const outcome: FlushOutcome = { applied: [], rejected: [] };
-    for (const result of carried.batch as Pending[]) {
+    for (const result of carried.batch) {
       this.inFlight.delete(result);
       const applied = appliedIds.has(result.jobId);
       (applied ? outcome.applied : outcome.rejected).push(result);
-      result.resolve(applied);
     }
     this.onFlushed(outcome);
   }
@@ -175,11 +168,11 @@ export class ResultFlusher {
   /** The statement carrying the results failed: keep them for the next write. */
   restore(carried: CarriedResults): void {
     for (const result of carried.batch) this.inFlight.delete(result);
-    this.pending.unshift(...(carried.batch as Pending[]));
+    this.pending.unshift(...carried.batch);
     this.schedule(this.config.delayMs);
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  private async write(batch: JobResult[]): Promise<void> {
     const p = finishParams(batch);
     for (const result of batch) this.inFlight.add(result);
     try {

@@ -255,14 +255,14 @@ export class Worker<State = unknown> {
       const durationMs = performance.now() - entry.startedAt;
       if (result.ok) {
         this.events.emit("job:success", { workerId: this.workerId, job, durationMs });
-        void this.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
+        this.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
       } else {
         const willRetry = !result.permanent && job.attempts < job.maxAttempts;
         this.logger.warn(
           `Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${result.error.message}`,
         );
         this.events.emit("job:error", { workerId: this.workerId, job, error: result.error, willRetry, durationMs });
-        void this.flusher.add(failureResult(job, result.error, result.permanent));
+        this.flusher.add(failureResult(job, result.error, result.permanent));
       }
       this.onSlotFreed();
     });
@@ -390,7 +390,7 @@ export class Worker<State = unknown> {
         willRetry: entry.job.attempts < entry.job.maxAttempts,
         durationMs: performance.now() - entry.startedAt,
       });
-      void this.flusher.add(failureResult(entry.job, error, false));
+      this.flusher.add(failureResult(entry.job, error, false));
     }
     this.running.clear();
   }
