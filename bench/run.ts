@@ -4,6 +4,7 @@
  * each, no-op tasks. See docs/benchmarks.md for the protocol.
  */
 import os from "node:os";
+import { buildPackage } from "./build-package.js";
 import { openBenchServer, type BenchServer } from "./database-server.js";
 import { USAGE, UsageError, parseOptions, type BenchOptions } from "./options.js";
 import { buildJson, formatTable, type Outcomes } from "./report.js";
@@ -72,6 +73,10 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  if (options.systems.includes("ours")) {
+    progress("Building graphile-worker-ts (src -> dist) for the worker processes …");
+    buildPackage();
+  }
   const loadAverageAtStart = os.loadavg()[0] ?? 0;
   const server = await openBenchServer(process.env.DATABASE_URL);
   const closeServer = () => server.close().catch((error: unknown) => progress(`closing the server: ${errorMessage(error)}`));

@@ -3,7 +3,8 @@
  * only the connection, schema, task, logger and signal handling are given
  * (and a concurrency if the adapter sets one).
  */
-import { createWorker, silentLogger } from "../../src/index.js";
+// The compiled package (bench/run.ts builds it first), as users run it.
+import { createWorker, silentLogger } from "../../dist/index.js";
 import { runWorkerProcess } from "./child-runtime.js";
 
 await runWorkerProcess(async ({ config, jobStarted }) => {
