@@ -241,13 +241,10 @@ export class Worker<State = unknown> {
       addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
       state: this.state,
     };
+    const unsupported = () => new Error(`Unsupported task identifier ${JSON.stringify(job.taskIdentifier)}`);
     const outcome = task
       ? executeJob(task, job, context, this.logger)
-      : Promise.resolve({
-          ok: false as const,
-          error: new Error(`Unsupported task identifier ${JSON.stringify(job.taskIdentifier)}`),
-          permanent: false,
-        });
+      : Promise.resolve({ ok: false as const, error: unsupported(), permanent: false });
     void outcome.then((result) => {
       if (entry.abandoned) return;
       if (this.running.get(job.id) === entry) this.running.delete(job.id);
