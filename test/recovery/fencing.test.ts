@@ -1,8 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createMigratedDatabase, allJobs, waitForEvent, deferred } from "../support/fixtures.js";
-import { createWorker } from "../../src/worker/worker.js";
-import { silentLogger } from "../../src/logger/logger.js";
+import { createMigratedDatabase, allJobs, waitForEvent, deferred, resetJobs, testWorker } from "../support/fixtures.js";
 import { LockLostError } from "../../src/errors/errors.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { within } from "./support.js";
@@ -10,20 +8,8 @@ import { within } from "./support.js";
 const db = await createMigratedDatabase("recovery_fencing");
 const { pool, utils } = db;
 
-async function reset() {
-  await pool.query("delete from graphile_worker._private_jobs");
-  await pool.query("delete from graphile_worker._private_job_queues");
-}
-
-function worker(options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">) {
-  return createWorker({
-    connectionString: db.connectionString,
-    logger: silentLogger,
-    handleSignals: false,
-    migrate: false,
-    ...options,
-  });
-}
+const reset = () => resetJobs(pool);
+const worker = (options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">) => testWorker(db, options);
 
 /** What a sweeper does to a worker it judged dead. */
 async function recoverWorker(workerId: string, delay = "0 seconds") {

@@ -6,7 +6,8 @@ import pg from "pg";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 import { WorkerUtils } from "../../src/utils/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import type { Worker } from "../../src/worker/worker.js";
+import { createWorker, type Worker } from "../../src/worker/worker.js";
+import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import type { WorkerEventMap, WorkerEventName } from "../../src/worker/worker-events.js";
 import { after } from "node:test";
 
@@ -114,4 +115,24 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** Delete every job and queue row of the schema (between tests of one file). */
+export async function resetJobs(pool: pg.Pool, schema = "graphile_worker"): Promise<void> {
+  await pool.query(`delete from "${schema}"._private_jobs`);
+  await pool.query(`delete from "${schema}"._private_job_queues`);
+}
+
+/** A worker on the test database with test defaults: silent, no signals, no migration. */
+export function testWorker(
+  db: Pick<TestDatabase, "connectionString">,
+  options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">,
+): Promise<Worker> {
+  return createWorker({
+    connectionString: db.connectionString,
+    logger: silentLogger,
+    handleSignals: false,
+    migrate: false,
+    ...options,
+  });
 }

@@ -2,28 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createMigratedDatabase, allJobs, waitForEvent, deferred } from "../support/fixtures.js";
-import { createWorker } from "../../src/worker/worker.js";
-import { silentLogger } from "../../src/logger/logger.js";
+import { createMigratedDatabase, allJobs, waitForEvent, deferred, resetJobs, testWorker } from "../support/fixtures.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 
 const db = await createMigratedDatabase("shutdown");
 const { utils, pool } = db;
 
-async function reset() {
-  await pool.query("delete from graphile_worker._private_jobs");
-  await pool.query("delete from graphile_worker._private_job_queues");
-}
-
-function worker(options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">) {
-  return createWorker({
-    connectionString: db.connectionString,
-    logger: silentLogger,
-    handleSignals: false,
-    migrate: false,
-    ...options,
-  });
-}
+const reset = () => resetJobs(pool);
+const worker = (options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">) => testWorker(db, options);
 
 async function lockedCounts() {
   const { rows } = await pool.query(`select
