@@ -47,7 +47,13 @@ select 1`,
   order by x.position
   returning *
 )
-select inserted.*, (select pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":' || (select count(*) from inserted)::text || '}')) as notified
-from inserted`,
+-- Timestamps as epoch milliseconds: far cheaper to read in Node than date strings.
+select i.id, i.task_id, i.job_queue_id, i.payload, i.priority, i.attempts, i.max_attempts, i.last_error, i.key,
+  i.locked_by, i.revision, i.flags,
+  (extract(epoch from i.run_at) * 1000)::float8 as run_at_ms,
+  (extract(epoch from i.created_at) * 1000)::float8 as created_at_ms,
+  (extract(epoch from i.updated_at) * 1000)::float8 as updated_at_ms,
+  (select pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":' || (select count(*) from inserted)::text || '}')) as notified
+from inserted i`,
   };
 }

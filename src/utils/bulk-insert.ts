@@ -13,6 +13,13 @@ import type { JobOperationsSql } from "../sql/job-operations.js";
 
 type InsertJobsSql = ReturnType<typeof insertJobsSql>;
 
+/** A row of the bulk INSERT: `_private_jobs` columns with timestamps as epoch milliseconds. */
+interface InsertedRow extends Omit<PrivateJobRow, "run_at" | "created_at" | "updated_at" | "locked_at"> {
+  run_at_ms: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
 /** The jobs as the JSON array `json_to_recordset` reads. */
 export function specsJson(jobs: readonly ValidatedJob[]): string {
   const parts = jobs.map(
@@ -30,8 +37,25 @@ async function insertUnkeyed(db: Queryable, sql: InsertJobsSql, jobs: readonly V
   const queues = [...new Set(jobs.map((j) => j.queueName).filter((q): q is string => q !== null))];
   await db.query(sql.ensureTasksAndQueues, [identifiers, queues]);
   await db.query(sql.lockTasksAndQueues, [identifiers, queues]);
-  const { rows } = await db.query<PrivateJobRow>(sql.insertJobs, [specsJson(jobs)]);
-  return rows;
+  const { rows } = await db.query<InsertedRow>(sql.insertJobs, [specsJson(jobs)]);
+  return rows.map((row) => ({
+    id: row.id,
+    task_id: row.task_id,
+    job_queue_id: row.job_queue_id,
+    payload: row.payload,
+    priority: row.priority,
+    run_at: new Date(row.run_at_ms),
+    attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    last_error: row.last_error,
+    created_at: new Date(row.created_at_ms),
+    updated_at: new Date(row.updated_at_ms),
+    key: row.key,
+    locked_at: null,
+    locked_by: row.locked_by,
+    revision: row.revision,
+    flags: row.flags,
+  }));
 }
 
 /**
@@ -40,10 +64,11 @@ async function insertUnkeyed(db: Queryable, sql: InsertJobsSql, jobs: readonly V
  * as returned if they cannot be matched one to one.
  */
 function inInputOrder(jobs: readonly ValidatedJob[], unkeyedRows: PrivateJobRow[], keyedRows: PrivateJobRow[]): PrivateJobRow[] {
+  // Decimal ids of equal length compare as strings; a shorter one is smaller (no BigInt per comparison).
   const byId = (a: PrivateJobRow, b: PrivateJobRow) => {
-    const x = BigInt(a.id);
-    const y = BigInt(b.id);
-    return x < y ? -1 : x > y ? 1 : 0;
+    const x = String(a.id);
+    const y = String(b.id);
+    return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
   };
   const unkeyed = [...unkeyedRows].sort(byId);
   const byKey = new Map(keyedRows.map((row) => [row.key, row]));
