@@ -77,7 +77,7 @@ export function loadMigrations(directory: string = migrationsDirectory()): Migra
  * replacer function is used so that `$` in a schema name is taken literally.
  */
 export function renderMigrationSql(sql: string, quotedSchema: string): string {
-  return sql.replace(/:GRAPHILE_WORKER_SCHEMA\b/g, () => quotedSchema);
+  return sql.replace(new RegExp(`${SCHEMA_PLACEHOLDER}\\b`, "g"), () => quotedSchema);
 }
 
 /** Every migration this version ships, in order. */

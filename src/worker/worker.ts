@@ -18,6 +18,7 @@ import { WorkerUtils } from "../utils/worker-utils.js";
 import { CompletionRate } from "./completion-rate.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { abortRunsThatLostTheirLock, RunningJob } from "./running-job.js";
+import { UnknownTaskError } from "../errors/errors.js";
 import { executeJob } from "./job-executor.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
@@ -241,10 +242,9 @@ export class Worker<State = unknown> {
       addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
       state: this.state,
     };
-    const unsupported = () => new Error(`Unsupported task identifier ${JSON.stringify(job.taskIdentifier)}`);
     const outcome = task
       ? executeJob(task, job, context, this.logger)
-      : Promise.resolve({ ok: false as const, error: unsupported(), permanent: false });
+      : Promise.resolve({ ok: false as const, error: new UnknownTaskError(job.taskIdentifier), permanent: false });
     void outcome.then((result) => {
       if (entry.abandoned) return;
       if (this.running.get(job.id) === entry) this.running.delete(job.id);
