@@ -46,14 +46,14 @@ async function adminQuery<Row extends pg.QueryResultRow>(connectionString: strin
   }
 }
 
-export async function openBenchServer(databaseUrl: string | undefined): Promise<BenchServer> {
+export async function openBenchServer(databaseUrl: string | undefined, extraFlags: readonly string[] = []): Promise<BenchServer> {
   let embedded: EmbeddedDatabase | undefined;
   let adminUrl = databaseUrl;
   if (!adminUrl) {
     embedded = await startEmbeddedDatabase({
       dataDir: path.join(REPO_ROOT, ".data", `bench-${process.pid}`),
       persistent: false,
-      postgresFlags: EMBEDDED_POSTGRES_FLAGS,
+      postgresFlags: [...EMBEDDED_POSTGRES_FLAGS, ...extraFlags],
     });
     adminUrl = embedded.connectionString;
   }

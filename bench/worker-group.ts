@@ -26,6 +26,8 @@ export interface WorkerReport {
   peakRssBytes: number;
   /** When this process started its first job (`preciseNow()` clock), null if it ran none. */
   firstJobAt: number | null;
+  /** CPU time (user + system) the process spent from "go" to the end of its shutdown, µs. */
+  cpuMicros: number;
 }
 
 interface Member {
@@ -56,7 +58,9 @@ export class WorkerGroup {
   private constructor(options: StartWorkersOptions) {
     const output = options.output ?? process.stderr;
     for (let index = 0; index < options.count; index += 1) {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(WORKERS_DIR, options.script)], {
+      // BENCH_WORKER_NODE_ARGS: extra node flags for the worker processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+      const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+      const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(WORKERS_DIR, options.script)], {
         env: { ...process.env, ...workerConfigToEnv({ ...options.config, index }) },
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
@@ -117,7 +121,7 @@ export class WorkerGroup {
     } finally {
       this.kill();
     }
-    return this.#members.map((member) => member.report ?? { processed: member.processed, peakRssBytes: 0, firstJobAt: null });
+    return this.#members.map((member) => member.report ?? { processed: member.processed, peakRssBytes: 0, firstJobAt: null, cpuMicros: Number.NaN });
   }
 
   /** Kill any process still running (error paths only). */
@@ -140,7 +144,12 @@ export class WorkerGroup {
         break;
       case "stopped":
         member.processed = message.processed;
-        member.report = { processed: message.processed, peakRssBytes: message.peakRssBytes, firstJobAt: message.firstJobAt };
+        member.report = {
+          processed: message.processed,
+          peakRssBytes: message.peakRssBytes,
+          firstJobAt: message.firstJobAt,
+          cpuMicros: message.cpuMicros,
+        };
         break;
       case "failed":
         this.#fail(new Error(`worker process #${index} failed: ${message.message}`));

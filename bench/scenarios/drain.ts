@@ -22,9 +22,17 @@ export interface DrainResult {
   startupMs: number;
   /** From the last job starting to the database holding none of the backlog, ms (part of `seconds`). */
   tailMs: number;
+  /** CPU time of all worker processes together from "go" to the end of their shutdown, µs. */
+  workerCpuMicros: number;
 }
 
-export async function measureDrain(system: BenchSystem, jobs: number, analyze: boolean): Promise<DrainResult> {
+/** Called just before "go" and just after the workers stopped (bench:profile samples CPU there). */
+export interface DrainProbe {
+  atGo(): void;
+  atEnd(): void;
+}
+
+export async function measureDrain(system: BenchSystem, jobs: number, analyze: boolean, probe?: DrainProbe): Promise<DrainResult> {
   await system.bulkEnqueue(jobs);
   if (analyze) await system.vacuumAnalyze();
   const remainingBefore = await system.countRemaining();
@@ -38,6 +46,7 @@ export async function measureDrain(system: BenchSystem, jobs: number, analyze: b
   let goAt: number;
   let tailMs: number;
   try {
+    probe?.atGo();
     const started = performance.now();
     goAt = preciseNow();
     workers.go();
@@ -56,6 +65,7 @@ export async function measureDrain(system: BenchSystem, jobs: number, analyze: b
     throw error;
   }
   const reports = await workers.stop();
+  probe?.atEnd();
   const firstJobs = reports.flatMap((report) => (report.firstJobAt === null ? [] : [report.firstJobAt]));
   return {
     jobs,
@@ -65,6 +75,7 @@ export async function measureDrain(system: BenchSystem, jobs: number, analyze: b
     peakRssBytes: Math.max(...reports.map((report) => report.peakRssBytes)),
     startupMs: firstJobs.length > 0 ? Math.min(...firstJobs) - goAt : Number.NaN,
     tailMs,
+    workerCpuMicros: reports.reduce((sum, report) => sum + report.cpuMicros, 0),
   };
 }
 

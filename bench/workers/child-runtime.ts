@@ -64,6 +64,7 @@ export async function runWorkerProcess(prepare: (context: WorkerProcessContext) 
   let peakRss = 0;
   let firstJobAt: number | null = null;
   let sampling = false;
+  let cpuAtGo: NodeJS.CpuUsage | undefined;
   const context: WorkerProcessContext = {
     config,
     jobStarted(payload) {
@@ -93,6 +94,7 @@ export async function runWorkerProcess(prepare: (context: WorkerProcessContext) 
     if (!isParentMessage(message)) return;
     if (message.type === "go") {
       sampling = true;
+      cpuAtGo = process.cpuUsage();
       sampleRss();
       worker.start().catch(fail);
       return;
@@ -105,7 +107,9 @@ export async function runWorkerProcess(prepare: (context: WorkerProcessContext) 
       sampleRss();
       clearInterval(rssTimer);
       clearInterval(progressTimer);
-      const report: ChildMessage = { type: "stopped", processed, peakRssBytes: peakRss, firstJobAt };
+      const cpu = process.cpuUsage(cpuAtGo);
+      const cpuMicros = cpuAtGo ? cpu.user + cpu.system : 0;
+      const report: ChildMessage = { type: "stopped", processed, peakRssBytes: peakRss, firstJobAt, cpuMicros };
       // Disconnect only once the report is written, so the parent sees it before the exit.
       process.send?.(report, undefined, undefined, () => {
         process.disconnect();

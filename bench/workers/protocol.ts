@@ -31,7 +31,7 @@ export type ChildMessage =
    * Final report, sent after the system's worker has stopped. `firstJobAt`:
    * when the first job started (same clock as `started.at`), null if none ran.
    */
-  | { type: "stopped"; processed: number; peakRssBytes: number; firstJobAt: number | null }
+  | { type: "stopped"; processed: number; peakRssBytes: number; firstJobAt: number | null; cpuMicros: number }
   /** Something went wrong; the process exits non-zero after sending this. */
   | { type: "failed"; message: string };
 
