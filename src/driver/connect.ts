@@ -23,7 +23,15 @@ export interface ResolvedDriver {
   owned: boolean;
 }
 
-export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: Error) => void): ResolvedDriver {
+/**
+ * The driver for `options`. `sessionSettings` apply to the connections of a
+ * pool created here (from a connection string), not to a given pool or driver.
+ */
+export function resolveDriver(
+  options: ConnectionOptions,
+  onIdleError?: (error: Error) => void,
+  sessionSettings?: Readonly<Record<string, string>>,
+): ResolvedDriver {
   const given = [options.connectionString, options.pool, options.driver].filter((v) => v !== undefined).length;
   if (given > 1) {
     throw new ValidationError("connection", "connectionString/pool/driver", "give only one of connectionString, pool or driver");
@@ -60,6 +68,7 @@ export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: 
       listenConnectionString: options.listenConnectionString,
       maxConnections: options.maxPoolSize,
       onIdleError,
+      sessionSettings,
     }),
     owned: true,
   };

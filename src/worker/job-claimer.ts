@@ -138,18 +138,29 @@ export class JobClaimer {
     await this.db.query(this.finishSql.releaseAll, [this.workerId]);
   }
 
-  /** Claim, carrying the flusher's pending results along (one statement for both under load). */
-  async claimCarrying(count: number, flusher: ResultFlusher): Promise<ClaimResult> {
-    const carried = flusher.takeBatch();
-    let claimed: ClaimResult;
-    try {
-      claimed = await this.claim(count, carried?.params);
-    } catch (error) {
-      if (carried) flusher.restore(carried);
-      throw error;
-    }
-    if (carried) flusher.settle(carried, claimed.finishedIds);
-    return claimed;
+  /**
+   * Claim, carrying the flusher's pending results along (one statement for both
+   * under load). No result write runs meanwhile; jobs the claim returns that are
+   * still known here from an earlier run (`knownJobIds`) are fenced before any
+   * write can start (see ResultFlusher).
+   */
+  claimCarrying(count: number, flusher: ResultFlusher, knownJobIds: () => ReadonlySet<string>): Promise<ClaimResult> {
+    return flusher.duringClaim(async () => {
+      const carried = flusher.takeBatch();
+      let claimed: ClaimResult;
+      try {
+        claimed = await this.claim(count, carried?.params);
+      } catch (error) {
+        if (carried) flusher.restore(carried);
+        throw error;
+      }
+      if (claimed.jobs.length > 0) {
+        const known = knownJobIds();
+        if (known.size > 0) flusher.fence(claimed.jobs.filter((job) => known.has(job.id)).map((job) => job.id));
+      }
+      if (carried) flusher.settle(carried, claimed.finishedIds);
+      return claimed;
+    });
   }
 
   private async currentForbiddenFlags(): Promise<readonly string[] | null> {

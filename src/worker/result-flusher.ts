@@ -4,6 +4,15 @@
  * `delayMs`; only one write is in flight at a time, so results naturally pile
  * up into the next batch under load. A write that fails is retried with backoff
  * and its results are kept until they are written: no result is ever dropped.
+ *
+ * Fencing: every write only touches jobs still locked by this worker. The one
+ * case that needs more is a job this worker re-claimed while an earlier run of
+ * it was still known here (running, or its result unwritten) — possible only
+ * after the job was recovered from a worker that looked dead. Such ids are
+ * `fence`d: their results also carry the claim's `locked_at`, so the earlier
+ * run's result cannot touch the new claim. Claims and writes never run at the
+ * same time (`duringClaim`), so a claim's jobs are fenced before any write can
+ * see them locked. Other results send no `locked_at` (less to send and check).
  */
 import type { Queryable } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
@@ -53,6 +62,10 @@ export class ResultFlusher {
   private readonly inFlight = new Set<JobResult>();
   private retryDelay: number;
   private stopped = false;
+  /** The claim statement running now (writes wait for it). */
+  private claimInFlight: Promise<unknown> | undefined;
+  /** Jobs re-claimed while an earlier run was known: their results are checked against the claim's locked_at. */
+  private readonly fencedIds = new Set<string>();
 
   constructor(
     private readonly db: Queryable,
@@ -86,15 +99,36 @@ export class ResultFlusher {
 
   /** Write everything pending (retrying failed writes) and resolve when done. */
   async flush(): Promise<void> {
-    while (this.pending.length > 0 || this.writing) {
+    while (this.pending.length > 0 || this.writing || this.claimInFlight) {
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = undefined;
       }
       if (!this.writing) this.startWrite();
-      await this.writing;
+      await (this.writing ?? this.claimInFlight?.catch(() => undefined));
       if (this.stopped && this.pending.length > 0) return;
     }
+  }
+
+  /**
+   * Run a claim statement (which may carry results, see `takeBatch`): it waits
+   * for the write in progress, and no write starts until it is done.
+   */
+  async duringClaim<T>(claim: () => Promise<T>): Promise<T> {
+    while (this.writing) await this.writing;
+    const running = claim();
+    this.claimInFlight = running;
+    try {
+      return await running;
+    } finally {
+      this.claimInFlight = undefined;
+      if (this.pending.length > 0) this.schedule(this.config.delayMs);
+    }
+  }
+
+  /** From now on, results of these jobs are checked against their claim's locked_at. */
+  fence(jobIds: Iterable<string>): void {
+    for (const id of jobIds) this.fencedIds.add(id);
   }
 
   /** Flush, giving up after `timeoutMs`; returns how many results stayed unwritten. */
@@ -118,7 +152,7 @@ export class ResultFlusher {
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer || this.writing || this.stopped) return;
+    if (this.timer || this.writing || this.claimInFlight || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.startWrite();
@@ -126,7 +160,7 @@ export class ResultFlusher {
   }
 
   private startWrite(): void {
-    if (this.writing || this.stopped || this.pending.length === 0) return;
+    if (this.writing || this.claimInFlight || this.stopped || this.pending.length === 0) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -151,7 +185,7 @@ export class ResultFlusher {
     }
     const batch = this.pending.splice(0, this.config.maxBatchSize);
     for (const result of batch) this.inFlight.add(result);
-    return { batch, params: finishParams(batch) };
+    return { batch, params: finishParams(batch, this.fencedIds) };
   }
 
   /** The carried results were written: `appliedIds` were applied, the rest refused. */
@@ -173,7 +207,7 @@ export class ResultFlusher {
   }
 
   private async write(batch: JobResult[]): Promise<void> {
-    const p = finishParams(batch);
+    const p = finishParams(batch, this.fencedIds);
     for (const result of batch) this.inFlight.add(result);
     try {
       const { rows } = await this.db.query<{ id: string }>(
@@ -203,7 +237,7 @@ export interface FinishParams {
   failed: string[];
   /** JSON: failed id -> {"e": error, "p": permanent} */
   failures: string;
-  /** JSON: id -> the claim's locked_at in epoch ms */
+  /** JSON: id -> the claim's locked_at in epoch ms (fenced ids only) */
   lockedAt: string;
 }
 
@@ -213,7 +247,7 @@ export interface CarriedResults {
   readonly params: FinishParams;
 }
 
-function finishParams(batch: readonly JobResult[]): FinishParams {
+function finishParams(batch: readonly JobResult[], fencedIds: ReadonlySet<string>): FinishParams {
   const completed: string[] = [];
   const failed: string[] = [];
   const failures: Record<string, { e: string; p: boolean }> = {};
@@ -225,7 +259,7 @@ function finishParams(batch: readonly JobResult[]): FinishParams {
     } else {
       completed.push(result.jobId);
     }
-    if (result.lockedAt) lockedAt[result.jobId] = result.lockedAt.getTime();
+    if (result.lockedAt && fencedIds.size > 0 && fencedIds.has(result.jobId)) lockedAt[result.jobId] = result.lockedAt.getTime();
   }
   return { completed, failed, failures: JSON.stringify(failures), lockedAt: JSON.stringify(lockedAt) };
 }

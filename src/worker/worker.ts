@@ -26,7 +26,7 @@ import { NotifyListener } from "./notify-listener.js";
 import { failureResult, ResultFlusher, type FlushOutcome } from "./result-flusher.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
-import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
+import { resolveWorkerConfig, WORKER_SESSION_SETTINGS, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { WorkerEvents } from "./worker-events.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
@@ -63,7 +63,9 @@ export class Worker<State = unknown> {
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
   private slotWaiters: Array<() => void> = [];
+  /** Set by abortRunningJobs (a second signal): stop waiting for running jobs, also if asked before the wait began. */
   private forceAbort: (() => void) | undefined;
+  private forceRequested = false;
   private claimMayHaveCommitted = false; // a failed claim may have locked jobs we never heard of
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
@@ -75,7 +77,11 @@ export class Worker<State = unknown> {
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
     this.state = options.state as State;
-    const { driver, owned } = resolveDriver(options, (error) => this.logger.warn(`idle connection error: ${error.message}`));
+    const { driver, owned } = resolveDriver(
+      options,
+      (error) => this.logger.warn(`idle connection error: ${error.message}`),
+      WORKER_SESSION_SETTINGS,
+    );
     this.driver = driver;
     this.ownsDriver = owned;
     this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
@@ -88,7 +94,7 @@ export class Worker<State = unknown> {
       {
         claim: async (count) => {
           if (this.claimMayHaveCommitted) await this.releaseStrandedClaims();
-          const { jobs } = await this.claimer.claimCarrying(count, this.flusher);
+          const { jobs } = await this.claimer.claimCarrying(count, this.flusher, () => this.knownJobIds());
           if (jobs.length > 0) {
             this.activity++;
             this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
@@ -138,8 +144,16 @@ export class Worker<State = unknown> {
     }
   }
 
+  /** Jobs this worker holds, runs, or has an unwritten result for. */
+  private knownJobIds(): Set<string> {
+    const known = this.flusher.unwrittenJobIds();
+    for (const id of this.localQueue.heldJobIds()) known.add(id);
+    for (const id of this.running.keys()) known.add(id);
+    return known;
+  }
+
   private async releaseStrandedClaims(): Promise<void> {
-    const known = new Set([...this.flusher.unwrittenJobIds(), ...this.localQueue.heldJobIds(), ...this.running.keys()]);
+    const known = this.knownJobIds();
     const released = await this.claimer.releaseUnknown(known);
     this.claimMayHaveCommitted = false;
     if (released.length > 0) this.logger.warn(`Gave back ${released.length} jobs locked by a claim whose reply was lost`);
@@ -214,6 +228,7 @@ export class Worker<State = unknown> {
 
   /** During a graceful stop: stop waiting, abort running jobs now (second signal). */
   abortRunningJobs(): void {
+    this.forceRequested = true;
     this.forceAbort?.();
   }
 
@@ -372,6 +387,7 @@ export class Worker<State = unknown> {
     const timedOut = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), timeoutMs);
       this.forceAbort = () => resolve(true);
+      if (this.forceRequested) resolve(true);
     });
     const expired = await Promise.race([allDone.then(() => false), timedOut]);
     clearTimeout(timer);
