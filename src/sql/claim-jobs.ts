@@ -72,23 +72,25 @@ export function claimJobsSql(schema: string): string {
   set attempts = j.attempts + 1, locked_at = now(), locked_by = $4::text
   from chosen
   where j.id = chosen.id
-  -- Timestamps as epoch milliseconds: a number is far cheaper to read in Node than a date string.
+  -- Timestamps as epoch milliseconds (date_part gives float8 directly): a number is far cheaper
+  -- to read in Node than a date string. Only what a Job needs: fewer columns, less to parse per row.
   returning j.id, j.task_id, j.job_queue_id, j.payload, j.priority, j.attempts, j.max_attempts, j.last_error, j.key,
-    j.locked_by, j.revision, j.flags,
-    (extract(epoch from j.run_at) * 1000)::float8 as run_at_ms,
-    (extract(epoch from j.created_at) * 1000)::float8 as created_at_ms,
-    (extract(epoch from j.updated_at) * 1000)::float8 as updated_at_ms,
-    (extract(epoch from j.locked_at) * 1000)::float8 as locked_at_ms
+    j.revision, j.flags,
+    date_part('epoch', j.run_at) * 1000 as run_at_ms,
+    date_part('epoch', j.created_at) * 1000 as created_at_ms,
+    date_part('epoch', j.updated_at) * 1000 as updated_at_ms,
+    date_part('epoch', j.locked_at) * 1000 as locked_at_ms
 )
 -- Names come with the rows (task and queue rows exist before this statement, so they are visible):
 -- no second query between locking jobs and handing them to the worker.
-select claimed.*, t.identifier as task_identifier, q.queue_name, null::bigint as finished_id, null::text as outcome
+select claimed.id, claimed.payload, claimed.priority, claimed.attempts, claimed.max_attempts, claimed.last_error,
+  claimed.key, claimed.revision, claimed.flags, claimed.run_at_ms, claimed.created_at_ms, claimed.updated_at_ms,
+  claimed.locked_at_ms, t.identifier as task_identifier, q.queue_name, null::bigint as finished_id
 from claimed
 join ${s}._private_tasks t on t.id = claimed.task_id
 left join ${s}._private_job_queues q on q.id = claimed.job_queue_id
 union all
-select null::bigint, null::int, null::int, null::json, null::smallint, null::smallint, null::smallint, null::text, null::text,
-  null::text, null::int, null::jsonb, null::float8, null::float8, null::float8, null::float8,
-  null::text, null::text, finished.id, finished.outcome
+select null::bigint, null::json, null::smallint, null::smallint, null::smallint, null::text, null::text, null::int,
+  null::jsonb, null::float8, null::float8, null::float8, null::float8, null::text, null::text, finished.id
 from finished`;
 }

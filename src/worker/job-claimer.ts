@@ -13,15 +13,12 @@ import type { ForbiddenFlags } from "./worker-config.js";
 
 interface ClaimRow {
   id: string;
-  task_id: number;
-  job_queue_id: number | null;
   payload: unknown;
   priority: number;
   attempts: number;
   max_attempts: number;
   last_error: string | null;
   key: string | null;
-  locked_by: string | null;
   revision: number;
   flags: Record<string, true> | null;
   run_at_ms: number;
@@ -33,7 +30,7 @@ interface ClaimRow {
   finished_id: string | null;
 }
 
-function jobFromClaimRow(row: ClaimRow): Job {
+function jobFromClaimRow(row: ClaimRow, workerId: string): Job {
   return {
     id: String(row.id),
     taskIdentifier: row.task_identifier,
@@ -48,7 +45,7 @@ function jobFromClaimRow(row: ClaimRow): Job {
     updatedAt: new Date(row.updated_at_ms),
     key: row.key,
     lockedAt: new Date(row.locked_at_ms),
-    lockedBy: row.locked_by,
+    lockedBy: workerId,
     revision: row.revision,
     flags: row.flags,
   };
@@ -108,7 +105,7 @@ export class JobClaimer {
     // UPDATE … RETURNING does not keep the claim order: restore it so the local
     // queue starts jobs by priority, then run_at, then id.
     claimed.sort(compareClaimOrder);
-    const jobs = claimed.map(jobFromClaimRow);
+    const jobs = claimed.map((row) => jobFromClaimRow(row, this.workerId));
     return { jobs, finishedIds };
   }
 

@@ -30,29 +30,57 @@ export function describeError(error: Error): string {
   return stack.includes(error.message) ? stack : `${error.message}\n${stack}`;
 }
 
-export async function executeJob<State>(
+const SUCCESS: JobOutcome = Object.freeze({ ok: true as const });
+
+function failure(thrown: unknown): JobOutcome {
+  return { ok: false, error: toError(thrown), permanent: thrown instanceof PayloadValidationError };
+}
+
+/**
+ * Run `job` and call `done` exactly once with its outcome. Callback style and
+ * no promise of its own beyond what the task creates: this runs for every job.
+ */
+export function executeJob<State>(
   task: AnyTask,
   job: Job,
   context: JobContext<State>,
   logger: Logger,
-): Promise<JobOutcome> {
-  let failFromScope: (reason: unknown) => void = () => undefined;
-  const scopeFailure = new Promise<JobOutcome>((resolve) => {
-    failFromScope = (reason) => {
+  done: (outcome: JobOutcome) => void,
+): void {
+  let settled = false;
+  const settle = (outcome: JobOutcome) => {
+    if (settled) return;
+    settled = true;
+    done(outcome);
+  };
+  const scope = {
+    fail(reason: unknown) {
+      if (settled) {
+        logger.warn(`Unhandled rejection in job ${job.id} (${job.taskIdentifier}) after it finished: ${toError(reason).message}`);
+        return;
+      }
       logger.warn(`Unhandled rejection in job ${job.id} (${job.taskIdentifier}); failing the job`);
-      resolve({ ok: false, error: toError(reason), permanent: false });
-    };
+      settle({ ok: false, error: toError(reason), permanent: false });
+    },
+  };
+  runInJobScope(scope, () => {
+    let result: unknown;
+    try {
+      result = task.schema
+        ? parsePayload<never>(task, job.payload).then((payload) => task.run(payload, context as unknown as JobContext<never>))
+        : task.run(job.payload as never, context as unknown as JobContext<never>);
+    } catch (thrown) {
+      // Always report after the caller returns (as for a promise), never from inside it.
+      queueMicrotask(() => settle(failure(thrown)));
+      return;
+    }
+    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+      (result as PromiseLike<unknown>).then(
+        () => settle(SUCCESS),
+        (thrown: unknown) => settle(failure(thrown)),
+      );
+    } else {
+      queueMicrotask(() => settle(SUCCESS));
+    }
   });
-  const run = runInJobScope({ fail: (reason) => failFromScope(reason) }, async (): Promise<JobOutcome> => {
-    const payload = await parsePayload<never>(task, job.payload);
-    await task.run(payload, context as unknown as JobContext<never>);
-    return { ok: true };
-  }).catch(
-    (thrown: unknown): JobOutcome => ({
-      ok: false,
-      error: toError(thrown),
-      permanent: thrown instanceof PayloadValidationError,
-    }),
-  );
-  return Promise.race([run, scopeFailure]);
 }

@@ -19,7 +19,7 @@ import { CompletionRate } from "./completion-rate.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { abortRunsThatLostTheirLock, RunningJob } from "./running-job.js";
 import { UnknownTaskError } from "../errors/errors.js";
-import { executeJob } from "./job-executor.js";
+import { executeJob, type JobOutcome } from "./job-executor.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
 import { NotifyListener } from "./notify-listener.js";
@@ -49,6 +49,8 @@ export class Worker<State = unknown> {
   private readonly localQueue: LocalQueue;
   private readonly listener: NotifyListener;
   private readonly utils: WorkerUtils;
+  /** `ctx.addJob` of every job (one function for all). */
+  private readonly addJobFromTask: JobContext["addJob"];
   private readonly state: State;
   private readonly running = new Map<string, RunningJob>();
   private readonly completionRate = new CompletionRate();
@@ -85,6 +87,7 @@ export class Worker<State = unknown> {
     this.driver = driver;
     this.ownsDriver = owned;
     this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
+    this.addJobFromTask = (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec);
     this.claimer = new JobClaimer(driver, this.config.schema, this.workerId, [...this.tasks.keys()], this.config.forbiddenFlags);
     this.flusher = new ResultFlusher(driver, finishJobsSql(this.config.schema), this.workerId, this.config.flusher, this.logger, (outcome) =>
       this.onFlushed(outcome),
@@ -246,7 +249,7 @@ export class Worker<State = unknown> {
     const task = this.tasks.get(job.taskIdentifier);
     const entry = new RunningJob(job);
     this.running.set(job.id, entry);
-    this.events.emit("job:start", { workerId: this.workerId, job });
+    if (this.events.listenerCount("job:start") > 0) this.events.emit("job:start", { workerId: this.workerId, job });
     const context: JobContext<State> = {
       job,
       workerId: this.workerId,
@@ -254,30 +257,32 @@ export class Worker<State = unknown> {
         return entry.signal;
       },
       logger: this.logger,
-      addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
+      addJob: this.addJobFromTask,
       state: this.state,
     };
-    const outcome = task
-      ? executeJob(task, job, context, this.logger)
-      : Promise.resolve({ ok: false as const, error: new UnknownTaskError(job.taskIdentifier), permanent: false });
-    void outcome.then((result) => {
-      if (entry.abandoned) return;
-      if (this.running.get(job.id) === entry) this.running.delete(job.id);
-      this.completionRate.record();
-      const durationMs = performance.now() - entry.startedAt;
-      if (result.ok) {
-        this.events.emit("job:success", { workerId: this.workerId, job, durationMs });
-        this.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
-      } else {
-        const willRetry = !result.permanent && job.attempts < job.maxAttempts;
-        this.logger.warn(
-          `Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${result.error.message}`,
-        );
-        this.events.emit("job:error", { workerId: this.workerId, job, error: result.error, willRetry, durationMs });
-        this.flusher.add(failureResult(job, result.error, result.permanent));
+    const done = (outcome: JobOutcome) => this.finishRun(entry, outcome);
+    if (task) executeJob(task, job, context, this.logger, done);
+    else queueMicrotask(() => done({ ok: false, error: new UnknownTaskError(job.taskIdentifier), permanent: false }));
+  }
+
+  private finishRun(entry: RunningJob, result: JobOutcome): void {
+    if (entry.abandoned) return;
+    const job = entry.job;
+    if (this.running.get(job.id) === entry) this.running.delete(job.id);
+    this.completionRate.record();
+    if (result.ok) {
+      if (this.events.listenerCount("job:success") > 0) {
+        this.events.emit("job:success", { workerId: this.workerId, job, durationMs: performance.now() - entry.startedAt });
       }
-      this.onSlotFreed();
-    });
+      this.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
+    } else {
+      const willRetry = !result.permanent && job.attempts < job.maxAttempts;
+      this.logger.warn(`Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${result.error.message}`);
+      const durationMs = performance.now() - entry.startedAt;
+      this.events.emit("job:error", { workerId: this.workerId, job, error: result.error, willRetry, durationMs });
+      this.flusher.add(failureResult(job, result.error, result.permanent));
+    }
+    this.onSlotFreed();
   }
 
   private onSlotFreed(): void {
