@@ -7,6 +7,8 @@
  * so that every postgres process on the machine belongs to this run.
  *
  *   npm run bench:profile -- [--jobs 50000] [--repeats 3] [--only ours,graphile_worker]
+ *     [--statements]   also print the costliest statements of the last drain (pg_stat_statements)
+ *     [--latency N]    then N add->start latency samples, with the add call's own time
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -14,6 +16,7 @@ import pg from "pg";
 import { buildPackage } from "./build-package.js";
 import { openBenchServer } from "./database-server.js";
 import { measureDrain } from "./scenarios/drain.js";
+import { measureLatency } from "./scenarios/latency.js";
 import { createSystem } from "./systems/registry.js";
 import { isSystemName, type SystemName } from "./systems/system.js";
 
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     repeats: { type: "string", default: "3" },
     only: { type: "string", default: "ours,graphile_worker" },
     statements: { type: "boolean", default: false },
+    latency: { type: "string", default: "0" },
   },
 });
 if (process.env.DATABASE_URL) throw new Error("bench:profile uses its own embedded server: unset DATABASE_URL");
@@ -93,8 +97,18 @@ try {
          order by total_exec_time desc limit 8`,
       );
       for (const row of rows) console.log(`  exec ${row.total_ms} ms, plan ${row.plan_ms} ms  ${row.calls} calls  ${row.rows} rows  ${row.query}`);
-      await statements.end();
     }
+    const latencySamples = Number(values.latency);
+    if (latencySamples > 0) {
+      await statements?.query("select pg_stat_statements_reset()");
+      const latency = await measureLatency(system, latencySamples);
+      const f = (ms: number) => ms.toFixed(2);
+      console.log(
+        `${name} latency (${latencySamples} samples): p50 ${f(latency.p50)} p90 ${f(latency.p90)} p99 ${f(latency.p99)} ms; ` +
+          `add call p50 ${f(latency.addCall.p50)} ms`,
+      );
+    }
+    await statements?.end();
     await system.teardown();
   }
 } finally {

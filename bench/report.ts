@@ -49,6 +49,7 @@ function rounded(result: SystemResult): SystemResult {
       p99: round(latency.p99, 3),
       mean: round(latency.mean, 3),
       max: round(latency.max, 3),
+      addCall: { ...latency.addCall, p50: round(latency.addCall.p50, 3), p90: round(latency.addCall.p90, 3), p99: round(latency.addCall.p99, 3), mean: round(latency.addCall.mean, 3), max: round(latency.addCall.max, 3) },
     },
     future_rows_vs_empty: round(result.future_rows_vs_empty, 3),
     worker_peak_rss_mb: round(result.worker_peak_rss_mb, 1),

@@ -13,12 +13,16 @@ import { summarize, type Summary } from "./stats.js";
 /** A sample that has not started after this long fails the scenario. */
 const SAMPLE_TIMEOUT_MS = 30_000;
 
-export type LatencyResult = Summary;
+export interface LatencyResult extends Summary {
+  /** How long the add call itself took (insert, commit, reply), ms: the rest is notify -> claim -> start. */
+  addCall: Summary;
+}
 
 export async function measureLatency(system: BenchSystem, samples: number): Promise<LatencyResult> {
   await system.clearJobs();
   const workers = await system.startWorkers("latency", WORKER_PROCESSES);
   const latencies: number[] = [];
+  const addCalls: number[] = [];
   try {
     const waiting = new Map<number, (at: number) => void>();
     workers.onStarted((seq, at) => {
@@ -38,6 +42,7 @@ export async function measureLatency(system: BenchSystem, samples: number): Prom
       });
       const addedAt = preciseNow();
       await system.addOne({ seq });
+      addCalls.push(preciseNow() - addedAt);
       latencies.push((await started) - addedAt);
     }
   } catch (error) {
@@ -45,5 +50,5 @@ export async function measureLatency(system: BenchSystem, samples: number): Prom
     throw error;
   }
   await workers.stop();
-  return summarize(latencies);
+  return { ...summarize(latencies), addCall: summarize(addCalls) };
 }

@@ -12,6 +12,31 @@ export function jobOperationsSql(schema: string) {
     addJob: `select * from ${s}.add_job(identifier => $1::text, payload => $2::json, queue_name => $3::text,
         run_at => $4::timestamptz, max_attempts => $5::int, job_key => $6::text, priority => $7::int,
         flags => $8::text[], job_key_mode => coalesce($9::text, 'replace'))`,
+    /**
+     * One job without a job key, in one statement: when its task row (and queue
+     * row, if any) exist already — the usual case — they are looked up and held
+     * FOR KEY SHARE (a concurrent cleanup cannot remove them), the job is
+     * inserted and `jobs:insert` notified as add_job does. Returns no row when a
+     * task or queue row is missing: the caller then uses add_job, which creates them.
+     * $1 identifier, $2 queue name, $3 payload, $4 run_at, $5 max_attempts, $6 priority, $7 flags.
+     */
+    addUnkeyedJob: `with task as (
+  select id from ${s}._private_tasks where identifier = $1::text for key share
+), queue as (
+  select id from ${s}._private_job_queues where queue_name = $2::text for key share
+), inserted as (
+  insert into ${s}._private_jobs (job_queue_id, task_id, payload, run_at, max_attempts, priority, flags)
+  select (select id from queue), task.id, coalesce($3::json, '{}'::json), coalesce($4::timestamptz, now()),
+    coalesce($5::smallint, 25::smallint), coalesce($6::smallint, 0::smallint),
+    (select jsonb_object_agg(flag, true) from unnest($7::text[]) as f(flag))
+  from task
+  where $2::text is null or exists (select 1 from queue)
+  returning id, task_id, job_queue_id, payload, priority, run_at, attempts, max_attempts, last_error, created_at,
+    updated_at, key, locked_at, locked_by, revision, flags
+)
+-- Columns listed (not *): the statement is prepared, and its result shape must not follow later migrations.
+select inserted.*, pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":1}') is null as notified
+from inserted`,
     /** $1: JSON array of specs; $2: preserve run_at for existing keys. */
     addJobsBulk: `select * from ${s}.add_jobs(
         array(select (x.identifier, x.payload, x.queue_name, x.run_at, x.max_attempts, x.job_key, x.priority, x.flags)::${s}.job_spec

@@ -16,6 +16,7 @@ import { insertJobsSql } from "../sql/insert-jobs.js";
 import { jobOperationsSql, type JobOperationsSql } from "../sql/job-operations.js";
 import { insertJobBatch } from "./bulk-insert.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
+import { statementName } from "../sql/statement-name.js";
 import { parsePayload, type AnyTask } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
 
@@ -82,6 +83,7 @@ export class WorkerUtils {
   private readonly inserts: ReturnType<typeof insertJobsSql>;
   private readonly logger: Logger;
   private readonly names: NameCache;
+  private readonly addUnkeyedJobName: string;
   private released = false;
 
   constructor(options: WorkerUtilsOptions = {}) {
@@ -93,11 +95,12 @@ export class WorkerUtils {
     this.sql = jobOperationsSql(this.schema);
     this.inserts = insertJobsSql(this.schema);
     this.names = new NameCache(this.schema);
+    this.addUnkeyedJobName = statementName("add_unkeyed_job", this.schema);
   }
 
-  /** Run an operation returning `_private_jobs` rows and map them to jobs. */
-  private async jobs(db: Queryable, sql: string, values: readonly unknown[]): Promise<Job[]> {
-    const { rows } = await db.query<PrivateJobRow>(sql, values);
+  /** Run an operation returning `_private_jobs` rows and map them to jobs (`name`: prepare it). */
+  private async jobs(db: Queryable, sql: string, values: readonly unknown[], name?: string): Promise<Job[]> {
+    const { rows } = await db.query<PrivateJobRow>(sql, values, name === undefined ? undefined : { name });
     return this.names.toJobs(db, rows);
   }
 
@@ -121,7 +124,18 @@ export class WorkerUtils {
     options?: ExecutionOptions,
   ): Promise<Job> {
     const job = validateJob(await identifierOf(taskOrIdentifier, payload), payload, spec);
-    const [added] = await this.jobs(this.db(options), this.sql.addJob, [
+    const db = this.db(options);
+    if (job.jobKey === null) {
+      // The one-statement path; falls through to add_job the first time a task or queue name is used.
+      const [inserted] = await this.jobs(
+        db,
+        this.sql.addUnkeyedJob,
+        [job.identifier, job.queueName, job.payloadJson, job.runAt, job.maxAttempts, job.priority, job.flags],
+        this.addUnkeyedJobName,
+      );
+      if (inserted) return inserted;
+    }
+    const [added] = await this.jobs(db, this.sql.addJob, [
       job.identifier,
       job.payloadJson,
       job.queueName,
