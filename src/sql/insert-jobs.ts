@@ -10,6 +10,7 @@ import { quoteIdentifier } from "./quote-identifier.js";
 
 export const JOB_SPEC_COLUMNS = `identifier text, payload json, queue_name text, run_at timestamptz, max_attempts smallint,
   job_key text, priority smallint, flags text[]`;
+const JOB_SPEC_NAMES = "identifier, payload, queue_name, run_at, max_attempts, job_key, priority, flags";
 
 export function insertJobsSql(schema: string) {
   const s = quoteIdentifier(schema);
@@ -31,29 +32,26 @@ select 1`,
     lockTasksAndQueues: `select
   (select count(*) from (select 1 from ${s}._private_tasks where identifier = any($1::text[]) for key share) t)::int as tasks,
   (select count(*) from (select 1 from ${s}._private_job_queues where queue_name = any($2::text[]) for key share) q)::int as queues`,
-    /** $1 JSON array of specs (no job keys). Inserted in array order (ids grow with it). */
-    insertJobs: `with specs as (
-  select x.*, e.position
-  from json_array_elements($1::json) with ordinality as e(spec, position),
-    lateral json_to_record(e.spec) as x(${JOB_SPEC_COLUMNS})
-), inserted as (
+    /**
+     * $1 JSON array of specs (no job keys), inserted in array order (ids grow
+     * with it). Returns one row: the new ids in that order (comma-separated)
+     * and the statement's now() in epoch ms. Every other column of the new rows
+     * is known from the specs, so nothing more comes back: reading 10k full
+     * rows cost more than inserting them.
+     */
+    insertJobs: `with inserted as (
   insert into ${s}._private_jobs (job_queue_id, task_id, payload, run_at, max_attempts, priority, flags)
   select q.id, t.id, coalesce(x.payload, '{}'::json), coalesce(x.run_at, now()), coalesce(x.max_attempts, 25::smallint),
     coalesce(x.priority, 0::smallint),
     case when x.flags is null then null else (select jsonb_object_agg(flag, true) from unnest(x.flags) as f(flag)) end
-  from specs x
+  from rows from (json_to_recordset($1::json) as (${JOB_SPEC_COLUMNS})) with ordinality as x(${JOB_SPEC_NAMES}, position)
   join ${s}._private_tasks t on t.identifier = x.identifier
   left join ${s}._private_job_queues q on q.queue_name = x.queue_name
   order by x.position
-  returning *
+  returning id
 )
--- Timestamps as epoch milliseconds: far cheaper to read in Node than date strings.
-select i.id, i.task_id, i.job_queue_id, i.payload, i.priority, i.attempts, i.max_attempts, i.last_error, i.key,
-  i.locked_by, i.revision, i.flags,
-  (extract(epoch from i.run_at) * 1000)::float8 as run_at_ms,
-  (extract(epoch from i.created_at) * 1000)::float8 as created_at_ms,
-  (extract(epoch from i.updated_at) * 1000)::float8 as updated_at_ms,
+select string_agg(id::text, ',' order by id) as ids, date_part('epoch', now()) * 1000 as now_ms,
   (select pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":' || (select count(*) from inserted)::text || '}')) as notified
-from inserted i`,
+from inserted`,
   };
 }

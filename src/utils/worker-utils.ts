@@ -177,8 +177,7 @@ export class WorkerUtils {
       return job;
     });
     if (validated.length === 0) return [];
-    const write = async (db: Queryable) =>
-      this.names.toJobs(db, await insertJobBatch(db, this.sql, this.inserts, validated));
+    const write = (db: Queryable) => insertJobBatch(db, this.sql, this.inserts, this.names, validated);
     // Inside the caller's transaction we use it as is; otherwise we open our own.
     if (options?.executor) return write(this.db(options));
     this.db();

@@ -26,9 +26,13 @@ describe("migrate", () => {
     const result = await runCliInProcess(["add", "t", "--connection", connectionString]);
     assert.equal(result.code, 1);
     assert.equal(result.stdout, "");
-    assert.deepEqual(lines(result.stderr), [
-      'graphile-worker-ts: schema "graphile_worker" does not exist (3F000); has the schema been migrated? Run `graphile-worker-ts migrate`',
-    ]);
+    const stderr = lines(result.stderr);
+    assert.equal(stderr.length, 1, result.stderr);
+    // The first statement that touches the schema names what is missing (the schema or one of its tables).
+    assert.match(
+      stderr[0]!,
+      /^graphile-worker-ts: (schema "graphile_worker"|relation "graphile_worker\.\w+") does not exist \((3F000|42P01)\); has the schema been migrated\? Run `graphile-worker-ts migrate`$/,
+    );
   });
 
   test("an unreachable database is exit 1 with one line, not a stack (in process)", async () => {
