@@ -6,6 +6,7 @@
  * insert every job in one statement and notify `jobs:insert` once, with the
  * same payload shape as graphile-worker's add_jobs.
  */
+import { epochMs } from "./epoch-ms.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
 export const JOB_SPEC_COLUMNS = `identifier text, payload json, queue_name text, run_at timestamptz, max_attempts smallint,
@@ -50,7 +51,7 @@ select 1`,
   order by x.position
   returning id
 )
-select string_agg(id::text, ',' order by id) as ids, date_part('epoch', now()) * 1000 as now_ms,
+select string_agg(id::text, ',' order by id) as ids, ${epochMs("now()")} as now_ms,
   (select pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":' || (select count(*) from inserted)::text || '}')) as notified
 from inserted`,
   };

@@ -173,6 +173,40 @@ describe("addJobs", () => {
     assert.equal(other.priority, -3);
   });
 
+  test("the jobs returned (built from their specs, not read back) equal the stored rows field by field", async () => {
+    await reset();
+    const runAt = new Date(Date.now() + 60_000);
+    const jobs = await utils.addJobs([
+      { identifier: "built", payload: { nested: { list: [1, "two", null] } } },
+      { identifier: "built", payload: { n: 2 }, queueName: "built-q", runAt, maxAttempts: 3, priority: 7, flags: ["x", "y"] },
+      { identifier: "built-other" },
+      { identifier: "built", payload: { n: 4 }, flags: [] },
+    ]);
+    const { rows } = await pool.query(`select j.*, t.identifier, q.queue_name from graphile_worker._private_jobs j
+      join graphile_worker._private_tasks t on t.id = j.task_id left join graphile_worker._private_job_queues q on q.id = j.job_queue_id
+      order by j.id`);
+    const stored = rows.map((r) => ({
+      id: String(r.id),
+      taskIdentifier: r.identifier,
+      queueName: r.queue_name,
+      payload: r.payload,
+      priority: r.priority,
+      runAt: r.run_at,
+      attempts: r.attempts,
+      maxAttempts: r.max_attempts,
+      lastError: r.last_error,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      key: r.key,
+      lockedAt: r.locked_at,
+      lockedBy: r.locked_by,
+      revision: r.revision,
+      flags: r.flags,
+    }));
+    assert.deepEqual(jobs, stored);
+    assert.equal(jobs[1]!.runAt.getTime(), runAt.getTime());
+  });
+
   test("validates every job before writing any", async () => {
     await reset();
     await assert.rejects(
