@@ -10,6 +10,7 @@ import { PgDriver } from "../../src/driver/pg-driver.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { LATEST_MIGRATION, runMigrations } from "../../src/migrate/migrate.js";
 import { createTestDatabase } from "../support/database.js";
+import { waitUntilNoJobLocked } from "../support/fixtures.js";
 import { runBehaviourScenario } from "./support/behaviour-scenario.js";
 import { snapshotCatalog, withoutObjects, type CatalogSnapshot } from "./support/catalog.js";
 import { applyReferenceMigrations, REFERENCE_MIGRATIONS } from "./support/graphile-worker-migrations.js";
@@ -147,6 +148,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
     seen.map((payload) => (payload as { name: string }).name).sort(),
     ["Ann", "Bobby"],
   );
+  await waitUntilNoJobLocked(db.pool, schema);
   const { rows } = await driver.query<{ n: number }>(`select count(*)::int as n from "${schema}"._private_jobs`);
   assert.equal(rows[0]!.n, 0);
 });

@@ -52,6 +52,21 @@ export async function allJobs(pool: pg.Pool, schema = "graphile_worker"): Promis
   return rows as JobRowView[];
 }
 
+/**
+ * Wait until no job is locked. graphile-worker's runOnce can resolve before its
+ * last batched completion is written (seen now and then on a loaded machine):
+ * call this after it before reading what it left.
+ */
+export async function waitUntilNoJobLocked(pool: pg.Pool, schema = "graphile_worker", timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await pool.query(`select count(*)::int as n from "${schema}"._private_jobs where locked_at is not null`);
+    if (rows[0].n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${rows[0].n} jobs still locked after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export async function countRows(pool: pg.Pool, table: string, schema = "graphile_worker"): Promise<number> {
   const { rows } = await pool.query(`select count(*)::int as n from "${schema}"."${table}"`);
   return rows[0].n as number;
