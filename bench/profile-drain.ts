@@ -89,15 +89,6 @@ try {
           `CPU per job: postgres ${postgresUs.toFixed(1)} us, workers ${(result.workerCpuMicros / jobs).toFixed(1)} us`,
       );
     }
-    if (statements) {
-      // The last run's statements (reset before each drain), costliest first.
-      const { rows } = await statements.query<{ calls: string; total_ms: number; plan_ms: number; rows: string; query: string }>(
-        `select calls, round(total_exec_time::numeric, 1)::float8 as total_ms, round(total_plan_time::numeric, 1)::float8 as plan_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
-         from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
-         order by total_exec_time desc limit 8`,
-      );
-      for (const row of rows) console.log(`  exec ${row.total_ms} ms, plan ${row.plan_ms} ms  ${row.calls} calls  ${row.rows} rows  ${row.query}`);
-    }
     const latencySamples = Number(values.latency);
     if (latencySamples > 0) {
       await statements?.query("select pg_stat_statements_reset()");
@@ -107,6 +98,15 @@ try {
         `${name} latency (${latencySamples} samples): p50 ${f(latency.p50)} p90 ${f(latency.p90)} p99 ${f(latency.p99)} ms; ` +
           `add call p50 ${f(latency.addCall.p50)} ms`,
       );
+    }
+    if (statements) {
+      // The statements of the last drain (or of the latency samples, when asked for), costliest first.
+      const { rows } = await statements.query<{ calls: string; total_ms: number; plan_ms: number; rows: string; query: string }>(
+        `select calls, round(total_exec_time::numeric, 1)::float8 as total_ms, round(total_plan_time::numeric, 1)::float8 as plan_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
+         from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+         order by total_exec_time desc limit 8`,
+      );
+      for (const row of rows) console.log(`  exec ${row.total_ms} ms, plan ${row.plan_ms} ms  ${row.calls} calls  ${row.rows} rows  ${row.query}`);
     }
     await statements?.end();
     await system.teardown();

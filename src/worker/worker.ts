@@ -4,7 +4,8 @@
  * notifications (notify listener) or by polling, and shuts down gracefully.
  *
  * Hot path, top to bottom: LocalQueue.fetch -> JobClaimer.claim -> dispatch()
- * -> startJob() -> executeJob() -> ResultFlusher.add() -> finish statement.
+ * -> JobRunner.start() -> executeJob() -> ResultFlusher.add() -> finish statement
+ * (or carried by the next claim).
  */
 import { resolveDriver } from "../driver/connect.js";
 import type { Driver } from "../driver/driver.js";
@@ -15,15 +16,13 @@ import { RecoveryService } from "../recovery/recovery-service.js";
 import { finishJobsSql } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
-import { CompletionRate } from "./completion-rate.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
-import { abortRunsThatLostTheirLock, RunningJob } from "./running-job.js";
-import { UnknownTaskError } from "../errors/errors.js";
-import { executeJob, type JobOutcome } from "./job-executor.js";
+import { abortRunsThatLostTheirLock } from "./running-job.js";
+import { JobRunner } from "./job-runner.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
 import { NotifyListener } from "./notify-listener.js";
-import { failureResult, ResultFlusher, type FlushOutcome } from "./result-flusher.js";
+import { ResultFlusher, type FlushOutcome } from "./result-flusher.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { resolveWorkerConfig, WORKER_SESSION_SETTINGS, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
@@ -49,11 +48,8 @@ export class Worker<State = unknown> {
   private readonly localQueue: LocalQueue;
   private readonly listener: NotifyListener;
   private readonly utils: WorkerUtils;
-  /** `ctx.addJob` of every job (one function for all). */
-  private readonly addJobFromTask: JobContext["addJob"];
   private readonly state: State;
-  private readonly running = new Map<string, RunningJob>();
-  private readonly completionRate = new CompletionRate();
+  private readonly runner: JobRunner<State>;
   private stateValue: WorkerState = "created";
   private pollTimer: NodeJS.Timeout | undefined;
   private once = false;
@@ -64,10 +60,6 @@ export class Worker<State = unknown> {
   private resolveRun!: () => void;
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
-  private slotWaiters: Array<() => void> = [];
-  /** Set by abortRunningJobs (a second signal): stop waiting for running jobs, also if asked before the wait began. */
-  private forceAbort: (() => void) | undefined;
-  private forceRequested = false;
   private claimMayHaveCommitted = false; // a failed claim may have locked jobs we never heard of
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
@@ -87,11 +79,20 @@ export class Worker<State = unknown> {
     this.driver = driver;
     this.ownsDriver = owned;
     this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
-    this.addJobFromTask = (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec);
     this.claimer = new JobClaimer(driver, this.config.schema, this.workerId, [...this.tasks.keys()], this.config.forbiddenFlags);
     this.flusher = new ResultFlusher(driver, finishJobsSql(this.config.schema), this.workerId, this.config.flusher, this.logger, (outcome) =>
       this.onFlushed(outcome),
     );
+    this.runner = new JobRunner<State>({
+      workerId: this.workerId,
+      tasks: this.tasks,
+      events: this.events,
+      logger: this.logger,
+      flusher: this.flusher,
+      state: this.state,
+      addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
+      onSlotFreed: () => this.onSlotFreed(),
+    });
     this.localQueue = new LocalQueue(
       this.config.localQueue,
       {
@@ -105,8 +106,8 @@ export class Worker<State = unknown> {
           return jobs;
         },
         release: (jobs, reason) => this.releaseJobs(jobs, reason),
-        freeSlots: () => this.config.concurrency - this.running.size,
-        completionRate: () => this.completionRate.perSecond(),
+        freeSlots: () => this.config.concurrency - this.runner.size,
+        completionRate: () => this.runner.completionRate.perSecond(),
         onJobsAvailable: () => this.dispatch(),
         onDrained: () => this.checkIdle(),
         onClaimError: (error) => {
@@ -151,7 +152,7 @@ export class Worker<State = unknown> {
   private knownJobIds(): Set<string> {
     const known = this.flusher.unwrittenJobIds();
     for (const id of this.localQueue.heldJobIds()) known.add(id);
-    for (const id of this.running.keys()) known.add(id);
+    for (const id of this.runner.running.keys()) known.add(id);
     return known;
   }
 
@@ -176,7 +177,7 @@ export class Worker<State = unknown> {
 
   /** Jobs running right now. */
   get runningJobs(): Job[] {
-    return [...this.running.values()].map((r) => r.job);
+    return [...this.runner.running.values()].map((r) => r.job);
   }
 
   /** Run until `stop()` (or a signal) has drained the worker. */
@@ -231,64 +232,20 @@ export class Worker<State = unknown> {
 
   /** During a graceful stop: stop waiting, abort running jobs now (second signal). */
   abortRunningJobs(): void {
-    this.forceRequested = true;
-    this.forceAbort?.();
+    this.runner.force();
   }
 
   private dispatch(): void {
-    while (this.stateValue === "running" && this.running.size < this.config.concurrency) {
+    while (this.stateValue === "running" && this.runner.size < this.config.concurrency) {
       const job = this.localQueue.take();
       if (!job) break;
-      this.startJob(job);
+      this.runner.start(job);
     }
     // Decide on claiming more only once the jobs just started count as running.
     this.localQueue.refill();
   }
 
-  private startJob(job: Job): void {
-    const task = this.tasks.get(job.taskIdentifier);
-    const entry = new RunningJob(job);
-    this.running.set(job.id, entry);
-    if (this.events.listenerCount("job:start") > 0) this.events.emit("job:start", { workerId: this.workerId, job });
-    const context: JobContext<State> = {
-      job,
-      workerId: this.workerId,
-      get signal() {
-        return entry.signal;
-      },
-      logger: this.logger,
-      addJob: this.addJobFromTask,
-      state: this.state,
-    };
-    const done = (outcome: JobOutcome) => this.finishRun(entry, outcome);
-    if (task) executeJob(task, job, context, this.logger, done);
-    else queueMicrotask(() => done({ ok: false, error: new UnknownTaskError(job.taskIdentifier), permanent: false }));
-  }
-
-  private finishRun(entry: RunningJob, result: JobOutcome): void {
-    if (entry.abandoned) return;
-    const job = entry.job;
-    if (this.running.get(job.id) === entry) this.running.delete(job.id);
-    this.completionRate.record();
-    if (result.ok) {
-      if (this.events.listenerCount("job:success") > 0) {
-        this.events.emit("job:success", { workerId: this.workerId, job, durationMs: performance.now() - entry.startedAt });
-      }
-      this.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
-    } else {
-      const willRetry = !result.permanent && job.attempts < job.maxAttempts;
-      this.logger.warn(`Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${result.error.message}`);
-      const durationMs = performance.now() - entry.startedAt;
-      this.events.emit("job:error", { workerId: this.workerId, job, error: result.error, willRetry, durationMs });
-      this.flusher.add(failureResult(job, result.error, result.permanent));
-    }
-    this.onSlotFreed();
-  }
-
   private onSlotFreed(): void {
-    const waiters = this.slotWaiters;
-    this.slotWaiters = [];
-    for (const resolve of waiters) resolve();
     this.dispatch();
     this.checkIdle();
   }
@@ -315,7 +272,7 @@ export class Worker<State = unknown> {
   }
 
   private abortLostRuns(): Promise<void> {
-    return abortRunsThatLostTheirLock(this.driver, this.config.schema, this.workerId, this.running, this.logger);
+    return abortRunsThatLostTheirLock(this.driver, this.config.schema, this.workerId, this.runner.running, this.logger);
   }
 
   /**
@@ -326,7 +283,7 @@ export class Worker<State = unknown> {
    */
   private checkIdle(): void {
     if (!this.once || this.stateValue !== "running") return;
-    const idle = () => this.running.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained";
+    const idle = () => this.runner.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained";
     if (!idle()) return;
     void (async () => {
       await this.flusher.flush();
@@ -361,7 +318,7 @@ export class Worker<State = unknown> {
     let failure: Error | undefined;
     try {
       await Promise.all([this.listener.stop(), this.localQueue.stop().catch((e) => (failure ??= e))]);
-      await this.waitForRunningJobs(timeoutMs);
+      await this.runner.drain(timeoutMs);
       const unwritten = await this.flusher.flushWithin(Math.max(timeoutMs, 5000));
       if (unwritten > 0) {
         this.logger.error(`Shutdown could not write ${unwritten} job results; their jobs stay locked until recovered`);
@@ -380,37 +337,6 @@ export class Worker<State = unknown> {
       this.logger.info(`Worker ${this.workerId} stopped`);
       this.resolveRun();
     }
-  }
-
-  private async waitForRunningJobs(timeoutMs: number): Promise<void> {
-    if (this.running.size === 0) return;
-    const allDone = new Promise<void>((resolve) => {
-      const check = () => (this.running.size === 0 ? resolve() : this.slotWaiters.push(check));
-      check();
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), timeoutMs);
-      this.forceAbort = () => resolve(true);
-      if (this.forceRequested) resolve(true);
-    });
-    const expired = await Promise.race([allDone.then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (!expired) return;
-    for (const entry of this.running.values()) {
-      entry.abandoned = true;
-      entry.abort(new Error("Worker shutdown timeout reached"));
-      const error = new Error(`Job aborted: worker ${this.workerId} shut down before it finished (timeout ${timeoutMs}ms)`);
-      this.events.emit("job:error", {
-        workerId: this.workerId,
-        job: entry.job,
-        error,
-        willRetry: entry.job.attempts < entry.job.maxAttempts,
-        durationMs: performance.now() - entry.startedAt,
-      });
-      this.flusher.add(failureResult(entry.job, error, false));
-    }
-    this.running.clear();
   }
 }
 

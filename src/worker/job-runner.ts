@@ -1,0 +1,133 @@
+/**
+ * Runs claimed jobs for one worker: starts each with its context, turns its
+ * outcome into a result for the flusher, keeps the map of running jobs, and
+ * at shutdown waits for them (up to a timeout, or until forced), then aborts
+ * and fails those still running.
+ */
+import { UnknownTaskError } from "../errors/errors.js";
+import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
+import type { AnyTask, JobContext } from "../tasks/task.js";
+import { CompletionRate } from "./completion-rate.js";
+import { executeJob, type JobOutcome } from "./job-executor.js";
+import { failureResult, type ResultFlusher } from "./result-flusher.js";
+import { RunningJob } from "./running-job.js";
+import type { WorkerEvents } from "./worker-events.js";
+
+export interface JobRunnerDeps<State> {
+  workerId: string;
+  tasks: ReadonlyMap<string, AnyTask>;
+  events: WorkerEvents;
+  logger: Logger;
+  flusher: ResultFlusher;
+  state: State;
+  /** `ctx.addJob` of every job. */
+  addJob: JobContext["addJob"];
+  /** A job finished and its result was handed to the flusher: a slot is free. */
+  onSlotFreed: () => void;
+}
+
+export class JobRunner<State> {
+  /** Running jobs by id. */
+  readonly running = new Map<string, RunningJob>();
+  /** Completions per second (the local queue sizes its claims from it). */
+  readonly completionRate = new CompletionRate();
+  private slotWaiters: Array<() => void> = [];
+  private forceAbort: (() => void) | undefined;
+  /** Set by `force`; also honoured when asked before the shutdown wait began. */
+  private forceRequested = false;
+
+  constructor(private readonly deps: JobRunnerDeps<State>) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  start(job: Job): void {
+    const { deps } = this;
+    const task = deps.tasks.get(job.taskIdentifier);
+    const entry = new RunningJob(job);
+    this.running.set(job.id, entry);
+    if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
+    const context: JobContext<State> = {
+      job,
+      workerId: deps.workerId,
+      get signal() {
+        return entry.signal;
+      },
+      logger: deps.logger,
+      addJob: deps.addJob,
+      state: deps.state,
+    };
+    const done = (outcome: JobOutcome) => this.finish(entry, outcome);
+    if (task) executeJob(task, job, context, deps.logger, done);
+    else queueMicrotask(() => done({ ok: false, error: new UnknownTaskError(job.taskIdentifier), permanent: false }));
+  }
+
+  private finish(entry: RunningJob, result: JobOutcome): void {
+    if (entry.abandoned) return;
+    const { deps } = this;
+    const job = entry.job;
+    if (this.running.get(job.id) === entry) this.running.delete(job.id);
+    this.completionRate.record();
+    if (result.ok) {
+      if (deps.events.listenerCount("job:success") > 0) {
+        deps.events.emit("job:success", { workerId: deps.workerId, job, durationMs: performance.now() - entry.startedAt });
+      }
+      deps.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
+    } else {
+      const willRetry = !result.permanent && job.attempts < job.maxAttempts;
+      deps.logger.warn(`Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${result.error.message}`);
+      const durationMs = performance.now() - entry.startedAt;
+      deps.events.emit("job:error", { workerId: deps.workerId, job, error: result.error, willRetry, durationMs });
+      deps.flusher.add(failureResult(job, result.error, result.permanent));
+    }
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
+    deps.onSlotFreed();
+  }
+
+  /** Stop waiting for running jobs now (a second signal during shutdown). */
+  force(): void {
+    this.forceRequested = true;
+    this.forceAbort?.();
+  }
+
+  /**
+   * Wait until no job runs, for at most `timeoutMs` (or until `force`). Jobs
+   * still running then are aborted (their `ctx.signal`), reported failed and
+   * their failure queued; their late outcomes are ignored.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.running.size === 0) return;
+    const allDone = new Promise<void>((resolve) => {
+      const check = () => (this.running.size === 0 ? resolve() : this.slotWaiters.push(check));
+      check();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+      this.forceAbort = () => resolve(true);
+      if (this.forceRequested) resolve(true);
+    });
+    const expired = await Promise.race([allDone.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (!expired) return;
+    const { deps } = this;
+    for (const entry of this.running.values()) {
+      entry.abandoned = true;
+      entry.abort(new Error("Worker shutdown timeout reached"));
+      const error = new Error(`Job aborted: worker ${deps.workerId} shut down before it finished (timeout ${timeoutMs}ms)`);
+      deps.events.emit("job:error", {
+        workerId: deps.workerId,
+        job: entry.job,
+        error,
+        willRetry: entry.job.attempts < entry.job.maxAttempts,
+        durationMs: performance.now() - entry.startedAt,
+      });
+      deps.flusher.add(failureResult(entry.job, error, false));
+    }
+    this.running.clear();
+  }
+}
