@@ -83,14 +83,15 @@ export function claimJobsSql(schema: string): string {
 )
 -- Names come with the rows (task and queue rows exist before this statement, so they are visible):
 -- no second query between locking jobs and handing them to the worker.
-select claimed.id, claimed.payload, claimed.priority, claimed.attempts, claimed.max_attempts, claimed.last_error,
+-- Ids as text: node-postgres hands text over as is, but checks every bigint with a regular expression.
+select claimed.id::text, claimed.payload, claimed.priority, claimed.attempts, claimed.max_attempts, claimed.last_error,
   claimed.key, claimed.revision, claimed.flags, claimed.run_at_ms, claimed.created_at_ms, claimed.updated_at_ms,
-  claimed.locked_at_ms, t.identifier as task_identifier, q.queue_name, null::bigint as finished_id
+  claimed.locked_at_ms, t.identifier as task_identifier, q.queue_name, null::text as finished_id
 from claimed
 join ${s}._private_tasks t on t.id = claimed.task_id
 left join ${s}._private_job_queues q on q.id = claimed.job_queue_id
 union all
-select null::bigint, null::json, null::smallint, null::smallint, null::smallint, null::text, null::text, null::int,
-  null::jsonb, null::float8, null::float8, null::float8, null::float8, null::text, null::text, finished.id
+select null::text, null::json, null::smallint, null::smallint, null::smallint, null::text, null::text, null::int,
+  null::jsonb, null::float8, null::float8, null::float8, null::float8, null::text, null::text, finished.id::text
 from finished`;
 }

@@ -62,15 +62,18 @@ export class JobClaimer {
   private readonly claimName: string;
   private readonly finishSql: FinishJobsSql;
   private readonly lockedByMeSql: string;
+  /** The task identifiers as one text[] literal, built once (the claim sends it every time). */
+  private readonly taskIdentifiersLiteral: string;
 
   constructor(
     private readonly db: Queryable,
     schema: string,
     private readonly workerId: string,
-    private readonly taskIdentifiers: readonly string[],
+    taskIdentifiers: readonly string[],
     private readonly forbiddenFlags: ForbiddenFlags | null,
   ) {
     this.claimSql = claimJobsSql(schema);
+    this.taskIdentifiersLiteral = textArrayLiteral(taskIdentifiers);
     this.claimName = statementName("claim", schema);
     this.finishSql = finishJobsSql(schema);
     this.lockedByMeSql = `select id from ${quoteIdentifier(schema)}._private_jobs where locked_by = $1::text`;
@@ -85,12 +88,12 @@ export class JobClaimer {
     const { rows } = await this.db.query<ClaimRow>(
       this.claimSql,
       [
-        this.taskIdentifiers,
+        this.taskIdentifiersLiteral,
         Math.max(count, 0),
         flags,
         this.workerId,
-        results?.completed ?? [],
-        results?.failed ?? [],
+        results?.completed ?? "{}",
+        results?.failed ?? "{}",
         results?.failures ?? "{}",
         results?.lockedAt ?? "{}",
       ],
@@ -165,6 +168,11 @@ export class JobClaimer {
     const flags = typeof this.forbiddenFlags === "function" ? await this.forbiddenFlags() : this.forbiddenFlags;
     return flags && flags.length > 0 ? flags : null;
   }
+}
+
+/** A PostgreSQL text[] literal: every element double-quoted, with `\` and `"` escaped. */
+export function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((value) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(",")}}`;
 }
 
 function compareClaimOrder(a: ClaimRow, b: ClaimRow): number {
