@@ -45,13 +45,15 @@ export function claimJobsSql(schema: string): string {
     where c.job_queue_id is not null
   ) c
   where c.position = 1
-    and not exists (
-      select 1 from ${s}._private_jobs earlier
-      where earlier.job_queue_id = c.job_queue_id
-        and earlier.is_available = true
-        and earlier.run_at <= now()
-        and earlier.id <> c.id
-        and (earlier.priority, earlier.run_at, earlier.id) < (c.priority, c.run_at, c.id))
+    -- The queue's head, found through jobs_queue_head_index (migration 23). It reads the rows as
+    -- they are: a head row-locked by another transaction still counts, so its queue waits.
+    and c.id = (
+      select head.id from ${s}._private_jobs head
+      where head.job_queue_id = c.job_queue_id
+        and head.is_available = true
+        and head.run_at <= now()
+      order by head.priority, head.run_at, head.id
+      limit 1)
 ), lockable_queues as (
   select q.id
   from ${s}._private_job_queues q

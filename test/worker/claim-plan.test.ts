@@ -1,0 +1,58 @@
+/**
+ * The claim must stay cheap when many jobs wait in the table: the queue-head
+ * check reads a queue's first entry in jobs_queue_head_index (migration 23),
+ * not every available job. Measured in pages the statement touches, which is
+ * deterministic (a timing would not be).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { claimJobsSql } from "../../src/sql/claim-jobs.js";
+import { createMigratedDatabase } from "../support/fixtures.js";
+
+const db = await createMigratedDatabase("claim_plan");
+
+interface PlanNode {
+  "Node Type": string;
+  "Index Name"?: string;
+  "Shared Hit Blocks"?: number;
+  "Shared Read Blocks"?: number;
+  Plans?: PlanNode[];
+}
+
+function* nodes(node: PlanNode): Generator<PlanNode> {
+  yield node;
+  for (const child of node.Plans ?? []) yield* nodes(child);
+}
+
+test("with 100k future jobs present, claiming queue heads of 10 queues touches few pages", { timeout: 60_000 }, async () => {
+  await db.utils.addJobs(Array.from({ length: 10 }, (_, i) => ({ identifier: "t", queueName: `q${i}` })));
+  await db.pool.query(`insert into graphile_worker._private_jobs (task_id, payload, run_at)
+    select (select id from graphile_worker._private_tasks where identifier = 't'), '{}', now() + interval '1 year'
+    from generate_series(1, 100000)`);
+  await db.pool.query(`insert into graphile_worker._private_jobs (task_id, payload, job_queue_id)
+    select t.id, '{}', q.id from graphile_worker._private_tasks t, graphile_worker._private_job_queues q, generate_series(1, 20)
+    where t.identifier = 't'`);
+  await db.pool.query("vacuum analyze graphile_worker._private_jobs");
+
+  const client = await db.pool.connect();
+  try {
+    await client.query("set plan_cache_mode = force_generic_plan");
+    await client.query(`prepare claim(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker")}`);
+    await client.query("begin");
+    const { rows } = await client.query(
+      "explain (analyze, buffers, format json) execute claim('{t}', 100, null, 'w', '{}', '{}', '{}', '{}')",
+    );
+    await client.query("rollback");
+    const plan = (rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan;
+    const all = [...nodes(plan)];
+    assert.ok(all.some((node) => node["Index Name"] === "jobs_queue_head_index"), "the head check uses jobs_queue_head_index");
+    const pages = (plan["Shared Hit Blocks"] ?? 0) + (plan["Shared Read Blocks"] ?? 0);
+    // The whole main index alone is several hundred pages: reading it per queue would be thousands.
+    assert.ok(pages < 1000, `the claim touched ${pages} pages`);
+  } finally {
+    await client.query("deallocate all").catch(() => undefined);
+    client.release();
+  }
+  const { rows: claimed } = await db.pool.query("select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null");
+  assert.equal(claimed[0].n, 0, "the explained claim was rolled back");
+});
