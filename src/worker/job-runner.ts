@@ -27,6 +27,33 @@ export interface JobRunnerDeps<State> {
   onSlotFreed: () => void;
 }
 
+/**
+ * The `ctx` of one run. A class, so `signal` is a getter on the prototype (the
+ * AbortController is made only when a task reads it) instead of a new getter
+ * closure per job.
+ */
+class RunContext<State> implements JobContext<State> {
+  readonly job: Job;
+  readonly workerId: string;
+  readonly logger: Logger;
+  readonly addJob: JobContext["addJob"];
+  readonly state: State;
+  readonly #entry: RunningJob;
+
+  constructor(entry: RunningJob, deps: JobRunnerDeps<State>) {
+    this.#entry = entry;
+    this.job = entry.job;
+    this.workerId = deps.workerId;
+    this.logger = deps.logger;
+    this.addJob = deps.addJob;
+    this.state = deps.state;
+  }
+
+  get signal(): AbortSignal {
+    return this.#entry.signal;
+  }
+}
+
 export class JobRunner<State> {
   /** Running jobs by id. */
   readonly running = new Map<string, RunningJob>();
@@ -49,16 +76,7 @@ export class JobRunner<State> {
     const entry = new RunningJob(job);
     this.running.set(job.id, entry);
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
-    const context: JobContext<State> = {
-      job,
-      workerId: deps.workerId,
-      get signal() {
-        return entry.signal;
-      },
-      logger: deps.logger,
-      addJob: deps.addJob,
-      state: deps.state,
-    };
+    const context = new RunContext<State>(entry, deps);
     const done = (outcome: JobOutcome) => this.finish(entry, outcome);
     if (task) executeJob(task, job, context, deps.logger, done);
     else queueMicrotask(() => done({ ok: false, error: new UnknownTaskError(job.taskIdentifier), permanent: false }));
