@@ -9,6 +9,7 @@
  *   npm run bench:profile -- [--jobs 50000] [--repeats 3] [--only ours,graphile_worker]
  *     [--statements]   also print the costliest statements of the last drain (pg_stat_statements)
  *     [--latency N]    then N add->start latency samples, with the add call's own time
+ *     [--future N]     N future-scheduled jobs in the table during each drain
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     only: { type: "string", default: "ours,graphile_worker" },
     statements: { type: "boolean", default: false },
     latency: { type: "string", default: "0" },
+    future: { type: "string", default: "0" },
   },
 });
 if (process.env.DATABASE_URL) throw new Error("bench:profile uses its own embedded server: unset DATABASE_URL");
@@ -76,6 +78,7 @@ try {
     await statements?.query("create extension if not exists pg_stat_statements");
     for (let run = 1; run <= repeats; run += 1) {
       await system.clearJobs();
+      if (Number(values.future) > 0) await system.insertFutureRows(Number(values.future));
       let postgresAtGo = 0;
       await statements?.query("select pg_stat_statements_reset()");
       let postgresAtEnd = 0;
