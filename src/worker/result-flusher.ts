@@ -13,6 +13,9 @@
  * run's result cannot touch the new claim. Claims and writes never run at the
  * same time (`duringClaim`), so a claim's jobs are fenced before any write can
  * see them locked. Other results send no `locked_at` (less to send and check).
+ * Only a claim slower than SLOW_CLAIM_MS lets a write start beside it (so
+ * results are not held up by it), and such a write checks every result's
+ * `locked_at`: the claim running beside it could re-claim any of those jobs.
  */
 import type { Queryable } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
@@ -36,6 +39,9 @@ export const FLUSHER_DEFAULTS: FlusherConfig = {
   retryDelayMs: 100,
   maxRetryDelayMs: 5000,
 };
+
+/** How long results wait for a running claim before a write starts beside it (ms). */
+export const SLOW_CLAIM_MS = 20;
 
 export interface JobResult {
   jobId: string;
@@ -64,6 +70,7 @@ export class ResultFlusher {
   private stopped = false;
   /** The claim statement running now (writes wait for it). */
   private claimInFlight: Promise<unknown> | undefined;
+  private claimStartedAt = 0;
   /** Jobs re-claimed while an earlier run was known: their results are checked against the claim's locked_at. */
   private readonly fencedIds = new Set<string>();
 
@@ -104,7 +111,7 @@ export class ResultFlusher {
         clearTimeout(this.timer);
         this.timer = undefined;
       }
-      if (!this.writing) this.startWrite();
+      if (!this.writing) this.startWrite(true);
       await (this.writing ?? this.claimInFlight?.catch(() => undefined));
       if (this.stopped && this.pending.length > 0) return;
     }
@@ -112,12 +119,14 @@ export class ResultFlusher {
 
   /**
    * Run a claim statement (which may carry results, see `takeBatch`): it waits
-   * for the write in progress, and no write starts until it is done.
+   * for the write in progress, and a write starts beside it only once it has
+   * run for SLOW_CLAIM_MS (then checking every result's locked_at).
    */
   async duringClaim<T>(claim: () => Promise<T>): Promise<T> {
     while (this.writing) await this.writing;
     const running = claim();
     this.claimInFlight = running;
+    this.claimStartedAt = performance.now();
     try {
       return await running;
     } finally {
@@ -152,21 +161,31 @@ export class ResultFlusher {
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer || this.writing || this.claimInFlight || this.stopped) return;
+    if (this.timer || this.writing || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.startWrite();
     }, delayMs);
   }
 
-  private startWrite(): void {
-    if (this.writing || this.claimInFlight || this.stopped || this.pending.length === 0) return;
+  /** Start writing a batch; beside a running claim only once it is slow (`now`: do not wait for that). */
+  private startWrite(now = false): void {
+    if (this.writing || this.stopped || this.pending.length === 0) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    let fenceAll = false;
+    if (this.claimInFlight) {
+      const waited = performance.now() - this.claimStartedAt;
+      if (!now && waited < SLOW_CLAIM_MS) {
+        this.schedule(SLOW_CLAIM_MS - waited);
+        return;
+      }
+      fenceAll = true;
+    }
     const batch = this.pending.splice(0, this.config.maxBatchSize);
-    this.writing = this.write(batch).finally(() => {
+    this.writing = this.write(batch, fenceAll).finally(() => {
       this.writing = undefined;
       if (this.pending.length > 0) this.schedule(this.pending.length >= this.config.maxBatchSize ? 0 : this.config.delayMs);
     });
@@ -206,8 +225,8 @@ export class ResultFlusher {
     this.schedule(this.config.delayMs);
   }
 
-  private async write(batch: JobResult[]): Promise<void> {
-    const p = finishParams(batch, this.fencedIds);
+  private async write(batch: JobResult[], fenceAll: boolean): Promise<void> {
+    const p = finishParams(batch, fenceAll ? "all" : this.fencedIds);
     for (const result of batch) this.inFlight.add(result);
     try {
       const { rows } = await this.db.query<{ id: string }>(
@@ -249,7 +268,8 @@ export interface CarriedResults {
   readonly params: FinishParams;
 }
 
-function finishParams(batch: readonly JobResult[], fencedIds: ReadonlySet<string>): FinishParams {
+/** `fenced`: the jobs whose results carry their claim's locked_at ("all": every one). */
+function finishParams(batch: readonly JobResult[], fenced: ReadonlySet<string> | "all"): FinishParams {
   const completed: string[] = [];
   const failed: string[] = [];
   const failures: Record<string, { e: string; p: boolean }> = {};
@@ -261,7 +281,9 @@ function finishParams(batch: readonly JobResult[], fencedIds: ReadonlySet<string
     } else {
       completed.push(result.jobId);
     }
-    if (result.lockedAt && fencedIds.size > 0 && fencedIds.has(result.jobId)) lockedAt[result.jobId] = result.lockedAt.getTime();
+    if (result.lockedAt && (fenced === "all" || (fenced.size > 0 && fenced.has(result.jobId)))) {
+      lockedAt[result.jobId] = result.lockedAt.getTime();
+    }
   }
   // Array literals built here: cheaper than node-postgres quoting every element of a JS array.
   return {

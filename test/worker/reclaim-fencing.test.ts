@@ -1,8 +1,9 @@
 /**
  * The mechanism behind same-worker fencing, without a database: a claim that
  * returns a job this worker still knows marks it, and only marked jobs'
- * results carry the claim's locked_at; no result write starts while a claim
- * runs. (test/recovery/fencing.test.ts checks the outcome in PostgreSQL.)
+ * results carry the claim's locked_at; results wait for a running claim, and
+ * a write beside a slow claim checks every locked_at. (test/recovery/fencing.test.ts
+ * checks the outcome in PostgreSQL.)
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -11,7 +12,7 @@ import { silentLogger } from "../../src/logger/logger.js";
 import { claimJobsSql } from "../../src/sql/claim-jobs.js";
 import { finishJobsSql } from "../../src/sql/finish-jobs.js";
 import { JobClaimer } from "../../src/worker/job-claimer.js";
-import { ResultFlusher, type FlushOutcome } from "../../src/worker/result-flusher.js";
+import { ResultFlusher, SLOW_CLAIM_MS, type FlushOutcome } from "../../src/worker/result-flusher.js";
 
 const SCHEMA = "graphile_worker";
 const CLAIM_SQL = claimJobsSql(SCHEMA);
@@ -61,14 +62,14 @@ class FakeDatabase implements Queryable {
   }
 }
 
-function setup() {
+function setup(delayMs = 60_000) {
   const db = new FakeDatabase();
   const outcomes: FlushOutcome[] = [];
   const flusher = new ResultFlusher(
     db,
     FINISH_SQL,
     "worker-1",
-    { maxBatchSize: 100, delayMs: 60_000, retryDelayMs: 10, maxRetryDelayMs: 10 },
+    { maxBatchSize: 100, delayMs, retryDelayMs: 10, maxRetryDelayMs: 10 },
     silentLogger,
     (outcome) => outcomes.push(outcome),
   );
@@ -108,22 +109,35 @@ test("no job is fenced when the claim returns only unknown jobs", async () => {
   assert.equal(finish?.values[4], "{}");
 });
 
-test("no result write starts while a claim is running; the results wait and are written after it", async () => {
-  const { db, flusher, claimer, outcomes } = setup();
+test("results wait for a running claim; beside a slow claim they are written with every locked_at checked", async () => {
+  const { db, flusher, claimer, outcomes } = setup(1);
   let openGate!: () => void;
   db.claimGate = new Promise((resolve) => (openGate = resolve));
   const claiming = claimer.claimCarrying(10, flusher, () => new Set());
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(db.statements.map((s) => s.kind), ["claim"]);
 
-  flusher.add({ jobId: "3", queued: false, lockedAt: new Date() });
-  const flushed = flusher.flush();
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  const lockedAt = new Date("2026-01-01T00:00:00.000Z");
+  flusher.add({ jobId: "3", queued: false, lockedAt });
+  await new Promise((resolve) => setTimeout(resolve, 5));
   assert.deepEqual(db.statements.map((s) => s.kind), ["claim"], "the write waits for the claim");
+
+  // The claim is still running after SLOW_CLAIM_MS: the result goes out beside it, fully fenced.
+  await new Promise((resolve) => setTimeout(resolve, SLOW_CLAIM_MS + 30));
+  assert.deepEqual(db.statements.map((s) => s.kind), ["claim", "finish"]);
+  assert.deepEqual(JSON.parse(String(db.statements[1]!.values[4])), { "3": lockedAt.getTime() });
+  assert.deepEqual(outcomes.flatMap((o) => o.applied.map((r) => r.jobId)), ["3"]);
 
   openGate();
   await claiming;
-  await flushed;
-  assert.deepEqual(db.statements.map((s) => s.kind), ["claim", "finish"]);
-  assert.deepEqual(outcomes.flatMap((o) => o.applied.map((r) => r.jobId)), ["3"]);
+  await flusher.flush();
+});
+
+test("a claim waits for the write in progress", async () => {
+  const { db, flusher, claimer } = setup();
+  flusher.add({ jobId: "4", queued: false, lockedAt: new Date() });
+  const flushed = flusher.flush(); // starts the write now
+  const claimed = claimer.claimCarrying(10, flusher, () => new Set());
+  await Promise.all([flushed, claimed]);
+  assert.deepEqual(db.statements.map((s) => s.kind), ["finish", "claim"]);
 });
