@@ -5,6 +5,13 @@
  *   a forbidden flag ($3, null for none), in priority then run_at order, using
  *   the partial main index (`where is_available`).
  * - `FOR UPDATE SKIP LOCKED` so concurrent workers never wait on each other.
+ * - The rows are locked under a literal limit (`maxClaim`, the most a worker
+ *   ever asks for) and the requested count ($2) is applied above it: rows are
+ *   locked only as they are taken, and the statement's generic plan knows it
+ *   reads at most `maxClaim` rows. With only `limit $2` PostgreSQL plans a
+ *   generic statement for a tenth of the table, and on a table of mostly
+ *   runnable jobs that is a sequential scan and sort of all of them (18 ms
+ *   instead of 5 ms per claim of 500 on a 50k-job table).
  * - Named queues stay strictly serial and in order, also beside graphile-worker
  *   workers: available queue rows are locked (SKIP LOCKED) before any of their
  *   jobs is row-locked — graphile-worker's own order — so a graphile-worker
@@ -22,21 +29,24 @@ import { finishCtes } from "./finish-jobs.js";
 import { epochMs } from "./epoch-ms.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
-export function claimJobsSql(schema: string): string {
+export function claimJobsSql(schema: string, maxClaim = 500): string {
   const s = quoteIdentifier(schema);
   const finish = finishCtes(schema, { completed: "$5", worker: "$4", failed: "$6", failures: "$7", lockedAt: "$8" });
   return `with ${finish}, candidates as (
-  select j.id, j.job_queue_id, j.priority, j.run_at
-  from ${s}._private_jobs j
-  where j.is_available = true
-    and j.run_at <= now()
-    and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])))
-    and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
-    and (j.job_queue_id is null or j.job_queue_id in (
-      select q.id from ${s}._private_job_queues q where q.is_available = true for update skip locked))
-  order by j.priority asc, j.run_at asc
+  select * from (
+    select j.id, j.job_queue_id, j.priority, j.run_at
+    from ${s}._private_jobs j
+    where j.is_available = true
+      and j.run_at <= now()
+      and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])))
+      and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
+      and (j.job_queue_id is null or j.job_queue_id in (
+        select q.id from ${s}._private_job_queues q where q.is_available = true for update skip locked))
+    order by j.priority asc, j.run_at asc
+    limit ${maxClaim}
+    for update of j skip locked
+  ) c
   limit $2::int
-  for update of j skip locked
 ), queue_heads as (
   select c.id, c.job_queue_id
   from (

@@ -71,10 +71,12 @@ export class JobClaimer {
     private readonly workerId: string,
     taskIdentifiers: readonly string[],
     private readonly forbiddenFlags: ForbiddenFlags | null,
+    /** The most jobs one claim may ask for (the local queue's size or the concurrency). */
+    private readonly maxClaim: number,
   ) {
-    this.claimSql = claimJobsSql(schema);
+    this.claimSql = claimJobsSql(schema, maxClaim);
     this.taskIdentifiersLiteral = textArrayLiteral(taskIdentifiers);
-    this.claimName = statementName("claim", schema);
+    this.claimName = statementName(`claim${maxClaim}`, schema);
     this.finishSql = finishJobsSql(schema);
     this.lockedByMeSql = `select id from ${quoteIdentifier(schema)}._private_jobs where locked_by = $1::text`;
   }
@@ -89,7 +91,7 @@ export class JobClaimer {
       this.claimSql,
       [
         this.taskIdentifiersLiteral,
-        Math.max(count, 0),
+        Math.min(Math.max(count, 0), this.maxClaim),
         flags,
         this.workerId,
         results?.completed ?? "{}",

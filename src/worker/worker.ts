@@ -79,7 +79,14 @@ export class Worker<State = unknown> {
     this.driver = driver;
     this.ownsDriver = owned;
     this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
-    this.claimer = new JobClaimer(driver, this.config.schema, this.workerId, [...this.tasks.keys()], this.config.forbiddenFlags);
+    this.claimer = new JobClaimer(
+      driver,
+      this.config.schema,
+      this.workerId,
+      [...this.tasks.keys()],
+      this.config.forbiddenFlags,
+      Math.max(this.config.localQueue.size, this.config.concurrency),
+    );
     this.flusher = new ResultFlusher(driver, finishJobsSql(this.config.schema), this.workerId, this.config.flusher, this.logger, (outcome) =>
       this.onFlushed(outcome),
     );

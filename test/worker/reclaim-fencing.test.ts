@@ -73,7 +73,7 @@ function setup(delayMs = 60_000) {
     silentLogger,
     (outcome) => outcomes.push(outcome),
   );
-  const claimer = new JobClaimer(db, SCHEMA, "worker-1", ["t"], null);
+  const claimer = new JobClaimer(db, SCHEMA, "worker-1", ["t"], null, 500);
   return { db, flusher, claimer, outcomes };
 }
 
