@@ -23,15 +23,7 @@ export interface ResolvedDriver {
   owned: boolean;
 }
 
-/**
- * The driver for `options`. `sessionSettings` apply to the connections of a
- * pool created here (from a connection string), not to a given pool or driver.
- */
-export function resolveDriver(
-  options: ConnectionOptions,
-  onIdleError?: (error: Error) => void,
-  sessionSettings?: Readonly<Record<string, string>>,
-): ResolvedDriver {
+export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: Error) => void): ResolvedDriver {
   const given = [options.connectionString, options.pool, options.driver].filter((v) => v !== undefined).length;
   if (given > 1) {
     throw new ValidationError("connection", "connectionString/pool/driver", "give only one of connectionString, pool or driver");
@@ -68,7 +60,6 @@ export function resolveDriver(
       listenConnectionString: options.listenConnectionString,
       maxConnections: options.maxPoolSize,
       onIdleError,
-      sessionSettings,
     }),
     owned: true,
   };

@@ -17,11 +17,6 @@ export interface PgDriverOptions {
   listenConnectionString?: string;
   /** Called with errors from idle pooled connections (they are otherwise fatal in pg). */
   onIdleError?: (error: Error) => void;
-  /**
-   * Settings applied with `set_config` on every connection of the pool we
-   * create (not on a given pool), before its first query.
-   */
-  sessionSettings?: Readonly<Record<string, string>>;
 }
 
 /** Adapt any pg client-like object (pool, client) to `Queryable`. */
@@ -51,15 +46,7 @@ export class PgDriver implements Driver {
       this.pool = options.pool;
       this.ownsPool = false;
     } else {
-      const settings = Object.entries(options.sessionSettings ?? {});
-      // pg-pool runs onConnect before it hands a new client out.
-      const onConnect =
-        settings.length === 0
-          ? undefined
-          : async (client: pg.ClientBase) => {
-              for (const [name, value] of settings) await client.query("select set_config($1, $2, false)", [name, value]);
-            };
-      this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, onConnect });
+      this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
       this.ownsPool = true;
       this.pool.on("error", (error) => options.onIdleError?.(error));
     }

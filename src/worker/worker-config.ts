@@ -149,12 +149,3 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     recovery: resolveRecoveryConfig(options.recovery),
   };
 }
-
-/**
- * Session settings of the connections a worker opens itself (from a connection
- * string). Only the worker's own statements run on them, and those are
- * prepared: a generic plan saves re-planning the claim statement on every call
- * (about 1 ms each, a tenth of the database's CPU per job in the benchmark)
- * with the same execution cost.
- */
-export const WORKER_SESSION_SETTINGS: Readonly<Record<string, string>> = { plan_cache_mode: "force_generic_plan" };

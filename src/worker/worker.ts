@@ -25,7 +25,7 @@ import { NotifyListener } from "./notify-listener.js";
 import { ResultFlusher, type FlushOutcome } from "./result-flusher.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
-import { resolveWorkerConfig, WORKER_SESSION_SETTINGS, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
+import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { WorkerEvents } from "./worker-events.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
@@ -71,11 +71,7 @@ export class Worker<State = unknown> {
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
     this.state = options.state as State;
-    const { driver, owned } = resolveDriver(
-      options,
-      (error) => this.logger.warn(`idle connection error: ${error.message}`),
-      WORKER_SESSION_SETTINGS,
-    );
+    const { driver, owned } = resolveDriver(options, (error) => this.logger.warn(`idle connection error: ${error.message}`));
     this.driver = driver;
     this.ownsDriver = owned;
     this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
