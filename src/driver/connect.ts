@@ -15,6 +15,12 @@ export interface ConnectionOptions {
   listenConnectionString?: string;
   /** Size of the pool we create from `connectionString` (default 10). */
   maxPoolSize?: number;
+  /**
+   * Use named prepared statements on the hot path (default true). Set false
+   * behind a transaction-mode pooler that does not track prepared statements
+   * (PgBouncer before 1.21). Not for `driver` (set it in the driver's options).
+   */
+  preparedStatements?: boolean;
 }
 
 export interface ResolvedDriver {
@@ -30,7 +36,7 @@ export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: 
   }
   if (options.driver) {
     // These configure a driver we create; a given driver takes them in its own options.
-    for (const field of ["listenConnectionString", "maxPoolSize"] as const) {
+    for (const field of ["listenConnectionString", "maxPoolSize", "preparedStatements"] as const) {
       if (options[field] !== undefined) {
         throw new ValidationError(field, options[field], "set it in the driver's own options when passing `driver`");
       }
@@ -40,9 +46,16 @@ export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: 
   if (options.maxPoolSize !== undefined && (!Number.isInteger(options.maxPoolSize) || options.maxPoolSize < 1)) {
     throw new ValidationError("maxPoolSize", options.maxPoolSize, "must be a positive integer");
   }
+  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== "boolean") {
+    throw new ValidationError("preparedStatements", options.preparedStatements, "must be true or false");
+  }
   if (options.pool) {
     return {
-      driver: new PgDriver({ pool: options.pool, listenConnectionString: options.listenConnectionString }),
+      driver: new PgDriver({
+        pool: options.pool,
+        listenConnectionString: options.listenConnectionString,
+        preparedStatements: options.preparedStatements,
+      }),
       owned: true,
     };
   }
@@ -60,6 +73,7 @@ export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: 
       listenConnectionString: options.listenConnectionString,
       maxConnections: options.maxPoolSize,
       onIdleError,
+      preparedStatements: options.preparedStatements,
     }),
     owned: true,
   };

@@ -17,14 +17,20 @@ export interface PgDriverOptions {
   listenConnectionString?: string;
   /** Called with errors from idle pooled connections (they are otherwise fatal in pg). */
   onIdleError?: (error: Error) => void;
+  /**
+   * Prepare the hot-path statements (named statements; default true). Set
+   * false behind a transaction-mode pooler that does not track prepared
+   * statements (PgBouncer before 1.21): every statement is then sent unnamed.
+   */
+  preparedStatements?: boolean;
 }
 
-/** Adapt any pg client-like object (pool, client) to `Queryable`. */
-export function queryableFromPg(client: Pick<pg.ClientBase, "query"> | pg.Pool): Queryable {
+/** Adapt any pg client-like object (pool, client) to `Queryable` (`named: false` never prepares). */
+export function queryableFromPg(client: Pick<pg.ClientBase, "query"> | pg.Pool, named = true): Queryable {
   return {
     async query<Row>(text: string, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>> {
       const config: pg.QueryConfig = { text, values: values as unknown[] | undefined };
-      if (options?.name) config.name = options.name;
+      if (named && options?.name) config.name = options.name;
       const result = await (client as pg.Pool).query(config);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
@@ -50,7 +56,7 @@ export class PgDriver implements Driver {
       this.ownsPool = true;
       this.pool.on("error", (error) => options.onIdleError?.(error));
     }
-    this.pooled = queryableFromPg(this.pool);
+    this.pooled = queryableFromPg(this.pool, options.preparedStatements ?? true);
   }
 
   query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[], options?: QueryOptions) {
@@ -65,7 +71,7 @@ export class PgDriver implements Driver {
     };
     client.on("error", onError);
     try {
-      return await fn(queryableFromPg(client));
+      return await fn(queryableFromPg(client, this.options.preparedStatements ?? true));
     } catch (error) {
       broken ??= isConnectionError(error) ? (error as Error) : undefined;
       throw error;

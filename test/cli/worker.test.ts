@@ -47,6 +47,14 @@ beforeEach(async () => {
 });
 
 describe("worker --once", () => {
+  test("--no-prepared-statements runs the jobs too", async () => {
+    const jobs = await utils.addJobs([{ identifier: "array_a", payload: { n: 7 } }, { identifier: "array_b", payload: { n: 8 } }]);
+    const result = await worker("--tasks", "test/cli/fixtures/array-tasks.ts", "--once", "--no-prepared-statements");
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((await runs()).map((r) => r.job_id).sort(), jobs.map((j) => j.id).sort());
+    assert.deepEqual(await allJobs(pool), []);
+  });
+
   test("runs every job of a module exporting an array of defineTask() values, then exits 0", async () => {
     const jobs = await utils.addJobs([
       { identifier: "array_a", payload: { n: 1 } },

@@ -12,6 +12,8 @@ interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   once?: boolean;
   forbiddenFlags?: string;
   pollInterval?: string;
+  /** false with --no-prepared-statements */
+  preparedStatements: boolean;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -24,7 +26,8 @@ export function registerWorkerCommand(program: Command): void {
         .option("--concurrency <n>", "jobs run at the same time")
         .option("--once", "run until no job is runnable, then exit")
         .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
-        .option("--poll-interval <ms>", "poll interval in ms"),
+        .option("--poll-interval <ms>", "poll interval in ms")
+        .option("--no-prepared-statements", "send every statement unnamed (transaction-mode poolers without prepared statements)"),
     ),
   ).action(async (options: WorkerCommandOptions) => {
     const { connectionString, schema } = resolveConnection(options);
@@ -35,6 +38,7 @@ export function registerWorkerCommand(program: Command): void {
       logger: createConsoleLogger(),
       handleSignals: true,
     };
+    if (!options.preparedStatements) workerOptions.preparedStatements = false;
     if (options.concurrency !== undefined) {
       workerOptions.concurrency = parseInteger("--concurrency", options.concurrency, { min: 1, max: 10_000 });
     }
