@@ -95,13 +95,33 @@ export function validateFlags(value: unknown, field = "flags"): string[] {
   return value as string[];
 }
 
+const SPEC_FIELDS = new Set(["queueName", "runAt", "maxAttempts", "jobKey", "jobKeyMode", "priority", "flags"]);
+/** The fields of an `addJobs` entry: a JobSpec plus its identifier and payload. */
+const BULK_ENTRY_FIELDS = new Set([...SPEC_FIELDS, "identifier", "payload"]);
+
+function checkFields(source: object, known: ReadonlySet<string>): void {
+  for (const key in source) {
+    if (Object.hasOwn(source, key) && !known.has(key)) throw new ValidationError("spec", key, "is not a JobSpec field");
+  }
+}
+
 /** Validate one job (identifier, payload and spec) before anything is written. */
 export function validateJob(identifier: unknown, payload: unknown, spec: JobSpec = {}): ValidatedJob {
   if (spec === null || typeof spec !== "object") throw new ValidationError("spec", spec, "must be an object");
-  const known = new Set(["queueName", "runAt", "maxAttempts", "jobKey", "jobKeyMode", "priority", "flags"]);
-  for (const key of Object.keys(spec)) {
-    if (!known.has(key)) throw new ValidationError("spec", key, "is not a JobSpec field");
-  }
+  checkFields(spec, SPEC_FIELDS);
+  return validatedJob(identifier, payload, spec);
+}
+
+/**
+ * Validate one `addJobs` entry (`{ identifier, payload, ...spec }`) as it is,
+ * without copying it apart first (this runs for every job of a bulk add).
+ */
+export function validateBulkEntry(entry: JobSpec & { identifier?: unknown; payload?: unknown }): ValidatedJob {
+  checkFields(entry, BULK_ENTRY_FIELDS);
+  return validatedJob(entry.identifier, entry.payload, entry);
+}
+
+function validatedJob(identifier: unknown, payload: unknown, spec: JobSpec): ValidatedJob {
   const validated: ValidatedJob = {
     identifier: validateTaskIdentifier(identifier),
     payloadJson: serializePayload(payload),

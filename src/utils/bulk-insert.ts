@@ -75,6 +75,7 @@ async function insertUnkeyed(db: Queryable, sql: InsertJobsSql, jobs: readonly V
  * returned if they cannot be matched one to one.
  */
 function inInputOrder(jobs: readonly ValidatedJob[], unkeyed: Job[], keyed: Job[]): Job[] {
+  if (keyed.length === 0 && unkeyed.length === jobs.length) return unkeyed;
   const byKey = new Map(keyed.map((job) => [job.key, job]));
   const ordered: Job[] = [];
   let next = 0;

@@ -4,11 +4,12 @@ import { ReleasedError, ValidationError } from "../errors/errors.js";
 import type { Job, JobSpec } from "../jobs/job.js";
 import { NameCache, type PrivateJobRow } from "../jobs/name-cache.js";
 import {
+  type ValidatedJob,
+  validateBulkEntry,
   validateJob,
   validateMaxAttempts,
   validatePriority,
   validateRunAt,
-  type ValidatedJob,
 } from "../jobs/job-spec-validation.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
@@ -159,10 +160,9 @@ export class WorkerUtils {
     const keys = new Map<string, number>();
     const validated = jobs.map((entry, index) => {
       if (!entry || typeof entry !== "object") throw new ValidationError(`jobs[${index}]`, entry, "must be an object");
-      const { identifier, payload, ...spec } = entry;
       let job: ValidatedJob;
       try {
-        job = validateJob(identifier, payload, spec);
+        job = validateBulkEntry(entry);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         throw new ValidationError(`jobs[${index}].${error.field}`, error.value, error.reason);
