@@ -91,6 +91,11 @@ select id, outcome from finished`,
   returning j.id, j.job_queue_id
 ), ${unlockQueues("released")}
 select id from released`,
+    /**
+     * $1 bigint[] job ids: those that still exist. After a write whose reply was
+     * lost, a completion the retry could not apply is done if its job is gone.
+     */
+    existing: `select id::text as id from ${s}._private_jobs where id = any($1::bigint[])`,
     /** $1 worker id: unlock everything still locked by this worker (end of shutdown). */
     releaseAll: `select ${s}.force_unlock_workers(array[$1::text])`,
   };

@@ -51,6 +51,8 @@ export interface JobResult {
   failure?: { message: string; permanent: boolean };
   /** `locked_at` of the claim this result belongs to: refused if the job was re-claimed since (fencing). */
   lockedAt?: Date | null;
+  /** A statement carrying it failed without a reply: it may have been applied then. */
+  uncertain?: boolean;
 }
 
 export interface FlushOutcome {
@@ -71,6 +73,8 @@ export class ResultFlusher {
   /** The claim statement running now (writes wait for it). */
   private claimInFlight: Promise<unknown> | undefined;
   private claimStartedAt = 0;
+  /** Lookups of completions whose earlier write lost its reply (see settleUncertain). */
+  private readonly lookups = new Set<Promise<void>>();
   /** Jobs re-claimed while an earlier run was known: their results are checked against the claim's locked_at. */
   private readonly fencedIds = new Set<string>();
 
@@ -115,6 +119,7 @@ export class ResultFlusher {
       await (this.writing ?? this.claimInFlight?.catch(() => undefined));
       if (this.stopped && this.pending.length > 0) return;
     }
+    await Promise.all(this.lookups);
   }
 
   /**
@@ -207,20 +212,53 @@ export class ResultFlusher {
     return { batch, params: finishParams(batch, this.fencedIds) };
   }
 
-  /** The carried results were written: `appliedIds` were applied, the rest refused. */
+  /**
+   * The carried results were written: `appliedIds` were applied, the rest
+   * refused — except completions an earlier, failed statement may have applied
+   * already (`uncertain`): those are looked up first (see `settleUncertain`).
+   */
   settle(carried: CarriedResults, appliedIds: ReadonlySet<string>): void {
     const outcome: FlushOutcome = { applied: [], rejected: [] };
+    const uncertain: JobResult[] = [];
     for (const result of carried.batch) {
+      if (!appliedIds.has(result.jobId) && result.uncertain && !result.failure) {
+        uncertain.push(result); // stays in flight (known to this worker) until looked up
+        continue;
+      }
       this.inFlight.delete(result);
-      const applied = appliedIds.has(result.jobId);
-      (applied ? outcome.applied : outcome.rejected).push(result);
+      (appliedIds.has(result.jobId) ? outcome.applied : outcome.rejected).push(result);
     }
+    this.onFlushed(outcome);
+    if (uncertain.length > 0) {
+      const lookup = this.settleUncertain(uncertain).finally(() => this.lookups.delete(lookup));
+      this.lookups.add(lookup);
+    }
+  }
+
+  /**
+   * Completions not applied now, whose earlier write failed without a reply:
+   * if the job is gone, that write completed it (or someone else did); if it
+   * is still there, the result is refused as usual.
+   */
+  private async settleUncertain(results: JobResult[]): Promise<void> {
+    const outcome: FlushOutcome = { applied: [], rejected: [] };
+    try {
+      const { rows } = await this.db.query<{ id: string }>(this.sql.existing, [`{${results.map((r) => r.jobId).join(",")}}`]);
+      const stillThere = new Set(rows.map((row) => String(row.id)));
+      for (const result of results) (stillThere.has(result.jobId) ? outcome.rejected : outcome.applied).push(result);
+    } catch {
+      outcome.rejected.push(...results);
+    }
+    for (const result of results) this.inFlight.delete(result);
     this.onFlushed(outcome);
   }
 
   /** The statement carrying the results failed: keep them for the next write. */
   restore(carried: CarriedResults): void {
-    for (const result of carried.batch) this.inFlight.delete(result);
+    for (const result of carried.batch) {
+      this.inFlight.delete(result);
+      result.uncertain = true;
+    }
     this.pending.unshift(...carried.batch);
     this.schedule(this.config.delayMs);
   }
@@ -238,7 +276,10 @@ export class ResultFlusher {
       this.settle({ batch, params: p }, new Set(rows.map((row) => String(row.id))));
     } catch (error) {
       // Keep the batch at the front and retry after a backoff.
-      for (const result of batch) this.inFlight.delete(result);
+      for (const result of batch) {
+        this.inFlight.delete(result);
+        result.uncertain = true;
+      }
       this.pending.unshift(...batch);
       this.logger.warn(`Writing ${batch.length} job results failed; retrying in ${this.retryDelay}ms`, {
         error: (error as Error).message,
