@@ -35,6 +35,14 @@ function arrayLiteral(values: readonly unknown[]): string {
   return `{${items.join(",")}}`;
 }
 
+/**
+ * A bigint[] literal of decimal ids, e.g. `{12,13}`: digits need no quoting, so
+ * this skips the per-element escaping of `parameterText` (hot path: result writes).
+ */
+export function idArrayLiteral(ids: readonly string[]): string {
+  return `{${ids.join(",")}}`;
+}
+
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 
 /** `YYYY-MM-DDTHH:MM:SS.mmm+HH:MM` in local time, as node-postgres sends Dates. */

@@ -35,7 +35,7 @@ import { finishCtes } from "./finish-jobs.js";
 import { epochMs } from "./epoch-ms.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
-export function claimJobsSql(schema: string, maxClaim = 500): string {
+export function claimJobsSql(schema: string, maxClaim: number): string {
   const s = quoteIdentifier(schema);
   const finish = finishCtes(schema, { completed: "$5", worker: "$4", failed: "$6", failures: "$7", lockedAt: "$8" });
   return `with ${finish}, candidates as (

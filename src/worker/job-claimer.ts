@@ -3,6 +3,7 @@
  * and turns rows into `Job`s (task and queue names via NameCache).
  */
 import type { Queryable } from "../driver/driver.js";
+import { parameterText } from "../driver/parameter-text.js";
 import type { Job } from "../jobs/job.js";
 import { claimJobsSql } from "../sql/claim-jobs.js";
 import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
@@ -75,7 +76,7 @@ export class JobClaimer {
     private readonly maxClaim: number,
   ) {
     this.claimSql = claimJobsSql(schema, maxClaim);
-    this.taskIdentifiersLiteral = textArrayLiteral(taskIdentifiers);
+    this.taskIdentifiersLiteral = parameterText(taskIdentifiers) ?? "{}";
     this.claimName = statementName(`claim${maxClaim}`, schema);
     this.finishSql = finishJobsSql(schema);
     this.lockedByMeSql = `select id from ${quoteIdentifier(schema)}._private_jobs where locked_by = $1::text`;
@@ -170,11 +171,6 @@ export class JobClaimer {
     const flags = typeof this.forbiddenFlags === "function" ? await this.forbiddenFlags() : this.forbiddenFlags;
     return flags && flags.length > 0 ? flags : null;
   }
-}
-
-/** A PostgreSQL text[] literal: every element double-quoted, with `\` and `"` escaped. */
-export function textArrayLiteral(values: readonly string[]): string {
-  return `{${values.map((value) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(",")}}`;
 }
 
 function compareClaimOrder(a: ClaimRow, b: ClaimRow): number {

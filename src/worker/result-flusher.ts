@@ -18,6 +18,7 @@
  * `locked_at`: the claim running beside it could re-claim any of those jobs.
  */
 import type { Queryable } from "../driver/driver.js";
+import { idArrayLiteral } from "../driver/parameter-text.js";
 import type { Logger } from "../logger/logger.js";
 import type { FinishJobsSql } from "../sql/finish-jobs.js";
 import type { Job } from "../jobs/job.js";
@@ -243,7 +244,7 @@ export class ResultFlusher {
   private async settleUncertain(results: JobResult[]): Promise<void> {
     const outcome: FlushOutcome = { applied: [], rejected: [] };
     try {
-      const { rows } = await this.db.query<{ id: string }>(this.sql.existing, [`{${results.map((r) => r.jobId).join(",")}}`]);
+      const { rows } = await this.db.query<{ id: string }>(this.sql.existing, [idArrayLiteral(results.map((r) => r.jobId))]);
       const stillThere = new Set(rows.map((row) => String(row.id)));
       for (const result of results) (stillThere.has(result.jobId) ? outcome.rejected : outcome.applied).push(result);
     } catch {
@@ -328,8 +329,8 @@ function finishParams(batch: readonly JobResult[], fenced: ReadonlySet<string> |
   }
   // Array literals built here: cheaper than node-postgres quoting every element of a JS array.
   return {
-    completed: `{${completed.join(",")}}`,
-    failed: `{${failed.join(",")}}`,
+    completed: idArrayLiteral(completed),
+    failed: idArrayLiteral(failed),
     failures: JSON.stringify(failures),
     lockedAt: JSON.stringify(lockedAt),
   };

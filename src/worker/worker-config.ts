@@ -95,6 +95,11 @@ function positiveInteger(field: string, value: unknown, { min = 1, max = 1_000_0
 export function resolveWorkerConfig<State>(options: WorkerOptions<State>): WorkerConfig {
   if (!options || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
   const schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? WORKER_DEFAULTS.schema);
+  const poolSize = options.pool?.options.max ?? 10;
+  if (options.pool && !options.listenConnectionString && poolSize < 2) {
+    // LISTEN keeps one connection of a given pool for itself: with one, no claim could ever run.
+    throw new ValidationError("pool", `max ${poolSize}`, "a worker needs a pool of at least 2 connections, or a listenConnectionString");
+  }
   const concurrency = positiveInteger("concurrency", options.concurrency ?? WORKER_DEFAULTS.concurrency, { max: 10_000 });
   const pollInterval = positiveInteger("pollInterval", options.pollInterval ?? WORKER_DEFAULTS.pollInterval, {
     min: 10,

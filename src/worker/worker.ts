@@ -8,7 +8,6 @@
  * (or carried by the next claim).
  */
 import { resolveDriver } from "../driver/connect.js";
-import { ValidationError } from "../errors/errors.js";
 import type { Driver } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
@@ -72,11 +71,6 @@ export class Worker<State = unknown> {
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
     this.state = options.state as State;
-    const poolSize = options.pool?.options.max ?? 10;
-    if (options.pool && !options.listenConnectionString && poolSize < 2) {
-      // LISTEN keeps one connection of a given pool for itself: with one, no claim could ever run.
-      throw new ValidationError("pool", `max ${poolSize}`, "a worker needs a pool of at least 2 connections, or a listenConnectionString");
-    }
     const { driver, owned } = resolveDriver(options, (error) => this.logger.warn(`idle connection error: ${error.message}`));
     this.driver = driver;
     this.ownsDriver = owned;

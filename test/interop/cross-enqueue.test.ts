@@ -5,22 +5,14 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { makeWorkerUtils, quickAddJob, type Job as ReferenceJob, type WorkerUtils as ReferenceUtils } from "graphile-worker";
-import { createWorker, createWorkerUtils, type Job } from "../../src/index.js";
-import { silentLogger } from "../../src/logger/logger.js";
-import { createTestDatabase } from "../support/database.js";
-import { Collector, referenceSilentLogger, startReferenceRunner, waitUntil, within } from "./support.js";
+import { makeWorkerUtils, quickAddJob, type Job as ReferenceJob } from "graphile-worker";
+import { type Job } from "../../src/index.js";
+import { Collector, referenceSilentLogger, startReferenceRunner, waitUntil, within, openSharedDatabase } from "./support.js";
+import { testWorker } from "../support/fixtures.js";
 
 const TEST_TIMEOUT = { timeout: 30_000 };
 const schema = "graphile_worker";
-const db = await createTestDatabase("interop_cross_enqueue");
-const ours = await createWorkerUtils({ connectionString: db.connectionString, schema, logger: silentLogger });
-await ours.migrate();
-const theirs: ReferenceUtils = await makeWorkerUtils({ connectionString: db.connectionString, schema, logger: referenceSilentLogger });
-after(async () => {
-  await ours.release();
-  await theirs.release();
-});
+const { db, ours, theirs } = await openSharedDatabase("interop_cross_enqueue", schema);
 
 /** Payloads that exercise JSON: unicode, escapes, numbers at the edges, nesting, null, empty containers. */
 const PAYLOADS = [
@@ -56,12 +48,8 @@ test("jobs added by graphile-worker's addJob, quickAddJob and SQL add_job run on
   await theirs.addJob("echo", { via: "spec" }, { queueName: "q_spec", priority: 3, maxAttempts: 7, jobKey: "spec-key", flags: ["a", "b"] });
 
   const seen: Array<{ payload: unknown; job: Job }> = [];
-  const worker = await createWorker({
-    connectionString: db.connectionString,
+  const worker = await testWorker(db, {
     schema,
-    logger: silentLogger,
-    handleSignals: false,
-    migrate: false,
     tasks: { echo: async (payload, ctx) => void seen.push({ payload, job: ctx.job }) },
   });
   await within(worker.runOnce(), "our worker drains the queue");
@@ -180,12 +168,8 @@ test("jobs:insert wakes the other side at once: no polling needed in either dire
 
   // Our worker woken by graphile-worker's addJob.
   const oursRan = new Collector<number>();
-  const worker = await createWorker({
-    connectionString: db.connectionString,
+  const worker = await testWorker(db, {
     schema,
-    logger: silentLogger,
-    handleSignals: false,
-    migrate: false,
     pollInterval: POLL_NEVER,
     tasks: { wake: async (payload) => oursRan.push((payload as { n: number }).n) },
   });

@@ -6,23 +6,14 @@
  */
 import { after, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { makeWorkerUtils, runOnce as referenceRunOnce, type TaskSpec, type WorkerUtils as ReferenceUtils } from "graphile-worker";
-import { createWorker, createWorkerUtils, type JobSpec } from "../../src/index.js";
-import { silentLogger } from "../../src/logger/logger.js";
-import { createTestDatabase } from "../support/database.js";
-import { waitUntilNoJobLocked } from "../support/fixtures.js";
-import { referenceSilentLogger, within } from "./support.js";
+import { runOnce as referenceRunOnce, type TaskSpec } from "graphile-worker";
+import { type JobSpec } from "../../src/index.js";
+import { waitUntilNoJobLocked, testWorker } from "../support/fixtures.js";
+import { referenceSilentLogger, within, openSharedDatabase } from "./support.js";
 
 const TEST_TIMEOUT = { timeout: 30_000 };
 const schema = "graphile_worker";
-const db = await createTestDatabase("interop_job_semantics");
-const ours = await createWorkerUtils({ connectionString: db.connectionString, schema, logger: silentLogger });
-await ours.migrate();
-const theirs: ReferenceUtils = await makeWorkerUtils({ connectionString: db.connectionString, schema, logger: referenceSilentLogger });
-after(async () => {
-  await ours.release();
-  await theirs.release();
-});
+const { db, ours, theirs } = await openSharedDatabase("interop_job_semantics", schema);
 
 beforeEach(async () => {
   await db.pool.query(`delete from "${schema}"._private_jobs`);
@@ -55,12 +46,8 @@ async function runOnceWith(side: Side, tasks: Record<string, Handler>, forbidden
     );
     await waitUntilNoJobLocked(db.pool, schema);
   } else {
-    const worker = await createWorker({
-      connectionString: db.connectionString,
+    const worker = await testWorker(db, {
       schema,
-      logger: silentLogger,
-      handleSignals: false,
-      migrate: false,
       concurrency: 1,
       tasks,
       ...(forbiddenFlags ? { forbiddenFlags } : {}),

@@ -8,11 +8,12 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { parseCronItems } from "graphile-worker";
-import { createWorker, createWorkerUtils, PgDriver } from "../../src/index.js";
+import { createWorkerUtils, PgDriver } from "../../src/index.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { runMigrations } from "../../src/migrate/migrate.js";
 import { createTestDatabase } from "../support/database.js";
 import { startReferenceRunner, waitUntil, within } from "./support.js";
+import { testWorker } from "../support/fixtures.js";
 
 const TEST_TIMEOUT = { timeout: 30_000 };
 const db = await createTestDatabase("interop_notify_cron");
@@ -129,12 +130,8 @@ test("graphile-worker's cron (parsedCronItems) backfills jobs on our schema, and
     assert.ok(known[0]!.last_execution !== null, "the backfill advanced last_execution");
 
     const payloads: Array<{ from: string; _cron: { ts: string; backfilled?: boolean } }> = [];
-    const worker = await createWorker({
-      connectionString: db.connectionString,
+    const worker = await testWorker(db, {
       schema,
-      logger: silentLogger,
-      handleSignals: false,
-      migrate: false,
       tasks: { tick: async (payload) => void payloads.push(payload as (typeof payloads)[number]) },
     });
     await within(worker.runOnce(), "our worker runs the cron jobs");

@@ -3,23 +3,14 @@
  * by our worker stays strictly serial and in order: each run records its start
  * and end in a side table, and no two runs overlap.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeWorkerUtils, runOnce as referenceRunOnce, type WorkerUtils as ReferenceUtils } from "graphile-worker";
-import { createWorker, createWorkerUtils } from "../../src/index.js";
-import { silentLogger } from "../../src/logger/logger.js";
-import { createTestDatabase } from "../support/database.js";
-import { Collector, referenceSilentLogger, startOurWorker, startReferenceRunner, within } from "./support.js";
+import { runOnce as referenceRunOnce } from "graphile-worker";
+import { Collector, referenceSilentLogger, startOurWorker, startReferenceRunner, within, openSharedDatabase } from "./support.js";
+import { testWorker } from "../support/fixtures.js";
 
 const schema = "graphile_worker";
-const db = await createTestDatabase("interop_serial_queue");
-const ours = await createWorkerUtils({ connectionString: db.connectionString, schema, logger: silentLogger });
-await ours.migrate();
-const theirs: ReferenceUtils = await makeWorkerUtils({ connectionString: db.connectionString, schema, logger: referenceSilentLogger });
-after(async () => {
-  await ours.release();
-  await theirs.release();
-});
+const { db, ours, theirs } = await openSharedDatabase("interop_serial_queue", schema);
 await db.pool.query(`create table runs (i int primary key, side text not null, started_at timestamptz not null, finished_at timestamptz)`);
 
 const TOTAL = 40;
@@ -102,12 +93,8 @@ test("while the head of a queue is row-locked by another transaction, graphile-w
     await locker.query(`select id from "${schema}"._private_jobs where id = $1 for update`, [head.id]);
 
     const oursRan: number[] = [];
-    const worker = await createWorker({
-      connectionString: db.connectionString,
+    const worker = await testWorker(db, {
       schema,
-      logger: silentLogger,
-      handleSignals: false,
-      migrate: false,
       tasks: { probe: async (payload) => void oursRan.push((payload as { n: number }).n) },
     });
     await within(worker.runOnce(), "our runOnce");

@@ -2,7 +2,10 @@
  * Helpers for the interoperability tests: graphile-worker 0.18 (the npm
  * package) and ours on one database.
  */
-import { Logger, run, type Runner, type RunnerOptions, type TaskList as ReferenceTaskList } from "graphile-worker";
+import { after } from "node:test";
+import { Logger, makeWorkerUtils, run, type Runner, type RunnerOptions, type TaskList as ReferenceTaskList } from "graphile-worker";
+import { createWorkerUtils } from "../../src/utils/worker-utils.js";
+import { createTestDatabase } from "../support/database.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { silentLogger } from "../../src/logger/logger.js";
@@ -10,15 +13,22 @@ import { silentLogger } from "../../src/logger/logger.js";
 /** graphile-worker's logger with a no-op log factory. */
 export const referenceSilentLogger = new Logger(() => () => undefined);
 
-/** Resolve once `condition()` is truthy (checked every 20ms); reject after `timeoutMs`. */
-export async function waitUntil<T>(label: string, condition: () => Promise<T> | T, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${label}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+export { waitUntil } from "../support/fixtures.js";
+
+/**
+ * A fresh database with our schema migrated, our WorkerUtils and
+ * graphile-worker's on it (both released after the file).
+ */
+export async function openSharedDatabase(label: string, schema = "graphile_worker") {
+  const db = await createTestDatabase(label);
+  const ours = await createWorkerUtils({ connectionString: db.connectionString, schema, logger: silentLogger });
+  await ours.migrate();
+  const theirs = await makeWorkerUtils({ connectionString: db.connectionString, schema, logger: referenceSilentLogger });
+  after(async () => {
+    await ours.release();
+    await theirs.release();
+  });
+  return { db, ours, theirs };
 }
 
 /** `promise`, or a rejection naming `label` after `timeoutMs`. */

@@ -52,19 +52,31 @@ export async function allJobs(pool: pg.Pool, schema = "graphile_worker"): Promis
   return rows as JobRowView[];
 }
 
+/** Resolve once `condition()` is truthy (checked every 20ms); reject after `timeoutMs`. */
+export async function waitUntil<T>(label: string, condition: () => Promise<T> | T, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /**
  * Wait until no job is locked. graphile-worker's runOnce can resolve before its
  * last batched completion is written (seen now and then on a loaded machine):
  * call this after it before reading what it left.
  */
 export async function waitUntilNoJobLocked(pool: pg.Pool, schema = "graphile_worker", timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await pool.query(`select count(*)::int as n from "${schema}"._private_jobs where locked_at is not null`);
-    if (rows[0].n === 0) return;
-    if (Date.now() > deadline) throw new Error(`${rows[0].n} jobs still locked after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitUntil(
+    "no job is locked",
+    async () => {
+      const { rows } = await pool.query(`select count(*)::int as n from "${schema}"._private_jobs where locked_at is not null`);
+      return rows[0].n === 0;
+    },
+    timeoutMs,
+  );
 }
 
 export async function countRows(pool: pg.Pool, table: string, schema = "graphile_worker"): Promise<number> {

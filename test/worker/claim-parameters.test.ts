@@ -1,16 +1,16 @@
-/** The claim sends task identifiers as one text[] literal built once: it must survive any identifier. */
+/** The claim sends task identifiers as one text[] literal built once (parameterText): it must survive any identifier. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { textArrayLiteral } from "../../src/worker/job-claimer.js";
+import { parameterText } from "../../src/driver/parameter-text.js";
 import { createMigratedDatabase, testWorker, waitForEvent } from "../support/fixtures.js";
 
 const db = await createMigratedDatabase("claim_parameters");
 const awkward = ['say "hi"', "back\\slash", "comma,brace{}", "NULL", " spaced ", "ünïcode ✓", "", "a\\\"b"];
 
-test("textArrayLiteral reads back as the same text[] in PostgreSQL", async () => {
-  const { rows } = await db.pool.query<{ value: string[] }>("select $1::text[] as value", [textArrayLiteral(awkward)]);
+test("the task identifiers' literal (parameterText) reads back as the same text[] in PostgreSQL", async () => {
+  const { rows } = await db.pool.query<{ value: string[] }>("select $1::text[] as value", [parameterText(awkward)]);
   assert.deepEqual(rows[0]!.value, awkward);
-  const { rows: empty } = await db.pool.query<{ value: string[] }>("select $1::text[] as value", [textArrayLiteral([])]);
+  const { rows: empty } = await db.pool.query<{ value: string[] }>("select $1::text[] as value", [parameterText([])]);
   assert.deepEqual(empty[0]!.value, []);
 });
 

@@ -37,7 +37,7 @@ test("with 100k future jobs present, claiming queue heads of 10 queues touches f
   const client = await db.pool.connect();
   try {
     await client.query("set plan_cache_mode = force_generic_plan");
-    await client.query(`prepare claim(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker")}`);
+    await client.query(`prepare claim(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`);
     await client.query("begin");
     const { rows } = await client.query(
       "explain (analyze, buffers, format json) execute claim('{t}', 100, null, 'w', '{}', '{}', '{}', '{}')",

@@ -15,7 +15,7 @@ import { JobClaimer } from "../../src/worker/job-claimer.js";
 import { ResultFlusher, SLOW_CLAIM_MS, type FlushOutcome } from "../../src/worker/result-flusher.js";
 
 const SCHEMA = "graphile_worker";
-const CLAIM_SQL = claimJobsSql(SCHEMA);
+const CLAIM_SQL = claimJobsSql(SCHEMA, 500);
 const FINISH_SQL = finishJobsSql(SCHEMA);
 
 function claimRow(id: string, lockedAtMs: number) {
