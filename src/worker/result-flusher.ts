@@ -22,7 +22,8 @@ import { idArrayLiteral } from "../driver/parameter-text.js";
 import type { Logger } from "../logger/logger.js";
 import type { FinishJobsSql } from "../sql/finish-jobs.js";
 import type { Job } from "../jobs/job.js";
-import { describeError } from "./job-executor.js";
+import { storableErrorText } from "../jobs/error-text.js";
+import { isRefusedData } from "../sql/sql-state.js";
 
 export interface FlusherConfig {
   /** Most results written in one statement. */
@@ -265,24 +266,20 @@ export class ResultFlusher {
   }
 
   private async write(batch: JobResult[], fenceAll: boolean): Promise<void> {
-    const p = finishParams(batch, fenceAll ? "all" : this.fencedIds);
     for (const result of batch) this.inFlight.add(result);
+    const unwritten = new Set(batch);
     try {
-      const { rows } = await this.db.query<{ id: string }>(
-        this.sql.finish,
-        [p.completed, this.workerId, p.failed, p.failures, p.lockedAt],
-        { name: this.sql.names.finish },
-      );
+      await this.writeIsolating(batch, fenceAll ? "all" : this.fencedIds, unwritten);
       this.retryDelay = this.config.retryDelayMs;
-      this.settle({ batch, params: p }, new Set(rows.map((row) => String(row.id))));
     } catch (error) {
-      // Keep the batch at the front and retry after a backoff.
-      for (const result of batch) {
+      // Keep what is left of the batch at the front and retry after a backoff.
+      const left = batch.filter((result) => unwritten.has(result));
+      for (const result of left) {
         this.inFlight.delete(result);
         result.uncertain = true;
       }
-      this.pending.unshift(...batch);
-      this.logger.warn(`Writing ${batch.length} job results failed; retrying in ${this.retryDelay}ms`, {
+      this.pending.unshift(...left);
+      this.logger.warn(`Writing ${left.length} job results failed; retrying in ${this.retryDelay}ms`, {
         error: (error as Error).message,
       });
       const delay = this.retryDelay;
@@ -290,7 +287,95 @@ export class ResultFlusher {
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+
+  /**
+   * The carried results' claim was refused for its data (see `isRefusedData`):
+   * write them on their own (isolating the entry at fault) before the claim is
+   * tried again without them. Another failure puts the rest back for a later
+   * write, and is thrown.
+   */
+  async writeRefusedCarry(carried: CarriedResults): Promise<void> {
+    const unwritten = new Set(carried.batch);
+    try {
+      await this.writeIsolating(carried.batch, this.fencedIds, unwritten);
+    } catch (error) {
+      this.restore({ batch: carried.batch.filter((result) => unwritten.has(result)), params: carried.params });
+      throw error;
+    }
+  }
+
+  /**
+   * Write `batch` in one statement. If PostgreSQL refuses its data, the same
+   * statement would fail forever and hold up every other result: halve the
+   * batch until the entries at fault are alone, and write those in a safe form.
+   * Written results leave `unwritten`; other errors are thrown.
+   */
+  private async writeIsolating(batch: readonly JobResult[], fenced: Fenced, unwritten: Set<JobResult>): Promise<void> {
+    try {
+      await this.writeOnce(batch, fenced, unwritten);
+    } catch (error) {
+      if (!isRefusedData(error)) throw error;
+      if (batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.writeIsolating(batch.slice(0, half), fenced, unwritten);
+        await this.writeIsolating(batch.slice(half), fenced, unwritten);
+        return;
+      }
+      await this.writeInSafeForm(batch[0]!, fenced, unwritten, error);
+    }
+  }
+
+  private async writeOnce(batch: readonly JobResult[], fenced: Fenced, unwritten: Set<JobResult>): Promise<void> {
+    const p = finishParams(batch, fenced);
+    const { rows } = await this.db.query<{ id: string }>(
+      this.sql.finish,
+      [p.completed, this.workerId, p.failed, p.failures, p.lockedAt],
+      { name: this.sql.names.finish },
+    );
+    for (const result of batch) unwritten.delete(result);
+    this.settle({ batch, params: p }, new Set(rows.map((row) => String(row.id))));
+  }
+
+  /**
+   * One result PostgreSQL refused: a failure is recorded with a fixed message
+   * instead of its own (which is logged). If even that is refused, or it is a
+   * completion (nothing of it comes from task code), it is given up and logged:
+   * the job stays locked until this worker stops or is recovered, and every
+   * other result goes on.
+   */
+  private async writeInSafeForm(result: JobResult, fenced: Fenced, unwritten: Set<JobResult>, refusal: unknown): Promise<void> {
+    const code = String((refusal as { code?: unknown }).code);
+    if (result.failure) {
+      this.logger.error(
+        `PostgreSQL refused the error text of job ${result.jobId} (SQLSTATE ${code}: ${(refusal as Error).message}); ` +
+          "recording a placeholder message instead",
+        { jobId: result.jobId, refusedText: result.failure.message },
+      );
+      result.failure = { message: refusedErrorText(code), permanent: result.failure.permanent };
+      try {
+        await this.writeOnce([result], fenced, unwritten);
+        return;
+      } catch (error) {
+        if (!isRefusedData(error)) throw error;
+        refusal = error;
+      }
+    }
+    this.logger.error(`PostgreSQL refused the result of job ${result.jobId}; giving it up (the job stays locked by this worker)`, {
+      jobId: result.jobId,
+      error: (refusal as Error).message,
+    });
+    unwritten.delete(result);
+    this.settle({ batch: [result], params: finishParams([result], fenced) }, new Set());
+  }
 }
+
+/** The `last_error` of a failure whose own text PostgreSQL refused (plain ASCII: always storable). */
+export function refusedErrorText(sqlState: string): string {
+  return `The task's error message could not be stored (PostgreSQL refused it, SQLSTATE ${sqlState}); it is in the worker's log`;
+}
+
+/** Which results carry their claim's locked_at: these ids, or "all". */
+type Fenced = ReadonlySet<string> | "all";
 
 /** The parameters of the finish CTEs (see src/sql/finish-jobs.ts) for a batch. */
 export interface FinishParams {
@@ -311,7 +396,7 @@ export interface CarriedResults {
 }
 
 /** `fenced`: the jobs whose results carry their claim's locked_at ("all": every one). */
-function finishParams(batch: readonly JobResult[], fenced: ReadonlySet<string> | "all"): FinishParams {
+function finishParams(batch: readonly JobResult[], fenced: Fenced): FinishParams {
   const completed: string[] = [];
   const failed: string[] = [];
   const failures: Record<string, { e: string; p: boolean }> = {};
@@ -336,12 +421,12 @@ function finishParams(batch: readonly JobResult[], fenced: ReadonlySet<string> |
   };
 }
 
-/** The result recording a failed run of `job`. */
-export function failureResult(job: Job, error: Error, permanent: boolean): JobResult {
+/** The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here). */
+export function failureResult(job: Job, message: string, permanent: boolean): JobResult {
   return {
     jobId: job.id,
     queued: job.queueName !== null,
-    failure: { message: describeError(error), permanent },
+    failure: { message: storableErrorText(message), permanent },
     lockedAt: job.lockedAt,
   };
 }
