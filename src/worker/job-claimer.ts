@@ -10,7 +10,8 @@ import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
 import { isRefusedData } from "../sql/sql-state.js";
 import { statementName } from "../sql/statement-name.js";
-import type { FinishParams, ResultFlusher } from "./result-flusher.js";
+import type { FinishParams } from "./job-result.js";
+import type { ResultFlusher } from "./result-flusher.js";
 import type { ForbiddenFlags } from "./worker-config.js";
 
 interface ClaimRow {

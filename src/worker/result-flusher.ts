@@ -4,6 +4,9 @@
  * `delayMs`; only one write is in flight at a time, so results naturally pile
  * up into the next batch under load. A write that fails is retried with backoff
  * and its results are kept until they are written: no result is ever dropped.
+ * A write PostgreSQL refuses for its data (see `isRefusedData`) would fail the
+ * same way forever: it is split until the result at fault is alone, and that
+ * one is written in a safe form (`writeIsolating`), so it holds up nothing.
  *
  * Fencing: every write only touches jobs still locked by this worker. The one
  * case that needs more is a job this worker re-claimed while an earlier run of
@@ -21,9 +24,8 @@ import type { Queryable } from "../driver/driver.js";
 import { idArrayLiteral } from "../driver/parameter-text.js";
 import type { Logger } from "../logger/logger.js";
 import type { FinishJobsSql } from "../sql/finish-jobs.js";
-import type { Job } from "../jobs/job.js";
-import { storableErrorText } from "../jobs/error-text.js";
 import { isRefusedData } from "../sql/sql-state.js";
+import { finishParams, refusedErrorText, type CarriedResults, type Fenced, type JobResult } from "./job-result.js";
 
 export interface FlusherConfig {
   /** Most results written in one statement. */
@@ -44,18 +46,6 @@ export const FLUSHER_DEFAULTS: FlusherConfig = {
 
 /** How long results wait for a running claim before a write starts beside it (ms). */
 export const SLOW_CLAIM_MS = 20;
-
-export interface JobResult {
-  jobId: string;
-  /** True when the job belongs to a named queue (its queue is unlocked by the write). */
-  queued: boolean;
-  /** Absent for success. */
-  failure?: { message: string; permanent: boolean };
-  /** `locked_at` of the claim this result belongs to: refused if the job was re-claimed since (fencing). */
-  lockedAt?: Date | null;
-  /** A statement carrying it failed without a reply: it may have been applied then. */
-  uncertain?: boolean;
-}
 
 export interface FlushOutcome {
   /** Results applied. */
@@ -367,66 +357,4 @@ export class ResultFlusher {
     unwritten.delete(result);
     this.settle({ batch: [result], params: finishParams([result], fenced) }, new Set());
   }
-}
-
-/** The `last_error` of a failure whose own text PostgreSQL refused (plain ASCII: always storable). */
-export function refusedErrorText(sqlState: string): string {
-  return `The task's error message could not be stored (PostgreSQL refused it, SQLSTATE ${sqlState}); it is in the worker's log`;
-}
-
-/** Which results carry their claim's locked_at: these ids, or "all". */
-type Fenced = ReadonlySet<string> | "all";
-
-/** The parameters of the finish CTEs (see src/sql/finish-jobs.ts) for a batch. */
-export interface FinishParams {
-  /** bigint[] literal of the completed ids, e.g. `{12,13}` (ids are decimal strings from the database). */
-  completed: string;
-  /** bigint[] literal of the failed ids */
-  failed: string;
-  /** JSON: failed id -> {"e": error, "p": permanent} */
-  failures: string;
-  /** JSON: id -> the claim's locked_at in epoch ms (fenced ids only) */
-  lockedAt: string;
-}
-
-/** Results taken out of the flusher to be written by another statement. */
-export interface CarriedResults {
-  readonly batch: readonly JobResult[];
-  readonly params: FinishParams;
-}
-
-/** `fenced`: the jobs whose results carry their claim's locked_at ("all": every one). */
-function finishParams(batch: readonly JobResult[], fenced: Fenced): FinishParams {
-  const completed: string[] = [];
-  const failed: string[] = [];
-  const failures: Record<string, { e: string; p: boolean }> = {};
-  const lockedAt: Record<string, number> = {};
-  for (const result of batch) {
-    if (result.failure) {
-      failed.push(result.jobId);
-      failures[result.jobId] = { e: result.failure.message, p: result.failure.permanent };
-    } else {
-      completed.push(result.jobId);
-    }
-    if (result.lockedAt && (fenced === "all" || (fenced.size > 0 && fenced.has(result.jobId)))) {
-      lockedAt[result.jobId] = result.lockedAt.getTime();
-    }
-  }
-  // Array literals built here: cheaper than node-postgres quoting every element of a JS array.
-  return {
-    completed: idArrayLiteral(completed),
-    failed: idArrayLiteral(failed),
-    failures: JSON.stringify(failures),
-    lockedAt: JSON.stringify(lockedAt),
-  };
-}
-
-/** The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here). */
-export function failureResult(job: Job, message: string, permanent: boolean): JobResult {
-  return {
-    jobId: job.id,
-    queued: job.queueName !== null,
-    failure: { message: storableErrorText(message), permanent },
-    lockedAt: job.lockedAt,
-  };
 }

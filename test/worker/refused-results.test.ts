@@ -15,7 +15,8 @@ import { createPostgresJsDriver } from "../../src/driver/postgres-driver.js";
 import type { Logger } from "../../src/logger/logger.js";
 import { finishJobsSql } from "../../src/sql/finish-jobs.js";
 import { JobClaimer } from "../../src/worker/job-claimer.js";
-import { refusedErrorText, ResultFlusher, type FlushOutcome, type JobResult } from "../../src/worker/result-flusher.js";
+import { refusedErrorText, type JobResult } from "../../src/worker/job-result.js";
+import { ResultFlusher, type FlushOutcome } from "../../src/worker/result-flusher.js";
 
 const db = await createMigratedDatabase("refused_results");
 const { utils, pool } = db;
