@@ -8,8 +8,10 @@ import type { Job } from "../jobs/job.js";
 import { claimJobsSql } from "../sql/claim-jobs.js";
 import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
+import { isRefusedData } from "../sql/sql-state.js";
 import { statementName } from "../sql/statement-name.js";
-import type { FinishParams, ResultFlusher } from "./result-flusher.js";
+import type { FinishParams } from "./job-result.js";
+import type { ResultFlusher } from "./result-flusher.js";
 import type { ForbiddenFlags } from "./worker-config.js";
 
 interface ClaimRow {
@@ -149,13 +151,22 @@ export class JobClaimer {
    */
   claimCarrying(count: number, flusher: ResultFlusher, knownJobIds: () => ReadonlySet<string>): Promise<ClaimResult> {
     return flusher.duringClaim(async () => {
-      const carried = flusher.takeBatch();
+      let carried = flusher.takeBatch();
       let claimed: ClaimResult;
       try {
         claimed = await this.claim(count, carried?.params);
       } catch (error) {
-        if (carried) flusher.restore(carried);
-        throw error;
+        if (!carried) throw error;
+        if (!isRefusedData(error)) {
+          flusher.restore(carried);
+          throw error;
+        }
+        // PostgreSQL refused the data (nothing was applied): carried along
+        // again it would fail every claim. Write the results on their own (the
+        // flusher isolates the one at fault), then claim without them.
+        await flusher.writeRefusedCarry(carried);
+        carried = undefined;
+        claimed = await this.claim(count);
       }
       if (claimed.jobs.length > 0) {
         const known = knownJobIds();

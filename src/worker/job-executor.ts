@@ -2,38 +2,54 @@
  * Runs one claimed job: validates its payload against the task's schema, calls
  * the handler with its context, and turns whatever happens (resolve, throw,
  * a thrown non-Error, an unhandled rejection inside the task) into an outcome.
+ * Whatever the task throws or returns, this never throws and reports exactly once.
  */
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { parsePayload, PayloadValidationError, type AnyTask, type JobContext } from "../tasks/task.js";
+import { describeThrown, type TaskFailure } from "./thrown-value.js";
 import { runInJobScope } from "./unhandled-rejections.js";
 
-export type JobOutcome = { ok: true } | { ok: false; error: Error; permanent: boolean };
-
-/** Coerce anything thrown into an Error with a useful message. */
-export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  let text: string;
-  try {
-    text = typeof thrown === "string" ? thrown : JSON.stringify(thrown) ?? String(thrown);
-  } catch {
-    text = String(thrown);
-  }
-  const error = new Error(`Non-Error thrown: ${text}`);
-  (error as Error & { thrown?: unknown }).thrown = thrown;
-  return error;
-}
-
-/** The text stored in `last_error`: message and stack. */
-export function describeError(error: Error): string {
-  const stack = error.stack ?? "";
-  return stack.includes(error.message) ? stack : `${error.message}\n${stack}`;
-}
+export type JobFailure = { ok: false; failure: TaskFailure; permanent: boolean };
+export type JobOutcome = { ok: true } | JobFailure;
 
 const SUCCESS: JobOutcome = Object.freeze({ ok: true as const });
 
-function failure(thrown: unknown): JobOutcome {
-  return { ok: false, error: toError(thrown), permanent: thrown instanceof PayloadValidationError };
+function isPayloadValidationError(thrown: unknown): boolean {
+  try {
+    return thrown instanceof PayloadValidationError;
+  } catch {
+    return false; // a Proxy whose getPrototypeOf trap throws
+  }
+}
+
+function failure(thrown: unknown): JobFailure {
+  return { ok: false, failure: describeThrown(thrown), permanent: isPayloadValidationError(thrown) };
+}
+
+/**
+ * Follow what the task returned: a thenable settles the job when it settles,
+ * anything else is a success. Reading or calling `then` can throw (a Proxy, a
+ * hostile thenable): that fails the job, as `await` would.
+ */
+function follow(result: unknown, settle: (outcome: JobOutcome) => void): void {
+  try {
+    if (result !== null && (typeof result === "object" || typeof result === "function")) {
+      const then: unknown = (result as PromiseLike<unknown>).then;
+      if (typeof then === "function") {
+        then.call(
+          result,
+          () => settle(SUCCESS),
+          (thrown: unknown) => settle(failure(thrown)),
+        );
+        return;
+      }
+    }
+  } catch (thrown) {
+    queueMicrotask(() => settle(failure(thrown)));
+    return;
+  }
+  queueMicrotask(() => settle(SUCCESS));
 }
 
 /**
@@ -55,12 +71,13 @@ export function executeJob<State>(
   };
   const scope = {
     fail(reason: unknown) {
+      const outcome = failure(reason);
       if (settled) {
-        logger.warn(`Unhandled rejection in job ${job.id} (${job.taskIdentifier}) after it finished: ${toError(reason).message}`);
+        logger.warn(`Unhandled rejection in job ${job.id} (${job.taskIdentifier}) after it finished: ${outcome.failure.message}`);
         return;
       }
       logger.warn(`Unhandled rejection in job ${job.id} (${job.taskIdentifier}); failing the job`);
-      settle({ ok: false, error: toError(reason), permanent: false });
+      settle({ ...outcome, permanent: false });
     },
   };
   runInJobScope(scope, () => {
@@ -74,13 +91,6 @@ export function executeJob<State>(
       queueMicrotask(() => settle(failure(thrown)));
       return;
     }
-    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-      (result as PromiseLike<unknown>).then(
-        () => settle(SUCCESS),
-        (thrown: unknown) => settle(failure(thrown)),
-      );
-    } else {
-      queueMicrotask(() => settle(SUCCESS));
-    }
+    follow(result, settle);
   });
 }

@@ -10,8 +10,10 @@ import type { Logger } from "../logger/logger.js";
 import type { AnyTask, JobContext } from "../tasks/task.js";
 import { CompletionRate } from "./completion-rate.js";
 import { executeJob, type JobOutcome } from "./job-executor.js";
-import { failureResult, type ResultFlusher } from "./result-flusher.js";
+import { failureResult } from "./job-result.js";
+import type { ResultFlusher } from "./result-flusher.js";
 import { RunningJob } from "./running-job.js";
+import { describeThrown } from "./thrown-value.js";
 import type { WorkerEvents } from "./worker-events.js";
 
 export interface JobRunnerDeps<State> {
@@ -79,7 +81,7 @@ export class JobRunner<State> {
     const context = new RunContext<State>(entry, deps);
     const done = (outcome: JobOutcome) => this.finish(entry, outcome);
     if (task) executeJob(task, job, context, deps.logger, done);
-    else queueMicrotask(() => done({ ok: false, error: new UnknownTaskError(job.taskIdentifier), permanent: false }));
+    else queueMicrotask(() => done({ ok: false, failure: describeThrown(new UnknownTaskError(job.taskIdentifier)), permanent: false }));
   }
 
   private finish(entry: RunningJob, result: JobOutcome): void {
@@ -88,22 +90,46 @@ export class JobRunner<State> {
     const job = entry.job;
     if (this.running.get(job.id) === entry) this.running.delete(job.id);
     this.completionRate.record();
+    // The result is queued before listeners and the logger run: if they throw, the job is still finished.
     if (result.ok) {
-      if (deps.events.listenerCount("job:success") > 0) {
-        deps.events.emit("job:success", { workerId: deps.workerId, job, durationMs: performance.now() - entry.startedAt });
-      }
       deps.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
+      if (deps.events.listenerCount("job:success") > 0) {
+        this.emitSafely(() =>
+          deps.events.emit("job:success", { workerId: deps.workerId, job, durationMs: performance.now() - entry.startedAt }),
+        );
+      }
     } else {
-      const willRetry = !result.permanent && job.attempts < job.maxAttempts;
-      deps.logger.warn(`Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${result.error.message}`);
+      const { failure, permanent } = result;
+      deps.flusher.add(failureResult(job, failure.message, permanent));
+      const willRetry = !permanent && job.attempts < job.maxAttempts;
       const durationMs = performance.now() - entry.startedAt;
-      deps.events.emit("job:error", { workerId: deps.workerId, job, error: result.error, willRetry, durationMs });
-      deps.flusher.add(failureResult(job, result.error, result.permanent));
+      // last_error holds the message only (as graphile-worker's); the stack is for operators, here.
+      this.emitSafely(() =>
+        deps.logger.warn(
+          `Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${failure.message}` +
+            (failure.detail ? `\n  ${failure.detail.replace(/\n/g, "\n  ")}` : ""),
+          { jobId: job.id, task: job.taskIdentifier },
+        ),
+      );
+      this.emitSafely(() => deps.events.emit("job:error", { workerId: deps.workerId, job, error: failure.error, willRetry, durationMs }));
     }
     const waiters = this.slotWaiters;
     this.slotWaiters = [];
     for (const resolve of waiters) resolve();
     deps.onSlotFreed();
+  }
+
+  /** Run an event emission or log call from user code (listeners, logger) without letting it break the run loop. */
+  private emitSafely(emit: () => void): void {
+    try {
+      emit();
+    } catch (error) {
+      try {
+        this.deps.logger.error(`A worker event listener or the logger threw: ${describeThrown(error).message}`);
+      } catch {
+        // the logger itself throws: nothing left to tell
+      }
+    }
   }
 
   /** Stop waiting for running jobs now (a second signal during shutdown). */
@@ -144,7 +170,7 @@ export class JobRunner<State> {
         willRetry: entry.job.attempts < entry.job.maxAttempts,
         durationMs: performance.now() - entry.startedAt,
       });
-      deps.flusher.add(failureResult(entry.job, error, false));
+      deps.flusher.add(failureResult(entry.job, error.message, false));
     }
     this.running.clear();
   }

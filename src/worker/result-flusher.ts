@@ -4,6 +4,9 @@
  * `delayMs`; only one write is in flight at a time, so results naturally pile
  * up into the next batch under load. A write that fails is retried with backoff
  * and its results are kept until they are written: no result is ever dropped.
+ * A write PostgreSQL refuses for its data (see `isRefusedData`) would fail the
+ * same way forever: it is split until the result at fault is alone, and that
+ * one is written in a safe form (`writeIsolating`), so it holds up nothing.
  *
  * Fencing: every write only touches jobs still locked by this worker. The one
  * case that needs more is a job this worker re-claimed while an earlier run of
@@ -21,8 +24,8 @@ import type { Queryable } from "../driver/driver.js";
 import { idArrayLiteral } from "../driver/parameter-text.js";
 import type { Logger } from "../logger/logger.js";
 import type { FinishJobsSql } from "../sql/finish-jobs.js";
-import type { Job } from "../jobs/job.js";
-import { describeError } from "./job-executor.js";
+import { isRefusedData } from "../sql/sql-state.js";
+import { finishParams, refusedErrorText, type CarriedResults, type Fenced, type JobResult } from "./job-result.js";
 
 export interface FlusherConfig {
   /** Most results written in one statement. */
@@ -43,18 +46,6 @@ export const FLUSHER_DEFAULTS: FlusherConfig = {
 
 /** How long results wait for a running claim before a write starts beside it (ms). */
 export const SLOW_CLAIM_MS = 20;
-
-export interface JobResult {
-  jobId: string;
-  /** True when the job belongs to a named queue (its queue is unlocked by the write). */
-  queued: boolean;
-  /** Absent for success. */
-  failure?: { message: string; permanent: boolean };
-  /** `locked_at` of the claim this result belongs to: refused if the job was re-claimed since (fencing). */
-  lockedAt?: Date | null;
-  /** A statement carrying it failed without a reply: it may have been applied then. */
-  uncertain?: boolean;
-}
 
 export interface FlushOutcome {
   /** Results applied. */
@@ -265,24 +256,20 @@ export class ResultFlusher {
   }
 
   private async write(batch: JobResult[], fenceAll: boolean): Promise<void> {
-    const p = finishParams(batch, fenceAll ? "all" : this.fencedIds);
     for (const result of batch) this.inFlight.add(result);
+    const unwritten = new Set(batch);
     try {
-      const { rows } = await this.db.query<{ id: string }>(
-        this.sql.finish,
-        [p.completed, this.workerId, p.failed, p.failures, p.lockedAt],
-        { name: this.sql.names.finish },
-      );
+      await this.writeIsolating(batch, fenceAll ? "all" : this.fencedIds, unwritten);
       this.retryDelay = this.config.retryDelayMs;
-      this.settle({ batch, params: p }, new Set(rows.map((row) => String(row.id))));
     } catch (error) {
-      // Keep the batch at the front and retry after a backoff.
-      for (const result of batch) {
+      // Keep what is left of the batch at the front and retry after a backoff.
+      const left = batch.filter((result) => unwritten.has(result));
+      for (const result of left) {
         this.inFlight.delete(result);
         result.uncertain = true;
       }
-      this.pending.unshift(...batch);
-      this.logger.warn(`Writing ${batch.length} job results failed; retrying in ${this.retryDelay}ms`, {
+      this.pending.unshift(...left);
+      this.logger.warn(`Writing ${left.length} job results failed; retrying in ${this.retryDelay}ms`, {
         error: (error as Error).message,
       });
       const delay = this.retryDelay;
@@ -290,58 +277,84 @@ export class ResultFlusher {
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-}
 
-/** The parameters of the finish CTEs (see src/sql/finish-jobs.ts) for a batch. */
-export interface FinishParams {
-  /** bigint[] literal of the completed ids, e.g. `{12,13}` (ids are decimal strings from the database). */
-  completed: string;
-  /** bigint[] literal of the failed ids */
-  failed: string;
-  /** JSON: failed id -> {"e": error, "p": permanent} */
-  failures: string;
-  /** JSON: id -> the claim's locked_at in epoch ms (fenced ids only) */
-  lockedAt: string;
-}
-
-/** Results taken out of the flusher to be written by another statement. */
-export interface CarriedResults {
-  readonly batch: readonly JobResult[];
-  readonly params: FinishParams;
-}
-
-/** `fenced`: the jobs whose results carry their claim's locked_at ("all": every one). */
-function finishParams(batch: readonly JobResult[], fenced: ReadonlySet<string> | "all"): FinishParams {
-  const completed: string[] = [];
-  const failed: string[] = [];
-  const failures: Record<string, { e: string; p: boolean }> = {};
-  const lockedAt: Record<string, number> = {};
-  for (const result of batch) {
-    if (result.failure) {
-      failed.push(result.jobId);
-      failures[result.jobId] = { e: result.failure.message, p: result.failure.permanent };
-    } else {
-      completed.push(result.jobId);
-    }
-    if (result.lockedAt && (fenced === "all" || (fenced.size > 0 && fenced.has(result.jobId)))) {
-      lockedAt[result.jobId] = result.lockedAt.getTime();
+  /**
+   * The carried results' claim was refused for its data (see `isRefusedData`):
+   * write them on their own (isolating the entry at fault) before the claim is
+   * tried again without them. Another failure puts the rest back for a later
+   * write, and is thrown.
+   */
+  async writeRefusedCarry(carried: CarriedResults): Promise<void> {
+    const unwritten = new Set(carried.batch);
+    try {
+      await this.writeIsolating(carried.batch, this.fencedIds, unwritten);
+    } catch (error) {
+      this.restore({ batch: carried.batch.filter((result) => unwritten.has(result)), params: carried.params });
+      throw error;
     }
   }
-  // Array literals built here: cheaper than node-postgres quoting every element of a JS array.
-  return {
-    completed: idArrayLiteral(completed),
-    failed: idArrayLiteral(failed),
-    failures: JSON.stringify(failures),
-    lockedAt: JSON.stringify(lockedAt),
-  };
-}
 
-/** The result recording a failed run of `job`. */
-export function failureResult(job: Job, error: Error, permanent: boolean): JobResult {
-  return {
-    jobId: job.id,
-    queued: job.queueName !== null,
-    failure: { message: describeError(error), permanent },
-    lockedAt: job.lockedAt,
-  };
+  /**
+   * Write `batch` in one statement. If PostgreSQL refuses its data, the same
+   * statement would fail forever and hold up every other result: halve the
+   * batch until the entries at fault are alone, and write those in a safe form.
+   * Written results leave `unwritten`; other errors are thrown.
+   */
+  private async writeIsolating(batch: readonly JobResult[], fenced: Fenced, unwritten: Set<JobResult>): Promise<void> {
+    try {
+      await this.writeOnce(batch, fenced, unwritten);
+    } catch (error) {
+      if (!isRefusedData(error)) throw error;
+      if (batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.writeIsolating(batch.slice(0, half), fenced, unwritten);
+        await this.writeIsolating(batch.slice(half), fenced, unwritten);
+        return;
+      }
+      await this.writeInSafeForm(batch[0]!, fenced, unwritten, error);
+    }
+  }
+
+  private async writeOnce(batch: readonly JobResult[], fenced: Fenced, unwritten: Set<JobResult>): Promise<void> {
+    const p = finishParams(batch, fenced);
+    const { rows } = await this.db.query<{ id: string }>(
+      this.sql.finish,
+      [p.completed, this.workerId, p.failed, p.failures, p.lockedAt],
+      { name: this.sql.names.finish },
+    );
+    for (const result of batch) unwritten.delete(result);
+    this.settle({ batch, params: p }, new Set(rows.map((row) => String(row.id))));
+  }
+
+  /**
+   * One result PostgreSQL refused: a failure is recorded with a fixed message
+   * instead of its own (which is logged). If even that is refused, or it is a
+   * completion (nothing of it comes from task code), it is given up and logged:
+   * the job stays locked until this worker stops or is recovered, and every
+   * other result goes on.
+   */
+  private async writeInSafeForm(result: JobResult, fenced: Fenced, unwritten: Set<JobResult>, refusal: unknown): Promise<void> {
+    const code = String((refusal as { code?: unknown }).code);
+    if (result.failure) {
+      this.logger.error(
+        `PostgreSQL refused the error text of job ${result.jobId} (SQLSTATE ${code}: ${(refusal as Error).message}); ` +
+          "recording a placeholder message instead",
+        { jobId: result.jobId, refusedText: result.failure.message },
+      );
+      result.failure = { message: refusedErrorText(code), permanent: result.failure.permanent };
+      try {
+        await this.writeOnce([result], fenced, unwritten);
+        return;
+      } catch (error) {
+        if (!isRefusedData(error)) throw error;
+        refusal = error;
+      }
+    }
+    this.logger.error(`PostgreSQL refused the result of job ${result.jobId}; giving it up (the job stays locked by this worker)`, {
+      jobId: result.jobId,
+      error: (refusal as Error).message,
+    });
+    unwritten.delete(result);
+    this.settle({ batch: [result], params: finishParams([result], fenced) }, new Set());
+  }
 }

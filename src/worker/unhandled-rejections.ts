@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger } from "../logger/logger.js";
+import { describeThrown } from "./thrown-value.js";
 
 export interface JobScope {
   /** Fail the job with this reason (first call wins). */
@@ -22,7 +23,9 @@ function onUnhandledRejection(reason: unknown): void {
     return;
   }
   const [logger] = loggers;
-  logger?.error(`Unhandled promise rejection outside any job: ${(reason as Error)?.stack ?? String(reason)}`);
+  // Any value can be a rejection reason: describeThrown never throws (String() of a null-prototype object does).
+  const { message, detail } = describeThrown(reason);
+  logger?.error(`Unhandled promise rejection outside any job: ${message}${detail ? `\n${detail}` : ""}`);
 }
 
 /** Run `fn` so that rejections it leaves unhandled fail `scope`. */

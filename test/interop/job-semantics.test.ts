@@ -2,7 +2,7 @@
  * The same job semantics on both sides of one database: job keys and their
  * modes applied by graphile-worker 0.18 then by us (and the other way round),
  * priority order, forbidden flags, future run_at, max_attempts and the failure
- * backoff.
+ * backoff, and the last_error each side writes for the same thrown value.
  */
 import { after, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,6 +10,7 @@ import { runOnce as referenceRunOnce, type TaskSpec } from "graphile-worker";
 import { type JobSpec } from "../../src/index.js";
 import { waitUntilNoJobLocked, testWorker } from "../support/fixtures.js";
 import { referenceSilentLogger, within, openSharedDatabase } from "./support.js";
+import { THROWN_CASES } from "../worker/fixtures/thrown-values.js";
 
 const TEST_TIMEOUT = { timeout: 30_000 };
 const schema = "graphile_worker";
@@ -185,7 +186,8 @@ test("a failing task: attempts, last_error, exp(attempts) backoff and max_attemp
       attempts.push({
         attempts: row.attempts,
         available: row.is_available,
-        hasError: (row.last_error ?? "").includes(`kaboom on ${side}`),
+        // The message only, exactly as graphile-worker writes it.
+        hasError: row.last_error === `kaboom on ${side}`,
         backoffOk: row.run_at.getTime() >= earliest && row.run_at.getTime() <= latest,
       });
       if (attempt < 3) assert.ok(attempts.at(-1)!.backoffOk, `${side} attempt ${attempt}: run_at ${row.run_at.toISOString()}`);
@@ -206,4 +208,29 @@ test("a failing task: attempts, last_error, exp(attempts) backoff and max_attemp
   ];
   assert.deepEqual(results.theirs, expected);
   assert.deepEqual(results.ours, expected);
+});
+
+test("the same thrown values leave the same last_error on both sides", TEST_TIMEOUT, async () => {
+  // Only the values graphile-worker survives (see the fixture); the others are checked on our side in test/worker.
+  const cases = THROWN_CASES.filter((c) => c.reference);
+  const written: Record<Side, Array<[string, string | null]>> = { theirs: [], ours: [] };
+  for (const side of SIDES) {
+    await db.pool.query(`delete from "${schema}"._private_jobs`);
+    const tasks: Record<string, Handler> = {};
+    for (const [i, c] of cases.entries()) {
+      tasks[`throws_${i}`] = async () => {
+        throw c.value();
+      };
+      await addWith(side, `throws_${i}`, {}, { maxAttempts: 1 });
+    }
+    await runOnceWith(side, tasks);
+    const { rows } = await db.pool.query<{ identifier: string; last_error: string | null }>(
+      `select t.identifier, j.last_error from "${schema}"._private_jobs j
+       join "${schema}"._private_tasks t on t.id = j.task_id order by j.id`,
+    );
+    written[side] = rows.map((row) => [cases[Number(row.identifier.slice("throws_".length))]!.name, row.last_error]);
+  }
+  const expected = cases.map((c): [string, string | null] => [c.name, c.lastError]);
+  assert.deepEqual(written.theirs, expected, "graphile-worker writes what the fixture expects");
+  assert.deepEqual(written.ours, written.theirs);
 });

@@ -1,0 +1,81 @@
+/**
+ * The result of one run as the result flusher keeps it, and the parameters of
+ * the finish statements (src/sql/finish-jobs.ts) for a batch of results.
+ */
+import { storableErrorText } from "../jobs/error-text.js";
+import type { Job } from "../jobs/job.js";
+import { idArrayLiteral } from "../driver/parameter-text.js";
+
+export interface JobResult {
+  jobId: string;
+  /** True when the job belongs to a named queue (its queue is unlocked by the write). */
+  queued: boolean;
+  /** Absent for success. */
+  failure?: { message: string; permanent: boolean };
+  /** `locked_at` of the claim this result belongs to: refused if the job was re-claimed since (fencing). */
+  lockedAt?: Date | null;
+  /** A statement carrying it failed without a reply: it may have been applied then. */
+  uncertain?: boolean;
+}
+
+/** The `last_error` of a failure whose own text PostgreSQL refused (plain ASCII: always storable). */
+export function refusedErrorText(sqlState: string): string {
+  return `The task's error message could not be stored (PostgreSQL refused it, SQLSTATE ${sqlState}); it is in the worker's log`;
+}
+
+/** Which results carry their claim's locked_at: these ids, or "all". */
+export type Fenced = ReadonlySet<string> | "all";
+
+/** The parameters of the finish CTEs (see src/sql/finish-jobs.ts) for a batch. */
+export interface FinishParams {
+  /** bigint[] literal of the completed ids, e.g. `{12,13}` (ids are decimal strings from the database). */
+  completed: string;
+  /** bigint[] literal of the failed ids */
+  failed: string;
+  /** JSON: failed id -> {"e": error, "p": permanent} */
+  failures: string;
+  /** JSON: id -> the claim's locked_at in epoch ms (fenced ids only) */
+  lockedAt: string;
+}
+
+/** Results taken out of the flusher to be written by another statement. */
+export interface CarriedResults {
+  readonly batch: readonly JobResult[];
+  readonly params: FinishParams;
+}
+
+/** `fenced`: the jobs whose results carry their claim's locked_at ("all": every one). */
+export function finishParams(batch: readonly JobResult[], fenced: Fenced): FinishParams {
+  const completed: string[] = [];
+  const failed: string[] = [];
+  const failures: Record<string, { e: string; p: boolean }> = {};
+  const lockedAt: Record<string, number> = {};
+  for (const result of batch) {
+    if (result.failure) {
+      failed.push(result.jobId);
+      failures[result.jobId] = { e: result.failure.message, p: result.failure.permanent };
+    } else {
+      completed.push(result.jobId);
+    }
+    if (result.lockedAt && (fenced === "all" || (fenced.size > 0 && fenced.has(result.jobId)))) {
+      lockedAt[result.jobId] = result.lockedAt.getTime();
+    }
+  }
+  // Array literals built here: cheaper than node-postgres quoting every element of a JS array.
+  return {
+    completed: idArrayLiteral(completed),
+    failed: idArrayLiteral(failed),
+    failures: JSON.stringify(failures),
+    lockedAt: JSON.stringify(lockedAt),
+  };
+}
+
+/** The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here). */
+export function failureResult(job: Job, message: string, permanent: boolean): JobResult {
+  return {
+    jobId: job.id,
+    queued: job.queueName !== null,
+    failure: { message: storableErrorText(message), permanent },
+    lockedAt: job.lockedAt,
+  };
+}
