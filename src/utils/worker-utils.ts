@@ -90,7 +90,11 @@ export class WorkerUtils {
   constructor(options: WorkerUtilsOptions = {}) {
     this.schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker");
     this.logger = options.logger ?? createConsoleLogger();
-    const { driver, owned } = resolveDriver(options, (error) => this.logger.warn(`idle connection error: ${error.message}`));
+    const { driver, owned } = resolveDriver(
+      options,
+      (error) => this.logger.warn(`idle connection error: ${error.message}`),
+      (message) => this.logger.warn(message),
+    );
     this.driver = driver;
     this.ownsDriver = owned;
     this.sql = jobOperationsSql(this.schema);
