@@ -100,7 +100,7 @@ export class WorkerUtils {
     this.sql = jobOperationsSql(this.schema);
     this.inserts = insertJobsSql(this.schema);
     this.names = new NameCache(this.schema);
-    this.addUnkeyedJobName = statementName("add_unkeyed_job", this.schema);
+    this.addUnkeyedJobName = statementName("add_unkeyed_job", this.sql.addUnkeyedJob);
   }
 
   /** Run an operation returning `_private_jobs` rows and map them to jobs (`name`: prepare it). */
