@@ -34,6 +34,7 @@ export type { ConnectionOptions } from "./driver/connect.js";
 export { createConsoleLogger, silentLogger } from "./logger/logger.js";
 export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
 export {
+  ConnectionTimeoutError,
   GraphileWorkerError,
   LockedJobsMigrationError,
   LockLostError,

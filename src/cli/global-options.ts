@@ -1,5 +1,6 @@
-/** Options every command takes: --connection and --schema. */
+/** Options every command takes: --connection, --schema and --connect-timeout. */
 import type { Command } from "commander";
+import { parseInteger } from "./argument-parsers.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
 import { createConsoleLogger } from "../logger/logger.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
@@ -9,22 +10,30 @@ import { CliUsageError } from "./usage-error.js";
 export interface GlobalOptions {
   connection?: string;
   schema?: string;
+  connectTimeout?: string;
 }
 
 export function addGlobalOptions(command: Command): Command {
   return command
     .option("--connection <url>", "PostgreSQL connection string (default: DATABASE_URL)")
-    .option("--schema <name>", "schema name (default: GRAPHILE_WORKER_SCHEMA, then graphile_worker)");
+    .option("--schema <name>", "schema name (default: GRAPHILE_WORKER_SCHEMA, then graphile_worker)")
+    .option("--connect-timeout <ms>", "give up connecting to PostgreSQL after this long (default 10000; 0: never)");
 }
 
 export interface ResolvedConnection {
-  connectionString: string;
+  /** Undefined when libpq's PG* variables (PGDATABASE, PGHOST, ...) say where to connect. */
+  connectionString: string | undefined;
   schema: string;
+  connectTimeoutMs: number | undefined;
 }
 
 export function resolveConnection(options: GlobalOptions): ResolvedConnection {
-  const connectionString = options.connection ?? process.env.DATABASE_URL;
-  if (!connectionString) throw new CliUsageError("--connection", "no database given: pass --connection or set DATABASE_URL");
+  const connectionString = options.connection ?? (process.env.DATABASE_URL || undefined);
+  if (!connectionString && !process.env.PGDATABASE) {
+    throw new CliUsageError("--connection", "no database given: pass --connection or set DATABASE_URL (or PGDATABASE)");
+  }
+  const connectTimeoutMs =
+    options.connectTimeout === undefined ? undefined : parseInteger("--connect-timeout", options.connectTimeout, { min: 0, max: 3_600_000 });
   const schema = options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker";
   try {
     validateSchemaName(schema);
@@ -32,13 +41,13 @@ export function resolveConnection(options: GlobalOptions): ResolvedConnection {
     if (error instanceof ValidationError) throw new CliUsageError("--schema", error.message);
     throw error;
   }
-  return { connectionString, schema };
+  return { connectionString, schema, connectTimeoutMs };
 }
 
 /** Run `fn` with a WorkerUtils for the command's connection, released afterwards. */
 export async function withUtils<T>(options: GlobalOptions, fn: (utils: WorkerUtils) => Promise<T>): Promise<T> {
-  const { connectionString, schema } = resolveConnection(options);
-  const utils = new WorkerUtils({ connectionString, schema, logger: createConsoleLogger("warn"), maxPoolSize: 2 });
+  const { connectionString, schema, connectTimeoutMs } = resolveConnection(options);
+  const utils = new WorkerUtils({ connectionString, schema, connectTimeoutMs, logger: createConsoleLogger("warn"), maxPoolSize: 2 });
   try {
     return await fn(utils);
   } finally {

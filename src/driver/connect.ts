@@ -21,7 +21,16 @@ export interface ConnectionOptions {
    * (PgBouncer before 1.21). Not for `driver` (set it in the driver's options).
    */
   preparedStatements?: boolean;
+  /**
+   * Give up connecting to PostgreSQL after this long (ms; default 10000; 0
+   * waits forever), with a `ConnectionTimeoutError` naming the server. Not for
+   * a given `pool` or `driver` (set it in their own options).
+   */
+  connectTimeoutMs?: number;
 }
+
+/** Upper bound of `connectTimeoutMs` (one hour). */
+const MAX_CONNECT_TIMEOUT_MS = 3_600_000;
 
 export interface ResolvedDriver {
   driver: Driver;
@@ -29,14 +38,23 @@ export interface ResolvedDriver {
   owned: boolean;
 }
 
-export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: Error) => void): ResolvedDriver {
+/**
+ * The driver for `options`: the given one, one around a given pool, or one we
+ * create from `connectionString`, `DATABASE_URL` or libpq's PG* variables (as
+ * node-postgres and graphile-worker read them when PGDATABASE is set).
+ */
+export function resolveDriver(
+  options: ConnectionOptions,
+  onIdleError?: (error: Error) => void,
+  onWarning?: (message: string) => void,
+): ResolvedDriver {
   const given = [options.connectionString, options.pool, options.driver].filter((v) => v !== undefined).length;
   if (given > 1) {
     throw new ValidationError("connection", "connectionString/pool/driver", "give only one of connectionString, pool or driver");
   }
   if (options.driver) {
     // These configure a driver we create; a given driver takes them in its own options.
-    for (const field of ["listenConnectionString", "maxPoolSize", "preparedStatements"] as const) {
+    for (const field of ["listenConnectionString", "maxPoolSize", "preparedStatements", "connectTimeoutMs"] as const) {
       if (options[field] !== undefined) {
         throw new ValidationError(field, options[field], "set it in the driver's own options when passing `driver`");
       }
@@ -49,22 +67,34 @@ export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: 
   if (options.preparedStatements !== undefined && typeof options.preparedStatements !== "boolean") {
     throw new ValidationError("preparedStatements", options.preparedStatements, "must be true or false");
   }
+  const connectTimeoutMs = options.connectTimeoutMs;
+  if (
+    connectTimeoutMs !== undefined &&
+    (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 0 || connectTimeoutMs > MAX_CONNECT_TIMEOUT_MS)
+  ) {
+    throw new ValidationError("connectTimeoutMs", connectTimeoutMs, `must be an integer from 0 to ${MAX_CONNECT_TIMEOUT_MS}`);
+  }
   if (options.pool) {
+    if (connectTimeoutMs !== undefined) {
+      throw new ValidationError("connectTimeoutMs", connectTimeoutMs, "set connectionTimeoutMillis in your pool's own options when passing `pool`");
+    }
     return {
       driver: new PgDriver({
         pool: options.pool,
         listenConnectionString: options.listenConnectionString,
         preparedStatements: options.preparedStatements,
+        onWarning,
       }),
       owned: true,
     };
   }
-  const connectionString = options.connectionString ?? process.env.DATABASE_URL;
-  if (!connectionString) {
+  const connectionString = options.connectionString ?? (process.env.DATABASE_URL || undefined);
+  // With neither, node-postgres reads PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD itself.
+  if (!connectionString && !process.env.PGDATABASE) {
     throw new ValidationError(
       "connectionString",
       connectionString,
-      "no connection given: pass connectionString, pool or driver, or set DATABASE_URL",
+      "no connection given: pass connectionString, pool or driver, or set DATABASE_URL (or PGDATABASE and the other PG* variables)",
     );
   }
   return {
@@ -73,7 +103,9 @@ export function resolveDriver(options: ConnectionOptions, onIdleError?: (error: 
       listenConnectionString: options.listenConnectionString,
       maxConnections: options.maxPoolSize,
       onIdleError,
+      onWarning,
       preparedStatements: options.preparedStatements,
+      connectTimeoutMs,
     }),
     owned: true,
   };

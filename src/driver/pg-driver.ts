@@ -1,5 +1,8 @@
 import pg from "pg";
+import { ConnectionTimeoutError } from "../errors/errors.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
+import { PreparedStatementMode, preparedStatementFallbackWarning } from "./prepared-statement-mode.js";
+import { describeServer, isConnectTimeout } from "./server-address.js";
 import type { Driver, ListenSubscription, Notification, Queryable, QueryOptions, QueryResult } from "./driver.js";
 
 /** Options for the node-postgres driver. */
@@ -18,21 +21,50 @@ export interface PgDriverOptions {
   /** Called with errors from idle pooled connections (they are otherwise fatal in pg). */
   onIdleError?: (error: Error) => void;
   /**
-   * Prepare the hot-path statements (named statements; default true). Set
-   * false behind a transaction-mode pooler that does not track prepared
-   * statements (PgBouncer before 1.21): every statement is then sent unnamed.
+   * Prepare the hot-path statements (named statements; default true). Behind a
+   * transaction-mode pooler that does not track prepared statements (PgBouncer
+   * before 1.21) the driver notices the first refused name, switches to unnamed
+   * statements by itself and warns once; `false` starts unnamed (no warning).
    */
   preparedStatements?: boolean;
+  /** Give up connecting after this long (ms; default 10000; 0 waits forever). Not for a given `pool`. */
+  connectTimeoutMs?: number;
+  /** Where the driver's one-off warnings go (default console.warn). */
+  onWarning?: (message: string) => void;
 }
 
-/** Adapt any pg client-like object (pool, client) to `Queryable` (`named: false` never prepares). */
-export function queryableFromPg(client: Pick<pg.ClientBase, "query"> | pg.Pool, named = true): Queryable {
+/** Default of `connectTimeoutMs`: long enough for a loaded server, short enough to tell a hung one. */
+export const CONNECT_TIMEOUT_DEFAULT_MS = 10_000;
+
+/**
+ * Adapt any pg client-like object (pool, client) to `Queryable`. `named`:
+ * `false` never prepares; a `PreparedStatementMode` prepares until the server
+ * shows that names cannot be trusted (a transaction-mode pooler), then retries
+ * that statement unnamed and sends every later one unnamed.
+ */
+export function queryableFromPg(client: Pick<pg.ClientBase, "query"> | pg.Pool, named: boolean | PreparedStatementMode = true): Queryable {
+  const mode =
+    typeof named === "boolean" ? new PreparedStatementMode(named, (error) => console.warn(preparedStatementFallbackWarning(error))) : named;
+  const run = async <Row>(config: pg.QueryConfig): Promise<QueryResult<Row>> => {
+    const result = await (client as pg.Pool).query(config);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  };
   return {
     async query<Row>(text: string, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>> {
       const config: pg.QueryConfig = { text, values: values as unknown[] | undefined };
-      if (named && options?.name) config.name = options.name;
-      const result = await (client as pg.Pool).query(config);
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+      if (!options?.name || !mode.enabled) return run<Row>(config);
+      try {
+        return await run<Row>({ ...config, name: options.name });
+      } catch (error) {
+        // Refused before it ran (at parse or bind): safe to send again, unnamed.
+        if (!mode.fallBackOn(error)) throw error;
+        try {
+          return await run<Row>(config);
+        } catch (retryError) {
+          // Inside the caller's transaction the refusal aborted it: report the cause, not "transaction aborted".
+          throw (retryError as { code?: string }).code === "25P02" ? error : retryError;
+        }
+      }
     },
   };
 }
@@ -45,33 +77,63 @@ export class PgDriver implements Driver {
   private readonly options: PgDriverOptions;
   private readonly pooled: Queryable;
   private readonly subscriptions = new Set<ListenSubscription>();
+  /** Shared by every connection of the pool: one refused name switches them all. */
+  private readonly statements: PreparedStatementMode;
+  private readonly connectTimeoutMs: number;
 
   constructor(options: PgDriverOptions) {
     this.options = options;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_DEFAULT_MS;
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
     } else {
-      this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+      // connectionTimeoutMillis bounds connecting (TCP + startup). pg-pool applies it to waiting
+      // for a free pooled client too: that is fine here, the worker's statements are short.
+      this.pool = new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.maxConnections ?? 10,
+        connectionTimeoutMillis: this.connectTimeoutMs,
+      });
       this.ownsPool = true;
       this.pool.on("error", (error) => options.onIdleError?.(error));
     }
-    this.pooled = queryableFromPg(this.pool, options.preparedStatements ?? true);
+    const warn = options.onWarning ?? ((message: string) => console.warn(message));
+    this.statements = new PreparedStatementMode(options.preparedStatements ?? true, (error) =>
+      warn(preparedStatementFallbackWarning(error)),
+    );
+    this.pooled = queryableFromPg(this.pool, this.statements);
+  }
+
+  /** False once the driver switched to unnamed statements (or was told to start so). */
+  get usesPreparedStatements(): boolean {
+    return this.statements.enabled;
   }
 
   query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[], options?: QueryOptions) {
-    return this.pooled.query<Row>(text, values, options);
+    return this.pooled.query<Row>(text, values, options).catch((error: unknown) => {
+      throw this.explain(error);
+    });
+  }
+
+  /** A connect timeout names the server; anything else is passed on as it is. */
+  private explain(error: unknown, connectionString = this.options.connectionString): unknown {
+    if (!isConnectTimeout(error)) return error;
+    connectionString ??= (this.pool.options as { connectionString?: string }).connectionString;
+    return new ConnectionTimeoutError(describeServer(connectionString), this.connectTimeoutMs, { cause: error });
   }
 
   async withConnection<T>(fn: (connection: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw this.explain(error);
+    });
     let broken: Error | undefined;
     const onError = (error: Error) => {
       broken = error;
     };
     client.on("error", onError);
     try {
-      return await fn(queryableFromPg(client, this.options.preparedStatements ?? true));
+      return await fn(queryableFromPg(client, this.statements));
     } catch (error) {
       broken ??= isConnectionError(error) ? (error as Error) : undefined;
       throw error;
@@ -102,8 +164,14 @@ export class PgDriver implements Driver {
     const connectionString = this.options.listenConnectionString ?? this.options.connectionString;
     // With a dedicated listen connection string we open our own client; otherwise
     // we borrow a pool connection and keep it for the life of the subscription.
-    const ownClient = connectionString ? new pg.Client({ connectionString }) : undefined;
-    const client: pg.ClientBase = ownClient ?? (await this.pool.connect());
+    const ownClient = connectionString
+      ? new pg.Client({ connectionString, connectionTimeoutMillis: this.connectTimeoutMs })
+      : undefined;
+    const client: pg.ClientBase =
+      ownClient ??
+      (await this.pool.connect().catch((error: unknown) => {
+        throw this.explain(error);
+      }));
     let resolveClosed!: (error: Error | undefined) => void;
     const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve));
     let ended = false;
@@ -124,7 +192,7 @@ export class PgDriver implements Driver {
       finish(error as Error);
       if (ownClient) await ownClient.end().catch(() => undefined);
       else (client as pg.PoolClient).release(true);
-      throw error;
+      throw this.explain(error, connectionString);
     }
     const subscription: ListenSubscription = {
       closed,

@@ -102,6 +102,22 @@ export class LockLostError extends GraphileWorkerError {
   }
 }
 
+/** Connecting to PostgreSQL did not finish in time (a server or pooler that accepts TCP but never answers). */
+export class ConnectionTimeoutError extends GraphileWorkerError {
+  /** `host:port` (or socket path) that did not answer. */
+  readonly server: string;
+  readonly timeoutMs: number;
+  constructor(server: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super(
+      "CONNECT_TIMEOUT",
+      `Connecting to PostgreSQL at ${server} timed out after ${timeoutMs} ms (connectTimeoutMs; CLI --connect-timeout)`,
+      options,
+    );
+    this.server = server;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /** Render a value for an error message, keeping it short and safe. */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") {

@@ -4,8 +4,13 @@
  * table, same ids 1-20, same breaking flags, same `worker:migrate` notices).
  *
  * Safety against concurrent migrators:
- *  - runs of this function serialise on a session advisory lock keyed on the
- *    schema, held on one dedicated connection for the whole run;
+ *  - every step (bootstrap, each migration) is one transaction that first
+ *    takes a transaction-level advisory lock keyed on the schema, then checks
+ *    the ledger again: concurrent runs of this function serialise per step.
+ *    No session state is used, so migrating works through a transaction-mode
+ *    pooler (PgBouncer's default), where consecutive transactions of one
+ *    client may run on different server connections: a session lock there
+ *    would be taken on one server connection and never released;
  *  - a graphile-worker (Node) migrator does not take that lock, so, like it,
  *    every migration inserts its ledger row first inside its transaction: if
  *    another migrator applied the same migration concurrently, the insert
@@ -86,28 +91,27 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrationR
 
   return options.driver.withConnection(async (connection) => {
     await fetchAndCheckPostgresVersion(connection);
-    await connection.query("select pg_advisory_lock(hashtextextended($1, 0))", [migrationLockName(schema)]);
-    try {
-      await bootstrap(connection, quotedSchema);
-      const before = await readLedgerState(connection, quotedSchema);
-      const applied: number[] = [];
-      for (const migration of MIGRATIONS) {
-        if (migration.id > until) break;
-        if (before.latest !== null && migration.id <= before.latest) continue;
-        if (await applyMigration(connection, quotedSchema, migration, logger)) applied.push(migration.id);
-      }
-      if (applied.length > 0) {
-        logger.info(`Migrated schema ${quotedSchema}: applied migrations ${applied.join(", ")}`);
-      }
-      const after = await readLedgerState(connection, quotedSchema);
-      checkCompatibility(after, logger);
-      return { applied, latest: after.latest ?? 0 };
-    } finally {
-      await connection
-        .query("select pg_advisory_unlock(hashtextextended($1, 0))", [migrationLockName(schema)])
-        .catch(() => undefined);
+    const lockName = migrationLockName(schema);
+    await bootstrap(connection, quotedSchema, lockName);
+    const before = await readLedgerState(connection, quotedSchema);
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (migration.id > until) break;
+      if (before.latest !== null && migration.id <= before.latest) continue;
+      if (await applyMigration(connection, quotedSchema, lockName, migration, logger)) applied.push(migration.id);
     }
+    if (applied.length > 0) {
+      logger.info(`Migrated schema ${quotedSchema}: applied migrations ${applied.join(", ")}`);
+    }
+    const after = await readLedgerState(connection, quotedSchema);
+    checkCompatibility(after, logger);
+    return { applied, latest: after.latest ?? 0 };
   });
+}
+
+/** Take the schema's migrator lock for the current transaction (released by commit or rollback). */
+function lockMigrator(connection: Queryable, lockName: string): Promise<unknown> {
+  return connection.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [lockName]);
 }
 
 /** The advisory-lock name of a schema's migrator (hashed to a bigint key). */
@@ -128,9 +132,11 @@ function validateUntilMigration(untilMigration: number | undefined): number {
  * graphile-worker (no `breaking` column) is taken over: the column is added
  * and the known breaking ids are flagged.
  */
-async function bootstrap(connection: Queryable, quotedSchema: string): Promise<void> {
+async function bootstrap(connection: Queryable, quotedSchema: string, lockName: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    await connection.query("begin");
     try {
+      await lockMigrator(connection, lockName);
       const { rows } = await connection.query<{ has_breaking: boolean }>(
         `select exists (
            select 1 from pg_catalog.pg_attribute
@@ -138,7 +144,10 @@ async function bootstrap(connection: Queryable, quotedSchema: string): Promise<v
          ) as has_breaking`,
         [`${quotedSchema}.migrations`],
       );
-      if (rows[0]?.has_breaking) return;
+      if (rows[0]?.has_breaking) {
+        await connection.query("commit");
+        return;
+      }
       await connection.query(
         `create schema if not exists ${quotedSchema};
          create table if not exists ${quotedSchema}.migrations (
@@ -152,8 +161,10 @@ async function bootstrap(connection: Queryable, quotedSchema: string): Promise<v
         `update ${quotedSchema}.migrations set breaking = true where id = any($1::int[]) and not breaking`,
         [BREAKING_MIGRATIONS],
       );
+      await connection.query("commit");
       return;
     } catch (error) {
+      await connection.query("rollback").catch(() => undefined);
       // A migrator that does not share our advisory lock (graphile-worker)
       // created the same objects concurrently: look again.
       if (attempt < BOOTSTRAP_ATTEMPTS && CLASH_CODES.has(sqlState(error) ?? "")) continue;
@@ -176,13 +187,24 @@ async function readLedgerState(connection: Queryable, quotedSchema: string): Pro
 async function applyMigration(
   connection: Queryable,
   quotedSchema: string,
+  lockName: string,
   migration: Migration,
   logger: Logger,
 ): Promise<boolean> {
-  logger.debug(`Running ${migration.breaking ? "breaking" : "non-breaking"} migration ${migration.name}`);
   let recorded = false;
   await connection.query("begin");
   try {
+    await lockMigrator(connection, lockName);
+    const { rows } = await connection.query<{ done: boolean }>(
+      `select exists (select 1 from ${quotedSchema}.migrations where id = $1) as done`,
+      [migration.id],
+    );
+    if (rows[0]?.done) {
+      // Applied by another run of ours while we waited for the lock.
+      await connection.query("commit");
+      return false;
+    }
+    logger.debug(`Running ${migration.breaking ? "breaking" : "non-breaking"} migration ${migration.name}`);
     // First, so that a concurrent migrator of the same id is detected here.
     await connection.query(`insert into ${quotedSchema}.migrations (id, breaking) values ($1, $2)`, [
       migration.id,

@@ -69,8 +69,7 @@ export function finishCtes(schema: string, p: FinishPlaceholders): string {
 export function finishJobsSql(schema: string) {
   const s = quoteIdentifier(schema);
   const unlockQueues = (source: string) => unlockQueuesCte(s, source, "$2");
-  return {
-    names: { finish: statementName("finish", schema), release: statementName("release", schema) },
+  const statements = {
     /**
      * One round-trip for a whole batch of results. $1 bigint[] completed ids,
      * $2 worker id, $3 bigint[] failed ids, $4 jsonb map failed id -> {"e": error
@@ -98,6 +97,10 @@ select id from released`,
     existing: `select id::text as id from ${s}._private_jobs where id = any($1::bigint[])`,
     /** $1 worker id: unlock everything still locked by this worker (end of shutdown). */
     releaseAll: `select ${s}.force_unlock_workers(array[$1::text])`,
+  };
+  return {
+    ...statements,
+    names: { finish: statementName("finish", statements.finish), release: statementName("release", statements.release) },
   };
 }
 

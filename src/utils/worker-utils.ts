@@ -90,13 +90,17 @@ export class WorkerUtils {
   constructor(options: WorkerUtilsOptions = {}) {
     this.schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker");
     this.logger = options.logger ?? createConsoleLogger();
-    const { driver, owned } = resolveDriver(options, (error) => this.logger.warn(`idle connection error: ${error.message}`));
+    const { driver, owned } = resolveDriver(
+      options,
+      (error) => this.logger.warn(`idle connection error: ${error.message}`),
+      (message) => this.logger.warn(message),
+    );
     this.driver = driver;
     this.ownsDriver = owned;
     this.sql = jobOperationsSql(this.schema);
     this.inserts = insertJobsSql(this.schema);
     this.names = new NameCache(this.schema);
-    this.addUnkeyedJobName = statementName("add_unkeyed_job", this.schema);
+    this.addUnkeyedJobName = statementName("add_unkeyed_job", this.sql.addUnkeyedJob);
   }
 
   /** Run an operation returning `_private_jobs` rows and map them to jobs (`name`: prepare it). */

@@ -79,7 +79,7 @@ export class JobClaimer {
   ) {
     this.claimSql = claimJobsSql(schema, maxClaim);
     this.taskIdentifiersLiteral = parameterText(taskIdentifiers) ?? "{}";
-    this.claimName = statementName(`claim${maxClaim}`, schema);
+    this.claimName = statementName(`claim${maxClaim}`, this.claimSql);
     this.finishSql = finishJobsSql(schema);
     this.lockedByMeSql = `select id from ${quoteIdentifier(schema)}._private_jobs where locked_by = $1::text`;
   }

@@ -83,6 +83,9 @@ export const WORKER_DEFAULTS = {
   localQueueSize: 500,
   localQueueLookaheadMs: 250,
   localQueueTtlMs: 5 * 60_000,
+  /** `runOnce`: claims tried this many times in a row (backoff from 250 ms, doubling) before it fails. */
+  onceClaimAttempts: 6,
+  onceClaimRetryDelayMs: 250,
 } as const;
 
 function positiveInteger(field: string, value: unknown, { min = 1, max = 1_000_000 } = {}): number {

@@ -16,6 +16,8 @@ export interface WorkerEventMap {
   "jobs:released": { workerId: string; jobIds: string[]; reason: "shutdown" | "ttl" };
   "listen:connect": { workerId: string };
   "listen:error": { workerId: string; error?: Error };
+  /** After each LISTEN (re)connect: whether a notification sent to ourselves arrived (false: polling only). */
+  "listen:verified": { workerId: string; working: boolean };
   "claim:error": { workerId: string; error: Error };
   /** This worker's sweeper released the jobs of dead workers (`recovery` option). */
   "worker:recovered": { workerId: string; recoveredWorkerIds: string[]; jobIds: string[] };

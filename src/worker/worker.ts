@@ -25,7 +25,7 @@ import { NotifyListener } from "./notify-listener.js";
 import { ResultFlusher, type FlushOutcome } from "./result-flusher.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
-import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
+import { resolveWorkerConfig, WORKER_DEFAULTS, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { WorkerEvents } from "./worker-events.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
@@ -61,6 +61,10 @@ export class Worker<State = unknown> {
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
   private claimMayHaveCommitted = false; // a failed claim may have locked jobs we never heard of
+  /** Claims that failed in a row (runOnce retries them, then fails with `fatalError`). */
+  private claimFailures = 0;
+  /** Why runOnce could not do its work (it rejects with this after stopping). */
+  private fatalError: Error | undefined;
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
 
@@ -71,7 +75,11 @@ export class Worker<State = unknown> {
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
     this.state = options.state as State;
-    const { driver, owned } = resolveDriver(options, (error) => this.logger.warn(`idle connection error: ${error.message}`));
+    const { driver, owned } = resolveDriver(
+      options,
+      (error) => this.logger.warn(`idle connection error: ${error.message}`),
+      (message) => this.logger.warn(message),
+    );
     this.driver = driver;
     this.ownsDriver = owned;
     this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
@@ -102,6 +110,7 @@ export class Worker<State = unknown> {
         claim: async (count) => {
           if (this.claimMayHaveCommitted) await this.releaseStrandedClaims();
           const { jobs } = await this.claimer.claimCarrying(count, this.flusher, () => this.knownJobIds());
+          this.claimFailures = 0;
           if (jobs.length > 0) {
             this.activity++;
             this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
@@ -117,6 +126,7 @@ export class Worker<State = unknown> {
           this.claimMayHaveCommitted = true;
           this.logger.error(`Claiming jobs failed: ${error.message}`);
           this.events.emit("claim:error", { workerId: this.workerId, error });
+          if (this.once) this.retryClaimOnce(error);
         },
       },
       this.logger,
@@ -131,6 +141,7 @@ export class Worker<State = unknown> {
           this.localQueue.wake();
         },
         onDisconnected: (error) => this.events.emit("listen:error", { workerId: this.workerId, error }),
+        onVerified: (working) => this.events.emit("listen:verified", { workerId: this.workerId, working }),
       },
       this.config.listener,
       this.logger,
@@ -189,10 +200,29 @@ export class Worker<State = unknown> {
     return this.runFinished;
   }
 
-  /** Run until no job is runnable now and none is in flight, then stop. */
+  /**
+   * Run until no job is runnable now and none is in flight, then stop. Rejects
+   * (after stopping) when claiming kept failing: "nothing was runnable" is
+   * never reported for "could not look".
+   */
   async runOnce(): Promise<void> {
     await this.start(true);
-    return this.runFinished;
+    await this.runFinished;
+    if (this.fatalError) throw this.fatalError;
+  }
+
+  /** runOnce: retry a failed claim with backoff; after too many in a row, stop and fail. */
+  private retryClaimOnce(error: Error): void {
+    this.claimFailures++;
+    if (this.claimFailures >= WORKER_DEFAULTS.onceClaimAttempts) {
+      this.fatalError ??= error;
+      this.logger.error(`Giving up after ${this.claimFailures} failed claims in a row`);
+      void this.stop();
+      return;
+    }
+    const delay = WORKER_DEFAULTS.onceClaimRetryDelayMs * 2 ** (this.claimFailures - 1);
+    const timer = setTimeout(() => this.localQueue.wake(), delay);
+    this.cleanups.push(() => clearTimeout(timer));
   }
 
   /** Start in the background; `stop()` later. Resolves once the worker is running. */
@@ -285,7 +315,7 @@ export class Worker<State = unknown> {
    * after the last activity (write or claim) came back empty.
    */
   private checkIdle(): void {
-    if (!this.once || this.stateValue !== "running") return;
+    if (!this.once || this.stateValue !== "running" || this.claimFailures > 0) return;
     const idle = () => this.runner.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained";
     if (!idle()) return;
     void (async () => {

@@ -76,3 +76,65 @@ test("a worker refuses a given pool of one connection without a listenConnection
     await pool.end();
   }
 });
+
+/** A pool of one connection whose named statements this test can make stale or taken (as a pooler does). */
+async function oneConnectionDriver(warnings: string[]) {
+  const { PgDriver } = await import("../../src/driver/pg-driver.js");
+  return new PgDriver({ connectionString: db.connectionString, maxConnections: 1, onWarning: (message) => warnings.push(message) });
+}
+
+test("a named statement the server no longer has (26000): retried unnamed, pool switched for good, one warning", async () => {
+  const warnings: string[] = [];
+  const driver = await oneConnectionDriver(warnings);
+  try {
+    const named = { name: "gwts_test_stale" };
+    assert.deepEqual((await driver.query<{ n: number }>("select $1::int as n", [1], named)).rows, [{ n: 1 }]);
+    // What a pooler does: the next statement runs on a server connection without that name.
+    await driver.query("deallocate all");
+    assert.deepEqual((await driver.query<{ n: number }>("select $1::int as n", [2], named)).rows, [{ n: 2 }]);
+    assert.equal(driver.usesPreparedStatements, false);
+    assert.deepEqual((await driver.query<{ n: number }>("select $1::int as n", [3], named)).rows, [{ n: 3 }]);
+    const { rows } = await driver.query("select name from pg_prepared_statements");
+    assert.deepEqual(rows, [], "nothing prepared after the switch");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /26000.*preparedStatements: false/s);
+  } finally {
+    await driver.close();
+  }
+});
+
+test("a name another client already prepared on the server connection (42P05): retried unnamed, the insert happens once", async () => {
+  const warnings: string[] = [];
+  const driver = await oneConnectionDriver(warnings);
+  try {
+    await driver.query("create table public.fallback_inserts (n int)");
+    const insert = "insert into public.fallback_inserts (n) values ($1) returning n";
+    // What another client of a pooler leaves behind: the name taken on this server connection.
+    await driver.query(`prepare gwts_test_taken as select 1`);
+    const { rows } = await driver.query<{ n: number }>(insert, [7], { name: "gwts_test_taken" });
+    assert.deepEqual(rows, [{ n: 7 }]);
+    const { rows: stored } = await driver.query<{ n: number }>("select n from public.fallback_inserts");
+    assert.deepEqual(stored, [{ n: 7 }], "refused at parse, so run exactly once by the retry");
+    assert.equal(driver.usesPreparedStatements, false);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /42P05/);
+  } finally {
+    await driver.close();
+  }
+});
+
+test("inside a transaction the refusal is reported as itself (the transaction is aborted), and the pool switches", async () => {
+  const warnings: string[] = [];
+  const driver = await oneConnectionDriver(warnings);
+  try {
+    await driver.query("prepare gwts_test_tx as select 1");
+    await assert.rejects(
+      driver.transaction((tx) => tx.query("select 2 as n", [], { name: "gwts_test_tx" })),
+      (error: unknown) => (error as { code?: string }).code === "42P05",
+    );
+    assert.equal(driver.usesPreparedStatements, false);
+    assert.deepEqual((await driver.transaction((tx) => tx.query("select 2 as n", [], { name: "gwts_test_tx" }))).rows, [{ n: 2 }]);
+  } finally {
+    await driver.close();
+  }
+});

@@ -14,6 +14,7 @@ interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   pollInterval?: string;
   /** false with --no-prepared-statements */
   preparedStatements: boolean;
+  listenConnection?: string;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -27,13 +28,20 @@ export function registerWorkerCommand(program: Command): void {
         .option("--once", "run until no job is runnable, then exit")
         .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
         .option("--poll-interval <ms>", "poll interval in ms")
-        .option("--no-prepared-statements", "send every statement unnamed (transaction-mode poolers without prepared statements)"),
+        .option("--no-prepared-statements", "send every statement unnamed (transaction-mode poolers without prepared statements)")
+        .option(
+          "--listen-connection <url>",
+          "separate connection for LISTEN, e.g. direct or session mode behind PgBouncer (default: GRAPHILE_WORKER_LISTEN_URL)",
+        ),
     ),
   ).action(async (options: WorkerCommandOptions) => {
-    const { connectionString, schema } = resolveConnection(options);
+    const { connectionString, schema, connectTimeoutMs } = resolveConnection(options);
+    const listenConnectionString = options.listenConnection ?? (process.env.GRAPHILE_WORKER_LISTEN_URL || undefined);
     const workerOptions: WorkerOptions = {
       connectionString,
       schema,
+      connectTimeoutMs,
+      listenConnectionString,
       tasks: await loadTasks(options.tasks),
       logger: createConsoleLogger(),
       handleSignals: true,
