@@ -10,7 +10,7 @@ export { resolveWorkerConfig, WORKER_DEFAULTS } from "./worker/worker-config.js"
 export type { ForbiddenFlags, LocalQueueOptions, WorkerOptions } from "./worker/worker-config.js";
 export { WorkerEvents } from "./worker/worker-events.js";
 export type { WorkerEventMap, WorkerEventName } from "./worker/worker-events.js";
-export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS } from "./utils/worker-utils.js";
+export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "./utils/worker-utils.js";
 export type {
   BulkJob,
   CleanupOptions,

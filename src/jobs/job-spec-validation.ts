@@ -8,7 +8,45 @@ export const LIMITS = {
   jobKeyMaxLength: 512,
   smallintMin: -32768,
   smallintMax: 32767,
+  /**
+   * The runAt range: years 0001 to 9999. PostgreSQL's timestamptz goes further
+   * (4713 BC to 294276 AD), but only through forms with a BC suffix or a
+   * 5-digit year that ISO 8601 text (toISOString, the bulk path's JSON, the
+   * CLI) does not produce, so outside this range the paths would disagree.
+   */
+  runAtMinMs: Date.parse("0001-01-01T00:00:00.000Z"),
+  runAtMaxMs: Date.parse("9999-12-31T23:59:59.999Z"),
 } as const;
+
+/** String.prototype.isWellFormed: in Node 20+, but ES2024, newer than the TypeScript lib we target. */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * Refuse text PostgreSQL cannot store as given: U+0000 (text cannot hold it;
+ * the server refuses the whole statement) and a lone surrogate (it has no
+ * UTF-8 form, so the driver would silently store U+FFFD instead). Both checks
+ * are native scans that allocate nothing: this runs for every bulk-added job.
+ */
+export function validateStoredText(field: string, value: string): string {
+  if (value.includes("\0")) throw new ValidationError(field, value, "must not contain U+0000 (PostgreSQL text cannot hold it)");
+  if (!isWellFormed(value)) {
+    throw new ValidationError(field, value, "must not contain a lone surrogate (it has no UTF-8 form and would be stored as U+FFFD)");
+  }
+  return value;
+}
+
+/** A non-empty string of at most `maxLength` characters that PostgreSQL stores unchanged. */
+function validateName(field: string, value: unknown, maxLength: number): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new ValidationError(field, value, "must be a non-empty string");
+  }
+  if (value.length > maxLength) {
+    throw new ValidationError(field, value, `must be at most ${maxLength} characters`);
+  }
+  return validateStoredText(field, value);
+}
 
 /** A job spec after validation: every field checked, payload serialised. */
 export interface ValidatedJob {
@@ -25,13 +63,7 @@ export interface ValidatedJob {
 }
 
 export function validateTaskIdentifier(identifier: unknown, field = "taskIdentifier"): string {
-  if (typeof identifier !== "string" || identifier.length === 0) {
-    throw new ValidationError(field, identifier, "must be a non-empty string");
-  }
-  if (identifier.length > LIMITS.identifierMaxLength) {
-    throw new ValidationError(field, identifier, `must be at most ${LIMITS.identifierMaxLength} characters`);
-  }
-  return identifier;
+  return validateName(field, identifier, LIMITS.identifierMaxLength);
 }
 
 /** Serialise a payload to JSON text; BigInt, circular structures and functions are refused. */
@@ -64,6 +96,10 @@ export function validateRunAt(value: unknown, field = "runAt"): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw new ValidationError(field, value, "must be a valid Date");
   }
+  const ms = value.getTime();
+  if (ms < LIMITS.runAtMinMs || ms > LIMITS.runAtMaxMs) {
+    throw new ValidationError(field, value, "must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z");
+  }
   return value;
 }
 
@@ -76,13 +112,11 @@ export function validatePriority(value: unknown, field = "priority"): number {
 }
 
 export function validateQueueName(value: unknown, field = "queueName"): string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw new ValidationError(field, value, "must be a non-empty string");
-  }
-  if (value.length > LIMITS.queueNameMaxLength) {
-    throw new ValidationError(field, value, `must be at most ${LIMITS.queueNameMaxLength} characters`);
-  }
-  return value;
+  return validateName(field, value, LIMITS.queueNameMaxLength);
+}
+
+export function validateJobKey(value: unknown, field = "jobKey"): string {
+  return validateName(field, value, LIMITS.jobKeyMaxLength);
 }
 
 export function validateFlags(value: unknown, field = "flags"): string[] {
@@ -91,6 +125,7 @@ export function validateFlags(value: unknown, field = "flags"): string[] {
     if (typeof flag !== "string" || flag.length === 0) {
       throw new ValidationError(field, flag, "every flag must be a non-empty string");
     }
+    validateStoredText(field, flag);
   }
   return value as string[];
 }
@@ -133,15 +168,7 @@ function validatedJob(identifier: unknown, payload: unknown, spec: JobSpec): Val
     priority: spec.priority == null ? null : validatePriority(spec.priority),
     flags: spec.flags == null ? null : validateFlags(spec.flags),
   };
-  if (spec.jobKey != null) {
-    if (typeof spec.jobKey !== "string" || spec.jobKey.length === 0) {
-      throw new ValidationError("jobKey", spec.jobKey, "must be a non-empty string");
-    }
-    if (spec.jobKey.length > LIMITS.jobKeyMaxLength) {
-      throw new ValidationError("jobKey", spec.jobKey, `must be at most ${LIMITS.jobKeyMaxLength} characters`);
-    }
-    validated.jobKey = spec.jobKey;
-  }
+  if (spec.jobKey != null) validated.jobKey = validateJobKey(spec.jobKey);
   if (spec.jobKeyMode != null) {
     if (!JOB_KEY_MODES.includes(spec.jobKeyMode)) {
       throw new ValidationError("jobKeyMode", spec.jobKeyMode, `must be one of ${JOB_KEY_MODES.join(", ")}`);

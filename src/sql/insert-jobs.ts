@@ -9,9 +9,17 @@
 import { epochMs } from "./epoch-ms.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
-export const JOB_SPEC_COLUMNS = `identifier text, payload json, queue_name text, run_at timestamptz, max_attempts smallint,
-  job_key text, priority smallint, flags text[]`;
-const JOB_SPEC_NAMES = "identifier, payload, queue_name, run_at, max_attempts, job_key, priority, flags";
+export const JOB_SPEC_COLUMNS = `identifier text, payload json, payload_text text, queue_name text, run_at timestamptz,
+  max_attempts smallint, job_key text, priority smallint, flags text[]`;
+const JOB_SPEC_NAMES = "identifier, payload, payload_text, queue_name, run_at, max_attempts, job_key, priority, flags";
+/**
+ * A spec's payload. Reading the specs de-escapes every string in them, and
+ * PostgreSQL refuses `\u0000` and lone surrogate escapes there, though its
+ * `json` type stores them (as add_job does): such a payload comes as JSON text
+ * in a string (`payload_text`) and is cast here, so it is stored as add_job
+ * stores it.
+ */
+export const JOB_SPEC_PAYLOAD = "coalesce(x.payload_text::json, x.payload)";
 
 export function insertJobsSql(schema: string) {
   const s = quoteIdentifier(schema);
@@ -42,7 +50,7 @@ select 1`,
      */
     insertJobs: `with inserted as (
   insert into ${s}._private_jobs (job_queue_id, task_id, payload, run_at, max_attempts, priority, flags)
-  select q.id, t.id, coalesce(x.payload, '{}'::json), coalesce(x.run_at, now()), coalesce(x.max_attempts, 25::smallint),
+  select q.id, t.id, coalesce(${JOB_SPEC_PAYLOAD}, '{}'::json), coalesce(x.run_at, now()), coalesce(x.max_attempts, 25::smallint),
     coalesce(x.priority, 0::smallint),
     case when x.flags is null then null else (select jsonb_object_agg(flag, true) from unnest(x.flags) as f(flag)) end
   from rows from (json_to_recordset($1::json) as (${JOB_SPEC_COLUMNS})) with ordinality as x(${JOB_SPEC_NAMES}, position)

@@ -2,7 +2,7 @@
  * SQL text for the WorkerUtils operations. Every statement is parameterised;
  * the schema is the only interpolated identifier, quoted by `quoteIdentifier`.
  */
-import { JOB_SPEC_COLUMNS as SPEC_COLUMNS } from "./insert-jobs.js";
+import { JOB_SPEC_COLUMNS as SPEC_COLUMNS, JOB_SPEC_PAYLOAD as SPEC_PAYLOAD } from "./insert-jobs.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
 /** Each statement returns rows shaped like `_private_jobs` (see NameCache). */
@@ -39,12 +39,12 @@ select inserted.*, pg_notify('jobs:insert', '{"r":' || random()::text || ',"coun
 from inserted`,
     /** $1: JSON array of specs; $2: preserve run_at for existing keys. */
     addJobsBulk: `select * from ${s}.add_jobs(
-        array(select (x.identifier, x.payload, x.queue_name, x.run_at, x.max_attempts, x.job_key, x.priority, x.flags)::${s}.job_spec
+        array(select (x.identifier, ${SPEC_PAYLOAD}, x.queue_name, x.run_at, x.max_attempts, x.job_key, x.priority, x.flags)::${s}.job_spec
               from json_to_recordset($1::json) as x(${SPEC_COLUMNS})),
         $2::boolean)`,
     /** $1: JSON array of specs, each added by add_job in unsafe_dedupe mode. */
     addJobsUnsafeDedupe: `select a.* from json_to_recordset($1::json) as x(${SPEC_COLUMNS}),
-        lateral ${s}.add_job(x.identifier, x.payload, x.queue_name, x.run_at, x.max_attempts, x.job_key, x.priority,
+        lateral ${s}.add_job(x.identifier, ${SPEC_PAYLOAD}, x.queue_name, x.run_at, x.max_attempts, x.job_key, x.priority,
           x.flags, 'unsafe_dedupe') a`,
     removeJob: `select * from ${s}.remove_job($1::text)`,
     completeJobs: `select * from ${s}.complete_jobs($1::bigint[])`,

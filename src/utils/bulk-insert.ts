@@ -20,7 +20,12 @@ export function specsJson(jobs: readonly ValidatedJob[]): string {
   let text = "[";
   for (let index = 0; index < jobs.length; index += 1) {
     const j = jobs[index]!;
-    let spec = `{"identifier":${JSON.stringify(j.identifier)},"payload":${j.payloadJson}`;
+    // JSON.stringify writes `\u` escapes only for control characters and lone surrogates,
+    // and PostgreSQL cannot read `\u0000` or a lone surrogate inside the specs (see
+    // JOB_SPEC_PAYLOAD): those few payloads go as a string. One native scan, no allocation.
+    let spec = j.payloadJson.includes("\\u")
+      ? `{"identifier":${JSON.stringify(j.identifier)},"payload_text":${JSON.stringify(j.payloadJson)}`
+      : `{"identifier":${JSON.stringify(j.identifier)},"payload":${j.payloadJson}`;
     if (j.queueName !== null) spec += `,"queue_name":${JSON.stringify(j.queueName)}`;
     if (j.runAt !== null) spec += `,"run_at":"${j.runAt.toISOString()}"`;
     if (j.maxAttempts !== null) spec += `,"max_attempts":${j.maxAttempts}`;

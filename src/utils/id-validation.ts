@@ -1,4 +1,5 @@
 import { ValidationError } from "../errors/errors.js";
+import { validateStoredText } from "../jobs/job-spec-validation.js";
 
 const MAX_BIGINT = 9223372036854775807n;
 
@@ -17,11 +18,12 @@ export function validateJobIds(ids: unknown, field = "ids"): string[] {
   });
 }
 
-/** Validate worker ids: non-empty strings. */
+/** Validate worker ids: non-empty strings PostgreSQL stores unchanged. */
 export function validateWorkerIds(ids: unknown, field = "workerIds"): string[] {
   if (!Array.isArray(ids)) throw new ValidationError(field, ids, "must be an array of worker ids");
   for (const id of ids) {
     if (typeof id !== "string" || id.length === 0) throw new ValidationError(field, id, "every worker id must be a non-empty string");
+    validateStoredText(field, id);
   }
   return ids as string[];
 }

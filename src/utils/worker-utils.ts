@@ -1,3 +1,4 @@
+import { CONNECTION_OPTION_NAMES, checkKnownOptions, optionNames } from "../config/known-options.js";
 import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
@@ -7,9 +8,11 @@ import {
   type ValidatedJob,
   validateBulkEntry,
   validateJob,
+  validateJobKey,
   validateMaxAttempts,
   validatePriority,
   validateRunAt,
+  validateStoredText,
 } from "../jobs/job-spec-validation.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
@@ -51,12 +54,47 @@ export interface RescheduleOptions {
 
 export type CleanupTask = "DELETE_PERMAFAILED_JOBS" | "GC_TASK_IDENTIFIERS" | "GC_JOB_QUEUES";
 export const CLEANUP_TASKS: readonly CleanupTask[] = ["DELETE_PERMAFAILED_JOBS", "GC_TASK_IDENTIFIERS", "GC_JOB_QUEUES"];
+/**
+ * What `cleanup()` does with no `tasks`: graphile-worker 0.18's default, which
+ * keeps permanently failed jobs (they may still be inspected or retried).
+ */
+export const DEFAULT_CLEANUP_TASKS: readonly CleanupTask[] = ["GC_JOB_QUEUES", "GC_TASK_IDENTIFIERS"];
 
 export interface CleanupOptions {
-  /** Which clean-ups to run (default: all three). */
+  /** Which clean-ups to run (default: GC_JOB_QUEUES and GC_TASK_IDENTIFIERS, as graphile-worker). */
   tasks?: readonly CleanupTask[];
   /** Task identifiers GC_TASK_IDENTIFIERS must keep even when unused (e.g. your registered tasks). */
   taskIdentifiersToKeep?: readonly string[];
+}
+
+const WORKER_UTILS_OPTION_NAMES = optionNames({ ...CONNECTION_OPTION_NAMES, schema: true, logger: true } satisfies Record<
+  keyof WorkerUtilsOptions,
+  true
+>);
+const CLEANUP_OPTION_NAMES = optionNames({ tasks: true, taskIdentifiersToKeep: true } satisfies Record<keyof CleanupOptions, true>);
+const RESCHEDULE_OPTION_NAMES = optionNames({ runAt: true, priority: true, attempts: true, maxAttempts: true } satisfies Record<
+  keyof RescheduleOptions,
+  true
+>);
+
+/** Validate cleanup options; returns the tasks to run and the identifiers to keep. */
+function cleanupPlan(options: CleanupOptions): { tasks: readonly CleanupTask[]; keep: string[] } {
+  if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
+  checkKnownOptions(options, CLEANUP_OPTION_NAMES, "cleanup");
+  const tasks = options.tasks ?? DEFAULT_CLEANUP_TASKS;
+  if (!Array.isArray(tasks)) throw new ValidationError("tasks", tasks, `must be an array of ${CLEANUP_TASKS.join(", ")}`);
+  for (const task of tasks) {
+    if (!CLEANUP_TASKS.includes(task)) {
+      throw new ValidationError("tasks", task, `must be one of ${CLEANUP_TASKS.join(", ")}`);
+    }
+  }
+  const keep = options.taskIdentifiersToKeep ?? [];
+  if (!Array.isArray(keep)) throw new ValidationError("taskIdentifiersToKeep", keep, "must be an array of task identifiers");
+  for (const identifier of keep) {
+    if (typeof identifier !== "string") throw new ValidationError("taskIdentifiersToKeep", identifier, "every entry must be a string");
+    validateStoredText("taskIdentifiersToKeep", identifier);
+  }
+  return { tasks, keep: [...keep] };
 }
 
 export interface CleanupResult {
@@ -88,6 +126,8 @@ export class WorkerUtils {
   private released = false;
 
   constructor(options: WorkerUtilsOptions = {}) {
+    if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
+    checkKnownOptions(options, WORKER_UTILS_OPTION_NAMES, "createWorkerUtils");
     this.schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker");
     this.logger = options.logger ?? createConsoleLogger();
     const { driver, owned } = resolveDriver(
@@ -190,10 +230,7 @@ export class WorkerUtils {
 
   /** Delete the unlocked job with this key (a locked one is marked to not run again). */
   async removeJob(jobKey: string, options?: ExecutionOptions): Promise<Job | null> {
-    if (typeof jobKey !== "string" || jobKey.length === 0) {
-      throw new ValidationError("jobKey", jobKey, "must be a non-empty string");
-    }
-    const [removed] = await this.jobs(this.db(options), this.sql.removeJob, [jobKey]);
+    const [removed] = await this.jobs(this.db(options), this.sql.removeJob, [validateJobKey(jobKey)]);
     return removed ?? null;
   }
 
@@ -209,6 +246,7 @@ export class WorkerUtils {
     options?: ExecutionOptions,
   ): Promise<Job[]> {
     if (reason !== undefined && typeof reason !== "string") throw new ValidationError("reason", reason, "must be a string");
+    if (reason !== undefined) validateStoredText("reason", reason);
     return this.jobs(this.db(options), this.sql.permanentlyFailJobs, [validateJobIds(ids), reason ?? null]);
   }
 
@@ -219,6 +257,7 @@ export class WorkerUtils {
     options?: ExecutionOptions,
   ): Promise<Job[]> {
     if (!changes || typeof changes !== "object") throw new ValidationError("changes", changes, "must be an object");
+    checkKnownOptions(changes, RESCHEDULE_OPTION_NAMES, "rescheduleJobs");
     const runAt = changes.runAt === undefined ? null : validateRunAt(changes.runAt);
     const priority = changes.priority === undefined ? null : validatePriority(changes.priority);
     if (changes.attempts !== undefined && (!Number.isInteger(changes.attempts) || changes.attempts < 0 || changes.attempts > 32767)) {
@@ -234,15 +273,12 @@ export class WorkerUtils {
     await this.db(options).query(this.sql.forceUnlockWorkers, [validateWorkerIds(workerIds)]);
   }
 
-  /** Delete permanently failed jobs and garbage-collect unused task identifiers and empty queues. */
+  /**
+   * Garbage-collect empty queues and unused task identifiers (graphile-worker's
+   * default); with `tasks: [..., "DELETE_PERMAFAILED_JOBS"]` also delete permanently failed jobs.
+   */
   async cleanup(options: CleanupOptions = {}): Promise<CleanupResult> {
-    const tasks = options.tasks ?? CLEANUP_TASKS;
-    for (const task of tasks) {
-      if (!CLEANUP_TASKS.includes(task)) {
-        throw new ValidationError("tasks", task, `must be one of ${CLEANUP_TASKS.join(", ")}`);
-      }
-    }
-    const keep = [...(options.taskIdentifiersToKeep ?? [])];
+    const { tasks, keep } = cleanupPlan(options);
     const db = this.db();
     const result: CleanupResult = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0 };
     // Jobs first, so the task and queue rows they referenced become collectable.

@@ -4,7 +4,8 @@
  */
 import type { ConnectionOptions } from "../driver/connect.js";
 import { ValidationError } from "../errors/errors.js";
-import { validateFlags } from "../jobs/job-spec-validation.js";
+import { CONNECTION_OPTION_NAMES, RECOVERY_OPTION_NAMES, checkKnownOptions, optionNames } from "../config/known-options.js";
+import { validateFlags, validateStoredText } from "../jobs/job-spec-validation.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import type { TaskList } from "../tasks/task.js";
@@ -75,6 +76,47 @@ export interface WorkerConfig {
   recovery: RecoveryConfig;
 }
 
+/** Every createWorker option name: anything else is refused as a likely misspelling. */
+const WORKER_OPTION_NAMES = optionNames({
+  ...CONNECTION_OPTION_NAMES,
+  tasks: true,
+  schema: true,
+  concurrency: true,
+  pollInterval: true,
+  forbiddenFlags: true,
+  localQueue: true,
+  completionBatch: true,
+  shutdownTimeoutMs: true,
+  handleSignals: true,
+  migrate: true,
+  logger: true,
+  state: true,
+  workerId: true,
+  recovery: true,
+} satisfies Record<keyof WorkerOptions, true>);
+const LOCAL_QUEUE_OPTION_NAMES = optionNames({ size: true, lookaheadMs: true, ttlMs: true } satisfies Record<
+  keyof LocalQueueOptions,
+  true
+>);
+const COMPLETION_BATCH_OPTION_NAMES = optionNames({ maxBatchSize: true, delayMs: true } satisfies Record<
+  keyof NonNullable<WorkerOptions["completionBatch"]>,
+  true
+>);
+
+/** `value` when it is an object (then its option names are checked), undefined when absent. */
+function nestedOptions<T extends object>(field: string, value: T | undefined, names: ReadonlySet<string>): T | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ValidationError(field, value, "must be an object");
+  checkKnownOptions(value, names, field, `${field}.`);
+  return value;
+}
+
+function booleanOption(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ValidationError(field, value, "must be true or false");
+  return value;
+}
+
 export const WORKER_DEFAULTS = {
   schema: "graphile_worker",
   concurrency: 10,
@@ -97,6 +139,7 @@ function positiveInteger(field: string, value: unknown, { min = 1, max = 1_000_0
 
 export function resolveWorkerConfig<State>(options: WorkerOptions<State>): WorkerConfig {
   if (!options || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
+  checkKnownOptions(options, WORKER_OPTION_NAMES, "createWorker");
   const schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? WORKER_DEFAULTS.schema);
   const poolSize = options.pool?.options.max ?? 10;
   if (options.pool && !options.listenConnectionString && poolSize < 2) {
@@ -117,8 +160,8 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     if (typeof options.forbiddenFlags === "function") forbiddenFlags = options.forbiddenFlags;
     else forbiddenFlags = validateFlags(options.forbiddenFlags, "forbiddenFlags");
   }
-  const localQueueOptions = options.localQueue === false ? { size: 0 } : (options.localQueue ?? {});
-  if (typeof localQueueOptions !== "object") throw new ValidationError("localQueue", options.localQueue, "must be an object or false");
+  const localQueueOptions =
+    options.localQueue === false ? { size: 0 } : (nestedOptions("localQueue", options.localQueue, LOCAL_QUEUE_OPTION_NAMES) ?? {});
   const size = positiveInteger("localQueue.size", localQueueOptions.size ?? WORKER_DEFAULTS.localQueueSize, {
     min: 0,
     max: 100_000,
@@ -131,7 +174,7 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     min: 10,
     max: 24 * 3_600_000,
   });
-  const batch = options.completionBatch ?? {};
+  const batch = nestedOptions("completionBatch", options.completionBatch, COMPLETION_BATCH_OPTION_NAMES) ?? {};
   const flusher: FlusherConfig = {
     ...FLUSHER_DEFAULTS,
     maxBatchSize: positiveInteger("completionBatch.maxBatchSize", batch.maxBatchSize ?? FLUSHER_DEFAULTS.maxBatchSize),
@@ -140,6 +183,11 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
   const workerId = options.workerId ?? `worker-${randomBytes(9).toString("hex")}`;
   if (typeof workerId !== "string" || workerId.length === 0 || workerId.length > 128) {
     throw new ValidationError("workerId", workerId, "must be a string of 1 to 128 characters");
+  }
+  validateStoredText("workerId", workerId);
+  // Recovery's own values are validated by resolveRecoveryConfig; its option names here.
+  if (options.recovery !== null && typeof options.recovery === "object") {
+    checkKnownOptions(options.recovery, RECOVERY_OPTION_NAMES, "recovery", "recovery.");
   }
   return {
     schema,
@@ -150,8 +198,8 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     flusher,
     listener: LISTENER_DEFAULTS,
     shutdownTimeoutMs,
-    handleSignals: options.handleSignals ?? true,
-    migrate: options.migrate ?? true,
+    handleSignals: booleanOption("handleSignals", options.handleSignals, true),
+    migrate: booleanOption("migrate", options.migrate, true),
     logger: options.logger ?? createConsoleLogger(),
     workerId,
     recovery: resolveRecoveryConfig(options.recovery),

@@ -118,6 +118,35 @@ describe("in process", () => {
     ["force-unlock without worker ids", ["force-unlock"], "workerIds"],
     ['force-unlock ""', ["force-unlock", ""], "workerIds"],
     ["cleanup with an argument", ["cleanup", "everything"], /too many arguments/],
+    // Text PostgreSQL cannot store as given (only in process: an OS argument cannot hold U+0000).
+    ["add: U+0000 in the identifier", ["add", "a\u0000b"], /<identifier>.*U\+0000/],
+    ["add: a lone surrogate in the identifier", ["add", "cut\ud83d"], /<identifier>.*lone surrogate/],
+    ["add: U+0000 in --queue", ["add", "t", "--queue", "q\u0000"], "--queue"],
+    ["add: U+0000 in --job-key", ["add", "t", "--job-key", "k\u0000"], "--job-key"],
+    ["add: a lone surrogate in --flags", ["add", "t", "--flags", "ok,\ude00"], "--flags"],
+    ["fail: U+0000 in --reason", ["fail", "1", "--reason", "a\u0000b"], /--reason.*U\+0000/],
+    ["fail: a lone surrogate in --reason", ["fail", "1", "--reason", "cut\ud83d"], /--reason.*lone surrogate/],
+    ["force-unlock: U+0000 in a worker id", ["force-unlock", "w1", "w\u0000"], /<workerIds>.*U\+0000/],
+    ["remove: U+0000 in the key", ["remove", "k\u0000"], /<key>.*U\+0000/],
+    // Dates new Date() would move, or PostgreSQL would read differently.
+    ["add --run-at 2024-02-30", ["add", "t", "--run-at", "2024-02-30"], /--run-at.*2024-02-30/],
+    ["add --run-at 2023-02-29", ["add", "t", "--run-at", "2023-02-29T10:00:00Z"], "--run-at"],
+    ["add --run-at 2024-04-31", ["add", "t", "--run-at", "2024-04-31"], "--run-at"],
+    ["add --run-at 24:00", ["add", "t", "--run-at", "2024-01-01T24:00:00Z"], "--run-at"],
+    ["add --run-at 0000-12-31 (1 BC)", ["add", "t", "--run-at", "0000-12-31"], "--run-at"],
+    ["reschedule --run-at 2024-02-30", ["reschedule", "1", "--run-at", "2024-02-30"], "--run-at"],
+    // Every integer argument has an upper bound below what PostgreSQL or a timer would overflow on.
+    ["sweep-stale-workers --sweep-threshold 1e20", ["sweep-stale-workers", "--sweep-threshold", "99999999999999999999"], "--sweep-threshold"],
+    ["sweep-stale-workers --recovery-delay 1e20", ["sweep-stale-workers", "--recovery-delay", "99999999999999999999"], "--recovery-delay"],
+    ["sweep-stale-workers --sweep-threshold 2^31", ["sweep-stale-workers", "--sweep-threshold", "2147483648"], "--sweep-threshold"],
+    [
+      "worker --poll-interval 1e20",
+      ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--once", "--poll-interval", "99999999999999999999"],
+      "--poll-interval",
+    ],
+    ["reschedule --attempts 1e20", ["reschedule", "1", "--attempts", "99999999999999999999"], "--attempts"],
+    ["cleanup --tasks DELETE_EVERYTHING", ["cleanup", "--tasks", "GC_JOB_QUEUES,DELETE_EVERYTHING"], /--tasks.*DELETE_EVERYTHING/],
+    ["cleanup --tasks with no task", ["cleanup", "--tasks", " , "], "--tasks"],
   ];
   for (const [name, args, argument, options] of cases) {
     test(name, () => assertUsageErrorInProcess(args, argument, options));

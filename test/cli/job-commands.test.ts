@@ -136,16 +136,25 @@ describe("job commands", { concurrency: true }, () => {
     assert.equal(kept.locked_by, "remove-worker");
   });
 
-  test("cleanup deletes permanently failed jobs, unused task identifiers and empty queues", async () => {
+  test("cleanup: by default (as graphile-worker) unused task identifiers and empty queues; --tasks adds failed jobs", async () => {
     const failed = await cleanupUtils.addJob("gone_after_cleanup", {}, { queueName: "failed_queue" });
     await cleanupUtils.permanentlyFailJobs([failed.id], "x");
     const live = await cleanupUtils.addJob("live", {}, { queueName: "live_queue" });
     const temporary = await cleanupUtils.addJob("orphan", {}, { queueName: "empty_queue" });
     await cleanupUtils.completeJobs([temporary.id]);
 
-    const result = await cli("cleanup", "--schema", "cleanup_gw", "--json");
+    const byDefault = await cli("cleanup", "--schema", "cleanup_gw", "--json");
+    assert.equal(byDefault.code, 0, byDefault.stderr);
+    assert.deepEqual(JSON.parse(byDefault.stdout), { deletedJobs: 0, deletedTaskIdentifiers: 1, deletedQueues: 1 });
+    assert.deepEqual(
+      (await allJobs(pool, "cleanup_gw")).map((r) => r.id),
+      [failed.id, live.id],
+      "the permanently failed job is kept",
+    );
+
+    const result = await cli("cleanup", "--schema", "cleanup_gw", "--json", "--tasks", "DELETE_PERMAFAILED_JOBS, GC_TASK_IDENTIFIERS,GC_JOB_QUEUES");
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), { deletedJobs: 1, deletedTaskIdentifiers: 2, deletedQueues: 2 });
+    assert.deepEqual(JSON.parse(result.stdout), { deletedJobs: 1, deletedTaskIdentifiers: 1, deletedQueues: 1 });
     assert.deepEqual(
       (await allJobs(pool, "cleanup_gw")).map((r) => r.id),
       [live.id],

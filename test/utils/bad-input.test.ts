@@ -91,7 +91,34 @@ const badJobs: BadJob[] = [
   { name: "flags not an array", spec: { flags: "a,b" }, field: "flags", value: "a,b" },
   { name: "flags containing an empty string", spec: { flags: ["ok", ""] }, field: "flags", value: "" },
   { name: "unknown JobSpec field", spec: { queue: "typo-of-queueName" }, field: "spec", value: "queue" },
+  // Text PostgreSQL cannot store as given: U+0000 is refused by the server, a lone surrogate silently becomes U+FFFD.
+  ...textCases("identifier", "taskIdentifier", (text) => ({ identifier: text })),
+  ...textCases("queue name", "queueName", (text) => ({ spec: { queueName: text } })),
+  ...textCases("job key", "jobKey", (text) => ({ spec: { jobKey: text } })),
+  ...textCases("flag", "flags", (text) => ({ spec: { flags: ["ok", text] } })),
+  // Outside years 0001-9999: what addJob's pg parameter and addJobs' JSON would store differently, or not at all.
+  ...[
+    new Date("+010000-01-01T00:00:00.000Z"),
+    new Date("9999-12-31T23:59:59.999Z").getTime() + 1,
+    new Date("-000001-06-01T00:00:00.000Z"),
+    new Date("0000-12-31T23:59:59.999Z"),
+    new Date(-8.64e15),
+    new Date(8.64e15),
+  ].map((at) => {
+    const runAt = new Date(at);
+    return { name: `runAt ${runAt.toISOString()}`, spec: { runAt }, field: "runAt", texts: [runAt.toISOString(), "0001-01-01"] };
+  }),
 ];
+
+/** U+0000 and lone surrogates (high, low, reversed pair) in a text field. */
+function textCases(label: string, field: string, place: (text: string) => Partial<BadJob>): BadJob[] {
+  return [
+    ["U+0000", "nul\u0000here", "U+0000"],
+    ["a lone high surrogate", "cut\ud83d", "lone surrogate"],
+    ["a lone low surrogate", "\ude00cut", "lone surrogate"],
+    ["a reversed surrogate pair", "x\ude00\ud83dy", "lone surrogate"],
+  ].map(([what, text, reason]) => ({ name: `${what} in a ${label}`, field, texts: [JSON.stringify(text), reason], ...place(text) }));
+}
 
 describe("addJob refuses bad input and writes nothing", () => {
   beforeEach(reset);

@@ -1,8 +1,10 @@
 /** Job management commands backed by WorkerUtils: complete, fail, reschedule, remove, cleanup, force-unlock. */
 import type { Command } from "commander";
 import type { Job } from "../../jobs/job.js";
-import type { RescheduleOptions } from "../../utils/worker-utils.js";
-import { parseDate, parseInteger } from "../argument-parsers.js";
+import { validateJobKey, validateStoredText } from "../../jobs/job-spec-validation.js";
+import { validateWorkerIds } from "../../utils/id-validation.js";
+import { CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS, type CleanupTask, type RescheduleOptions } from "../../utils/worker-utils.js";
+import { checkArgument, parseDate, parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
 import { CliUsageError } from "../usage-error.js";
 
@@ -43,7 +45,8 @@ export function registerJobCommands(program: Command): void {
       .requiredOption("--reason <text>", "reason stored as last_error")
       .option("--json"),
   ).action(async (ids: string[], options: JsonOption & { reason: string }) => {
-    const jobs = await withUtils(options, (utils) => utils.permanentlyFailJobs(parseIds(ids), options.reason));
+    const reason = checkArgument("--reason", () => validateStoredText("reason", options.reason));
+    const jobs = await withUtils(options, (utils) => utils.permanentlyFailJobs(parseIds(ids), reason));
     printJobs("Failed", jobs, options.json);
   });
 
@@ -79,6 +82,7 @@ export function registerJobCommands(program: Command): void {
 
   addGlobalOptions(program.command("remove").description("remove the job with this key").argument("<key>").option("--json")).action(
     async (key: string, options: JsonOption) => {
+      checkArgument("<key>", () => validateJobKey(key, "key"));
       const job = await withUtils(options, (utils) => utils.removeJob(key));
       if (options.json) console.log(JSON.stringify(job));
       else console.log(job ? `Removed job ${job.id}` : `No job with key ${JSON.stringify(key)}`);
@@ -86,9 +90,20 @@ export function registerJobCommands(program: Command): void {
   );
 
   addGlobalOptions(
-    program.command("cleanup").description("delete permanently failed jobs, unused task identifiers and empty queues").option("--json"),
-  ).action(async (options: JsonOption) => {
-    const result = await withUtils(options, (utils) => utils.cleanup());
+    program
+      .command("cleanup")
+      .description("garbage-collect empty queues and unused task identifiers (as graphile-worker), or the --tasks given")
+      .option("--tasks <a,b>", `cleanup tasks: any of ${CLEANUP_TASKS.join(", ")} (default ${DEFAULT_CLEANUP_TASKS.join(",")})`)
+      .option("--json"),
+  ).action(async (options: JsonOption & { tasks?: string }) => {
+    const tasks = options.tasks === undefined ? DEFAULT_CLEANUP_TASKS : parseList(options.tasks);
+    for (const task of tasks) {
+      if (!CLEANUP_TASKS.includes(task as CleanupTask)) {
+        throw new CliUsageError("--tasks", `unknown cleanup task ${JSON.stringify(task)}; expected any of ${CLEANUP_TASKS.join(", ")}`);
+      }
+    }
+    if (tasks.length === 0) throw new CliUsageError("--tasks", `name at least one of ${CLEANUP_TASKS.join(", ")}`);
+    const result = await withUtils(options, (utils) => utils.cleanup({ tasks: tasks as CleanupTask[] }));
     if (options.json) console.log(JSON.stringify(result));
     else {
       console.log(
@@ -100,6 +115,7 @@ export function registerJobCommands(program: Command): void {
   addGlobalOptions(
     program.command("force-unlock").description("unlock jobs and queues locked by these workers").argument("<workerIds...>"),
   ).action(async (workerIds: string[], options: GlobalOptions) => {
+    checkArgument("<workerIds>", () => validateWorkerIds(workerIds));
     await withUtils(options, (utils) => utils.forceUnlockWorkers(workerIds));
     console.log(`Unlocked jobs and queues of ${workerIds.join(", ")}`);
   });
