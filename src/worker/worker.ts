@@ -13,6 +13,7 @@ import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
+import { resetLockedAt } from "../recovery/reset-locked.js";
 import { finishJobsSql } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
@@ -210,6 +211,8 @@ export class Worker<State = unknown> {
       this.resolveRun();
       throw error;
     }
+    // As graphile-worker's runOnce: locks older than 4 hours are abandoned; release them before claiming.
+    if (once) await resetLockedAt(this.driver, this.config.schema, this.logger);
     // Recovery: first heartbeat (so sweepers see us alive) and sweep before the first claim.
     await this.recovery?.start();
     this.cleanups.push(trackUnhandledRejections(this.logger));
