@@ -34,6 +34,8 @@ export type WorkerState = "created" | "running" | "stopping" | "stopped";
 export interface StopOptions {
   /** Override the configured shutdown timeout (ms). */
   timeoutMs?: number;
+  /** The process signal that asked for this stop (recorded as `stopSignal`). */
+  signal?: NodeJS.Signals;
 }
 
 export class Worker<State = unknown> {
@@ -58,6 +60,7 @@ export class Worker<State = unknown> {
   private activity = 0;
   private probedAt = -1;
   private stopPromise: Promise<void> | undefined;
+  private stoppedBySignal: NodeJS.Signals | undefined;
   private resolveRun!: () => void;
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
@@ -179,6 +182,16 @@ export class Worker<State = unknown> {
     return this.stateValue;
   }
 
+  /**
+   * The signal that stopped this worker (SIGINT/SIGTERM with `handleSignals`),
+   * if any. A program that owns its process should end it by that signal once
+   * `run()` has resolved, as the CLI does: a task that ignores `ctx.signal` may
+   * still keep the event loop alive.
+   */
+  get stopSignal(): NodeJS.Signals | undefined {
+    return this.stoppedBySignal;
+  }
+
   /** Jobs running right now. */
   get runningJobs(): Job[] {
     return [...this.runner.running.values()].map((r) => r.job);
@@ -232,6 +245,7 @@ export class Worker<State = unknown> {
    * write every result, release every lock this worker holds, close connections.
    */
   stop(options: StopOptions = {}): Promise<void> {
+    this.stoppedBySignal ??= options.signal;
     this.stopPromise ??= this.shutdown(options.timeoutMs ?? this.config.shutdownTimeoutMs);
     return this.stopPromise;
   }
@@ -319,7 +333,8 @@ export class Worker<State = unknown> {
     }
     if (this.stateValue !== "running") return this.runFinished;
     this.stateValue = "stopping";
-    this.events.emit("worker:stopping", { workerId: this.workerId, reason: "stop" });
+    const reason = this.stoppedBySignal ? `signal ${this.stoppedBySignal}` : "stop";
+    this.events.emit("worker:stopping", { workerId: this.workerId, reason });
     if (this.pollTimer) clearInterval(this.pollTimer);
     let failure: Error | undefined;
     try {
