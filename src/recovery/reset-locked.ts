@@ -11,26 +11,23 @@ import type { Queryable } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
 
-/** graphile-worker's lock timeout: a lock older than this is abandoned. */
-export const LOCK_EXPIRY = "4 hours";
-
 export function resetLockedSql(schema: string): string {
   const s = quoteIdentifier(schema);
   return `with j as (
 update ${s}._private_jobs as jobs
 set locked_at = null, locked_by = null, run_at = greatest(run_at, now())
-where locked_at < now() - interval '${LOCK_EXPIRY}'
+where locked_at < now() - interval '4 hours'
 )
 update ${s}._private_job_queues as job_queues
 set locked_at = null, locked_by = null
-where locked_at < now() - interval '${LOCK_EXPIRY}'`;
+where locked_at < now() - interval '4 hours'`;
 }
 
-/** Release locks older than 4 hours; never throws (logs instead). */
+/** Release locks older than 4 hours (graphile-worker's lock timeout); never throws (logs instead). */
 export async function resetLockedAt(db: Queryable, schema: string, logger: Logger): Promise<void> {
   try {
     await db.query(resetLockedSql(schema), []);
   } catch (error) {
-    logger.error(`Releasing locks older than ${LOCK_EXPIRY} failed; continuing regardless: ${(error as Error).message}`);
+    logger.error(`Releasing locks older than 4 hours failed; continuing regardless: ${(error as Error).message}`);
   }
 }
