@@ -1,4 +1,15 @@
-/** The `graphile-worker-ts` command: runs the CLI and sets the exit code. */
-import { runCli } from "./run-cli.js";
+/**
+ * The `graphile-worker-ts` command: runs the CLI, then ends the process. It
+ * exits explicitly rather than waiting for the event loop to drain: a task that
+ * ignored its abort signal (an interval, a promise that never settles) would
+ * otherwise keep a stopped worker's process alive. A worker stopped by a
+ * signal ends the process by that signal, as graphile-worker does.
+ */
+import { exitBySignal } from "../worker/shutdown-signals.js";
+import { runCliOutcome } from "./run-cli.js";
 
-process.exitCode = await runCli(process.argv.slice(2));
+const { code, signal } = await runCliOutcome(process.argv.slice(2));
+// Let what was written to stdout/stderr reach its reader before the process ends.
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))));
+if (signal) exitBySignal(signal);
+else process.exit(code);

@@ -1,11 +1,16 @@
-/** `worker --recovery [--heartbeat-interval ms] [--sweep-interval ms] [--sweep-threshold ms] [--recovery-delay ms]`. */
+/**
+ * `worker [--recovery | --no-recovery] [--heartbeat-interval ms] [--sweep-interval ms]
+ * [--sweep-threshold ms] [--recovery-delay ms]`. Recovery is on by default;
+ * `--recovery` is still accepted (it changes nothing), `--no-recovery` turns it off.
+ */
 import type { Command } from "commander";
 import { ValidationError } from "../errors/errors.js";
-import { resolveRecoveryConfig, type RecoveryOptions } from "../recovery/recovery-config.js";
+import { RECOVERY_DEFAULTS, RECOVERY_LIMITS, resolveRecoveryConfig, type RecoveryOptions } from "../recovery/recovery-config.js";
 import { parseInteger } from "./argument-parsers.js";
 import { CliUsageError } from "./usage-error.js";
 
 export interface RecoveryArguments {
+  /** true with --recovery, false with --no-recovery, undefined with neither. */
   recovery?: boolean;
   heartbeatInterval?: string;
   sweepInterval?: string;
@@ -13,46 +18,45 @@ export interface RecoveryArguments {
   recoveryDelay?: string;
 }
 
-/** Command-line argument of each recovery option (for errors naming the argument). */
-const ARGUMENT_OF: Record<string, string> = {
-  "recovery.heartbeatIntervalMs": "--heartbeat-interval",
-  "recovery.sweepIntervalMs": "--sweep-interval",
-  "recovery.sweepThresholdMs": "--sweep-threshold",
-  "recovery.recoveryDelayMs": "--recovery-delay",
-};
+type TunedField = "heartbeatIntervalMs" | "sweepIntervalMs" | "sweepThresholdMs" | "recoveryDelayMs";
+
+/** Each tunable recovery option: its command-line argument (errors name it) and commander's key for it. */
+const ARGUMENTS: ReadonlyArray<{ field: TunedField; argument: string; key: Exclude<keyof RecoveryArguments, "recovery"> }> = [
+  { field: "heartbeatIntervalMs", argument: "--heartbeat-interval", key: "heartbeatInterval" },
+  { field: "sweepIntervalMs", argument: "--sweep-interval", key: "sweepInterval" },
+  { field: "sweepThresholdMs", argument: "--sweep-threshold", key: "sweepThreshold" },
+  { field: "recoveryDelayMs", argument: "--recovery-delay", key: "recoveryDelay" },
+];
 
 export function addRecoveryArguments(command: Command): Command {
+  const d = RECOVERY_DEFAULTS;
   return command
-    .option("--recovery", "heartbeat, and recover the jobs of dead workers")
-    .option("--heartbeat-interval <ms>", "with --recovery: heartbeat every ms (default 30000)")
-    .option("--sweep-interval <ms>", "with --recovery: look for dead workers every ms (default 60000)")
-    .option("--sweep-threshold <ms>", "with --recovery: a worker silent this long is dead (default 300000)")
-    .option("--recovery-delay <ms>", "with --recovery: recovered jobs wait this long before running again (default 30000)");
+    .option("--recovery", "heartbeat, and recover the jobs of dead workers (the default)")
+    .option("--no-recovery", "no heartbeat, no sweeping: a crashed worker's jobs stay locked until recovered by other means")
+    .option("--heartbeat-interval <ms>", `heartbeat every ms (default ${d.heartbeatIntervalMs})`)
+    .option("--sweep-interval <ms>", `look for dead workers every ms (default ${d.sweepIntervalMs})`)
+    .option("--sweep-threshold <ms>", `a worker silent this long is dead (default ${d.sweepThresholdMs})`)
+    .option("--recovery-delay <ms>", `recovered jobs wait this long before running again (default ${d.recoveryDelayMs})`);
 }
 
-/** The worker's `recovery` option, or undefined without `--recovery`; throws CliUsageError naming the argument. */
-export function parseRecoveryArguments(args: RecoveryArguments): RecoveryOptions | undefined {
-  const given: Array<[keyof RecoveryOptions, string, string | undefined, number]> = [
-    ["heartbeatIntervalMs", "--heartbeat-interval", args.heartbeatInterval, 1],
-    ["sweepIntervalMs", "--sweep-interval", args.sweepInterval, 1],
-    ["sweepThresholdMs", "--sweep-threshold", args.sweepThreshold, 1],
-    ["recoveryDelayMs", "--recovery-delay", args.recoveryDelay, 0],
-  ];
-  if (!args.recovery) {
-    const stray = given.find(([, , text]) => text !== undefined);
-    if (stray) throw new CliUsageError(stray[1], "only applies with --recovery");
-    return undefined;
+/**
+ * The worker's `recovery` option: undefined for the defaults, `false` with
+ * `--no-recovery`. Throws CliUsageError naming the argument.
+ */
+export function parseRecoveryArguments(args: RecoveryArguments): RecoveryOptions | false | undefined {
+  const given = ARGUMENTS.filter(({ key }) => args[key] !== undefined);
+  if (args.recovery === false) {
+    if (given.length > 0) throw new CliUsageError(given[0]!.argument, "does not apply with --no-recovery");
+    return false;
   }
-  const options: RecoveryOptions = { enabled: true };
-  for (const [field, argument, text, min] of given) {
-    if (text !== undefined) (options as Record<string, unknown>)[field] = parseInteger(argument, text, { min });
-  }
+  if (given.length === 0) return undefined;
+  const options: RecoveryOptions = {};
+  for (const { field, argument, key } of given) options[field] = parseInteger(argument, args[key]!, RECOVERY_LIMITS[field]);
   try {
     resolveRecoveryConfig(options);
   } catch (error) {
-    if (error instanceof ValidationError && ARGUMENT_OF[error.field]) {
-      throw new CliUsageError(ARGUMENT_OF[error.field]!, error.message);
-    }
+    const named = error instanceof ValidationError ? ARGUMENTS.find((a) => error.field === `recovery.${a.field}`) : undefined;
+    if (named) throw new CliUsageError(named.argument, (error as Error).message);
     throw error;
   }
   return options;

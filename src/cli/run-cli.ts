@@ -1,11 +1,13 @@
 /**
  * Run the CLI on an argument list and return its exit code: 0 success, 2 bad
- * arguments (nothing written), 1 any other failure. `main.ts` is the process
- * entry point; this module has no side effects so it can be tested in-process.
+ * arguments (nothing written), 1 any other failure, 128 + n when a worker was
+ * stopped by signal n. `main.ts` is the process entry point; this module has
+ * no side effects so it can be tested in-process.
  */
 import { CommanderError } from "commander";
 import { GraphileWorkerError, ValidationError } from "../errors/errors.js";
 import { buildProgram } from "./program.js";
+import { StoppedBySignal } from "./stopped-by-signal.js";
 import { CliUsageError } from "./usage-error.js";
 
 const USAGE_EXIT = 2;
@@ -32,7 +34,26 @@ function describeFailure(error: unknown): string {
   return (error as Error)?.stack ?? String(error);
 }
 
+/** How a CLI run ended: its exit code, and the signal that stopped it, if any (main.ts re-raises it). */
+export interface CliOutcome {
+  code: number;
+  signal?: NodeJS.Signals;
+}
+
 export async function runCli(argv: readonly string[]): Promise<number> {
+  return (await runCliOutcome(argv)).code;
+}
+
+export async function runCliOutcome(argv: readonly string[]): Promise<CliOutcome> {
+  try {
+    return { code: await run(argv) };
+  } catch (error) {
+    if (error instanceof StoppedBySignal) return { code: error.exitCode, signal: error.signal };
+    throw error;
+  }
+}
+
+async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();
@@ -42,6 +63,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv], { from: "user" });
     return 0;
   } catch (error) {
+    if (error instanceof StoppedBySignal) throw error;
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return 0;
       console.error(`graphile-worker-ts: ${oneLine(error.message.replace(/^error: /, ""))}`);

@@ -1,12 +1,15 @@
 /**
  * Recovery options (heartbeat + sweeper): the one place where their defaults
- * live and where they are validated (errors name the bad field and value).
+ * and bounds live and where they are validated (errors name the bad field and
+ * value). Recovery is on by default: without it a crashed worker's jobs stay
+ * locked for good. Its cost is one heartbeat statement per worker per
+ * `heartbeatIntervalMs` and one sweep transaction per `sweepIntervalMs`.
  */
 import { ValidationError } from "../errors/errors.js";
 
 /** Options for crash recovery (`createWorker({ recovery })`). */
 export interface RecoveryOptions {
-  /** Heartbeat and sweep for dead workers (default false). */
+  /** Heartbeat and sweep for dead workers (default true; `recovery: false` is short for `{ enabled: false }`). */
   enabled?: boolean;
   /** Record that this worker is alive this often (ms; default 30 000). */
   heartbeatIntervalMs?: number;
@@ -35,7 +38,7 @@ export interface RecoveryConfig {
 }
 
 export const RECOVERY_DEFAULTS: RecoveryConfig = {
-  enabled: false,
+  enabled: true,
   heartbeatIntervalMs: 30_000,
   sweepIntervalMs: 60_000,
   sweepThresholdMs: 300_000,
@@ -43,34 +46,48 @@ export const RECOVERY_DEFAULTS: RecoveryConfig = {
   nodeWorkerThresholdMs: 4 * 3_600_000,
 };
 
-const MAX_MS = 7 * 24 * 3_600_000;
+type DurationField = Exclude<keyof RecoveryConfig, "enabled">;
 
-function milliseconds(field: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > MAX_MS) {
-    throw new ValidationError(`recovery.${field}`, value, `must be an integer number of milliseconds between ${min} and ${MAX_MS}`);
+const HOUR_MS = 3_600_000;
+
+/**
+ * Bounds (ms) of every duration. The upper bounds keep each value far below
+ * what a timer (2^31 - 1 ms) or PostgreSQL's `bigint * interval` can take, and
+ * beyond them a value is surely a mistake (a heartbeat every few days would
+ * make every worker look dead between beats).
+ */
+export const RECOVERY_LIMITS: Readonly<Record<DurationField, { min: number; max: number }>> = {
+  heartbeatIntervalMs: { min: 1, max: HOUR_MS },
+  sweepIntervalMs: { min: 1, max: 24 * HOUR_MS },
+  sweepThresholdMs: { min: 1, max: 7 * 24 * HOUR_MS },
+  recoveryDelayMs: { min: 0, max: 7 * 24 * HOUR_MS },
+  nodeWorkerThresholdMs: { min: 1, max: 7 * 24 * HOUR_MS },
+};
+
+function milliseconds(field: DurationField, value: unknown): number {
+  const { min, max } = RECOVERY_LIMITS[field];
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(`recovery.${field}`, value, `must be an integer number of milliseconds between ${min} and ${max}`);
   }
   return value;
 }
 
 /** Fill in defaults and validate; throws `ValidationError` naming e.g. `recovery.sweepThresholdMs`. */
-export function resolveRecoveryConfig(options: RecoveryOptions | undefined): RecoveryConfig {
+export function resolveRecoveryConfig(options: RecoveryOptions | false | undefined): RecoveryConfig {
   if (options === undefined) return { ...RECOVERY_DEFAULTS };
+  if (options === false) return { ...RECOVERY_DEFAULTS, enabled: false };
   if (options === null || typeof options !== "object") {
-    throw new ValidationError("recovery", options, "must be an object");
+    throw new ValidationError("recovery", options, "must be an object or false");
   }
   const enabled = options.enabled ?? RECOVERY_DEFAULTS.enabled;
   if (typeof enabled !== "boolean") throw new ValidationError("recovery.enabled", enabled, "must be a boolean");
   const config: RecoveryConfig = {
     enabled,
-    heartbeatIntervalMs: milliseconds("heartbeatIntervalMs", options.heartbeatIntervalMs ?? RECOVERY_DEFAULTS.heartbeatIntervalMs, 1),
-    sweepIntervalMs: milliseconds("sweepIntervalMs", options.sweepIntervalMs ?? RECOVERY_DEFAULTS.sweepIntervalMs, 1),
-    sweepThresholdMs: milliseconds("sweepThresholdMs", options.sweepThresholdMs ?? RECOVERY_DEFAULTS.sweepThresholdMs, 1),
-    recoveryDelayMs: milliseconds("recoveryDelayMs", options.recoveryDelayMs ?? RECOVERY_DEFAULTS.recoveryDelayMs, 0),
-    nodeWorkerThresholdMs: milliseconds(
-      "nodeWorkerThresholdMs",
-      options.nodeWorkerThresholdMs ?? RECOVERY_DEFAULTS.nodeWorkerThresholdMs,
-      1,
-    ),
+    heartbeatIntervalMs: milliseconds("heartbeatIntervalMs", options.heartbeatIntervalMs ?? RECOVERY_DEFAULTS.heartbeatIntervalMs),
+    sweepIntervalMs: milliseconds("sweepIntervalMs", options.sweepIntervalMs ?? RECOVERY_DEFAULTS.sweepIntervalMs),
+    sweepThresholdMs: milliseconds("sweepThresholdMs", options.sweepThresholdMs ?? RECOVERY_DEFAULTS.sweepThresholdMs),
+    recoveryDelayMs: milliseconds("recoveryDelayMs", options.recoveryDelayMs ?? RECOVERY_DEFAULTS.recoveryDelayMs),
+    nodeWorkerThresholdMs: milliseconds("nodeWorkerThresholdMs", options.nodeWorkerThresholdMs ?? RECOVERY_DEFAULTS.nodeWorkerThresholdMs),
   };
   if (config.sweepThresholdMs <= config.heartbeatIntervalMs) {
     throw new ValidationError(

@@ -9,12 +9,17 @@ export function recoverySql(schema: string) {
   const s = quoteIdentifier(schema);
   return {
     /**
-     * $1 worker id, $2 metadata (jsonb): insert or refresh this worker's row.
-     * `existed` tells whether the row was there before (the statement's
-     * snapshot does not see the function's own insert).
+     * $1 worker id, $2 metadata (jsonb): insert or refresh this worker's row,
+     * and tell whether it was there (`existed`). The body of migration 22's
+     * `worker_heartbeat`, written out so the upsert itself reports what it did:
+     * a row it inserted has `started_at = now()` (this transaction's start),
+     * one it refreshed an earlier one. Reading the row in the statement's
+     * snapshot instead missed a sweeper deleting it meanwhile: the upsert waits
+     * for the delete to commit, then inserts, while the snapshot still saw the row.
      */
-    heartbeat: `select exists (select 1 from ${s}._private_workers w where w.worker_id = $1::text) as existed,
-  ${s}.worker_heartbeat($1::text, $2::jsonb)`,
+    heartbeat: `insert into ${s}._private_workers as workers (worker_id, metadata) values ($1::text, $2::jsonb)
+on conflict (worker_id) do update set last_heartbeat_at = now(), metadata = coalesce(excluded.metadata, workers.metadata)
+returning workers.started_at <> now() as existed`,
     /** $1 worker id: delete this worker's row (clean shutdown). */
     deregister: `select ${s}.worker_deregister($1::text)`,
     /** $1 advisory lock key text: true if this transaction now holds the cluster's sweep lock. */

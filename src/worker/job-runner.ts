@@ -159,6 +159,10 @@ export class JobRunner<State> {
     clearTimeout(timer);
     if (!expired) return;
     const { deps } = this;
+    const ids = [...this.running.keys()];
+    const listed = ids.length > 100 ? `${ids.slice(0, 100).join(", ")} and ${ids.length - 100} more` : ids.join(", ");
+    const why = this.forceRequested ? "Shutdown forced" : `Shutdown timeout (${timeoutMs}ms) reached`;
+    deps.logger.warn(`${why}: aborting ${ids.length} running job(s) and failing them: ${listed}`);
     for (const entry of this.running.values()) {
       entry.abandoned = true;
       entry.abort(new Error("Worker shutdown timeout reached"));

@@ -50,8 +50,8 @@ export interface WorkerOptions<State = unknown> extends ConnectionOptions {
   state?: State;
   /** Override the generated worker id (must be unique among live workers). */
   workerId?: string;
-  /** Crash recovery: heartbeats and sweeping for dead workers' jobs (off by default; see docs/recovery.md). */
-  recovery?: RecoveryOptions;
+  /** Crash recovery: heartbeats and sweeping for dead workers' jobs (on by default; `false` turns it off; see docs/recovery.md). */
+  recovery?: RecoveryOptions | false;
 }
 
 export interface ResolvedLocalQueue {

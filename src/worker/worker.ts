@@ -13,6 +13,7 @@ import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
+import { resetLockedAt } from "../recovery/reset-locked.js";
 import { finishJobsSql } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
@@ -33,6 +34,8 @@ export type WorkerState = "created" | "running" | "stopping" | "stopped";
 export interface StopOptions {
   /** Override the configured shutdown timeout (ms). */
   timeoutMs?: number;
+  /** The process signal that asked for this stop (recorded as `stopSignal`). */
+  signal?: NodeJS.Signals;
 }
 
 export class Worker<State = unknown> {
@@ -57,6 +60,7 @@ export class Worker<State = unknown> {
   private activity = 0;
   private probedAt = -1;
   private stopPromise: Promise<void> | undefined;
+  private stoppedBySignal: NodeJS.Signals | undefined;
   private resolveRun!: () => void;
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
@@ -189,6 +193,16 @@ export class Worker<State = unknown> {
     return this.stateValue;
   }
 
+  /**
+   * The signal that stopped this worker (SIGINT/SIGTERM with `handleSignals`),
+   * if any. A program that owns its process should end it by that signal once
+   * `run()` has resolved, as the CLI does: a task that ignores `ctx.signal` may
+   * still keep the event loop alive.
+   */
+  get stopSignal(): NodeJS.Signals | undefined {
+    return this.stoppedBySignal;
+  }
+
   /** Jobs running right now. */
   get runningJobs(): Job[] {
     return [...this.runner.running.values()].map((r) => r.job);
@@ -240,6 +254,8 @@ export class Worker<State = unknown> {
       this.resolveRun();
       throw error;
     }
+    // As graphile-worker's runOnce: locks older than 4 hours are abandoned; release them before claiming.
+    if (once) await resetLockedAt(this.driver, this.config.schema, this.logger);
     // Recovery: first heartbeat (so sweepers see us alive) and sweep before the first claim.
     await this.recovery?.start();
     this.cleanups.push(trackUnhandledRejections(this.logger));
@@ -259,6 +275,7 @@ export class Worker<State = unknown> {
    * write every result, release every lock this worker holds, close connections.
    */
   stop(options: StopOptions = {}): Promise<void> {
+    this.stoppedBySignal ??= options.signal;
     this.stopPromise ??= this.shutdown(options.timeoutMs ?? this.config.shutdownTimeoutMs);
     return this.stopPromise;
   }
@@ -346,7 +363,8 @@ export class Worker<State = unknown> {
     }
     if (this.stateValue !== "running") return this.runFinished;
     this.stateValue = "stopping";
-    this.events.emit("worker:stopping", { workerId: this.workerId, reason: "stop" });
+    const reason = this.stoppedBySignal ? `signal ${this.stoppedBySignal}` : "stop";
+    this.events.emit("worker:stopping", { workerId: this.workerId, reason });
     if (this.pollTimer) clearInterval(this.pollTimer);
     let failure: Error | undefined;
     try {

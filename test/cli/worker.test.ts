@@ -132,7 +132,7 @@ describe("worker --once", () => {
 });
 
 describe("worker (long-running)", () => {
-  test("picks up a job added while it runs, and exits 0 on SIGTERM", async () => {
+  test("picks up a job added while it runs, and ends by SIGTERM after a clean stop", async () => {
     const listener = new pg.Client({ connectionString });
     await listener.connect();
     try {
@@ -150,7 +150,7 @@ describe("worker (long-running)", () => {
         running.child.kill("SIGTERM");
       }
       const result = await running.exited;
-      assert.equal(result.code, 0, result.stderr);
+      assert.equal(running.child.signalCode, "SIGTERM", `re-raises the signal once stopped: ${result.stdout}${result.stderr}`);
       assert.match(result.stdout + result.stderr, /stopped/);
       assert.deepEqual(await allJobs(pool), []);
       const { rows } = await pool.query("select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null");
@@ -158,6 +158,52 @@ describe("worker (long-running)", () => {
     } finally {
       await listener.end();
     }
+  });
+});
+
+describe("worker: shutdown always ends the process", () => {
+  test("SIGTERM with a task that ignores its signal and keeps the event loop alive: the job is failed and the process dies by SIGTERM", async () => {
+    const job = await utils.addJob("stuck", {});
+    const running = startCli(["worker", "--tasks", "test/cli/fixtures/stuck-tasks.ts", "--shutdown-timeout", "100"], {
+      databaseUrl: connectionString,
+      timeoutMs: 20_000, // a process that never exits is SIGKILLed then, and the test fails
+    });
+    await running.waitForOutput(new RegExp(`stuck task started: job ${job.id}`));
+    running.child.kill("SIGTERM");
+    const result = await running.exited;
+    const output = result.stdout + result.stderr;
+    assert.equal(running.child.signalCode, "SIGTERM", output);
+    assert.match(output, new RegExp(`Shutdown timeout \\(100ms\\) reached: aborting 1 running job\\(s\\) and failing them: ${job.id}$`, "m"));
+    assert.match(output, /stopped/);
+    const [row] = await allJobs(pool);
+    assert.equal(row?.id, job.id);
+    assert.equal(row.locked_by, null, "not left locked");
+    assert.equal(row.locked_at, null);
+    assert.equal(row.attempts, 1);
+    assert.match(row.last_error ?? "", /shut down before it finished/);
+  });
+
+  test("worker --once exits 0 when done, even if a task left an interval running", async () => {
+    const job = await utils.addJob("leaky", { n: 1 });
+    const result = await spawnCli(["worker", "--tasks", "test/cli/fixtures/stuck-tasks.ts", "--once"], {
+      databaseUrl: connectionString,
+      timeoutMs: 20_000,
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.deepEqual((await runs()).map((r) => r.job_id), [job.id]);
+    assert.deepEqual(await allJobs(pool), []);
+  });
+
+  test("bad --shutdown-timeout: exit 2 naming the argument, nothing written", async () => {
+    for (const value of ["-1", "soon", "86400001"]) {
+      const result = await runCliInProcess([
+        "worker", "--tasks", "test/cli/fixtures/stuck-tasks.ts", "--shutdown-timeout", value, "--connection", empty.connectionString,
+      ]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(lines(result.stderr)[0] ?? "", /^graphile-worker-ts: --shutdown-timeout: /);
+    }
+    const { rows } = await empty.pool.query("select 1 from pg_namespace where nspname = 'graphile_worker'");
+    assert.deepEqual(rows, []);
   });
 });
 

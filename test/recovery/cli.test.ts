@@ -62,7 +62,11 @@ test("sweep-stale-workers --sweep-threshold: a worker silent for less is left al
 test("bad recovery arguments: exit 2 naming the argument, nothing written", async () => {
   await reset();
   const cases: Array<[string[], string]> = [
-    [["worker", "--tasks", TASKS, "--heartbeat-interval", "100"], "--heartbeat-interval"],
+    [["worker", "--tasks", TASKS, "--no-recovery", "--heartbeat-interval", "100"], "--heartbeat-interval"],
+    [["worker", "--tasks", TASKS, "--heartbeat-interval", "3600001"], "--heartbeat-interval"],
+    [["worker", "--tasks", TASKS, "--sweep-interval", "99999999999999999999"], "--sweep-interval"],
+    [["worker", "--tasks", TASKS, "--sweep-threshold", "604800001"], "--sweep-threshold"],
+    [["worker", "--tasks", TASKS, "--recovery-delay", "99999999999999999999"], "--recovery-delay"],
     [["worker", "--tasks", TASKS, "--recovery", "--sweep-interval", "soon"], "--sweep-interval"],
     [["worker", "--tasks", TASKS, "--recovery", "--recovery-delay", "-1"], "--recovery-delay"],
     [["worker", "--tasks", TASKS, "--recovery", "--heartbeat-interval", "1000", "--sweep-threshold", "500"], "--sweep-threshold"],
@@ -94,6 +98,26 @@ test("worker --recovery heartbeats with the given interval and deregisters on SI
     running.child.kill("SIGTERM");
   }
   const result = await running.exited;
-  assert.equal(result.code, 0, result.stderr);
+  assert.equal(running.child.signalCode, "SIGTERM", `ends by the signal that stopped it: ${result.stderr}`);
+  assert.match(result.stdout + result.stderr, /stopped/);
   assert.deepEqual(await workerRows(pool), [], "deregistered");
+});
+
+test("worker heartbeats by default; --no-recovery writes no heartbeat row", { timeout: 60_000 }, async () => {
+  await reset();
+  for (const [args, expectRow] of [
+    [[], true],
+    [["--no-recovery"], false],
+  ] as const) {
+    const running = startCli(["worker", "--tasks", TASKS, ...args], { databaseUrl: connectionString });
+    try {
+      // The first heartbeat is written before the worker reports that it started.
+      await within(running.waitForOutput(/Worker \S+ started/), "the worker starts", 30_000);
+      assert.equal((await workerRows(pool)).length, expectRow ? 1 : 0, `worker ${args.join(" ")}`);
+    } finally {
+      running.child.kill("SIGTERM");
+    }
+    await running.exited;
+    assert.deepEqual(await workerRows(pool), [], "no row left after the stop");
+  }
 });

@@ -6,6 +6,10 @@ import { LockLostError } from "../../src/errors/errors.js";
 import { createWorker } from "../../src/worker/worker.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { waitUntil, within, workerRows } from "./support.js";
+import { resolveDriver } from "../../src/driver/connect.js";
+import { Heartbeat } from "../../src/recovery/heartbeat.js";
+import { recoverySql } from "../../src/recovery/recovery-sql.js";
+import pg from "pg";
 
 const db = await createMigratedDatabase("recovery_heartbeat");
 const { pool } = db;
@@ -41,18 +45,57 @@ test("a worker with recovery writes its heartbeat row at start, refreshes it, an
   assert.deepEqual(await workerRows(pool), [], "row deleted on graceful stop");
 });
 
-test("a worker without recovery writes no heartbeat row", async () => {
-  let ran = false;
-  const worker = await createWorker({
-    connectionString: db.connectionString,
-    logger: silentLogger,
-    handleSignals: false,
-    migrate: false,
-    tasks: { mark: async () => void (ran = true) },
-  });
-  await db.utils.addJob("mark", {});
-  await worker.runOnce();
-  assert.equal(ran, true);
+test("a worker with recovery: false writes no heartbeat row (recovery is on by default)", async () => {
+  for (const recovery of [false, undefined] as const) {
+    let rowsWhileRunning: number | undefined;
+    const worker = await createWorker({
+      connectionString: db.connectionString,
+      logger: silentLogger,
+      handleSignals: false,
+      migrate: false,
+      recovery,
+      tasks: { mark: async () => void (rowsWhileRunning = (await workerRows(pool)).length) },
+    });
+    await db.utils.addJob("mark", {});
+    await worker.runOnce();
+    assert.equal(rowsWhileRunning, recovery === false ? 0 : 1, `recovery: ${recovery}`);
+    assert.deepEqual(await workerRows(pool), []);
+  }
+});
+
+test("a heartbeat that waited on a sweeper deleting its row notices the row was lost", async () => {
+  const { driver } = resolveDriver({ connectionString: db.connectionString, maxPoolSize: 2 });
+  const sweeper = new pg.Client({ connectionString: db.connectionString });
+  await sweeper.connect();
+  let lost = 0;
+  const heartbeat = new Heartbeat(
+    driver,
+    recoverySql("graphile_worker"),
+    { workerId: "worker-racing-heartbeat", intervalMs: 20, concurrency: 1 },
+    silentLogger,
+    () => lost++,
+  );
+  try {
+    await heartbeat.start();
+    // A sweeper's transaction deletes the row and, before it commits, a heartbeat starts and waits on it.
+    await sweeper.query("begin");
+    await sweeper.query("delete from graphile_worker._private_workers where worker_id = 'worker-racing-heartbeat'");
+    await waitUntil("a heartbeat waits on the sweeper's row lock", async () => {
+      const { rows } = await pool.query(
+        "select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%_private_workers%' and datname = current_database()",
+      );
+      return rows.length > 0;
+    });
+    const beatsBefore = heartbeat.beats;
+    await sweeper.query("commit");
+    await waitUntil("two more heartbeats", () => heartbeat.beats >= beatsBefore + 2);
+    assert.equal(lost, 1, "the loss of the row is seen once");
+    assert.equal((await workerRows(pool)).length, 1, "the heartbeat wrote the row again");
+  } finally {
+    await heartbeat.stop();
+    await sweeper.end();
+    await driver.close();
+  }
   assert.deepEqual(await workerRows(pool), []);
 });
 

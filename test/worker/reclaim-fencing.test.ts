@@ -39,22 +39,32 @@ function claimRow(id: string, lockedAtMs: number) {
   };
 }
 
-/** A Queryable that records statements and answers claims with `claimRows` (a claim can be held open). */
+/**
+ * A Queryable that records statements (with the time each was sent) and
+ * answers claims with `claimRows` (a claim can be held open). `nextFinish`
+ * resolves when a finish statement arrives, so tests wait on it, not on timers.
+ */
 class FakeDatabase implements Queryable {
-  readonly statements: Array<{ kind: "claim" | "finish"; values: readonly unknown[] }> = [];
+  readonly statements: Array<{ kind: "claim" | "finish"; values: readonly unknown[]; at: number }> = [];
   claimRows: ReturnType<typeof claimRow>[] = [];
   claimGate: Promise<void> = Promise.resolve();
+  private finishWaiters: Array<() => void> = [];
+
+  nextFinish(): Promise<void> {
+    return new Promise((resolve) => this.finishWaiters.push(resolve));
+  }
 
   async query<Row>(text: string, values: readonly unknown[] = []): Promise<QueryResult<Row>> {
     if (text === CLAIM_SQL) {
-      this.statements.push({ kind: "claim", values });
+      this.statements.push({ kind: "claim", values, at: performance.now() });
       await this.claimGate;
       const rows = this.claimRows;
       this.claimRows = [];
       return { rows: rows as Row[], rowCount: rows.length };
     }
     if (text === FINISH_SQL.finish) {
-      this.statements.push({ kind: "finish", values });
+      this.statements.push({ kind: "finish", values, at: performance.now() });
+      for (const resolve of this.finishWaiters.splice(0)) resolve();
       const ids = String(values[0]).replace(/[{}]/g, "").split(",").filter(Boolean);
       return { rows: ids.map((id) => ({ id, outcome: "completed" })) as Row[], rowCount: ids.length };
     }
@@ -113,24 +123,28 @@ test("results wait for a running claim; beside a slow claim they are written wit
   const { db, flusher, claimer, outcomes } = setup(1);
   let openGate!: () => void;
   db.claimGate = new Promise((resolve) => (openGate = resolve));
+  // Taken before the claim starts: the flusher times the claim from a moment no earlier than this.
+  const claimCalledAt = performance.now();
   const claiming = claimer.claimCarrying(10, flusher, () => new Set());
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(db.statements.map((s) => s.kind), ["claim"]);
 
   const lockedAt = new Date("2026-01-01T00:00:00.000Z");
+  const written = db.nextFinish();
   flusher.add({ jobId: "3", queued: false, lockedAt });
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.deepEqual(db.statements.map((s) => s.kind), ["claim"], "the write waits for the claim");
-
-  // The claim is still running after SLOW_CLAIM_MS: the result goes out beside it, fully fenced.
-  await new Promise((resolve) => setTimeout(resolve, SLOW_CLAIM_MS + 30));
+  // The claim stays open until the write has happened: the write must go out beside it.
+  await written;
+  const finish = db.statements[1];
   assert.deepEqual(db.statements.map((s) => s.kind), ["claim", "finish"]);
-  assert.deepEqual(JSON.parse(String(db.statements[1]!.values[4])), { "3": lockedAt.getTime() });
-  assert.deepEqual(outcomes.flatMap((o) => o.applied.map((r) => r.jobId)), ["3"]);
+  // However late a loaded machine runs the timers, the write never starts before the claim has run SLOW_CLAIM_MS.
+  const waited = finish!.at - claimCalledAt;
+  assert.ok(waited >= SLOW_CLAIM_MS, `the write waited for the claim (${waited.toFixed(1)}ms)`);
+  assert.deepEqual(JSON.parse(String(finish!.values[4])), { "3": lockedAt.getTime() }, "every locked_at is checked");
 
   openGate();
   await claiming;
   await flusher.flush();
+  assert.deepEqual(outcomes.flatMap((o) => o.applied.map((r) => r.jobId)), ["3"]);
 });
 
 test("a claim waits for the write in progress", async () => {

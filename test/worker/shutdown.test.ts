@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import pg from "pg";
 import { fileURLToPath } from "node:url";
 import { createMigratedDatabase, allJobs, waitForEvent, deferred, resetJobs, testWorker } from "../support/fixtures.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
@@ -71,6 +72,55 @@ test("after the shutdown timeout the job's signal is aborted and the job fails a
   assert.equal(row.attempts, 1);
   assert.match(row.last_error ?? "", /shut down/);
   assert.deepEqual(await lockedCounts(), { jobs: 0, queues: 0 });
+});
+
+test("a run aborted at the shutdown timeout that finishes later records nothing: the job keeps its failure", async () => {
+  await reset();
+  const started = deferred();
+  const late = deferred();
+  // Our own pool stays open after stop, so a late result could still reach the database.
+  // One connection: a probe query queued behind any write the late result started runs after it.
+  const ownPool = new pg.Pool({ connectionString: db.connectionString, max: 1 });
+  try {
+    const w = await worker({
+      connectionString: undefined,
+      pool: ownPool,
+      listenConnectionString: db.connectionString,
+      completionBatch: { delayMs: 0 },
+      tasks: {
+        late: () => {
+          started.resolve();
+          return late.promise; // ignores ctx.signal
+        },
+      },
+    });
+    await w.start();
+    const job = await utils.addJob("late", {});
+    await started.promise;
+    const aborted = waitForEvent(w, "job:error", (e) => e.job.id === job.id);
+    await w.stop({ timeoutMs: 50 });
+    assert.match((await aborted).error.message, /shut down before it finished/);
+    const failed = (await allJobs(pool))[0];
+    assert.equal(failed?.locked_by, null);
+    assert.equal(failed.attempts, 1);
+
+    const afterStop: string[] = [];
+    w.events.on("job:success", ({ job: j }) => afterStop.push(`success ${j.id}`));
+    w.events.on("job:complete", ({ jobId, outcome }) => afterStop.push(`${outcome} ${jobId}`));
+    late.resolve();
+    await late.promise; // the worker's reaction to the task's promise ran before this continuation
+    await new Promise((resolve) => setTimeout(resolve, 0)); // a result write (delay 0) would have started by now
+    await ownPool.query("select 1"); // and, on the pool's one connection, finished by now
+    assert.deepEqual(afterStop, [], "the late outcome is ignored");
+    const [row] = await allJobs(pool);
+    assert.deepEqual(
+      [row?.id, row?.attempts, row?.locked_by, row?.last_error],
+      [job.id, 1, null, failed.last_error],
+      "the row keeps the shutdown failure: not completed, not deleted",
+    );
+  } finally {
+    await ownPool.end();
+  }
 });
 
 test("jobs held in the local queue are given back with attempts restored", async () => {

@@ -5,6 +5,7 @@ import { parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
 import { loadTasks } from "../load-tasks.js";
 import { addRecoveryArguments, parseRecoveryArguments, type RecoveryArguments } from "../recovery-arguments.js";
+import { StoppedBySignal } from "../stopped-by-signal.js";
 
 interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   tasks: string;
@@ -12,6 +13,7 @@ interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   once?: boolean;
   forbiddenFlags?: string;
   pollInterval?: string;
+  shutdownTimeout?: string;
   /** false with --no-prepared-statements */
   preparedStatements: boolean;
   listenConnection?: string;
@@ -28,6 +30,7 @@ export function registerWorkerCommand(program: Command): void {
         .option("--once", "run until no job is runnable, then exit")
         .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
         .option("--poll-interval <ms>", "poll interval in ms")
+        .option("--shutdown-timeout <ms>", "on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30000)")
         .option("--no-prepared-statements", "send every statement unnamed (transaction-mode poolers without prepared statements)")
         .option(
           "--listen-connection <url>",
@@ -51,15 +54,24 @@ export function registerWorkerCommand(program: Command): void {
       workerOptions.concurrency = parseInteger("--concurrency", options.concurrency, { min: 1, max: 10_000 });
     }
     if (options.pollInterval !== undefined) {
-      workerOptions.pollInterval = parseInteger("--poll-interval", options.pollInterval, { min: 10 });
+      workerOptions.pollInterval = parseInteger("--poll-interval", options.pollInterval, { min: 10, max: 24 * 3_600_000 });
+    }
+    if (options.shutdownTimeout !== undefined) {
+      workerOptions.shutdownTimeoutMs = parseInteger("--shutdown-timeout", options.shutdownTimeout, { min: 0, max: 24 * 3_600_000 });
     }
     if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
     const recovery = parseRecoveryArguments(options);
-    if (recovery) workerOptions.recovery = recovery;
+    if (recovery !== undefined) workerOptions.recovery = recovery;
     // Loaded on demand so the other commands start faster.
     const { Worker } = await import("../../worker/worker.js");
     const worker = new Worker(workerOptions);
+    let stopError: Error | undefined;
+    worker.events.on("worker:stop", ({ error }) => (stopError = error));
     if (options.once) await worker.runOnce();
     else await worker.run();
+    // Stopped by a signal: end by it (main.ts), whatever else went wrong (the worker logged it).
+    if (worker.stopSignal) throw new StoppedBySignal(worker.stopSignal);
+    // Stopped without releasing every lock (the database went away): exit 1.
+    if (stopError) throw stopError;
   });
 }
