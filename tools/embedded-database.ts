@@ -53,7 +53,10 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   // checkout's node_modules: also when the checkout sits in a private directory (mktemp -d is 0700),
   // every directory above the data directory must be traversable (execute bit for others; nothing else changes).
   if (isRoot) {
-    chmodSync(parent, 0o755);
+    // Only add bits: the parent may be a shared directory such as /tmp (1777), whose sticky and
+    // write bits must stay (clearing them broke every other user of /tmp).
+    const parentMode = statSync(parent).mode & 0o7777;
+    if ((parentMode & 0o755) !== 0o755) chmodSync(parent, parentMode | 0o755);
     for (let dir = path.dirname(parent); ; dir = path.dirname(dir)) {
       const mode = statSync(dir).mode & 0o7777;
       if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
