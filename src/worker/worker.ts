@@ -1,20 +1,27 @@
 /**
  * The worker: claims jobs (local queue), runs them with bounded concurrency,
- * records results in batches (result flusher), wakes on `jobs:insert`
+ * records results in batches (completer), wakes on `jobs:insert`
  * notifications (notify listener) or by polling, and shuts down gracefully.
+ * Its background services follow one lifecycle (src/lifecycle/service.ts).
  *
- * Hot path, top to bottom: LocalQueue.fetch -> JobClaimer.claim -> dispatch()
- * -> JobRunner.start() -> executeJob() -> ResultFlusher.add() -> finish statement
- * (or carried by the next claim).
+ * Hot path, top to bottom: LocalQueue.fetch -> JobCompleter.claimWith ->
+ * JobClaimer.claim -> dispatch() -> JobRunner.start() -> executeJob() ->
+ * JobCompleter.add() -> finish statement (or carried by the next claim).
+ * See docs/architecture.md.
  */
 import { resolveDriver } from "../driver/connect.js";
 import type { Driver } from "../driver/driver.js";
+import { JobCompleter, type FlushOutcome } from "../completion/job-completer.js";
+import { composeRunInterceptors } from "../hooks/interceptors.js";
+import { attachObservers } from "../hooks/observers.js";
+import { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
+import { ServiceGroup, type Service } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
 import { resetLockedAt } from "../recovery/reset-locked.js";
-import { finishJobsSql } from "../sql/finish-jobs.js";
+import { FinishJobsStatements } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
@@ -23,11 +30,10 @@ import { JobRunner } from "./job-runner.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
 import { NotifyListener } from "./notify-listener.js";
-import { ResultFlusher, type FlushOutcome } from "./result-flusher.js";
+import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { resolveWorkerConfig, WORKER_DEFAULTS, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
-import { WorkerEvents } from "./worker-events.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
 
@@ -46,7 +52,7 @@ export class Worker<State = unknown> {
   private readonly driver: Driver;
   private readonly ownsDriver: boolean;
   private readonly tasks: Map<string, AnyTask>;
-  private readonly flusher: ResultFlusher;
+  private readonly completer: JobCompleter;
   private readonly claimer: JobClaimer;
   private readonly localQueue: LocalQueue;
   private readonly listener: NotifyListener;
@@ -54,7 +60,11 @@ export class Worker<State = unknown> {
   private readonly state: State;
   private readonly runner: JobRunner<State>;
   private stateValue: WorkerState = "created";
-  private pollTimer: NodeJS.Timeout | undefined;
+  /**
+   * Services that bring work in (listener, poller, local queue; cron next),
+   * started in that order and stopped first at shutdown, in reverse order.
+   */
+  private intake: ServiceGroup | undefined;
   private once = false;
   /** Counts claims and result writes; runOnce's idle probe compares against it. */
   private activity = 0;
@@ -95,15 +105,16 @@ export class Worker<State = unknown> {
       this.config.forbiddenFlags,
       Math.max(this.config.localQueue.size, this.config.concurrency),
     );
-    this.flusher = new ResultFlusher(driver, finishJobsSql(this.config.schema), this.workerId, this.config.flusher, this.logger, (outcome) =>
-      this.onFlushed(outcome),
-    );
+    const finish = new FinishJobsStatements(driver, this.config.schema);
+    this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) => this.onFlushed(outcome));
+    attachObservers(this.events, this.config.hooks, this.logger);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
       tasks: this.tasks,
       events: this.events,
       logger: this.logger,
-      flusher: this.flusher,
+      completer: this.completer,
+      interceptors: composeRunInterceptors(this.config.hooks),
       state: this.state,
       addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
       onSlotFreed: () => this.onSlotFreed(),
@@ -113,11 +124,14 @@ export class Worker<State = unknown> {
       {
         claim: async (count) => {
           if (this.claimMayHaveCommitted) await this.releaseStrandedClaims();
-          const { jobs } = await this.claimer.claimCarrying(count, this.flusher, () => this.knownJobIds());
+          const { jobs } = await this.completer.claimWith(
+            (results) => this.claimer.claim(count, results),
+            () => this.knownJobIds(),
+          );
           this.claimFailures = 0;
           if (jobs.length > 0) {
             this.activity++;
-            this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
+            this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs });
           }
           return jobs;
         },
@@ -168,7 +182,7 @@ export class Worker<State = unknown> {
 
   /** Jobs this worker holds, runs, or has an unwritten result for. */
   private knownJobIds(): Set<string> {
-    const known = this.flusher.unwrittenJobIds();
+    const known = this.completer.unwrittenJobIds();
     for (const id of this.localQueue.heldJobIds()) known.add(id);
     for (const id of this.runner.running.keys()) known.add(id);
     return known;
@@ -262,11 +276,11 @@ export class Worker<State = unknown> {
     if (this.config.handleSignals) this.cleanups.push(handleShutdownSignals(this, this.logger));
     this.events.emit("worker:start", { workerId: this.workerId });
     this.logger.info(`Worker ${this.workerId} started (concurrency ${this.config.concurrency}, ${this.tasks.size} tasks)`);
-    if (!once) {
-      this.listener.start();
-      this.pollTimer = setInterval(() => this.localQueue.wake(), this.config.pollInterval);
-    }
-    this.localQueue.wake();
+    // runOnce neither listens nor polls: it claims until nothing is runnable.
+    const poller = new Poller(this.config.pollInterval, () => this.localQueue.wake());
+    const intake: Service[] = once ? [this.localQueue] : [this.listener, poller, this.localQueue];
+    this.intake = new ServiceGroup("intake", intake);
+    await this.intake.start();
   }
 
   /**
@@ -336,7 +350,7 @@ export class Worker<State = unknown> {
     const idle = () => this.runner.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained";
     if (!idle()) return;
     void (async () => {
-      await this.flusher.flush();
+      await this.completer.flush();
       await this.localQueue.settled();
       if (this.stateValue !== "running" || !idle()) return;
       if (this.probedAt === this.activity) {
@@ -365,12 +379,12 @@ export class Worker<State = unknown> {
     this.stateValue = "stopping";
     const reason = this.stoppedBySignal ? `signal ${this.stoppedBySignal}` : "stop";
     this.events.emit("worker:stopping", { workerId: this.workerId, reason });
-    if (this.pollTimer) clearInterval(this.pollTimer);
     let failure: Error | undefined;
     try {
-      await Promise.all([this.listener.stop(), this.localQueue.stop().catch((e) => (failure ??= e))]);
+      // Stop taking work (held jobs are given back), let running jobs finish, write every result.
+      await this.intake?.stop().catch((e: Error) => (failure ??= e));
       await this.runner.drain(timeoutMs);
-      const unwritten = await this.flusher.flushWithin(Math.max(timeoutMs, 5000));
+      const unwritten = await this.completer.flushWithin(Math.max(timeoutMs, 5000));
       if (unwritten > 0) {
         this.logger.error(`Shutdown could not write ${unwritten} job results; their jobs stay locked until recovered`);
       }
@@ -381,7 +395,8 @@ export class Worker<State = unknown> {
     } finally {
       for (const cleanup of this.cleanups.splice(0)) cleanup();
       // Recovery last, after locks are released; if they could not be, keep our row so it goes stale and is swept.
-      await this.recovery?.stop({ deregister: failure === undefined });
+      if (failure !== undefined) this.recovery?.keepRegistration();
+      await this.recovery?.stop();
       if (this.ownsDriver) await this.driver.close().catch(() => undefined);
       this.stateValue = "stopped";
       this.events.emit("worker:stop", { workerId: this.workerId, error: failure });
