@@ -44,6 +44,8 @@ export class JobClaimer {
   private readonly lockedByMeSql: string;
   /** The task identifiers as one text[] literal, built once (the claim sends it every time). */
   private readonly taskIdentifiersLiteral: string;
+  /** Set by `claimFailed`: a failed claim may have locked jobs this worker never heard of. */
+  mayHaveStranded = false;
 
   constructor(
     private readonly db: Queryable,
@@ -93,12 +95,23 @@ export class JobClaimer {
     return ids;
   }
 
+  /** A claim failed: it may still have committed (its reply lost), see `releaseStranded`. */
+  claimFailed(): void {
+    this.mayHaveStranded = true;
+  }
+
   /**
-   * After a failed claim the statement may still have committed (the reply was
-   * lost): give back every job locked by this worker that it does not know of
-   * (`known`: held, running, or with a result not written yet). Returns their ids.
+   * Before the next claim after a failed one: give back every job locked by
+   * this worker that it does not know of (`known`: held, running, or with a
+   * result not written yet). Returns their ids.
    */
-  async releaseUnknown(known: ReadonlySet<string>): Promise<string[]> {
+  async releaseStranded(known: () => ReadonlySet<string>): Promise<string[]> {
+    const stranded = await this.releaseUnknown(known());
+    this.mayHaveStranded = false;
+    return stranded;
+  }
+
+  private async releaseUnknown(known: ReadonlySet<string>): Promise<string[]> {
     const { rows } = await this.db.query<{ id: string }>(this.lockedByMeSql, [this.workerId]);
     const stranded = rows.map((r) => String(r.id)).filter((id) => !known.has(id));
     if (stranded.length > 0) {

@@ -12,6 +12,7 @@
 import { resolveDriver } from "../driver/connect.js";
 import type { Driver } from "../driver/driver.js";
 import { JobCompleter, type FlushOutcome } from "../completion/job-completer.js";
+import { reportFlushed } from "../completion/flush-report.js";
 import { composeRunInterceptors } from "../hooks/interceptors.js";
 import { attachObservers } from "../hooks/observers.js";
 import { WorkerEvents } from "../hooks/worker-events.js";
@@ -19,21 +20,22 @@ import type { Job } from "../jobs/job.js";
 import { ServiceGroup, type Service } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
-import { RecoveryService } from "../recovery/recovery-service.js";
+import type { RecoveryService } from "../recovery/recovery-service.js";
 import { resetLockedAt } from "../recovery/reset-locked.js";
 import { FinishJobsStatements } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
-import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
 import { JobRunner } from "./job-runner.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
-import { NotifyListener } from "./notify-listener.js";
+import type { NotifyListener } from "./notify-listener.js";
 import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
-import { resolveWorkerConfig, WORKER_DEFAULTS, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
+import { RunOnce } from "./run-once.js";
+import { createNotifyListener, createRecoveryService, type ServiceWiring } from "./worker-services.js";
+import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
 
@@ -56,8 +58,6 @@ export class Worker<State = unknown> {
   private readonly claimer: JobClaimer;
   private readonly localQueue: LocalQueue;
   private readonly listener: NotifyListener;
-  private readonly utils: WorkerUtils;
-  private readonly state: State;
   private readonly runner: JobRunner<State>;
   private stateValue: WorkerState = "created";
   /**
@@ -65,20 +65,13 @@ export class Worker<State = unknown> {
    * started in that order and stopped first at shutdown, in reverse order.
    */
   private intake: ServiceGroup | undefined;
-  private once = false;
-  /** Counts claims and result writes; runOnce's idle probe compares against it. */
-  private activity = 0;
-  private probedAt = -1;
+  /** runOnce's bookkeeping (disabled for `run()`; replaced at start). */
+  private once: RunOnce;
   private stopPromise: Promise<void> | undefined;
   private stoppedBySignal: NodeJS.Signals | undefined;
   private resolveRun!: () => void;
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
-  private claimMayHaveCommitted = false; // a failed claim may have locked jobs we never heard of
-  /** Claims that failed in a row (runOnce retries them, then fails with `fatalError`). */
-  private claimFailures = 0;
-  /** Why runOnce could not do its work (it rejects with this after stopping). */
-  private fatalError: Error | undefined;
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
 
@@ -88,7 +81,6 @@ export class Worker<State = unknown> {
     this.workerId = this.config.workerId;
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
-    this.state = options.state as State;
     const { driver, owned } = resolveDriver(
       options,
       (error) => this.logger.warn(`idle connection error: ${error.message}`),
@@ -96,7 +88,7 @@ export class Worker<State = unknown> {
     );
     this.driver = driver;
     this.ownsDriver = owned;
-    this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
+    const utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
     this.claimer = new JobClaimer(
       driver,
       this.config.schema,
@@ -115,22 +107,22 @@ export class Worker<State = unknown> {
       logger: this.logger,
       completer: this.completer,
       interceptors: composeRunInterceptors(this.config.hooks),
-      state: this.state,
-      addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
+      state: options.state as State,
+      addJob: (taskOrIdentifier, payload, spec) => utils.addJob(taskOrIdentifier, payload, spec),
       onSlotFreed: () => this.onSlotFreed(),
     });
     this.localQueue = new LocalQueue(
       this.config.localQueue,
       {
         claim: async (count) => {
-          if (this.claimMayHaveCommitted) await this.releaseStrandedClaims();
+          if (this.claimer.mayHaveStranded) await this.releaseStrandedClaims();
           const { jobs } = await this.completer.claimWith(
             (results) => this.claimer.claim(count, results),
             () => this.knownJobIds(),
           );
-          this.claimFailures = 0;
+          this.once.claimSucceeded();
           if (jobs.length > 0) {
-            this.activity++;
+            this.once.noteActivity();
             this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs });
           }
           return jobs;
@@ -139,45 +131,28 @@ export class Worker<State = unknown> {
         freeSlots: () => this.config.concurrency - this.runner.size,
         completionRate: () => this.runner.completionRate.perSecond(),
         onJobsAvailable: () => this.dispatch(),
-        onDrained: () => this.checkIdle(),
+        onDrained: () => this.once.checkIdle(),
         onClaimError: (error) => {
-          this.claimMayHaveCommitted = true;
+          this.claimer.claimFailed();
           this.logger.error(`Claiming jobs failed: ${error.message}`);
           this.events.emit("claim:error", { workerId: this.workerId, error });
-          if (this.once) this.retryClaimOnce(error);
+          this.once.claimFailed(error);
         },
       },
       this.logger,
     );
-    this.listener = new NotifyListener(
+    const wiring: ServiceWiring = {
       driver,
-      ["jobs:insert", MIGRATE_CHANNEL],
-      {
-        onNotification: ({ channel, payload }) => (channel === MIGRATE_CHANNEL ? this.onMigrated(payload) : this.localQueue.wake()),
-        onConnected: () => {
-          this.events.emit("listen:connect", { workerId: this.workerId });
-          this.localQueue.wake();
-        },
-        onDisconnected: (error) => this.events.emit("listen:error", { workerId: this.workerId, error }),
-        onVerified: (working) => this.events.emit("listen:verified", { workerId: this.workerId, working }),
-      },
-      this.config.listener,
-      this.logger,
-    );
+      config: this.config,
+      events: this.events,
+      wake: () => this.localQueue.wake(),
+      stop: () => void this.stop(),
+      abortLostRuns: () => void this.abortLostRuns(),
+    };
+    this.listener = createNotifyListener(wiring);
+    this.recovery = createRecoveryService(wiring);
     this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));
-    if (this.config.recovery.enabled) {
-      this.recovery = new RecoveryService({
-        driver,
-        schema: this.config.schema,
-        workerId: this.workerId,
-        concurrency: this.config.concurrency,
-        config: this.config.recovery,
-        logger: this.logger,
-        onRecovered: ({ recoveredWorkerIds, jobs }) =>
-          this.events.emit("worker:recovered", { workerId: this.workerId, recoveredWorkerIds, jobIds: jobs.map((j) => j.jobId) }),
-        onRecoveredAsDead: () => void this.abortLostRuns(),
-      });
-    }
+    this.once = this.createRunOnce(false);
   }
 
   /** Jobs this worker holds, runs, or has an unwritten result for. */
@@ -189,18 +164,8 @@ export class Worker<State = unknown> {
   }
 
   private async releaseStrandedClaims(): Promise<void> {
-    const known = this.knownJobIds();
-    const released = await this.claimer.releaseUnknown(known);
-    this.claimMayHaveCommitted = false;
+    const released = await this.claimer.releaseStranded(() => this.knownJobIds());
     if (released.length > 0) this.logger.warn(`Gave back ${released.length} jobs locked by a claim whose reply was lost`);
-  }
-
-  /** `worker:migrate`: a newer breaking migration means this worker's code no longer matches the schema. */
-  private onMigrated(payload: string | undefined): void {
-    const migration = newerBreakingMigration(payload);
-    if (migration === undefined) return;
-    this.logger.error(`Breaking migration ${migration} was applied by a newer version: stopping worker ${this.workerId}`);
-    void this.stop();
   }
 
   get status(): WorkerState {
@@ -236,28 +201,15 @@ export class Worker<State = unknown> {
   async runOnce(): Promise<void> {
     await this.start(true);
     await this.runFinished;
-    if (this.fatalError) throw this.fatalError;
-  }
-
-  /** runOnce: retry a failed claim with backoff; after too many in a row, stop and fail. */
-  private retryClaimOnce(error: Error): void {
-    this.claimFailures++;
-    if (this.claimFailures >= WORKER_DEFAULTS.onceClaimAttempts) {
-      this.fatalError ??= error;
-      this.logger.error(`Giving up after ${this.claimFailures} failed claims in a row`);
-      void this.stop();
-      return;
-    }
-    const delay = WORKER_DEFAULTS.onceClaimRetryDelayMs * 2 ** (this.claimFailures - 1);
-    const timer = setTimeout(() => this.localQueue.wake(), delay);
-    this.cleanups.push(() => clearTimeout(timer));
+    if (this.once.fatalError) throw this.once.fatalError;
   }
 
   /** Start in the background; `stop()` later. Resolves once the worker is running. */
   async start(once = false): Promise<void> {
     if (this.stateValue !== "created") throw new Error(`Worker ${this.workerId} was already started`);
     this.stateValue = "running";
-    this.once = once;
+    this.once = this.createRunOnce(once);
+    this.cleanups.push(() => this.once.dispose());
     try {
       if (this.config.migrate) {
         await runMigrations({ driver: this.driver, schema: this.config.schema, logger: this.logger });
@@ -311,26 +263,14 @@ export class Worker<State = unknown> {
 
   private onSlotFreed(): void {
     this.dispatch();
-    this.checkIdle();
+    this.once.checkIdle();
   }
 
   private onFlushed(outcome: FlushOutcome): void {
-    if (outcome.applied.length > 0) this.activity++;
-    for (const result of outcome.applied) {
-      this.events.emit("job:complete", {
-        workerId: this.workerId,
-        jobId: result.jobId,
-        outcome: result.failure ? "failed" : "completed",
-      });
-    }
-    for (const result of outcome.rejected) {
-      this.logger.warn(`Result of job ${result.jobId} was refused: this worker no longer holds its lock`);
-      this.events.emit("job:complete", { workerId: this.workerId, jobId: result.jobId, outcome: "rejected" });
-    }
+    if (outcome.applied.length > 0) this.once.noteActivity();
+    reportFlushed(outcome, this.events, this.logger, this.workerId);
     // A refused result means this worker lost locks (recovered as dead, force-unlocked): stop its other stale runs.
-    if (outcome.rejected.length > 0) {
-      void this.abortLostRuns();
-    }
+    if (outcome.rejected.length > 0) void this.abortLostRuns();
     // Finishing a queued job unlocks its queue: the next job of that queue may now be runnable.
     if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
   }
@@ -339,27 +279,16 @@ export class Worker<State = unknown> {
     return abortRunsThatLostTheirLock(this.driver, this.config.schema, this.workerId, this.runner.running, this.logger);
   }
 
-  /**
-   * In runOnce mode: stop once nothing is runnable, held, running or unwritten.
-   * Writing results can make jobs runnable (a queue unlocked), so after every
-   * write we claim once more ("probe"); we stop only when a probe that started
-   * after the last activity (write or claim) came back empty.
-   */
-  private checkIdle(): void {
-    if (!this.once || this.stateValue !== "running" || this.claimFailures > 0) return;
-    const idle = () => this.runner.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained";
-    if (!idle()) return;
-    void (async () => {
-      await this.completer.flush();
-      await this.localQueue.settled();
-      if (this.stateValue !== "running" || !idle()) return;
-      if (this.probedAt === this.activity) {
-        void this.stop();
-        return;
-      }
-      this.probedAt = this.activity;
-      this.localQueue.wake();
-    })();
+  private createRunOnce(enabled: boolean): RunOnce {
+    return new RunOnce(enabled, {
+      running: () => this.stateValue === "running",
+      idle: () => this.runner.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained",
+      flush: () => this.completer.flush(),
+      settled: () => this.localQueue.settled(),
+      wake: () => this.localQueue.wake(),
+      stop: () => void this.stop(),
+      logger: this.logger,
+    });
   }
 
   private async releaseJobs(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void> {
