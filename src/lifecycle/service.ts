@@ -79,17 +79,18 @@ export class ServiceGroup implements Service {
   ) {}
 
   async start(): Promise<void> {
-    if (this.stopping) return;
     for (const service of this.services) {
+      // Stopped meanwhile: start nothing more (stop() waits for the start in progress).
+      if (this.stopping) return;
       if (this.started.includes(service)) continue;
+      // Listed before it starts, so a stop() arriving meanwhile stops it too (it may have started partly).
+      this.started.push(service);
       try {
         await service.start();
       } catch (error) {
-        this.started.push(service); // it may have started partly: stop it too
         await this.stop().catch(() => undefined);
         throw error;
       }
-      this.started.push(service);
     }
   }
 
