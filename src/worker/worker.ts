@@ -23,7 +23,7 @@ import { runMigrations } from "../migrate/migrate.js";
 import type { RecoveryService } from "../recovery/recovery-service.js";
 import { resetLockedAt } from "../recovery/reset-locked.js";
 import { FinishJobsStatements } from "../sql/finish-jobs.js";
-import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
+import { normalizeTaskList, type AnyTask } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
 import { JobRunner } from "./job-runner.js";
@@ -88,16 +88,11 @@ export class Worker<State = unknown> {
     );
     this.driver = driver;
     this.ownsDriver = owned;
-    const utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
-    this.claimer = new JobClaimer(
-      driver,
-      this.config.schema,
-      this.workerId,
-      [...this.tasks.keys()],
-      this.config.forbiddenFlags,
-      Math.max(this.config.localQueue.size, this.config.concurrency),
-    );
-    const finish = new FinishJobsStatements(driver, this.config.schema);
+    const { schema, forbiddenFlags } = this.config;
+    const maxClaim = Math.max(this.config.localQueue.size, this.config.concurrency);
+    this.claimer = new JobClaimer(driver, schema, this.workerId, [...this.tasks.keys()], forbiddenFlags, maxClaim);
+    const utils = new WorkerUtils({ driver, schema, logger: this.logger });
+    const finish = new FinishJobsStatements(driver, schema);
     this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) => this.onFlushed(outcome));
     attachObservers(this.events, this.config.hooks, this.logger);
     this.runner = new JobRunner<State>({
@@ -114,19 +109,7 @@ export class Worker<State = unknown> {
     this.localQueue = new LocalQueue(
       this.config.localQueue,
       {
-        claim: async (count) => {
-          if (this.claimer.mayHaveStranded) await this.releaseStrandedClaims();
-          const { jobs } = await this.completer.claimWith(
-            (results) => this.claimer.claim(count, results),
-            () => this.knownJobIds(),
-          );
-          this.once.claimSucceeded();
-          if (jobs.length > 0) {
-            this.once.noteActivity();
-            this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs });
-          }
-          return jobs;
-        },
+        claim: (count) => this.claim(count),
         release: (jobs, reason) => this.releaseJobs(jobs, reason),
         freeSlots: () => this.config.concurrency - this.runner.size,
         completionRate: () => this.runner.completionRate.perSecond(),
@@ -251,6 +234,22 @@ export class Worker<State = unknown> {
     this.runner.force();
   }
 
+  /** Claim up to `count` jobs; the claim carries the results not yet written (see JobCompleter.claimWith). */
+  private async claim(count: number): Promise<Job[]> {
+    if (this.claimer.mayHaveStranded) await this.releaseStrandedClaims();
+    const { jobs } = await this.completer.claimWith(
+      (results) => this.claimer.claim(count, results),
+      () => this.knownJobIds(),
+    );
+    this.once.claimSucceeded();
+    if (jobs.length > 0) {
+      this.once.noteActivity();
+      this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs });
+    }
+    return jobs;
+  }
+
+  /** Start held jobs while slots are free. */
   private dispatch(): void {
     while (this.stateValue === "running" && this.runner.size < this.config.concurrency) {
       const job = this.localQueue.take();
