@@ -11,7 +11,7 @@
  * and its results are kept until they are written: no result is ever dropped.
  * A write PostgreSQL refuses for its data (see `isRefusedData`) would fail the
  * same way forever: it is split until the result at fault is alone, and that
- * one is written in a safe form (`writeIsolating`), so it holds up nothing.
+ * one is written in a safe form (ResultWriter), so it holds up nothing.
  *
  * Fencing: every write only touches jobs still locked by this worker. The one
  * case that needs more is a job this worker re-claimed while an earlier run of
