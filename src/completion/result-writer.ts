@@ -70,10 +70,13 @@ export class ResultWriter {
         refusal = error;
       }
     }
-    this.logger.error(`PostgreSQL refused the result of job ${result.jobId}; giving it up (the job stays locked by this worker)`, {
-      jobId: result.jobId,
-      error: (refusal as Error).message,
-    });
+    this.logger.error(
+      `PostgreSQL refused the result of job ${result.jobId}; giving it up (the job stays locked by this worker)`,
+      {
+        jobId: result.jobId,
+        error: (refusal as Error).message,
+      },
+    );
     unwritten.delete(result);
     this.settle([result], new Set());
   }

@@ -15,7 +15,9 @@ import type {
 
 export type BeforeJobRun = (event: JobHookEvent) => Promise<BeforeJobRunResult>;
 /** Resolves with the error to record (null: success), or undefined when no plugin changed it. */
-export type AfterJobRun = (event: JobHookEvent & { result: unknown; error: Error | null }) => Promise<AfterJobRunResult | undefined>;
+export type AfterJobRun = (
+  event: JobHookEvent & { result: unknown; error: Error | null },
+) => Promise<AfterJobRunResult | undefined>;
 export type BeforeJobSchedule = (event: BeforeJobScheduleEvent) => Promise<{ payload: unknown; spec: JobSpec | undefined }>;
 
 export interface RunInterceptors {
@@ -44,7 +46,9 @@ export function composeRunInterceptors(plugins: readonly WorkerPlugin[]): RunInt
               const result: unknown = await plugin.beforeJobRun!(event);
               if (result === undefined) continue;
               if (!isBeforeResult(result)) {
-                throw new Error(`beforeJobRun of plugin ${plugin.name} returned ${JSON.stringify(result)}: expected { action: "continue" | "skip" | "fail" }`);
+                throw new Error(
+                  `beforeJobRun of plugin ${plugin.name} returned ${JSON.stringify(result)}: expected { action: "continue" | "skip" | "fail" }`,
+                );
               }
               if (result.action !== "continue") return result;
             }
@@ -62,7 +66,9 @@ export function composeRunInterceptors(plugins: readonly WorkerPlugin[]): RunInt
               if (result === undefined) continue;
               const replaced = (result as { error?: unknown }).error;
               if (typeof result !== "object" || result === null || !(replaced === null || replaced instanceof Error)) {
-                throw new Error(`afterJobRun of plugin ${plugin.name} returned ${JSON.stringify(result)}: expected { error: Error | null }`);
+                throw new Error(
+                  `afterJobRun of plugin ${plugin.name} returned ${JSON.stringify(result)}: expected { error: Error | null }`,
+                );
               }
               changed = { error: replaced };
             }

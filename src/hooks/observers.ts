@@ -12,25 +12,57 @@ import type { WorkerEvents } from "./worker-events.js";
 
 export function attachObservers(events: WorkerEvents, plugins: readonly WorkerPlugin[], logger: Logger): void {
   for (const plugin of plugins) {
-    const call = <E>(hook: keyof WorkerPlugin, invoke: (event: E) => unknown) => (event: E) => {
-      try {
-        const returned = invoke(event);
-        if (returned instanceof Promise) returned.catch((error: unknown) => report(plugin, hook, error, logger));
-      } catch (error) {
-        report(plugin, hook, error, logger);
-      }
-    };
-    if (plugin.onWorkerStart) events.on("worker:start", call("onWorkerStart", (e) => plugin.onWorkerStart!(e)));
-    if (plugin.onWorkerShutdown) events.on("worker:stopping", call("onWorkerShutdown", (e) => plugin.onWorkerShutdown!(e)));
-    if (plugin.onWorkerRecovered) events.on("worker:recovered", call("onWorkerRecovered", (e) => plugin.onWorkerRecovered!(e)));
+    const call =
+      <E>(hook: keyof WorkerPlugin, invoke: (event: E) => unknown) =>
+      (event: E) => {
+        try {
+          const returned = invoke(event);
+          if (returned instanceof Promise) returned.catch((error: unknown) => report(plugin, hook, error, logger));
+        } catch (error) {
+          report(plugin, hook, error, logger);
+        }
+      };
+    if (plugin.onWorkerStart)
+      events.on(
+        "worker:start",
+        call("onWorkerStart", (e) => plugin.onWorkerStart!(e)),
+      );
+    if (plugin.onWorkerShutdown)
+      events.on(
+        "worker:stopping",
+        call("onWorkerShutdown", (e) => plugin.onWorkerShutdown!(e)),
+      );
+    if (plugin.onWorkerRecovered)
+      events.on(
+        "worker:recovered",
+        call("onWorkerRecovered", (e) => plugin.onWorkerRecovered!(e)),
+      );
     if (plugin.onJobFetch) {
-      events.on("jobs:claimed", call("onJobFetch", (e) => plugin.onJobFetch!({ workerId: e.workerId, jobs: e.jobs })));
+      events.on(
+        "jobs:claimed",
+        call("onJobFetch", (e) => plugin.onJobFetch!({ workerId: e.workerId, jobs: e.jobs })),
+      );
     }
-    if (plugin.onJobStart) events.on("job:start", call("onJobStart", (e) => plugin.onJobStart!(e)));
-    if (plugin.onJobComplete) events.on("job:success", call("onJobComplete", (e) => plugin.onJobComplete!(e)));
-    if (plugin.onJobFail) events.on("job:error", call("onJobFail", (e) => plugin.onJobFail!(e)));
+    if (plugin.onJobStart)
+      events.on(
+        "job:start",
+        call("onJobStart", (e) => plugin.onJobStart!(e)),
+      );
+    if (plugin.onJobComplete)
+      events.on(
+        "job:success",
+        call("onJobComplete", (e) => plugin.onJobComplete!(e)),
+      );
+    if (plugin.onJobFail)
+      events.on(
+        "job:error",
+        call("onJobFail", (e) => plugin.onJobFail!(e)),
+      );
     if (plugin.onJobPermanentlyFail) {
-      events.on("job:error", call("onJobPermanentlyFail", (e) => (e.willRetry ? undefined : plugin.onJobPermanentlyFail!(e))));
+      events.on(
+        "job:error",
+        call("onJobPermanentlyFail", (e) => (e.willRetry ? undefined : plugin.onJobPermanentlyFail!(e))),
+      );
     }
   }
 }

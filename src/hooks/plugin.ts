@@ -28,10 +28,7 @@ export interface JobFailHookEvent extends JobHookEvent {
 }
 
 /** `beforeJobRun`: go on, complete the job without running it, or fail it without running it. */
-export type BeforeJobRunResult =
-  | { action: "continue" }
-  | { action: "skip"; reason?: string }
-  | { action: "fail"; error: Error };
+export type BeforeJobRunResult = { action: "continue" } | { action: "skip"; reason?: string } | { action: "fail"; error: Error };
 
 /** `afterJobRun`: `{ error: null }` turns a failure into a success, `{ error }` replaces (or introduces) the error. */
 export type AfterJobRunResult = { error: Error | null };

@@ -25,10 +25,18 @@ export function validatePlugins(value: unknown): readonly WorkerPlugin[] {
       if (!PLUGIN_MEMBER_NAMES.has(member)) {
         const suggestion = closestName(member, PLUGIN_MEMBER_NAMES);
         const hint = suggestion === undefined ? "" : ` (did you mean ${JSON.stringify(suggestion)}?)`;
-        throw new ValidationError(`${field}.${member}`, hook, `plugin ${JSON.stringify(name)} has an unknown hook ${JSON.stringify(member)}${hint}`);
+        throw new ValidationError(
+          `${field}.${member}`,
+          hook,
+          `plugin ${JSON.stringify(name)} has an unknown hook ${JSON.stringify(member)}${hint}`,
+        );
       }
       if (member !== "name" && hook !== undefined && typeof hook !== "function") {
-        throw new ValidationError(`${field}.${member}`, hook, `hook ${JSON.stringify(member)} of plugin ${JSON.stringify(name)} must be a function`);
+        throw new ValidationError(
+          `${field}.${member}`,
+          hook,
+          `hook ${JSON.stringify(member)} of plugin ${JSON.stringify(name)} must be a function`,
+        );
       }
     }
   });

@@ -144,7 +144,10 @@ test("hooks are validated: plugin objects with a string name and only known hook
   const create = (hooks: unknown) => testWorker(db, { tasks: {}, hooks: hooks as WorkerPlugin[] });
   await assert.rejects(create({ name: "x" }), (e: unknown) => e instanceof ValidationError && e.field === "hooks");
   await assert.rejects(create([null]), (e: unknown) => e instanceof ValidationError && e.field === "hooks[0]");
-  await assert.rejects(create([{ onJobStart() {} }]), (e: unknown) => e instanceof ValidationError && e.field === "hooks[0].name");
+  await assert.rejects(
+    create([{ onJobStart() {} }]),
+    (e: unknown) => e instanceof ValidationError && e.field === "hooks[0].name",
+  );
   await assert.rejects(
     create([{ name: "ok" }, { name: "audit", onJobStrat() {} }]),
     (e: unknown) =>

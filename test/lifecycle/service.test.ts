@@ -83,7 +83,12 @@ test("a group starts in order, stops in reverse, and stops every service even wh
 test("a group whose start fails stops what it started, in reverse, and rethrows", async () => {
   const log: string[] = [];
   const broken = new Error("c cannot start");
-  const group = new ServiceGroup("g", [new Recorder("a", log), new Recorder("b", log), new Recorder("c", log, { start: broken }), new Recorder("d", log)]);
+  const group = new ServiceGroup("g", [
+    new Recorder("a", log),
+    new Recorder("b", log),
+    new Recorder("c", log, { start: broken }),
+    new Recorder("d", log),
+  ]);
   await assert.rejects(group.start(), (e: unknown) => e === broken);
   assert.deepEqual(log, ["start a", "start b", "start c", "stop c", "stop b", "stop a"]);
 });
