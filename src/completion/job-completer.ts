@@ -29,25 +29,9 @@ import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import type { FinishJobsStatements, FinishParams } from "../sql/finish-jobs.js";
 import { isRefusedData } from "../sql/sql-state.js";
+import type { FlusherConfig } from "./completion-config.js";
 import { finishParams, type CarriedResults, type JobResult } from "./job-result.js";
 import { ResultWriter } from "./result-writer.js";
-
-export interface FlusherConfig {
-  /** Most results written in one statement. */
-  maxBatchSize: number;
-  /** How long a result may wait for others before a write starts (ms). */
-  delayMs: number;
-  /** First retry delay after a failed write (ms); doubles up to `maxRetryDelayMs`. */
-  retryDelayMs: number;
-  maxRetryDelayMs: number;
-}
-
-export const FLUSHER_DEFAULTS: FlusherConfig = {
-  maxBatchSize: 1000,
-  delayMs: 1,
-  retryDelayMs: 100,
-  maxRetryDelayMs: 5000,
-};
 
 /** How long results wait for a running claim before a write starts beside it (ms). */
 export const SLOW_CLAIM_MS = 20;
@@ -59,6 +43,11 @@ export interface FlushOutcome {
   rejected: JobResult[];
 }
 
+/** What the runner sees of the completer: it hands over results, nothing more. */
+export interface ResultSink {
+  add(result: JobResult): void;
+}
+
 /** What a claim run through `claimWith` returns. */
 export interface CarryingClaim {
   jobs: Job[];
@@ -66,7 +55,7 @@ export interface CarryingClaim {
   finishedIds: ReadonlySet<string>;
 }
 
-export class JobCompleter {
+export class JobCompleter implements ResultSink {
   private pending: JobResult[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;

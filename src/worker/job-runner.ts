@@ -6,7 +6,7 @@
  * and fails those still running.
  */
 import { failureResult } from "../completion/job-result.js";
-import type { JobCompleter } from "../completion/job-completer.js";
+import type { ResultSink } from "../completion/job-completer.js";
 import { UnknownTaskError } from "../errors/errors.js";
 import type { RunInterceptors } from "../hooks/interceptors.js";
 import type { WorkerEvents } from "../hooks/worker-events.js";
@@ -23,7 +23,7 @@ export interface JobRunnerDeps<State> {
   tasks: ReadonlyMap<string, AnyTask>;
   events: WorkerEvents;
   logger: Logger;
-  completer: JobCompleter;
+  completer: ResultSink;
   /** beforeJobRun / afterJobRun of the plugins (each undefined when no plugin has it). */
   interceptors: RunInterceptors;
   state: State;

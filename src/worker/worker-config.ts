@@ -9,7 +9,7 @@ import { validateFlags, validateStoredText } from "../jobs/job-spec-validation.j
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import type { TaskList } from "../tasks/task.js";
-import { FLUSHER_DEFAULTS, type FlusherConfig } from "../completion/job-completer.js";
+import { FLUSHER_DEFAULTS, type FlusherConfig } from "../completion/completion-config.js";
 import type { WorkerPlugin } from "../hooks/plugin.js";
 import { validatePlugins } from "../hooks/validate-plugins.js";
 import { LISTENER_DEFAULTS, type ListenerConfig } from "./notify-listener.js";
