@@ -8,8 +8,20 @@ export { createWorker, Worker } from "./worker/worker.js";
 export type { StopOptions, WorkerState } from "./worker/worker.js";
 export { resolveWorkerConfig, WORKER_DEFAULTS } from "./worker/worker-config.js";
 export type { ForbiddenFlags, LocalQueueOptions, WorkerOptions } from "./worker/worker-config.js";
-export { WorkerEvents } from "./worker/worker-events.js";
-export type { WorkerEventMap, WorkerEventName } from "./worker/worker-events.js";
+export { WorkerEvents } from "./hooks/worker-events.js";
+export type { WorkerEventMap, WorkerEventName } from "./hooks/worker-events.js";
+export type {
+  AfterJobRunResult,
+  BeforeJobRunResult,
+  BeforeJobScheduleEvent,
+  BeforeJobScheduleResult,
+  JobFailHookEvent,
+  JobHookEvent,
+  JobRecoveryResult,
+  WorkerHookEvent,
+  WorkerHookName,
+  WorkerPlugin,
+} from "./hooks/plugin.js";
 export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "./utils/worker-utils.js";
 export type {
   BulkJob,

@@ -7,6 +7,7 @@
  */
 import type { ConnectionOptions } from "../driver/connect.js";
 import { ValidationError } from "../errors/errors.js";
+import type { WorkerPlugin } from "../hooks/plugin.js";
 import type { RecoveryOptions } from "../recovery/recovery-config.js";
 
 /** The names of one options type, as `checkKnownOptions` takes them. */
@@ -39,6 +40,28 @@ export const RECOVERY_OPTION_NAMES: OptionNames = optionNames({
   recoveryDelayMs: true,
   nodeWorkerThresholdMs: true,
 } satisfies Record<keyof RecoveryOptions, true>);
+
+/** The names a plugin of `hooks` may have (`name` and its hook methods): any other is refused. */
+export const PLUGIN_MEMBER_NAMES: OptionNames = optionNames({
+  name: true,
+  onWorkerStart: true,
+  onWorkerShutdown: true,
+  onWorkerRecovered: true,
+  onJobFetch: true,
+  onJobStart: true,
+  onJobComplete: true,
+  onJobFail: true,
+  onJobPermanentlyFail: true,
+  onJobInterrupted: true,
+  onCronTick: true,
+  onCronJobScheduled: true,
+  onLocalQueue: true,
+  onJobsAdded: true,
+  beforeJobRun: true,
+  afterJobRun: true,
+  beforeJobSchedule: true,
+  onJobRecovery: true,
+} satisfies Record<keyof WorkerPlugin, true>);
 
 /** Edit distance (insertions, deletions, substitutions), case-insensitive. */
 function distance(a: string, b: string): number {

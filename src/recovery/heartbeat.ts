@@ -9,7 +9,8 @@
 import { hostname } from "node:os";
 import type { Queryable } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
-import { PeriodicTask } from "./periodic-task.js";
+import { PeriodicTask } from "../lifecycle/periodic-task.js";
+import { BaseService } from "../lifecycle/service.js";
 import type { RecoverySql } from "./recovery-sql.js";
 
 export interface HeartbeatConfig {
@@ -27,10 +28,12 @@ export interface HeartbeatMetadata {
   concurrency: number;
 }
 
-export class Heartbeat {
+export class Heartbeat extends BaseService {
+  readonly name = "heartbeat";
   private readonly task: PeriodicTask;
   private readonly metadata: HeartbeatMetadata;
-  private started = false;
+  /** Cleared by `keepRegistration()`: the row then stays to go stale. */
+  private deregister = true;
   /** Heartbeats written since start (for tests and diagnostics). */
   beats = 0;
 
@@ -41,25 +44,33 @@ export class Heartbeat {
     private readonly logger: Logger,
     private readonly onRowLost: () => void = () => undefined,
   ) {
+    super();
     this.metadata = {
       hostname: hostname(),
       pid: process.pid,
       started_at: new Date().toISOString(),
       concurrency: config.concurrency,
     };
-    this.task = new PeriodicTask(config.intervalMs, () => this.beat());
+    this.task = new PeriodicTask("heartbeat", config.intervalMs, () => this.beat());
+  }
+
+  /**
+   * On stop, leave this worker's row in place (the worker could not release
+   * its locks: the row goes stale and sweepers recover its jobs).
+   */
+  keepRegistration(): void {
+    this.deregister = false;
   }
 
   /** Write the first heartbeat (errors logged) and schedule the next ones. */
-  async start(): Promise<void> {
-    this.started = true;
-    await this.task.start();
+  protected onStart(): Promise<void> {
+    return this.task.start();
   }
 
-  /** Stop beating and (unless `deregister` is false) delete this worker's row (errors logged). */
-  async stop({ deregister = true }: { deregister?: boolean } = {}): Promise<void> {
+  /** Stop beating and (unless `keepRegistration()`) delete this worker's row (errors logged). */
+  protected async onStop(): Promise<void> {
     await this.task.stop();
-    if (!this.started || !deregister) return;
+    if (!this.deregister) return;
     try {
       await this.db.query(this.sql.deregister, [this.config.workerId]);
     } catch (error) {

@@ -6,6 +6,7 @@
  * are logged and retried on the next tick.
  */
 import type { Driver } from "../driver/driver.js";
+import { ServiceGroup, type Service } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
 import { Heartbeat } from "./heartbeat.js";
 import type { RecoveryConfig } from "./recovery-config.js";
@@ -25,10 +26,12 @@ export interface RecoveryServiceOptions {
   onRecoveredAsDead?: () => void;
 }
 
-export class RecoveryService {
+export class RecoveryService implements Service {
+  readonly name = "recovery";
   readonly heartbeat: Heartbeat;
   readonly sweeper: Sweeper;
-  private state: "created" | "running" | "stopped" = "created";
+  /** Heartbeat first (so sweepers see us alive), then the sweeper; stopped in reverse. */
+  private readonly services: ServiceGroup;
 
   constructor(options: RecoveryServiceOptions) {
     const { driver, schema, workerId, config, logger } = options;
@@ -54,29 +57,25 @@ export class RecoveryService {
       logger,
       options.onRecovered,
     );
+    this.services = new ServiceGroup("recovery", [this.heartbeat, this.sweeper]);
   }
 
   /** First heartbeat, then the first sweep; both keep running on their intervals. */
-  async start(): Promise<void> {
-    if (this.state !== "created") throw new Error("RecoveryService was already started");
-    this.state = "running";
-    await this.heartbeat.start();
-    await this.sweeper.start();
+  start(): Promise<void> {
+    return this.services.start();
   }
 
   /**
-   * Stop sweeping and heartbeating, then deregister this worker. Pass
-   * `deregister: false` when the worker could not release its locks: its row
-   * then goes stale and sweepers recover its jobs after the sweep threshold
-   * (rather than the much longer orphan threshold).
+   * On stop, keep this worker's heartbeat row: call it when the worker could
+   * not release its locks. The row then goes stale and sweepers recover its
+   * jobs after the sweep threshold (rather than the much longer orphan threshold).
    */
-  async stop({ deregister = true }: { deregister?: boolean } = {}): Promise<void> {
-    if (this.state !== "running") {
-      this.state = "stopped";
-      return;
-    }
-    this.state = "stopped";
-    await this.sweeper.stop();
-    await this.heartbeat.stop({ deregister });
+  keepRegistration(): void {
+    this.heartbeat.keepRegistration();
+  }
+
+  /** Stop sweeping and heartbeating, then deregister this worker (unless `keepRegistration()`). */
+  stop(): Promise<void> {
+    return this.services.stop();
   }
 }

@@ -18,7 +18,8 @@
  */
 import type { Driver, Queryable } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
-import { PeriodicTask } from "./periodic-task.js";
+import { PeriodicTask } from "../lifecycle/periodic-task.js";
+import { BaseService } from "../lifecycle/service.js";
 import { sweepLockKey, type RecoverySql } from "./recovery-sql.js";
 
 export interface SweeperConfig {
@@ -48,7 +49,8 @@ export interface SweepResult {
   jobs: Array<{ jobId: string; workerId: string }>;
 }
 
-export class Sweeper {
+export class Sweeper extends BaseService {
+  readonly name = "sweeper";
   private readonly task: PeriodicTask;
   private readonly lockKey: string;
 
@@ -60,17 +62,18 @@ export class Sweeper {
     /** Called after every sweep that recovered a worker. */
     private readonly onRecovered: (result: SweepResult) => void = () => undefined,
   ) {
+    super();
     this.lockKey = sweepLockKey(config.schema);
-    this.task = new PeriodicTask(config.intervalMs, () => this.sweepLogged());
+    this.task = new PeriodicTask("sweeper", config.intervalMs, () => this.sweepLogged());
   }
 
   /** Sweep now, then every interval. */
-  start(): Promise<void> {
+  protected onStart(): Promise<void> {
     return this.task.start();
   }
 
   /** Stop sweeping; waits for a sweep in flight. */
-  stop(): Promise<void> {
+  protected onStop(): Promise<void> {
     return this.task.stop();
   }
 

@@ -31,9 +31,78 @@
  *   instead of two. Rows with `finished_id` set report those results; the
  *   others are the claimed jobs.
  */
-import { finishCtes } from "./finish-jobs.js";
+import type { Queryable } from "../driver/driver.js";
+import { finishCtes, type FinishParams } from "./finish-jobs.js";
 import { epochMs } from "./epoch-ms.js";
 import { quoteIdentifier } from "./quote-identifier.js";
+import { statementName } from "./statement-name.js";
+
+/** The claim's parameters, named. */
+export interface ClaimJobsParams {
+  /** The worker's task identifiers as one text[] literal (built once per worker: sent with every claim). */
+  taskIdentifiers: string;
+  /** Jobs wanted (0..maxClaim). */
+  count: number;
+  /** Jobs carrying any of these flags are not claimed; null for none. */
+  forbiddenFlags: readonly string[] | null;
+  workerId: string;
+  /** Results carried along (see finishCtes); undefined for none. */
+  results: FinishParams | undefined;
+}
+
+/** One row of the claim: a claimed job (`finished_id` null) or a carried result applied (only `finished_id`). */
+export interface ClaimRow {
+  id: string;
+  payload: unknown;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  key: string | null;
+  revision: number;
+  flags: Record<string, true> | null;
+  run_at_ms: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  locked_at_ms: number;
+  task_identifier: string;
+  queue_name: string | null;
+  finished_id: string | null;
+}
+
+/** The claim statement of one worker (its text depends on `maxClaim`), prepared under one name. */
+export class ClaimJobsStatement {
+  readonly text: string;
+  readonly name: string;
+
+  constructor(
+    private readonly db: Queryable,
+    schema: string,
+    readonly maxClaim: number,
+  ) {
+    this.text = claimJobsSql(schema, maxClaim);
+    this.name = statementName(`claim${maxClaim}`, this.text);
+  }
+
+  async run(p: ClaimJobsParams): Promise<ClaimRow[]> {
+    const results = p.results;
+    const { rows } = await this.db.query<ClaimRow>(
+      this.text,
+      [
+        p.taskIdentifiers,
+        p.count,
+        p.forbiddenFlags,
+        p.workerId,
+        results?.completed ?? "{}",
+        results?.failed ?? "{}",
+        results?.failures ?? "{}",
+        results?.lockedAt ?? "{}",
+      ],
+      { name: this.name },
+    );
+    return rows;
+  }
+}
 
 export function claimJobsSql(schema: string, maxClaim: number): string {
   const s = quoteIdentifier(schema);

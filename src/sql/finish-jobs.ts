@@ -7,8 +7,32 @@
  * even when the same worker re-claimed the job after it was recovered. Queue
  * locks are released for the jobs actually finished.
  */
+import type { Queryable } from "../driver/driver.js";
+import { idArrayLiteral } from "../driver/parameter-text.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { statementName } from "./statement-name.js";
+
+/**
+ * The results of a batch as the finish CTEs read them. Array and JSON literals
+ * built by the caller in one pass over the batch: cheaper than node-postgres
+ * quoting every element of a JS array.
+ */
+export interface FinishParams {
+  /** bigint[] literal of the completed ids, e.g. `{12,13}` (ids are decimal strings from the database). */
+  completed: string;
+  /** bigint[] literal of the failed ids */
+  failed: string;
+  /** JSON: failed id -> {"e": error, "p": permanent} */
+  failures: string;
+  /** JSON: id -> the claim's locked_at in epoch ms (fenced ids only) */
+  lockedAt: string;
+}
+
+/** A result the finish statement applied. */
+export interface FinishedRow {
+  id: string;
+  outcome: "completed" | "failed";
+}
 
 /** Placeholders of the finish parameters inside a statement. */
 export interface FinishPlaceholders {
@@ -105,3 +129,42 @@ select id from released`,
 }
 
 export type FinishJobsSql = ReturnType<typeof finishJobsSql>;
+
+/** The statements above as typed calls: named parameters in, typed rows out. */
+export class FinishJobsStatements {
+  readonly sql: FinishJobsSql;
+
+  constructor(
+    private readonly db: Queryable,
+    schema: string,
+  ) {
+    this.sql = finishJobsSql(schema);
+  }
+
+  /** Record a batch of results; returns the ids applied (the others were refused: lock lost). */
+  async finish(p: { workerId: string; results: FinishParams }): Promise<FinishedRow[]> {
+    const { results } = p;
+    const { rows } = await this.db.query<FinishedRow>(
+      this.sql.finish,
+      [results.completed, p.workerId, results.failed, results.failures, results.lockedAt],
+      { name: this.sql.names.finish },
+    );
+    return rows;
+  }
+
+  /** Give back claimed jobs that never started (unlock, restore attempts). */
+  async release(p: { jobIds: readonly string[]; workerId: string }): Promise<void> {
+    await this.db.query(this.sql.release, [p.jobIds, p.workerId], { name: this.sql.names.release });
+  }
+
+  /** The ids among `jobIds` whose job still exists. */
+  async existing(p: { jobIds: readonly string[] }): Promise<Set<string>> {
+    const { rows } = await this.db.query<{ id: string }>(this.sql.existing, [idArrayLiteral(p.jobIds)]);
+    return new Set(rows.map((row) => String(row.id)));
+  }
+
+  /** Unlock every job and queue still locked by this worker. */
+  async releaseAll(p: { workerId: string }): Promise<void> {
+    await this.db.query(this.sql.releaseAll, [p.workerId]);
+  }
+}

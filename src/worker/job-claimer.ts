@@ -1,37 +1,15 @@
 /**
- * Claims batches of jobs for one worker (the claim query in src/sql/claim-jobs.ts)
- * and turns rows into `Job`s (task and queue names via NameCache).
+ * Claims batches of jobs for one worker (the claim statement of
+ * src/sql/claim-jobs.ts, which may carry results the completer hands it) and
+ * turns rows into `Job`s; gives back jobs it claimed but will not run.
  */
 import type { Queryable } from "../driver/driver.js";
 import { parameterText } from "../driver/parameter-text.js";
 import type { Job } from "../jobs/job.js";
-import { claimJobsSql } from "../sql/claim-jobs.js";
-import { finishJobsSql, type FinishJobsSql } from "../sql/finish-jobs.js";
+import { ClaimJobsStatement, type ClaimRow } from "../sql/claim-jobs.js";
+import { FinishJobsStatements, type FinishParams } from "../sql/finish-jobs.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
-import { isRefusedData } from "../sql/sql-state.js";
-import { statementName } from "../sql/statement-name.js";
-import type { FinishParams } from "./job-result.js";
-import type { ResultFlusher } from "./result-flusher.js";
 import type { ForbiddenFlags } from "./worker-config.js";
-
-interface ClaimRow {
-  id: string;
-  payload: unknown;
-  priority: number;
-  attempts: number;
-  max_attempts: number;
-  last_error: string | null;
-  key: string | null;
-  revision: number;
-  flags: Record<string, true> | null;
-  run_at_ms: number;
-  created_at_ms: number;
-  updated_at_ms: number;
-  locked_at_ms: number;
-  task_identifier: string;
-  queue_name: string | null;
-  finished_id: string | null;
-}
 
 function jobFromClaimRow(row: ClaimRow, workerId: string): Job {
   return {
@@ -61,12 +39,13 @@ export interface ClaimResult {
 }
 
 export class JobClaimer {
-  private readonly claimSql: string;
-  private readonly claimName: string;
-  private readonly finishSql: FinishJobsSql;
+  private readonly claimStatement: ClaimJobsStatement;
+  private readonly finish: FinishJobsStatements;
   private readonly lockedByMeSql: string;
   /** The task identifiers as one text[] literal, built once (the claim sends it every time). */
   private readonly taskIdentifiersLiteral: string;
+  /** Set by `claimFailed`: a failed claim may have locked jobs this worker never heard of. */
+  mayHaveStranded = false;
 
   constructor(
     private readonly db: Queryable,
@@ -77,10 +56,9 @@ export class JobClaimer {
     /** The most jobs one claim may ask for (the local queue's size or the concurrency). */
     private readonly maxClaim: number,
   ) {
-    this.claimSql = claimJobsSql(schema, maxClaim);
+    this.claimStatement = new ClaimJobsStatement(db, schema, maxClaim);
+    this.finish = new FinishJobsStatements(db, schema);
     this.taskIdentifiersLiteral = parameterText(taskIdentifiers) ?? "{}";
-    this.claimName = statementName(`claim${maxClaim}`, this.claimSql);
-    this.finishSql = finishJobsSql(schema);
     this.lockedByMeSql = `select id from ${quoteIdentifier(schema)}._private_jobs where locked_by = $1::text`;
   }
 
@@ -90,20 +68,13 @@ export class JobClaimer {
    */
   async claim(count: number, results?: FinishParams): Promise<ClaimResult> {
     const flags = await this.currentForbiddenFlags();
-    const { rows } = await this.db.query<ClaimRow>(
-      this.claimSql,
-      [
-        this.taskIdentifiersLiteral,
-        Math.min(Math.max(count, 0), this.maxClaim),
-        flags,
-        this.workerId,
-        results?.completed ?? "{}",
-        results?.failed ?? "{}",
-        results?.failures ?? "{}",
-        results?.lockedAt ?? "{}",
-      ],
-      { name: this.claimName },
-    );
+    const rows = await this.claimStatement.run({
+      taskIdentifiers: this.taskIdentifiersLiteral,
+      count: Math.min(Math.max(count, 0), this.maxClaim),
+      forbiddenFlags: flags,
+      workerId: this.workerId,
+      results,
+    });
     const finishedIds = new Set<string>();
     const claimed: ClaimRow[] = [];
     for (const row of rows) {
@@ -120,61 +91,38 @@ export class JobClaimer {
   /** Give back claimed jobs that never started (unlock, restore attempts); returns their ids. */
   async release(jobs: readonly Job[]): Promise<string[]> {
     const ids = jobs.map((j) => j.id);
-    await this.db.query(this.finishSql.release, [ids, this.workerId], { name: this.finishSql.names.release });
+    await this.finish.release({ jobIds: ids, workerId: this.workerId });
     return ids;
   }
 
+  /** A claim failed: it may still have committed (its reply lost), see `releaseStranded`. */
+  claimFailed(): void {
+    this.mayHaveStranded = true;
+  }
+
   /**
-   * After a failed claim the statement may still have committed (the reply was
-   * lost): give back every job locked by this worker that it does not know of
-   * (`known`: held, running, or with a result not written yet). Returns their ids.
+   * Before the next claim after a failed one: give back every job locked by
+   * this worker that it does not know of (`known`: held, running, or with a
+   * result not written yet). Returns their ids.
    */
-  async releaseUnknown(known: ReadonlySet<string>): Promise<string[]> {
+  async releaseStranded(known: () => ReadonlySet<string>): Promise<string[]> {
+    const stranded = await this.releaseUnknown(known());
+    this.mayHaveStranded = false;
+    return stranded;
+  }
+
+  private async releaseUnknown(known: ReadonlySet<string>): Promise<string[]> {
     const { rows } = await this.db.query<{ id: string }>(this.lockedByMeSql, [this.workerId]);
     const stranded = rows.map((r) => String(r.id)).filter((id) => !known.has(id));
     if (stranded.length > 0) {
-      await this.db.query(this.finishSql.release, [stranded, this.workerId], { name: this.finishSql.names.release });
+      await this.finish.release({ jobIds: stranded, workerId: this.workerId });
     }
     return stranded;
   }
 
   /** Unlock every job and queue still locked by this worker (end of shutdown). */
   async releaseAll(): Promise<void> {
-    await this.db.query(this.finishSql.releaseAll, [this.workerId]);
-  }
-
-  /**
-   * Claim, carrying the flusher's pending results along (one statement for both
-   * under load). No result write runs meanwhile; jobs the claim returns that are
-   * still known here from an earlier run (`knownJobIds`) are fenced before any
-   * write can start (see ResultFlusher).
-   */
-  claimCarrying(count: number, flusher: ResultFlusher, knownJobIds: () => ReadonlySet<string>): Promise<ClaimResult> {
-    return flusher.duringClaim(async () => {
-      let carried = flusher.takeBatch();
-      let claimed: ClaimResult;
-      try {
-        claimed = await this.claim(count, carried?.params);
-      } catch (error) {
-        if (!carried) throw error;
-        if (!isRefusedData(error)) {
-          flusher.restore(carried);
-          throw error;
-        }
-        // PostgreSQL refused the data (nothing was applied): carried along
-        // again it would fail every claim. Write the results on their own (the
-        // flusher isolates the one at fault), then claim without them.
-        await flusher.writeRefusedCarry(carried);
-        carried = undefined;
-        claimed = await this.claim(count);
-      }
-      if (claimed.jobs.length > 0) {
-        const known = knownJobIds();
-        if (known.size > 0) flusher.fence(claimed.jobs.filter((job) => known.has(job.id)).map((job) => job.id));
-      }
-      if (carried) flusher.settle(carried, claimed.finishedIds);
-      return claimed;
-    });
+    await this.finish.releaseAll({ workerId: this.workerId });
   }
 
   private async currentForbiddenFlags(): Promise<readonly string[] | null> {

@@ -13,7 +13,7 @@ import { runInJobScope } from "./unhandled-rejections.js";
 export type JobFailure = { ok: false; failure: TaskFailure; permanent: boolean };
 export type JobOutcome = { ok: true } | JobFailure;
 
-const SUCCESS: JobOutcome = Object.freeze({ ok: true as const });
+export const SUCCESS: JobOutcome = Object.freeze({ ok: true as const });
 
 function isPayloadValidationError(thrown: unknown): boolean {
   try {

@@ -1,31 +1,35 @@
 /**
- * Runs claimed jobs for one worker: starts each with its context, turns its
- * outcome into a result for the flusher, keeps the map of running jobs, and
+ * Runs claimed jobs for one worker: starts each with its context (through the
+ * plugins' beforeJobRun / afterJobRun when there are any), turns its outcome
+ * into a result for the completer, keeps the map of running jobs, and
  * at shutdown waits for them (up to a timeout, or until forced), then aborts
  * and fails those still running.
  */
+import { failureResult } from "../completion/job-result.js";
+import type { ResultSink } from "../completion/job-completer.js";
 import { UnknownTaskError } from "../errors/errors.js";
+import type { RunInterceptors } from "../hooks/interceptors.js";
+import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import type { AnyTask, JobContext } from "../tasks/task.js";
 import { CompletionRate } from "./completion-rate.js";
-import { executeJob, type JobOutcome } from "./job-executor.js";
-import { failureResult } from "./job-result.js";
-import type { ResultFlusher } from "./result-flusher.js";
+import { executeJob, SUCCESS, type JobOutcome } from "./job-executor.js";
 import { RunningJob } from "./running-job.js";
 import { describeThrown } from "./thrown-value.js";
-import type { WorkerEvents } from "./worker-events.js";
 
 export interface JobRunnerDeps<State> {
   workerId: string;
   tasks: ReadonlyMap<string, AnyTask>;
   events: WorkerEvents;
   logger: Logger;
-  flusher: ResultFlusher;
+  completer: ResultSink;
+  /** beforeJobRun / afterJobRun of the plugins (each undefined when no plugin has it). */
+  interceptors: RunInterceptors;
   state: State;
   /** `ctx.addJob` of every job. */
   addJob: JobContext["addJob"];
-  /** A job finished and its result was handed to the flusher: a slot is free. */
+  /** A job finished and its result was handed to the completer: a slot is free. */
   onSlotFreed: () => void;
 }
 
@@ -78,10 +82,39 @@ export class JobRunner<State> {
     const entry = new RunningJob(job);
     this.running.set(job.id, entry);
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
-    const context = new RunContext<State>(entry, deps);
-    const done = (outcome: JobOutcome) => this.finish(entry, outcome);
-    if (task) executeJob(task, job, context, deps.logger, done);
+    const { beforeJobRun, afterJobRun } = deps.interceptors;
+    const done = afterJobRun ? (outcome: JobOutcome) => this.afterRun(entry, outcome) : (outcome: JobOutcome) => this.finish(entry, outcome);
+    if (!beforeJobRun) return this.run(entry, task, done);
+    // A job skipped or failed by beforeJobRun never ran: afterJobRun does not see it.
+    beforeJobRun({ workerId: deps.workerId, job }).then(
+      (decision) => {
+        if (entry.abandoned) return;
+        if (decision.action === "continue") this.run(entry, task, done);
+        else if (decision.action === "skip") this.finish(entry, SUCCESS);
+        else this.finish(entry, { ok: false, failure: describeThrown(decision.error), permanent: false });
+      },
+      (thrown: unknown) => this.finish(entry, { ok: false, failure: describeThrown(thrown), permanent: false }),
+    );
+  }
+
+  private run(entry: RunningJob, task: AnyTask | undefined, done: (outcome: JobOutcome) => void): void {
+    const job = entry.job;
+    if (task) executeJob(task, job, new RunContext<State>(entry, this.deps), this.deps.logger, done);
     else queueMicrotask(() => done({ ok: false, failure: describeThrown(new UnknownTaskError(job.taskIdentifier)), permanent: false }));
+  }
+
+  /** afterJobRun may turn a failure into a success (`error: null`) or replace the error; a throw fails the job. */
+  private afterRun(entry: RunningJob, outcome: JobOutcome): void {
+    if (entry.abandoned) return;
+    const error = outcome.ok ? null : outcome.failure.error;
+    this.deps.interceptors.afterJobRun!({ workerId: this.deps.workerId, job: entry.job, result: undefined, error }).then(
+      (changed) => {
+        if (!changed || changed.error === error) this.finish(entry, outcome);
+        else if (changed.error === null) this.finish(entry, SUCCESS);
+        else this.finish(entry, { ok: false, failure: describeThrown(changed.error), permanent: !outcome.ok && outcome.permanent });
+      },
+      (thrown: unknown) => this.finish(entry, { ok: false, failure: describeThrown(thrown), permanent: false }),
+    );
   }
 
   private finish(entry: RunningJob, result: JobOutcome): void {
@@ -92,7 +125,7 @@ export class JobRunner<State> {
     this.completionRate.record();
     // The result is queued before listeners and the logger run: if they throw, the job is still finished.
     if (result.ok) {
-      deps.flusher.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
+      deps.completer.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
       if (deps.events.listenerCount("job:success") > 0) {
         this.emitSafely(() =>
           deps.events.emit("job:success", { workerId: deps.workerId, job, durationMs: performance.now() - entry.startedAt }),
@@ -100,7 +133,7 @@ export class JobRunner<State> {
       }
     } else {
       const { failure, permanent } = result;
-      deps.flusher.add(failureResult(job, failure.message, permanent));
+      deps.completer.add(failureResult(job, failure.message, permanent));
       const willRetry = !permanent && job.attempts < job.maxAttempts;
       const durationMs = performance.now() - entry.startedAt;
       // last_error holds the message only (as graphile-worker's); the stack is for operators, here.
@@ -174,7 +207,7 @@ export class JobRunner<State> {
         willRetry: entry.job.attempts < entry.job.maxAttempts,
         durationMs: performance.now() - entry.startedAt,
       });
-      deps.flusher.add(failureResult(entry.job, error.message, false));
+      deps.completer.add(failureResult(entry.job, error.message, false));
     }
     this.running.clear();
   }

@@ -17,6 +17,7 @@
  * other workers. Nothing is claimed while every slot is busy.
  */
 import type { Job } from "../jobs/job.js";
+import { BaseService } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
 import type { ResolvedLocalQueue } from "./worker-config.js";
 
@@ -42,7 +43,8 @@ export interface LocalQueueDeps {
   onClaimError(error: Error): void;
 }
 
-export class LocalQueue {
+export class LocalQueue extends BaseService {
+  readonly name = "local queue";
   private held: HeldJob[] = [];
   private modeValue: LocalQueueMode = "idle";
   private wakePending = false;
@@ -54,10 +56,16 @@ export class LocalQueue {
     private readonly deps: LocalQueueDeps,
     private readonly logger: Logger,
   ) {
-    if (config.size > 0) {
-      this.ttlTimer = setInterval(() => void this.expire(), Math.max(Math.floor(config.ttlMs / 4), 10));
+    super();
+  }
+
+  /** Start the TTL check and claim a first batch. */
+  protected onStart(): void {
+    if (this.config.size > 0) {
+      this.ttlTimer = setInterval(() => void this.expire(), Math.max(Math.floor(this.config.ttlMs / 4), 10));
       this.ttlTimer.unref();
     }
+    this.wake();
   }
 
   get mode(): LocalQueueMode {
@@ -100,7 +108,7 @@ export class LocalQueue {
   }
 
   /** Stop fetching and give every held job back. */
-  async stop(): Promise<void> {
+  protected async onStop(): Promise<void> {
     this.modeValue = "stopped";
     if (this.ttlTimer) clearInterval(this.ttlTimer);
     await this.settled();

@@ -10,6 +10,7 @@
  * polling until a later connection passes the check.
  */
 import type { Driver, ListenSubscription, Notification } from "../driver/driver.js";
+import { BaseService } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
 import { ListenProbe } from "./listen-probe.js";
 
@@ -45,7 +46,8 @@ export interface ListenerCallbacks {
   onVerified(working: boolean): void;
 }
 
-export class NotifyListener {
+export class NotifyListener extends BaseService {
+  readonly name = "notify listener";
   private subscription: ListenSubscription | undefined;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -61,14 +63,16 @@ export class NotifyListener {
     private readonly config: ListenerConfig,
     private readonly logger: Logger,
   ) {
+    super();
     this.probe = new ListenProbe(driver, config.probeTimeoutMs);
   }
 
-  start(): void {
-    this.loop ??= this.run();
+  /** Starts the connect loop; resolves at once (the worker polls until the connection is up). */
+  protected onStart(): void {
+    this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
+  protected async onStop(): Promise<void> {
     this.stopped = true;
     this.probe.cancel();
     this.wakeSleep?.();

@@ -9,7 +9,9 @@ import { validateFlags, validateStoredText } from "../jobs/job-spec-validation.j
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import type { TaskList } from "../tasks/task.js";
-import { FLUSHER_DEFAULTS, type FlusherConfig } from "./result-flusher.js";
+import { FLUSHER_DEFAULTS, type FlusherConfig } from "../completion/completion-config.js";
+import type { WorkerPlugin } from "../hooks/plugin.js";
+import { validatePlugins } from "../hooks/validate-plugins.js";
 import { LISTENER_DEFAULTS, type ListenerConfig } from "./notify-listener.js";
 import { randomBytes } from "node:crypto";
 import { resolveRecoveryConfig, type RecoveryConfig, type RecoveryOptions } from "../recovery/recovery-config.js";
@@ -52,6 +54,8 @@ export interface WorkerOptions<State = unknown> extends ConnectionOptions {
   workerId?: string;
   /** Crash recovery: heartbeats and sweeping for dead workers' jobs (on by default; `false` turns it off; see docs/recovery.md). */
   recovery?: RecoveryOptions | false;
+  /** Plugins: observers and interceptors of the worker (see src/hooks/plugin.ts). */
+  hooks?: readonly WorkerPlugin[];
 }
 
 export interface ResolvedLocalQueue {
@@ -74,6 +78,7 @@ export interface WorkerConfig {
   logger: Logger;
   workerId: string;
   recovery: RecoveryConfig;
+  hooks: readonly WorkerPlugin[];
 }
 
 /** Every createWorker option name: anything else is refused as a likely misspelling. */
@@ -93,6 +98,7 @@ const WORKER_OPTION_NAMES = optionNames({
   state: true,
   workerId: true,
   recovery: true,
+  hooks: true,
 } satisfies Record<keyof WorkerOptions, true>);
 const LOCAL_QUEUE_OPTION_NAMES = optionNames({ size: true, lookaheadMs: true, ttlMs: true } satisfies Record<
   keyof LocalQueueOptions,
@@ -203,5 +209,6 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     logger: options.logger ?? createConsoleLogger(),
     workerId,
     recovery: resolveRecoveryConfig(options.recovery),
+    hooks: validatePlugins(options.hooks),
   };
 }

@@ -1,33 +1,41 @@
 /**
  * The worker: claims jobs (local queue), runs them with bounded concurrency,
- * records results in batches (result flusher), wakes on `jobs:insert`
+ * records results in batches (completer), wakes on `jobs:insert`
  * notifications (notify listener) or by polling, and shuts down gracefully.
+ * Its background services follow one lifecycle (src/lifecycle/service.ts).
  *
- * Hot path, top to bottom: LocalQueue.fetch -> JobClaimer.claim -> dispatch()
- * -> JobRunner.start() -> executeJob() -> ResultFlusher.add() -> finish statement
- * (or carried by the next claim).
+ * Hot path, top to bottom: LocalQueue.fetch -> JobCompleter.claimWith ->
+ * JobClaimer.claim -> dispatch() -> JobRunner.start() -> executeJob() ->
+ * JobCompleter.add() -> finish statement (or carried by the next claim).
+ * See docs/architecture.md.
  */
 import { resolveDriver } from "../driver/connect.js";
 import type { Driver } from "../driver/driver.js";
+import { JobCompleter, type FlushOutcome } from "../completion/job-completer.js";
+import { reportFlushed } from "../completion/flush-report.js";
+import { composeRunInterceptors } from "../hooks/interceptors.js";
+import { attachObservers } from "../hooks/observers.js";
+import { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
+import { ServiceGroup, type Service } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
-import { RecoveryService } from "../recovery/recovery-service.js";
+import type { RecoveryService } from "../recovery/recovery-service.js";
 import { resetLockedAt } from "../recovery/reset-locked.js";
-import { finishJobsSql } from "../sql/finish-jobs.js";
-import { normalizeTaskList, type AnyTask, type JobContext } from "../tasks/task.js";
+import { FinishJobsStatements } from "../sql/finish-jobs.js";
+import { normalizeTaskList, type AnyTask } from "../tasks/task.js";
 import { WorkerUtils } from "../utils/worker-utils.js";
-import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
 import { JobRunner } from "./job-runner.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
-import { NotifyListener } from "./notify-listener.js";
-import { ResultFlusher, type FlushOutcome } from "./result-flusher.js";
+import type { NotifyListener } from "./notify-listener.js";
+import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
-import { resolveWorkerConfig, WORKER_DEFAULTS, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
-import { WorkerEvents } from "./worker-events.js";
+import { RunOnce } from "./run-once.js";
+import { createNotifyListener, createRecoveryService, type ServiceWiring } from "./worker-services.js";
+import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
 
@@ -46,29 +54,24 @@ export class Worker<State = unknown> {
   private readonly driver: Driver;
   private readonly ownsDriver: boolean;
   private readonly tasks: Map<string, AnyTask>;
-  private readonly flusher: ResultFlusher;
+  private readonly completer: JobCompleter;
   private readonly claimer: JobClaimer;
   private readonly localQueue: LocalQueue;
   private readonly listener: NotifyListener;
-  private readonly utils: WorkerUtils;
-  private readonly state: State;
   private readonly runner: JobRunner<State>;
   private stateValue: WorkerState = "created";
-  private pollTimer: NodeJS.Timeout | undefined;
-  private once = false;
-  /** Counts claims and result writes; runOnce's idle probe compares against it. */
-  private activity = 0;
-  private probedAt = -1;
+  /**
+   * Services that bring work in (listener, poller, local queue; cron next),
+   * started in that order and stopped first at shutdown, in reverse order.
+   */
+  private intake: ServiceGroup | undefined;
+  /** runOnce's bookkeeping (disabled for `run()`; replaced at start). */
+  private once: RunOnce;
   private stopPromise: Promise<void> | undefined;
   private stoppedBySignal: NodeJS.Signals | undefined;
   private resolveRun!: () => void;
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
-  private claimMayHaveCommitted = false; // a failed claim may have locked jobs we never heard of
-  /** Claims that failed in a row (runOnce retries them, then fails with `fatalError`). */
-  private claimFailures = 0;
-  /** Why runOnce could not do its work (it rejects with this after stopping). */
-  private fatalError: Error | undefined;
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
 
@@ -78,7 +81,6 @@ export class Worker<State = unknown> {
     this.workerId = this.config.workerId;
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
-    this.state = options.state as State;
     const { driver, owned } = resolveDriver(
       options,
       (error) => this.logger.warn(`idle connection error: ${error.message}`),
@@ -86,107 +88,67 @@ export class Worker<State = unknown> {
     );
     this.driver = driver;
     this.ownsDriver = owned;
-    this.utils = new WorkerUtils({ driver, schema: this.config.schema, logger: this.logger });
-    this.claimer = new JobClaimer(
-      driver,
-      this.config.schema,
-      this.workerId,
-      [...this.tasks.keys()],
-      this.config.forbiddenFlags,
-      Math.max(this.config.localQueue.size, this.config.concurrency),
-    );
-    this.flusher = new ResultFlusher(driver, finishJobsSql(this.config.schema), this.workerId, this.config.flusher, this.logger, (outcome) =>
-      this.onFlushed(outcome),
-    );
+    const { schema, forbiddenFlags } = this.config;
+    const maxClaim = Math.max(this.config.localQueue.size, this.config.concurrency);
+    this.claimer = new JobClaimer(driver, schema, this.workerId, [...this.tasks.keys()], forbiddenFlags, maxClaim);
+    const utils = new WorkerUtils({ driver, schema, logger: this.logger });
+    const finish = new FinishJobsStatements(driver, schema);
+    this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) => this.onFlushed(outcome));
+    attachObservers(this.events, this.config.hooks, this.logger);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
       tasks: this.tasks,
       events: this.events,
       logger: this.logger,
-      flusher: this.flusher,
-      state: this.state,
-      addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
+      completer: this.completer,
+      interceptors: composeRunInterceptors(this.config.hooks),
+      state: options.state as State,
+      addJob: (taskOrIdentifier, payload, spec) => utils.addJob(taskOrIdentifier, payload, spec),
       onSlotFreed: () => this.onSlotFreed(),
     });
     this.localQueue = new LocalQueue(
       this.config.localQueue,
       {
-        claim: async (count) => {
-          if (this.claimMayHaveCommitted) await this.releaseStrandedClaims();
-          const { jobs } = await this.claimer.claimCarrying(count, this.flusher, () => this.knownJobIds());
-          this.claimFailures = 0;
-          if (jobs.length > 0) {
-            this.activity++;
-            this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
-          }
-          return jobs;
-        },
+        claim: (count) => this.claim(count),
         release: (jobs, reason) => this.releaseJobs(jobs, reason),
         freeSlots: () => this.config.concurrency - this.runner.size,
         completionRate: () => this.runner.completionRate.perSecond(),
         onJobsAvailable: () => this.dispatch(),
-        onDrained: () => this.checkIdle(),
+        onDrained: () => this.once.checkIdle(),
         onClaimError: (error) => {
-          this.claimMayHaveCommitted = true;
+          this.claimer.claimFailed();
           this.logger.error(`Claiming jobs failed: ${error.message}`);
           this.events.emit("claim:error", { workerId: this.workerId, error });
-          if (this.once) this.retryClaimOnce(error);
+          this.once.claimFailed(error);
         },
       },
       this.logger,
     );
-    this.listener = new NotifyListener(
+    const wiring: ServiceWiring = {
       driver,
-      ["jobs:insert", MIGRATE_CHANNEL],
-      {
-        onNotification: ({ channel, payload }) => (channel === MIGRATE_CHANNEL ? this.onMigrated(payload) : this.localQueue.wake()),
-        onConnected: () => {
-          this.events.emit("listen:connect", { workerId: this.workerId });
-          this.localQueue.wake();
-        },
-        onDisconnected: (error) => this.events.emit("listen:error", { workerId: this.workerId, error }),
-        onVerified: (working) => this.events.emit("listen:verified", { workerId: this.workerId, working }),
-      },
-      this.config.listener,
-      this.logger,
-    );
+      config: this.config,
+      events: this.events,
+      wake: () => this.localQueue.wake(),
+      stop: () => void this.stop(),
+      abortLostRuns: () => void this.abortLostRuns(),
+    };
+    this.listener = createNotifyListener(wiring);
+    this.recovery = createRecoveryService(wiring);
     this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));
-    if (this.config.recovery.enabled) {
-      this.recovery = new RecoveryService({
-        driver,
-        schema: this.config.schema,
-        workerId: this.workerId,
-        concurrency: this.config.concurrency,
-        config: this.config.recovery,
-        logger: this.logger,
-        onRecovered: ({ recoveredWorkerIds, jobs }) =>
-          this.events.emit("worker:recovered", { workerId: this.workerId, recoveredWorkerIds, jobIds: jobs.map((j) => j.jobId) }),
-        onRecoveredAsDead: () => void this.abortLostRuns(),
-      });
-    }
+    this.once = this.createRunOnce(false);
   }
 
   /** Jobs this worker holds, runs, or has an unwritten result for. */
   private knownJobIds(): Set<string> {
-    const known = this.flusher.unwrittenJobIds();
+    const known = this.completer.unwrittenJobIds();
     for (const id of this.localQueue.heldJobIds()) known.add(id);
     for (const id of this.runner.running.keys()) known.add(id);
     return known;
   }
 
   private async releaseStrandedClaims(): Promise<void> {
-    const known = this.knownJobIds();
-    const released = await this.claimer.releaseUnknown(known);
-    this.claimMayHaveCommitted = false;
+    const released = await this.claimer.releaseStranded(() => this.knownJobIds());
     if (released.length > 0) this.logger.warn(`Gave back ${released.length} jobs locked by a claim whose reply was lost`);
-  }
-
-  /** `worker:migrate`: a newer breaking migration means this worker's code no longer matches the schema. */
-  private onMigrated(payload: string | undefined): void {
-    const migration = newerBreakingMigration(payload);
-    if (migration === undefined) return;
-    this.logger.error(`Breaking migration ${migration} was applied by a newer version: stopping worker ${this.workerId}`);
-    void this.stop();
   }
 
   get status(): WorkerState {
@@ -222,28 +184,15 @@ export class Worker<State = unknown> {
   async runOnce(): Promise<void> {
     await this.start(true);
     await this.runFinished;
-    if (this.fatalError) throw this.fatalError;
-  }
-
-  /** runOnce: retry a failed claim with backoff; after too many in a row, stop and fail. */
-  private retryClaimOnce(error: Error): void {
-    this.claimFailures++;
-    if (this.claimFailures >= WORKER_DEFAULTS.onceClaimAttempts) {
-      this.fatalError ??= error;
-      this.logger.error(`Giving up after ${this.claimFailures} failed claims in a row`);
-      void this.stop();
-      return;
-    }
-    const delay = WORKER_DEFAULTS.onceClaimRetryDelayMs * 2 ** (this.claimFailures - 1);
-    const timer = setTimeout(() => this.localQueue.wake(), delay);
-    this.cleanups.push(() => clearTimeout(timer));
+    if (this.once.fatalError) throw this.once.fatalError;
   }
 
   /** Start in the background; `stop()` later. Resolves once the worker is running. */
   async start(once = false): Promise<void> {
     if (this.stateValue !== "created") throw new Error(`Worker ${this.workerId} was already started`);
     this.stateValue = "running";
-    this.once = once;
+    this.once = this.createRunOnce(once);
+    this.cleanups.push(() => this.once.dispose());
     try {
       if (this.config.migrate) {
         await runMigrations({ driver: this.driver, schema: this.config.schema, logger: this.logger });
@@ -262,11 +211,11 @@ export class Worker<State = unknown> {
     if (this.config.handleSignals) this.cleanups.push(handleShutdownSignals(this, this.logger));
     this.events.emit("worker:start", { workerId: this.workerId });
     this.logger.info(`Worker ${this.workerId} started (concurrency ${this.config.concurrency}, ${this.tasks.size} tasks)`);
-    if (!once) {
-      this.listener.start();
-      this.pollTimer = setInterval(() => this.localQueue.wake(), this.config.pollInterval);
-    }
-    this.localQueue.wake();
+    // runOnce neither listens nor polls: it claims until nothing is runnable.
+    const poller = new Poller(this.config.pollInterval, () => this.localQueue.wake());
+    const intake: Service[] = once ? [this.localQueue] : [this.listener, poller, this.localQueue];
+    this.intake = new ServiceGroup("intake", intake);
+    await this.intake.start();
   }
 
   /**
@@ -285,6 +234,22 @@ export class Worker<State = unknown> {
     this.runner.force();
   }
 
+  /** Claim up to `count` jobs; the claim carries the results not yet written (see JobCompleter.claimWith). */
+  private async claim(count: number): Promise<Job[]> {
+    if (this.claimer.mayHaveStranded) await this.releaseStrandedClaims();
+    const { jobs } = await this.completer.claimWith(
+      (results) => this.claimer.claim(count, results),
+      () => this.knownJobIds(),
+    );
+    this.once.claimSucceeded();
+    if (jobs.length > 0) {
+      this.once.noteActivity();
+      this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs });
+    }
+    return jobs;
+  }
+
+  /** Start held jobs while slots are free. */
   private dispatch(): void {
     while (this.stateValue === "running" && this.runner.size < this.config.concurrency) {
       const job = this.localQueue.take();
@@ -297,26 +262,14 @@ export class Worker<State = unknown> {
 
   private onSlotFreed(): void {
     this.dispatch();
-    this.checkIdle();
+    this.once.checkIdle();
   }
 
   private onFlushed(outcome: FlushOutcome): void {
-    if (outcome.applied.length > 0) this.activity++;
-    for (const result of outcome.applied) {
-      this.events.emit("job:complete", {
-        workerId: this.workerId,
-        jobId: result.jobId,
-        outcome: result.failure ? "failed" : "completed",
-      });
-    }
-    for (const result of outcome.rejected) {
-      this.logger.warn(`Result of job ${result.jobId} was refused: this worker no longer holds its lock`);
-      this.events.emit("job:complete", { workerId: this.workerId, jobId: result.jobId, outcome: "rejected" });
-    }
+    if (outcome.applied.length > 0) this.once.noteActivity();
+    reportFlushed(outcome, this.events, this.logger, this.workerId);
     // A refused result means this worker lost locks (recovered as dead, force-unlocked): stop its other stale runs.
-    if (outcome.rejected.length > 0) {
-      void this.abortLostRuns();
-    }
+    if (outcome.rejected.length > 0) void this.abortLostRuns();
     // Finishing a queued job unlocks its queue: the next job of that queue may now be runnable.
     if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
   }
@@ -325,27 +278,16 @@ export class Worker<State = unknown> {
     return abortRunsThatLostTheirLock(this.driver, this.config.schema, this.workerId, this.runner.running, this.logger);
   }
 
-  /**
-   * In runOnce mode: stop once nothing is runnable, held, running or unwritten.
-   * Writing results can make jobs runnable (a queue unlocked), so after every
-   * write we claim once more ("probe"); we stop only when a probe that started
-   * after the last activity (write or claim) came back empty.
-   */
-  private checkIdle(): void {
-    if (!this.once || this.stateValue !== "running" || this.claimFailures > 0) return;
-    const idle = () => this.runner.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained";
-    if (!idle()) return;
-    void (async () => {
-      await this.flusher.flush();
-      await this.localQueue.settled();
-      if (this.stateValue !== "running" || !idle()) return;
-      if (this.probedAt === this.activity) {
-        void this.stop();
-        return;
-      }
-      this.probedAt = this.activity;
-      this.localQueue.wake();
-    })();
+  private createRunOnce(enabled: boolean): RunOnce {
+    return new RunOnce(enabled, {
+      running: () => this.stateValue === "running",
+      idle: () => this.runner.size === 0 && this.localQueue.size === 0 && this.localQueue.mode === "drained",
+      flush: () => this.completer.flush(),
+      settled: () => this.localQueue.settled(),
+      wake: () => this.localQueue.wake(),
+      stop: () => void this.stop(),
+      logger: this.logger,
+    });
   }
 
   private async releaseJobs(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void> {
@@ -365,12 +307,12 @@ export class Worker<State = unknown> {
     this.stateValue = "stopping";
     const reason = this.stoppedBySignal ? `signal ${this.stoppedBySignal}` : "stop";
     this.events.emit("worker:stopping", { workerId: this.workerId, reason });
-    if (this.pollTimer) clearInterval(this.pollTimer);
     let failure: Error | undefined;
     try {
-      await Promise.all([this.listener.stop(), this.localQueue.stop().catch((e) => (failure ??= e))]);
+      // Stop taking work (held jobs are given back), let running jobs finish, write every result.
+      await this.intake?.stop().catch((e: Error) => (failure ??= e));
       await this.runner.drain(timeoutMs);
-      const unwritten = await this.flusher.flushWithin(Math.max(timeoutMs, 5000));
+      const unwritten = await this.completer.flushWithin(Math.max(timeoutMs, 5000));
       if (unwritten > 0) {
         this.logger.error(`Shutdown could not write ${unwritten} job results; their jobs stay locked until recovered`);
       }
@@ -381,7 +323,8 @@ export class Worker<State = unknown> {
     } finally {
       for (const cleanup of this.cleanups.splice(0)) cleanup();
       // Recovery last, after locks are released; if they could not be, keep our row so it goes stale and is swept.
-      await this.recovery?.stop({ deregister: failure === undefined });
+      if (failure !== undefined) this.recovery?.keepRegistration();
+      await this.recovery?.stop();
       if (this.ownsDriver) await this.driver.close().catch(() => undefined);
       this.stateValue = "stopped";
       this.events.emit("worker:stop", { workerId: this.workerId, error: failure });

@@ -8,7 +8,7 @@ import { WorkerUtils } from "../../src/utils/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
-import type { WorkerEventMap, WorkerEventName } from "../../src/worker/worker-events.js";
+import type { WorkerEventMap, WorkerEventName } from "../../src/hooks/worker-events.js";
 import { after } from "node:test";
 
 export interface MigratedDatabase extends TestDatabase {

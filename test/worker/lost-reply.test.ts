@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Queryable, QueryResult } from "../../src/driver/driver.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { finishJobsSql } from "../../src/sql/finish-jobs.js";
-import { ResultFlusher, type FlushOutcome } from "../../src/worker/result-flusher.js";
+import { finishJobsSql, FinishJobsStatements } from "../../src/sql/finish-jobs.js";
+import { JobCompleter, type FlushOutcome } from "../../src/completion/job-completer.js";
 
 const SQL = finishJobsSql("graphile_worker");
 
@@ -42,9 +42,8 @@ class FakeDatabase implements Queryable {
 }
 
 function flusherOn(db: FakeDatabase, outcomes: FlushOutcome[]) {
-  return new ResultFlusher(
-    db,
-    SQL,
+  return new JobCompleter(
+    new FinishJobsStatements(db, "graphile_worker"),
     "worker-1",
     { maxBatchSize: 100, delayMs: 1, retryDelayMs: 5, maxRetryDelayMs: 5 },
     silentLogger,

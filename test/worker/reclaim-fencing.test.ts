@@ -10,9 +10,9 @@ import { test } from "node:test";
 import type { Queryable, QueryResult } from "../../src/driver/driver.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { claimJobsSql } from "../../src/sql/claim-jobs.js";
-import { finishJobsSql } from "../../src/sql/finish-jobs.js";
+import { finishJobsSql, FinishJobsStatements } from "../../src/sql/finish-jobs.js";
 import { JobClaimer } from "../../src/worker/job-claimer.js";
-import { ResultFlusher, SLOW_CLAIM_MS, type FlushOutcome } from "../../src/worker/result-flusher.js";
+import { JobCompleter, SLOW_CLAIM_MS, type FlushOutcome } from "../../src/completion/job-completer.js";
 
 const SCHEMA = "graphile_worker";
 const CLAIM_SQL = claimJobsSql(SCHEMA, 500);
@@ -75,9 +75,8 @@ class FakeDatabase implements Queryable {
 function setup(delayMs = 60_000) {
   const db = new FakeDatabase();
   const outcomes: FlushOutcome[] = [];
-  const flusher = new ResultFlusher(
-    db,
-    FINISH_SQL,
+  const flusher = new JobCompleter(
+    new FinishJobsStatements(db, SCHEMA),
     "worker-1",
     { maxBatchSize: 100, delayMs, retryDelayMs: 10, maxRetryDelayMs: 10 },
     silentLogger,
@@ -94,7 +93,7 @@ test("a job claimed again while still known is fenced: its results carry locked_
 
   // Job 7 is still running from an earlier claim when the claim returns it again; job 8 is new.
   db.claimRows = [claimRow("7", secondClaim), claimRow("8", secondClaim)];
-  const { jobs } = await claimer.claimCarrying(10, flusher, () => new Set(["7"]));
+  const { jobs } = await flusher.claimWith((results) => claimer.claim(10, results), () => new Set(["7"]));
   assert.deepEqual(jobs.map((job) => job.id), ["7", "8"]);
 
   flusher.add({ jobId: "7", queued: false, lockedAt: firstClaim }); // the stale run's result
@@ -112,7 +111,7 @@ test("a job claimed again while still known is fenced: its results carry locked_
 test("no job is fenced when the claim returns only unknown jobs", async () => {
   const { db, flusher, claimer } = setup();
   db.claimRows = [claimRow("9", Date.now())];
-  await claimer.claimCarrying(10, flusher, () => new Set(["1", "2"]));
+  await flusher.claimWith((results) => claimer.claim(10, results), () => new Set(["1", "2"]));
   flusher.add({ jobId: "9", queued: false, lockedAt: new Date() });
   await flusher.flush();
   const finish = db.statements.find((s) => s.kind === "finish");
@@ -125,7 +124,7 @@ test("results wait for a running claim; beside a slow claim they are written wit
   db.claimGate = new Promise((resolve) => (openGate = resolve));
   // Taken before the claim starts: the flusher times the claim from a moment no earlier than this.
   const claimCalledAt = performance.now();
-  const claiming = claimer.claimCarrying(10, flusher, () => new Set());
+  const claiming = flusher.claimWith((results) => claimer.claim(10, results), () => new Set());
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(db.statements.map((s) => s.kind), ["claim"]);
 
@@ -151,7 +150,7 @@ test("a claim waits for the write in progress", async () => {
   const { db, flusher, claimer } = setup();
   flusher.add({ jobId: "4", queued: false, lockedAt: new Date() });
   const flushed = flusher.flush(); // starts the write now
-  const claimed = claimer.claimCarrying(10, flusher, () => new Set());
+  const claimed = flusher.claimWith((results) => claimer.claim(10, results), () => new Set());
   await Promise.all([flushed, claimed]);
   assert.deepEqual(db.statements.map((s) => s.kind), ["finish", "claim"]);
 });

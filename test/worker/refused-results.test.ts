@@ -13,10 +13,10 @@ import type { Driver } from "../../src/driver/driver.js";
 import { PgDriver } from "../../src/driver/pg-driver.js";
 import { createPostgresJsDriver } from "../../src/driver/postgres-driver.js";
 import type { Logger } from "../../src/logger/logger.js";
-import { finishJobsSql } from "../../src/sql/finish-jobs.js";
+import { FinishJobsStatements } from "../../src/sql/finish-jobs.js";
 import { JobClaimer } from "../../src/worker/job-claimer.js";
-import { refusedErrorText, type JobResult } from "../../src/worker/job-result.js";
-import { ResultFlusher, type FlushOutcome } from "../../src/worker/result-flusher.js";
+import { refusedErrorText, type JobResult } from "../../src/completion/job-result.js";
+import { JobCompleter, type FlushOutcome } from "../../src/completion/job-completer.js";
 
 const db = await createMigratedDatabase("refused_results");
 const { utils, pool } = db;
@@ -47,9 +47,9 @@ function recordingLogger(lines: string[]): Logger {
   return { error: record, warn: record, info: () => undefined, debug: () => undefined };
 }
 
-function flusherOn(driver: Driver, outcomes: FlushOutcome[], logLines: string[]): ResultFlusher {
+function flusherOn(driver: Driver, outcomes: FlushOutcome[], logLines: string[]): JobCompleter {
   const config = { maxBatchSize: 1000, delayMs: 60_000, retryDelayMs: 10, maxRetryDelayMs: 10 };
-  return new ResultFlusher(driver, finishJobsSql(SCHEMA), WORKER, config, recordingLogger(logLines), (o) => outcomes.push(o));
+  return new JobCompleter(new FinishJobsStatements(driver, SCHEMA), WORKER, config, recordingLogger(logLines), (o) => outcomes.push(o));
 }
 
 const failureOf = (jobId: string, message: string): JobResult => ({ jobId, queued: false, failure: { message, permanent: false } });
@@ -104,7 +104,7 @@ for (const { name, create } of drivers) {
       for (const id of locked) flusher.add(id === bad ? failureOf(id, "\u0000") : { jobId: id, queued: false });
       const claimer = new JobClaimer(driver, SCHEMA, WORKER, ["t"], null, 50);
       const claimed = await within(
-        claimer.claimCarrying(50, flusher, () => new Set()),
+        flusher.claimWith((results) => claimer.claim(50, results), () => new Set()),
         "the claim",
       );
       assert.deepEqual(claimed.jobs.map((job) => job.id).sort(), [...free].sort());

@@ -1,4 +1,9 @@
 /**
+ * The completer (River's `jobcompleter`): owns every result not yet written,
+ * fencing, and the claim-carries-results protocol. The worker hands it results
+ * (`add`) and runs its claims through it (`claimWith`, which hands the claim
+ * the results to carry); nothing else sees pending results.
+ *
  * Batches job results (completed / failed) and writes each batch in one
  * round-trip. A batch is written when it reaches `maxBatchSize` or after
  * `delayMs`; only one write is in flight at a time, so results naturally pile
@@ -6,7 +11,7 @@
  * and its results are kept until they are written: no result is ever dropped.
  * A write PostgreSQL refuses for its data (see `isRefusedData`) would fail the
  * same way forever: it is split until the result at fault is alone, and that
- * one is written in a safe form (`writeIsolating`), so it holds up nothing.
+ * one is written in a safe form (ResultWriter), so it holds up nothing.
  *
  * Fencing: every write only touches jobs still locked by this worker. The one
  * case that needs more is a job this worker re-claimed while an earlier run of
@@ -20,29 +25,13 @@
  * results are not held up by it), and such a write checks every result's
  * `locked_at`: the claim running beside it could re-claim any of those jobs.
  */
-import type { Queryable } from "../driver/driver.js";
-import { idArrayLiteral } from "../driver/parameter-text.js";
+import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
-import type { FinishJobsSql } from "../sql/finish-jobs.js";
+import type { FinishJobsStatements, FinishParams } from "../sql/finish-jobs.js";
 import { isRefusedData } from "../sql/sql-state.js";
-import { finishParams, refusedErrorText, type CarriedResults, type Fenced, type JobResult } from "./job-result.js";
-
-export interface FlusherConfig {
-  /** Most results written in one statement. */
-  maxBatchSize: number;
-  /** How long a result may wait for others before a write starts (ms). */
-  delayMs: number;
-  /** First retry delay after a failed write (ms); doubles up to `maxRetryDelayMs`. */
-  retryDelayMs: number;
-  maxRetryDelayMs: number;
-}
-
-export const FLUSHER_DEFAULTS: FlusherConfig = {
-  maxBatchSize: 1000,
-  delayMs: 1,
-  retryDelayMs: 100,
-  maxRetryDelayMs: 5000,
-};
+import type { FlusherConfig } from "./completion-config.js";
+import { finishParams, type CarriedResults, type JobResult } from "./job-result.js";
+import { ResultWriter } from "./result-writer.js";
 
 /** How long results wait for a running claim before a write starts beside it (ms). */
 export const SLOW_CLAIM_MS = 20;
@@ -54,7 +43,19 @@ export interface FlushOutcome {
   rejected: JobResult[];
 }
 
-export class ResultFlusher {
+/** What the runner sees of the completer: it hands over results, nothing more. */
+export interface ResultSink {
+  add(result: JobResult): void;
+}
+
+/** What a claim run through `claimWith` returns. */
+export interface CarryingClaim {
+  jobs: Job[];
+  /** Ids of the carried results the claim applied. */
+  finishedIds: ReadonlySet<string>;
+}
+
+export class JobCompleter implements ResultSink {
   private pending: JobResult[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
@@ -70,15 +71,17 @@ export class ResultFlusher {
   /** Jobs re-claimed while an earlier run was known: their results are checked against the claim's locked_at. */
   private readonly fencedIds = new Set<string>();
 
+  private readonly writer: ResultWriter;
+
   constructor(
-    private readonly db: Queryable,
-    private readonly sql: FinishJobsSql,
-    private readonly workerId: string,
+    private readonly statements: FinishJobsStatements,
+    workerId: string,
     private readonly config: FlusherConfig,
     private readonly logger: Logger,
     private readonly onFlushed: (outcome: FlushOutcome) => void,
   ) {
     this.retryDelay = config.retryDelayMs;
+    this.writer = new ResultWriter(statements, workerId, logger, (batch, appliedIds) => this.settle(batch, appliedIds));
   }
 
   /** Ids of jobs whose result is not written yet (pending or being written). */
@@ -115,11 +118,49 @@ export class ResultFlusher {
   }
 
   /**
+   * Run a claim, handing it the pending results to carry (one statement for
+   * both under load; `undefined` when there are none). No result write runs
+   * meanwhile; jobs the claim returns that are still known here from an earlier
+   * run (`knownJobIds`: held, running or unwritten) are fenced before any write
+   * can start (see the class comment).
+   */
+  claimWith<T extends CarryingClaim>(
+    claim: (carried: FinishParams | undefined) => Promise<T>,
+    knownJobIds: () => ReadonlySet<string>,
+  ): Promise<T> {
+    return this.duringClaim(async () => {
+      let carried = this.takeBatch();
+      let claimed: T;
+      try {
+        claimed = await claim(carried?.params);
+      } catch (error) {
+        if (!carried) throw error;
+        if (!isRefusedData(error)) {
+          this.restore(carried);
+          throw error;
+        }
+        // PostgreSQL refused the data (nothing was applied): carried along
+        // again it would fail every claim. Write the results on their own (the
+        // writer isolates the one at fault), then claim without them.
+        await this.writeRefusedCarry(carried);
+        carried = undefined;
+        claimed = await claim(undefined);
+      }
+      if (claimed.jobs.length > 0) {
+        const known = knownJobIds();
+        if (known.size > 0) this.fence(claimed.jobs.filter((job) => known.has(job.id)).map((job) => job.id));
+      }
+      if (carried) this.settle(carried.batch, claimed.finishedIds);
+      return claimed;
+    });
+  }
+
+  /**
    * Run a claim statement (which may carry results, see `takeBatch`): it waits
    * for the write in progress, and a write starts beside it only once it has
    * run for SLOW_CLAIM_MS (then checking every result's locked_at).
    */
-  async duringClaim<T>(claim: () => Promise<T>): Promise<T> {
+  private async duringClaim<T>(claim: () => Promise<T>): Promise<T> {
     while (this.writing) await this.writing;
     const running = claim();
     this.claimInFlight = running;
@@ -133,7 +174,7 @@ export class ResultFlusher {
   }
 
   /** From now on, results of these jobs are checked against their claim's locked_at. */
-  fence(jobIds: Iterable<string>): void {
+  private fence(jobIds: Iterable<string>): void {
     for (const id of jobIds) this.fencedIds.add(id);
   }
 
@@ -193,7 +234,7 @@ export class ResultFlusher {
    * along with something else (the claim). The caller must then call
    * `settle` with the ids applied, or `restore` if its statement failed.
    */
-  takeBatch(): CarriedResults | undefined {
+  private takeBatch(): CarriedResults | undefined {
     if (this.stopped || this.pending.length === 0) return undefined;
     if (this.timer) {
       clearTimeout(this.timer);
@@ -209,10 +250,10 @@ export class ResultFlusher {
    * refused — except completions an earlier, failed statement may have applied
    * already (`uncertain`): those are looked up first (see `settleUncertain`).
    */
-  settle(carried: CarriedResults, appliedIds: ReadonlySet<string>): void {
+  private settle(batch: readonly JobResult[], appliedIds: ReadonlySet<string>): void {
     const outcome: FlushOutcome = { applied: [], rejected: [] };
     const uncertain: JobResult[] = [];
-    for (const result of carried.batch) {
+    for (const result of batch) {
       if (!appliedIds.has(result.jobId) && result.uncertain && !result.failure) {
         uncertain.push(result); // stays in flight (known to this worker) until looked up
         continue;
@@ -235,8 +276,7 @@ export class ResultFlusher {
   private async settleUncertain(results: JobResult[]): Promise<void> {
     const outcome: FlushOutcome = { applied: [], rejected: [] };
     try {
-      const { rows } = await this.db.query<{ id: string }>(this.sql.existing, [idArrayLiteral(results.map((r) => r.jobId))]);
-      const stillThere = new Set(rows.map((row) => String(row.id)));
+      const stillThere = await this.statements.existing({ jobIds: results.map((r) => r.jobId) });
       for (const result of results) (stillThere.has(result.jobId) ? outcome.rejected : outcome.applied).push(result);
     } catch {
       outcome.rejected.push(...results);
@@ -246,7 +286,7 @@ export class ResultFlusher {
   }
 
   /** The statement carrying the results failed: keep them for the next write. */
-  restore(carried: CarriedResults): void {
+  private restore(carried: CarriedResults): void {
     for (const result of carried.batch) {
       this.inFlight.delete(result);
       result.uncertain = true;
@@ -259,7 +299,7 @@ export class ResultFlusher {
     for (const result of batch) this.inFlight.add(result);
     const unwritten = new Set(batch);
     try {
-      await this.writeIsolating(batch, fenceAll ? "all" : this.fencedIds, unwritten);
+      await this.writer.writeIsolating(batch, fenceAll ? "all" : this.fencedIds, unwritten);
       this.retryDelay = this.config.retryDelayMs;
     } catch (error) {
       // Keep what is left of the batch at the front and retry after a backoff.
@@ -284,77 +324,13 @@ export class ResultFlusher {
    * tried again without them. Another failure puts the rest back for a later
    * write, and is thrown.
    */
-  async writeRefusedCarry(carried: CarriedResults): Promise<void> {
+  private async writeRefusedCarry(carried: CarriedResults): Promise<void> {
     const unwritten = new Set(carried.batch);
     try {
-      await this.writeIsolating(carried.batch, this.fencedIds, unwritten);
+      await this.writer.writeIsolating(carried.batch, this.fencedIds, unwritten);
     } catch (error) {
       this.restore({ batch: carried.batch.filter((result) => unwritten.has(result)), params: carried.params });
       throw error;
     }
-  }
-
-  /**
-   * Write `batch` in one statement. If PostgreSQL refuses its data, the same
-   * statement would fail forever and hold up every other result: halve the
-   * batch until the entries at fault are alone, and write those in a safe form.
-   * Written results leave `unwritten`; other errors are thrown.
-   */
-  private async writeIsolating(batch: readonly JobResult[], fenced: Fenced, unwritten: Set<JobResult>): Promise<void> {
-    try {
-      await this.writeOnce(batch, fenced, unwritten);
-    } catch (error) {
-      if (!isRefusedData(error)) throw error;
-      if (batch.length > 1) {
-        const half = Math.ceil(batch.length / 2);
-        await this.writeIsolating(batch.slice(0, half), fenced, unwritten);
-        await this.writeIsolating(batch.slice(half), fenced, unwritten);
-        return;
-      }
-      await this.writeInSafeForm(batch[0]!, fenced, unwritten, error);
-    }
-  }
-
-  private async writeOnce(batch: readonly JobResult[], fenced: Fenced, unwritten: Set<JobResult>): Promise<void> {
-    const p = finishParams(batch, fenced);
-    const { rows } = await this.db.query<{ id: string }>(
-      this.sql.finish,
-      [p.completed, this.workerId, p.failed, p.failures, p.lockedAt],
-      { name: this.sql.names.finish },
-    );
-    for (const result of batch) unwritten.delete(result);
-    this.settle({ batch, params: p }, new Set(rows.map((row) => String(row.id))));
-  }
-
-  /**
-   * One result PostgreSQL refused: a failure is recorded with a fixed message
-   * instead of its own (which is logged). If even that is refused, or it is a
-   * completion (nothing of it comes from task code), it is given up and logged:
-   * the job stays locked until this worker stops or is recovered, and every
-   * other result goes on.
-   */
-  private async writeInSafeForm(result: JobResult, fenced: Fenced, unwritten: Set<JobResult>, refusal: unknown): Promise<void> {
-    const code = String((refusal as { code?: unknown }).code);
-    if (result.failure) {
-      this.logger.error(
-        `PostgreSQL refused the error text of job ${result.jobId} (SQLSTATE ${code}: ${(refusal as Error).message}); ` +
-          "recording a placeholder message instead",
-        { jobId: result.jobId, refusedText: result.failure.message },
-      );
-      result.failure = { message: refusedErrorText(code), permanent: result.failure.permanent };
-      try {
-        await this.writeOnce([result], fenced, unwritten);
-        return;
-      } catch (error) {
-        if (!isRefusedData(error)) throw error;
-        refusal = error;
-      }
-    }
-    this.logger.error(`PostgreSQL refused the result of job ${result.jobId}; giving it up (the job stays locked by this worker)`, {
-      jobId: result.jobId,
-      error: (refusal as Error).message,
-    });
-    unwritten.delete(result);
-    this.settle({ batch: [result], params: finishParams([result], fenced) }, new Set());
   }
 }

@@ -1,10 +1,11 @@
 /**
- * The result of one run as the result flusher keeps it, and the parameters of
- * the finish statements (src/sql/finish-jobs.ts) for a batch of results.
+ * The result of one run as the completer keeps it, and the parameters of the
+ * finish statements (src/sql/finish-jobs.ts) for a batch of results.
  */
+import { idArrayLiteral } from "../driver/parameter-text.js";
 import { storableErrorText } from "../jobs/error-text.js";
 import type { Job } from "../jobs/job.js";
-import { idArrayLiteral } from "../driver/parameter-text.js";
+import type { FinishParams } from "../sql/finish-jobs.js";
 
 export interface JobResult {
   jobId: string;
@@ -26,19 +27,7 @@ export function refusedErrorText(sqlState: string): string {
 /** Which results carry their claim's locked_at: these ids, or "all". */
 export type Fenced = ReadonlySet<string> | "all";
 
-/** The parameters of the finish CTEs (see src/sql/finish-jobs.ts) for a batch. */
-export interface FinishParams {
-  /** bigint[] literal of the completed ids, e.g. `{12,13}` (ids are decimal strings from the database). */
-  completed: string;
-  /** bigint[] literal of the failed ids */
-  failed: string;
-  /** JSON: failed id -> {"e": error, "p": permanent} */
-  failures: string;
-  /** JSON: id -> the claim's locked_at in epoch ms (fenced ids only) */
-  lockedAt: string;
-}
-
-/** Results taken out of the flusher to be written by another statement. */
+/** Results taken out of the completer to be written by another statement (the claim). */
 export interface CarriedResults {
   readonly batch: readonly JobResult[];
   readonly params: FinishParams;

@@ -1,3 +1,7 @@
+/**
+ * The worker's event bus (`worker.events`): the observer side of the hook seam
+ * (plugin observers are listeners of it, see observers.ts).
+ */
 import { EventEmitter } from "node:events";
 import type { Job } from "../jobs/job.js";
 
@@ -12,7 +16,7 @@ export interface WorkerEventMap {
   "job:error": { workerId: string; job: Job; error: Error; willRetry: boolean; durationMs: number };
   /** The job's result reached the database (or was refused because the lock was lost). */
   "job:complete": { workerId: string; jobId: string; outcome: "completed" | "failed" | "rejected" };
-  "jobs:claimed": { workerId: string; count: number };
+  "jobs:claimed": { workerId: string; count: number; jobs: readonly Job[] };
   "jobs:released": { workerId: string; jobIds: string[]; reason: "shutdown" | "ttl" };
   "listen:connect": { workerId: string };
   "listen:error": { workerId: string; error?: Error };

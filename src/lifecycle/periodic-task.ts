@@ -1,37 +1,30 @@
 /**
  * Runs an async function now and then every `intervalMs` (measured from the end
  * of the previous run, so runs never overlap) until stopped. The function must
- * not throw: services catch and log their own errors. The shared lifecycle of
- * the recovery services: `start()`, then `stop()` resolves once no run is in
- * flight.
+ * not throw: services catch and log their own errors. `start()` resolves when
+ * the first run has finished; `stop()` cancels the next run and resolves once
+ * no run is in flight. Generic: the heartbeat and the sweeper use it, cron will.
  */
-export class PeriodicTask {
+import { BaseService } from "./service.js";
+
+export class PeriodicTask extends BaseService {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private stopped = false;
-  private started = false;
 
   constructor(
+    readonly name: string,
     private readonly intervalMs: number,
     private readonly run: () => Promise<void>,
-  ) {}
+  ) {
+    super();
+  }
 
-  /** Run once now, then every interval. Resolves when the first run has finished. */
-  start(): Promise<void> {
-    if (this.started) throw new Error("PeriodicTask was already started");
-    this.started = true;
+  protected onStart(): Promise<void> {
     return this.tick();
   }
 
-  /** Run now, outside the schedule (waits for a run in flight first). */
-  async runNow(): Promise<void> {
-    await this.current;
-    if (this.stopped) return;
-    await this.tick();
-  }
-
-  /** Cancel the next run and wait for the one in flight. */
-  async stop(): Promise<void> {
+  protected async onStop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

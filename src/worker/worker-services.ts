@@ -1,0 +1,67 @@
+/**
+ * Builds the worker's background services (each follows src/lifecycle/service.ts)
+ * and wires what they report to the worker's events and its local queue. The
+ * worker starts and stops them (see Worker.start / Worker.shutdown).
+ */
+import type { Driver } from "../driver/driver.js";
+import type { WorkerEvents } from "../hooks/worker-events.js";
+import { RecoveryService } from "../recovery/recovery-service.js";
+import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
+import { NotifyListener } from "./notify-listener.js";
+import type { WorkerConfig } from "./worker-config.js";
+
+/** What the services reach of the worker. */
+export interface ServiceWiring {
+  driver: Driver;
+  config: WorkerConfig;
+  events: WorkerEvents;
+  /** Something may be runnable now: claim. */
+  wake(): void;
+  /** Stop the worker (its code no longer matches the schema). */
+  stop(): void;
+  /** This worker lost locks: abort its runs that no longer hold theirs. */
+  abortLostRuns(): void;
+}
+
+/** LISTEN for `jobs:insert` (wake) and `worker:migrate` (stop on a newer breaking migration). */
+export function createNotifyListener(w: ServiceWiring): NotifyListener {
+  const { workerId, logger } = w.config;
+  const onMigrated = (payload: string | undefined) => {
+    const migration = newerBreakingMigration(payload);
+    if (migration === undefined) return;
+    logger.error(`Breaking migration ${migration} was applied by a newer version: stopping worker ${workerId}`);
+    w.stop();
+  };
+  return new NotifyListener(
+    w.driver,
+    ["jobs:insert", MIGRATE_CHANNEL],
+    {
+      onNotification: ({ channel, payload }) => (channel === MIGRATE_CHANNEL ? onMigrated(payload) : w.wake()),
+      onConnected: () => {
+        w.events.emit("listen:connect", { workerId });
+        w.wake();
+      },
+      onDisconnected: (error) => w.events.emit("listen:error", { workerId, error }),
+      onVerified: (working) => w.events.emit("listen:verified", { workerId, working }),
+    },
+    w.config.listener,
+    logger,
+  );
+}
+
+/** Heartbeat + dead-worker sweeper, when `recovery.enabled`. */
+export function createRecoveryService(w: ServiceWiring): RecoveryService | undefined {
+  const { config } = w;
+  if (!config.recovery.enabled) return undefined;
+  return new RecoveryService({
+    driver: w.driver,
+    schema: config.schema,
+    workerId: config.workerId,
+    concurrency: config.concurrency,
+    config: config.recovery,
+    logger: config.logger,
+    onRecovered: ({ recoveredWorkerIds, jobs }) =>
+      w.events.emit("worker:recovered", { workerId: config.workerId, recoveredWorkerIds, jobIds: jobs.map((j) => j.jobId) }),
+    onRecoveredAsDead: () => w.abortLostRuns(),
+  });
+}
