@@ -64,6 +64,8 @@ export class Worker<State = unknown> {
   private resolveRun!: () => void;
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
+  /** createWorker already ran the migrations (start() then skips them). */
+  private migrated = false;
   private claimMayHaveCommitted = false; // a failed claim may have locked jobs we never heard of
   /** Claims that failed in a row (runOnce retries them, then fails with `fatalError`). */
   private claimFailures = 0;
@@ -239,15 +241,19 @@ export class Worker<State = unknown> {
     this.cleanups.push(() => clearTimeout(timer));
   }
 
+  /** Run the migrations (createWorker does, with `migrate` on, so jobs can be added before run()). */
+  async migrate(): Promise<void> {
+    await runMigrations({ driver: this.driver, schema: this.config.schema, logger: this.logger });
+    this.migrated = true;
+  }
+
   /** Start in the background; `stop()` later. Resolves once the worker is running. */
   async start(once = false): Promise<void> {
     if (this.stateValue !== "created") throw new Error(`Worker ${this.workerId} was already started`);
     this.stateValue = "running";
     this.once = once;
     try {
-      if (this.config.migrate) {
-        await runMigrations({ driver: this.driver, schema: this.config.schema, logger: this.logger });
-      }
+      if (this.config.migrate && !this.migrated) await this.migrate();
     } catch (error) {
       this.stateValue = "stopped";
       if (this.ownsDriver) await this.driver.close().catch(() => undefined);
@@ -391,7 +397,20 @@ export class Worker<State = unknown> {
   }
 }
 
-/** Create a worker; call `run()`, `runOnce()` or `start()` on it. */
+/**
+ * Create a worker; call `run()`, `runOnce()` or `start()` on it. With `migrate`
+ * on (the default) it resolves once the schema is migrated, as graphile-worker's
+ * `run()` does, so `addJob` works right after it on a fresh database.
+ */
 export async function createWorker<State = unknown>(options: WorkerOptions<State>): Promise<Worker<State>> {
-  return new Worker<State>(options);
+  const worker = new Worker<State>(options);
+  if (options.migrate !== false) {
+    try {
+      await worker.migrate();
+    } catch (error) {
+      await worker.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+  return worker;
 }
