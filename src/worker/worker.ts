@@ -107,7 +107,7 @@ export class Worker<State = unknown> {
       logger: this.logger,
       flusher: this.flusher,
       state: this.state,
-      addJob: (taskOrIdentifier, payload, spec) => this.utils.addJob(taskOrIdentifier, payload, spec),
+      addJob: (taskOrIdentifier, ...args) => this.utils.addJob(taskOrIdentifier, ...args),
       onSlotFreed: () => this.onSlotFreed(),
     });
     this.localQueue = new LocalQueue(
