@@ -1,5 +1,6 @@
 import { CONNECTION_OPTION_NAMES, checkKnownOptions, optionNames } from "../config/known-options.js";
 import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
+import { toQueryable, type Executor } from "../driver/executor.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
 import type { Job, JobSpec } from "../jobs/job.js";
@@ -41,8 +42,10 @@ export interface ExecutionOptions {
   /**
    * Run on this connection instead of the pool, e.g. a client inside your own
    * BEGIN … COMMIT: the job then exists if and only if your transaction commits.
+   * A node-postgres client is taken as it is; other libraries via their adapter
+   * (queryableFromPostgresJs, queryableFromKysely…).
    */
-  executor?: Queryable;
+  executor?: Executor;
 }
 
 export interface RescheduleOptions {
@@ -152,7 +155,7 @@ export class WorkerUtils {
   private db(options?: ExecutionOptions): Queryable {
     // Called at the start of async methods, so a released instance rejects rather than throws.
     if (this.released) throw new ReleasedError("WorkerUtils");
-    return options?.executor ?? this.driver;
+    return options?.executor ? toQueryable(options.executor) : this.driver;
   }
 
   /** Install or update the database schema. */
