@@ -2,6 +2,8 @@
  * A pluggable logger. Pass your own (pino, winston, console wrappers) to
  * `createWorker`/`createWorkerUtils`; the default writes to the console.
  */
+import { ValidationError } from "../errors/errors.js";
+
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
 export interface LogMeta {
@@ -16,13 +18,27 @@ export interface Logger {
 }
 
 const LEVEL_ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+export const LOG_LEVELS = Object.keys(LEVEL_ORDER) as LogLevel[];
+
+/**
+ * The level `GRAPHILE_WORKER_LOG_LEVEL` asks for (default `info`). A value that
+ * is not a level is refused rather than silently read as `info`.
+ */
+export function logLevelFromEnvironment(): LogLevel {
+  const value = process.env.GRAPHILE_WORKER_LOG_LEVEL;
+  if (value === undefined || value === "") return "info";
+  if (!(LOG_LEVELS as string[]).includes(value)) {
+    throw new ValidationError("GRAPHILE_WORKER_LOG_LEVEL", value, `must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+  return value as LogLevel;
+}
 
 /** Console logger; level from `GRAPHILE_WORKER_LOG_LEVEL` (default `info`). */
-export function createConsoleLogger(
-  level: LogLevel = (process.env.GRAPHILE_WORKER_LOG_LEVEL as LogLevel | undefined) ?? "info",
-  scope = "graphile-worker-ts",
-): Logger {
-  const threshold = LEVEL_ORDER[level] ?? LEVEL_ORDER.info;
+export function createConsoleLogger(level: LogLevel = logLevelFromEnvironment(), scope = "graphile-worker-ts"): Logger {
+  if (!(LOG_LEVELS as string[]).includes(level)) {
+    throw new ValidationError("level", level, `must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+  const threshold = LEVEL_ORDER[level];
   const write = (at: LogLevel) => (message: string, meta?: LogMeta) => {
     if (LEVEL_ORDER[at] > threshold) return;
     const line = `[${scope}] ${at.toUpperCase()}: ${message}`;

@@ -64,7 +64,10 @@ export function registerAddCommand(program: Command): void {
     if (options.runAt !== undefined) spec.runAt = parseDate("--run-at", options.runAt);
     if (options.maxAttempts !== undefined) spec.maxAttempts = parseInteger("--max-attempts", options.maxAttempts, { min: 1, max: 32767 });
     if (options.jobKey !== undefined) spec.jobKey = options.jobKey;
-    if (options.jobKeyMode !== undefined) spec.jobKeyMode = options.jobKeyMode;
+    if (options.jobKeyMode !== undefined) {
+      if (options.jobKey === undefined) throw new CliUsageError("--job-key-mode", "applies only with --job-key");
+      spec.jobKeyMode = options.jobKeyMode;
+    }
     if (options.priority !== undefined) spec.priority = parseInteger("--priority", options.priority, { min: -32768, max: 32767 });
     if (options.flags !== undefined) spec.flags = parseList(options.flags);
     validateBeforeConnecting(identifier, payload, spec);

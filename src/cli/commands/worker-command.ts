@@ -45,7 +45,7 @@ export function registerWorkerCommand(program: Command): void {
       schema,
       connectTimeoutMs,
       listenConnectionString,
-      tasks: await loadTasks(options.tasks),
+      tasks: [], // loaded below, once every argument is known to be valid
       logger: createConsoleLogger(),
       handleSignals: true,
     };
@@ -62,6 +62,7 @@ export function registerWorkerCommand(program: Command): void {
     if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
     const recovery = parseRecoveryArguments(options);
     if (recovery !== undefined) workerOptions.recovery = recovery;
+    workerOptions.tasks = await loadTasks(options.tasks);
     // Loaded on demand so the other commands start faster.
     const { Worker } = await import("../../worker/worker.js");
     const worker = new Worker(workerOptions);
