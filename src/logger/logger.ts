@@ -33,18 +33,46 @@ export function logLevelFromEnvironment(): LogLevel {
   return value as LogLevel;
 }
 
-/** Console logger; level from `GRAPHILE_WORKER_LOG_LEVEL` (default `info`). */
-export function createConsoleLogger(level: LogLevel = logLevelFromEnvironment(), scope = "graphile-worker-ts"): Logger {
+/** `text`: one readable line per message; `json`: one JSON object per line, for log shippers. */
+export type LogFormat = "text" | "json";
+export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+
+/** Meta as ` key=value` pairs (strings quoted only when they hold spaces or quotes). */
+function formatMeta(meta: LogMeta | undefined): string {
+  if (!meta) return "";
+  return Object.entries(meta)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => {
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      return ` ${key}=${typeof value === "string" && /[\s"=]/.test(value) ? JSON.stringify(value) : text}`;
+    })
+    .join("");
+}
+
+/**
+ * Console logger; level from `GRAPHILE_WORKER_LOG_LEVEL` (default `info`). Every
+ * line starts with its time (ISO 8601, UTC), so an operator can line it up with
+ * the database's log; meta (e.g. a job's `jobId` and `task`) follows the message.
+ */
+export function createConsoleLogger(
+  level: LogLevel = logLevelFromEnvironment(),
+  scope = "graphile-worker-ts",
+  format: LogFormat = "text",
+): Logger {
   if (!(LOG_LEVELS as string[]).includes(level)) {
     throw new ValidationError("level", level, `must be one of ${LOG_LEVELS.join(", ")}`);
   }
+  if (!LOG_FORMATS.includes(format)) throw new ValidationError("format", format, `must be one of ${LOG_FORMATS.join(", ")}`);
   const threshold = LEVEL_ORDER[level];
   const write = (at: LogLevel) => (message: string, meta?: LogMeta) => {
     if (LEVEL_ORDER[at] > threshold) return;
-    const line = `[${scope}] ${at.toUpperCase()}: ${message}`;
+    const time = new Date().toISOString();
+    const line =
+      format === "json"
+        ? JSON.stringify({ time, level: at, scope, message, ...meta })
+        : `${time} [${scope}] ${at.toUpperCase()}: ${message}${formatMeta(meta)}`;
     const stream = at === "error" || at === "warn" ? console.error : console.log;
-    if (meta && Object.keys(meta).length > 0) stream(line, meta);
-    else stream(line);
+    stream(line);
   };
   return { error: write("error"), warn: write("warn"), info: write("info"), debug: write("debug") };
 }

@@ -28,6 +28,8 @@ import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { resolveWorkerConfig, WORKER_DEFAULTS, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { WorkerEvents } from "./worker-events.js";
+import { ActivityLog } from "./activity-log.js";
+import { OutageLog } from "./outage-log.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
 
@@ -74,9 +76,15 @@ export class Worker<State = unknown> {
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
 
+  /** Job start/end at debug, a periodic summary at info; its totals end runOnce's log. */
+  readonly activityLog: ActivityLog;
+  private readonly outage: OutageLog;
+
   constructor(options: WorkerOptions<State>) {
     this.config = resolveWorkerConfig(options);
     this.logger = this.config.logger;
+    this.activityLog = new ActivityLog(this.events, this.logger);
+    this.outage = new OutageLog(this.logger);
     this.workerId = this.config.workerId;
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
@@ -117,6 +125,7 @@ export class Worker<State = unknown> {
           if (this.claimMayHaveCommitted) await this.releaseStrandedClaims();
           const { jobs } = await this.claimer.claimCarrying(count, this.flusher, () => this.knownJobIds());
           this.claimFailures = 0;
+          this.outage.succeeded();
           if (jobs.length > 0) {
             this.activity++;
             this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length });
@@ -130,7 +139,7 @@ export class Worker<State = unknown> {
         onDrained: () => this.checkIdle(),
         onClaimError: (error) => {
           this.claimMayHaveCommitted = true;
-          this.logger.error(`Claiming jobs failed: ${error.message}`);
+          this.outage.failed(error);
           this.events.emit("claim:error", { workerId: this.workerId, error });
           if (this.once) this.retryClaimOnce(error);
         },
@@ -239,6 +248,11 @@ export class Worker<State = unknown> {
     const delay = WORKER_DEFAULTS.onceClaimRetryDelayMs * 2 ** (this.claimFailures - 1);
     const timer = setTimeout(() => this.localQueue.wake(), delay);
     this.cleanups.push(() => clearTimeout(timer));
+  }
+
+  /** The identifiers of the tasks this worker runs. */
+  get taskIdentifiers(): string[] {
+    return [...this.tasks.keys()];
   }
 
   /** Run the migrations (createWorker does, with `migrate` on, so jobs can be added before run()). */
