@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { createConsoleLogger, LOG_FORMATS, type LogFormat } from "../../logger/logger.js";
-import type { WorkerOptions } from "../../worker/worker-config.js";
+import { WORKER_DEFAULTS, type WorkerOptions } from "../../worker/worker-config.js";
 import { parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, withUtils, type GlobalOptions } from "../global-options.js";
 import { countJobsForOtherTasks, onceSummary } from "../once-summary.js";
@@ -27,11 +27,11 @@ export function registerWorkerCommand(program: Command): void {
       program
         .command("worker")
         .description("run a worker")
-        .requiredOption("--tasks <module>", "ES module whose default export is the tasks")
-        .option("--concurrency <n>", "jobs run at the same time")
+        .requiredOption("--tasks <module>", "ES module whose default export is the tasks (required)")
+        .option("--concurrency <n>", `jobs run at the same time (default ${WORKER_DEFAULTS.concurrency})`)
         .option("--once", "run until no job is runnable, then exit")
         .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
-        .option("--poll-interval <ms>", "poll interval in ms")
+        .option("--poll-interval <ms>", `poll for jobs this often, in ms, besides LISTEN (default ${WORKER_DEFAULTS.pollInterval})`)
         .option("--shutdown-timeout <ms>", "on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30000)")
         .addOption(new Option("--log-format <format>", "log lines as text, or one JSON object per line").choices(LOG_FORMATS).default("text"))
         .option("--no-prepared-statements", "send every statement unnamed (transaction-mode poolers without prepared statements)")
