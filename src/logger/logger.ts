@@ -74,7 +74,17 @@ export function createConsoleLogger(
     const stream = at === "error" || at === "warn" ? console.error : console.log;
     stream(line);
   };
-  return { error: write("error"), warn: write("warn"), info: write("info"), debug: write("debug") };
+  const logger = { error: write("error"), warn: write("warn"), info: write("info"), debug: write("debug") };
+  if (threshold < LEVEL_ORDER.debug) debugDisabled.add(logger);
+  return logger;
+}
+
+/** Loggers known to drop debug lines: per-job debug lines are then not even built (the hot path). */
+const debugDisabled = new WeakSet<Logger>();
+
+/** False for a console logger below `debug` and the silent logger; true for any other logger. */
+export function writesDebug(logger: Logger): boolean {
+  return !debugDisabled.has(logger);
 }
 
 /** A logger that discards everything (tests, benchmarks). */
@@ -84,3 +94,4 @@ export const silentLogger: Logger = {
   info: () => undefined,
   debug: () => undefined,
 };
+debugDisabled.add(silentLogger);

@@ -5,7 +5,7 @@
  * healthy worker is visibly alive. `totals` feeds runOnce's closing summary.
  */
 import type { Job } from "../jobs/job.js";
-import type { Logger } from "../logger/logger.js";
+import { writesDebug, type Logger } from "../logger/logger.js";
 import type { WorkerEvents } from "./worker-events.js";
 
 /** How often the summary line is written (ms). */
@@ -43,6 +43,19 @@ export class ActivityLog {
     private readonly intervalMs = ACTIVITY_SUMMARY_INTERVAL_MS,
   ) {
     const meta = (job: Job) => ({ jobId: job.id, task: job.taskIdentifier });
+    // Listening makes the runner emit per-job events: only when the lines will be written.
+    if (writesDebug(logger)) this.logJobs(events, meta);
+    events.on("job:complete", ({ outcome }) => {
+      if (outcome === "rejected") return;
+      this.totals[outcome]++;
+      this.sinceLast[outcome]++;
+    });
+    events.on("worker:start", () => this.start());
+    events.on("worker:stop", () => this.stop());
+  }
+
+  private logJobs(events: WorkerEvents, meta: (job: Job) => { jobId: string; task: string }): void {
+    const { logger } = this;
     events.on("job:start", ({ job }) =>
       logger.debug(`Job ${job.id} (${job.taskIdentifier}) started (attempt ${job.attempts}/${job.maxAttempts})`, meta(job)),
     );
@@ -52,13 +65,6 @@ export class ActivityLog {
     events.on("job:error", ({ job, durationMs }) =>
       logger.debug(`Job ${job.id} (${job.taskIdentifier}) failed in ${durationMs.toFixed(1)} ms`, meta(job)),
     );
-    events.on("job:complete", ({ outcome }) => {
-      if (outcome === "rejected") return;
-      this.totals[outcome]++;
-      this.sinceLast[outcome]++;
-    });
-    events.on("worker:start", () => this.start());
-    events.on("worker:stop", () => this.stop());
   }
 
   private start(): void {

@@ -62,3 +62,16 @@ test("an outage: one error line, a line each time it doubles, then reconnected",
   outage.succeeded();
   assert.equal(lines.length, 5, "nothing more while healthy");
 });
+
+test("per-job debug lines cost nothing when the logger drops them", async () => {
+  const { createConsoleLogger, silentLogger } = await import("../../src/logger/logger.js");
+  for (const logger of [createConsoleLogger("info"), silentLogger]) {
+    const events = new WorkerEvents();
+    new ActivityLog(events, logger);
+    assert.equal(events.listenerCount("job:start"), 0);
+    assert.equal(events.listenerCount("job:success"), 0);
+  }
+  const events = new WorkerEvents();
+  new ActivityLog(events, createConsoleLogger("debug"));
+  assert.equal(events.listenerCount("job:start"), 1);
+});
