@@ -2,19 +2,50 @@
  * `npm start`: a demo worker with a few example tasks. Without DATABASE_URL it
  * starts an embedded PostgreSQL (data in .data/demo). It migrates, adds jobs,
  * shows them being processed, and exits when they are done
- * (`npm start -- --keep-running` keeps the worker running until Ctrl+C).
+ * (`npm start -- --keep-running` keeps the worker running until Ctrl+C, and
+ * prints the database URL for the CLI).
  */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { createWorker, createWorkerUtils, defineTask, type Logger } from "../src/index.js";
-import { startEmbeddedDatabase, type EmbeddedDatabase } from "../tools/embedded-database.js";
 
 const keepRunning = process.argv.includes("--keep-running");
 
-let embedded: EmbeddedDatabase | undefined;
+/**
+ * The embedded PostgreSQL runs in its own session (tools/embedded-server.ts), so
+ * Ctrl-C reaches only the demo: it stops its worker first, then the database.
+ */
+async function startEmbeddedServer(dataDir: string): Promise<{ connectionString: string; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL("../tools/embedded-server.ts", import.meta.url));
+  const server = spawn(process.execPath, ["--import", "tsx", script, dataDir], {
+    detached: true,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => server.on("exit", () => resolve()));
+  const lines = createInterface({ input: server.stdout! });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve);
+    void exited.then(() => reject(new Error("the embedded PostgreSQL did not start")));
+  });
+  lines.close();
+  return {
+    connectionString: (JSON.parse(first) as { connectionString: string }).connectionString,
+    stop: async () => {
+      server.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+let embedded: { stop: () => Promise<void> } | undefined;
 let connectionString = process.env.DATABASE_URL;
 if (!connectionString) {
-  console.log("No DATABASE_URL: starting an embedded PostgreSQL in .data/demo …");
-  embedded = await startEmbeddedDatabase({ dataDir: ".data/demo" });
-  connectionString = embedded.connectionString;
+  const dataDir = process.env.DEMO_DATA_DIR ?? ".data/demo";
+  console.log(`No DATABASE_URL: starting an embedded PostgreSQL in ${dataDir} …`);
+  const server = await startEmbeddedServer(dataDir);
+  embedded = server;
+  connectionString = server.connectionString;
 }
 
 const quietLogger: Logger = {
@@ -92,15 +123,20 @@ const done = new Promise<void>((resolve) => {
   });
 });
 
-const running = worker.run();
+const running = worker.run(); // Ctrl-C (SIGINT) stops it gracefully
 console.log(`Worker ${worker.workerId} running …`);
-await done;
-console.log(`All jobs processed (the delayed job was #${delayed.id}).`);
-if (keepRunning) {
-  console.log("Worker keeps running: add jobs with `graphile-worker-ts add send_email --payload '{...}'`; Ctrl+C to stop.");
+const finished = await Promise.race([done.then(() => true), running.then(() => false)]);
+if (finished) console.log(`All jobs processed (the delayed job was #${delayed.id}).`);
+if (finished && keepRunning) {
+  console.log(`Worker keeps running on ${connectionString}`);
+  console.log(
+    `Add jobs from another terminal: DATABASE_URL='${connectionString}' npx tsx src/cli/main.ts add send_email --payload '{"to":"you@example.com","subject":"Hi"}'`,
+  );
+  console.log("Ctrl+C to stop.");
 } else {
   await worker.stop();
 }
 await running;
 await utils.release();
-await embedded?.stop();
+await embedded?.stop(); // after the worker: it needs the database to release its locks
+console.log("Stopped.");

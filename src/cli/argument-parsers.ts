@@ -12,11 +12,18 @@ import { CliUsageError } from "./usage-error.js";
 export const MAX_INTEGER_ARGUMENT = 2_147_483_647;
 const MIN_INTEGER_ARGUMENT = -2_147_483_648;
 
+/** A range as a person says it: "at least 1", "between 0 and 86400000". */
+export function describeRange(min: number, max: number): string {
+  if (max >= MAX_INTEGER_ARGUMENT) return min <= MIN_INTEGER_ARGUMENT ? "must be an integer" : `must be at least ${min}`;
+  if (min <= MIN_INTEGER_ARGUMENT) return `must be at most ${max}`;
+  return `must be between ${min} and ${max}`;
+}
+
 export function parseInteger(argument: string, text: string, { min = MIN_INTEGER_ARGUMENT, max = MAX_INTEGER_ARGUMENT } = {}): number {
   if (!/^-?\d+$/.test(text.trim())) throw new CliUsageError(argument, `expected an integer, got ${JSON.stringify(text)}`);
   // Compared as BigInt: a Number would round a 20-digit value before the check.
   const value = BigInt(text.trim());
-  if (value < BigInt(min) || value > BigInt(max)) throw new CliUsageError(argument, `must be between ${min} and ${max}, got ${value}`);
+  if (value < BigInt(min) || value > BigInt(max)) throw new CliUsageError(argument, `${describeRange(min, max)}, got ${value}`);
   return Number(value);
 }
 

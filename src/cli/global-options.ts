@@ -20,6 +20,25 @@ export function addGlobalOptions(command: Command): Command {
     .option("--connect-timeout <ms>", "give up connecting to PostgreSQL after this long (default 10000; 0: never)");
 }
 
+/**
+ * A connection string pg would misread is a bad argument: `notaurl` would be
+ * taken as a host name ("getaddrinfo ENOTFOUND"). A URL or a socket directory
+ * (`/var/run/postgresql dbname`) is accepted; the value is not echoed, as it
+ * may hold a password.
+ */
+export function checkConnectionString(argument: string, connectionString: string): void {
+  if (connectionString.startsWith("/")) return;
+  let url: URL | undefined;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !["postgres:", "postgresql:", "socket:"].includes(url.protocol)) {
+    throw new CliUsageError(argument, "not a PostgreSQL URL (expected postgres://user:password@host:port/database)");
+  }
+}
+
 export interface ResolvedConnection {
   /** Undefined when libpq's PG* variables (PGDATABASE, PGHOST, ...) say where to connect. */
   connectionString: string | undefined;
@@ -32,6 +51,7 @@ export function resolveConnection(options: GlobalOptions): ResolvedConnection {
   if (!connectionString && !process.env.PGDATABASE) {
     throw new CliUsageError("--connection", "no database given: pass --connection or set DATABASE_URL (or PGDATABASE)");
   }
+  if (connectionString) checkConnectionString(options.connection !== undefined ? "--connection" : "DATABASE_URL", connectionString);
   const connectTimeoutMs =
     options.connectTimeout === undefined ? undefined : parseInteger("--connect-timeout", options.connectTimeout, { min: 0, max: 3_600_000 });
   const schema = options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker";

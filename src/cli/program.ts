@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAddCommand } from "./commands/add-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
@@ -5,10 +6,17 @@ import { registerMigrateCommand } from "./commands/migrate-command.js";
 import { registerSweepCommand } from "./commands/sweep-command.js";
 import { registerWorkerCommand } from "./commands/worker-command.js";
 
+/** This package's version (package.json sits two levels up from src/cli and from dist/cli). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return manifest.version ?? "unknown";
+}
+
 /** The `graphile-worker-ts` command-line program. */
 export function buildProgram(): Command {
   const program = new Command("graphile-worker-ts")
     .description("PostgreSQL job queue (graphile-worker compatible)")
+    .version(packageVersion(), "-V, --version", "print the version")
     .showSuggestionAfterError(true);
   registerMigrateCommand(program);
   registerWorkerCommand(program);

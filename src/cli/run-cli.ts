@@ -6,6 +6,7 @@
  */
 import { CommanderError } from "commander";
 import { GraphileWorkerError, ValidationError } from "../errors/errors.js";
+import { logLevelFromEnvironment } from "../logger/logger.js";
 import { buildProgram } from "./program.js";
 import { StoppedBySignal } from "./stopped-by-signal.js";
 import { CliUsageError } from "./usage-error.js";
@@ -31,7 +32,9 @@ function describeFailure(error: unknown): string {
     const hint = NOT_MIGRATED_CODES.has(code) ? "; has the schema been migrated? Run `graphile-worker-ts migrate`" : "";
     return `${oneLine(error.message)} (${code})${hint}`;
   }
-  return (error as Error)?.stack ?? String(error);
+  // Every CLI error is one line; the stack only when asked for.
+  if (process.env.GRAPHILE_WORKER_LOG_LEVEL === "debug" && error instanceof Error && error.stack) return error.stack;
+  return error instanceof Error ? oneLine(error.message) : oneLine(String(error));
 }
 
 /** How a CLI run ended: its exit code, and the signal that stopped it, if any (main.ts re-raises it). */
@@ -57,8 +60,19 @@ async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();
-  program.configureOutput({ writeErr: () => undefined });
-  for (const command of program.commands) command.configureOutput({ writeErr: () => undefined });
+  // Commander's own error lines are replaced by ours (one line, exit 2); help still reaches the user.
+  program.configureOutput({ outputError: () => undefined });
+  for (const command of program.commands) command.configureOutput({ outputError: () => undefined });
+  try {
+    logLevelFromEnvironment();
+  } catch (error) {
+    console.error(`graphile-worker-ts: ${(error as Error).message}`);
+    return USAGE_EXIT;
+  }
+  if (argv.length === 0) {
+    console.log(program.helpInformation().trimEnd());
+    return 0;
+  }
   try {
     await program.parseAsync([...argv], { from: "user" });
     return 0;
@@ -66,6 +80,8 @@ async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof StoppedBySignal) throw error;
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return 0;
+      // Help shown for a usage problem (`help nope`): the help is the message.
+      if (error.code === "commander.help") return USAGE_EXIT;
       console.error(`graphile-worker-ts: ${oneLine(error.message.replace(/^error: /, ""))}`);
       return USAGE_EXIT;
     }

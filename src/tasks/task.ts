@@ -14,8 +14,8 @@ export interface JobContext<State = unknown> {
   signal: AbortSignal;
   /** A logger scoped to this job. */
   logger: Logger;
-  /** Add another job using the worker's connection settings. */
-  addJob(taskOrIdentifier: string | AnyTask, payload?: unknown, spec?: JobSpec): Promise<Job>;
+  /** Add another job using the worker's connection settings (a typed task's payload is type-checked). */
+  addJob: AddJobFunction;
   /** The application state given to `createWorker({ state })`. */
   state: State;
 }
@@ -26,11 +26,15 @@ export type TaskHandler<Payload = unknown, State = unknown> = (
   context: JobContext<State>,
 ) => void | Promise<void>;
 
-/** A task: a stable identifier, an optional payload schema and its handler. */
-export interface Task<Payload = unknown, State = unknown> {
+/**
+ * A task: a stable identifier, an optional payload schema and its handler.
+ * `Input` is what `addJob` accepts (the schema's input type, e.g. before zod
+ * defaults apply); `Payload` is what `run` receives.
+ */
+export interface Task<Payload = unknown, State = unknown, Input = Payload> {
   readonly identifier: string;
   /** Any Standard Schema (zod, valibot, arktype): payloads are validated before `run`. */
-  readonly schema?: StandardSchemaV1<unknown, Payload>;
+  readonly schema?: StandardSchemaV1<Input, Payload>;
   readonly run: TaskHandler<Payload, State>;
 }
 
@@ -46,19 +50,43 @@ export type TaskList<State = unknown> =
   | readonly AnyTask[]
   | { readonly [identifier: string]: (payload: never, context: JobContext<State>) => void | Promise<void> };
 
-export interface TaskDefinition<Payload, State> {
+export interface TaskDefinition<Payload, State, Input = Payload> {
   identifier: string;
-  schema?: StandardSchemaV1<unknown, Payload>;
+  schema?: StandardSchemaV1<Input, Payload>;
   run: TaskHandler<Payload, State>;
 }
+
+/**
+ * The payload `addJob` accepts for a task reference: a typed task's input type,
+ * anything for an identifier (the database cannot know its task's type).
+ */
+export type PayloadOf<T> = T extends string
+  ? unknown
+  : T extends { readonly schema?: StandardSchemaV1<infer Input, unknown> }
+    ? Input
+    : unknown;
+
+/** `payload` then `Rest`; `payload` may be left out only when the task accepts `undefined`. */
+export type PayloadArgs<T, Rest extends unknown[]> = undefined extends PayloadOf<T>
+  ? [payload?: PayloadOf<T>, ...Rest]
+  : [payload: PayloadOf<T>, ...Rest];
+
+/** `ctx.addJob`: typed like `WorkerUtils.addJob`, without the executor. */
+export type AddJobFunction = <T extends string | AnyTask>(
+  taskOrIdentifier: T,
+  ...args: PayloadArgs<T, [spec?: JobSpec]>
+) => Promise<Job>;
+
+/** The same, untyped: what implementations receive. */
+export type UntypedAddJob = (taskOrIdentifier: string | AnyTask, payload?: unknown, spec?: JobSpec) => Promise<Job>;
 
 /**
  * Define a typed task. The payload type comes from `schema` when given, or from
  * the type parameter: `defineTask<{ to: string }>({ identifier, run })`.
  */
-export function defineTask<Payload = unknown, State = unknown>(
-  definition: TaskDefinition<Payload, State>,
-): Task<Payload, State> {
+export function defineTask<Payload = unknown, State = unknown, Input = Payload>(
+  definition: TaskDefinition<Payload, State, Input>,
+): Task<Payload, State, Input> {
   validateTaskIdentifier(definition.identifier, "identifier");
   if (typeof definition.run !== "function") {
     throw new ValidationError("run", definition.run, `task ${definition.identifier} needs a run function`);

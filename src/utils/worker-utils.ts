@@ -1,5 +1,6 @@
 import { CONNECTION_OPTION_NAMES, checkKnownOptions, optionNames } from "../config/known-options.js";
 import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
+import { toQueryable, type Executor } from "../driver/executor.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
 import type { Job, JobSpec } from "../jobs/job.js";
@@ -21,7 +22,7 @@ import { jobOperationsSql, type JobOperationsSql } from "../sql/job-operations.j
 import { insertJobBatch } from "./bulk-insert.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { statementName } from "../sql/statement-name.js";
-import { parsePayload, type AnyTask } from "../tasks/task.js";
+import { parsePayload, type AnyTask, type PayloadArgs, type PayloadOf } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
 
 export interface WorkerUtilsOptions extends ConnectionOptions {
@@ -30,10 +31,10 @@ export interface WorkerUtilsOptions extends ConnectionOptions {
   logger?: Logger;
 }
 
-/** One job for `addJobs`. */
-export interface BulkJob extends JobSpec {
-  identifier: string;
-  payload?: unknown;
+/** One job for `addJobs`: `identifier` is a task identifier or a typed task (its payload is then type-checked). */
+export interface BulkJob<T = string> extends JobSpec {
+  identifier: T;
+  payload?: PayloadOf<T>;
 }
 
 /** Options for operations that may run inside the caller's transaction. */
@@ -41,8 +42,10 @@ export interface ExecutionOptions {
   /**
    * Run on this connection instead of the pool, e.g. a client inside your own
    * BEGIN … COMMIT: the job then exists if and only if your transaction commits.
+   * A node-postgres client is taken as it is; other libraries via their adapter
+   * (queryableFromPostgresJs, queryableFromKysely…).
    */
-  executor?: Queryable;
+  executor?: Executor;
 }
 
 export interface RescheduleOptions {
@@ -152,7 +155,7 @@ export class WorkerUtils {
   private db(options?: ExecutionOptions): Queryable {
     // Called at the start of async methods, so a released instance rejects rather than throws.
     if (this.released) throw new ReleasedError("WorkerUtils");
-    return options?.executor ?? this.driver;
+    return options?.executor ? toQueryable(options.executor) : this.driver;
   }
 
   /** Install or update the database schema. */
@@ -161,7 +164,14 @@ export class WorkerUtils {
     return runMigrations({ driver: this.driver, schema: this.schema, logger: this.logger });
   }
 
-  /** Add one job; returns the job as stored (an existing job when its key matched). */
+  /**
+   * Add one job; returns the job as stored (an existing job when its key matched).
+   * A typed task's payload is type-checked here and validated by its schema.
+   */
+  addJob<T extends string | AnyTask>(
+    taskOrIdentifier: T,
+    ...args: PayloadArgs<T, [spec?: JobSpec, options?: ExecutionOptions]>
+  ): Promise<Job>;
   async addJob(
     taskOrIdentifier: string | AnyTask,
     payload?: unknown,
@@ -199,10 +209,26 @@ export class WorkerUtils {
    * through graphile-worker's functions, all in one transaction. Every job is
    * validated before anything is written; `jobs:insert` is notified.
    */
-  async addJobs(jobs: readonly BulkJob[], options?: ExecutionOptions): Promise<Job[]> {
+  addJobs<const T extends readonly unknown[]>(
+    jobs: { readonly [K in keyof T]: BulkJob<T[K]> },
+    options?: ExecutionOptions,
+  ): Promise<Job[]>;
+  async addJobs(jobs: readonly BulkJob<string | AnyTask>[], options?: ExecutionOptions): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new ValidationError("jobs", jobs, "must be an array");
     const keys = new Map<string, number>();
-    const validated = jobs.map((entry, index) => {
+    // A typed task's payload is validated by its schema (as in addJob) before anything else.
+    const entries = await Promise.all(
+      jobs.map(async (entry, index) => {
+        if (!entry || typeof entry !== "object" || !entry.identifier || typeof entry.identifier !== "object") return entry;
+        try {
+          return { ...entry, identifier: await identifierOf(entry.identifier, entry.payload) };
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          throw new ValidationError(`jobs[${index}].${error.field}`, error.value, error.reason);
+        }
+      }),
+    );
+    const validated = entries.map((entry, index) => {
       if (!entry || typeof entry !== "object") throw new ValidationError(`jobs[${index}]`, entry, "must be an object");
       let job: ValidatedJob;
       try {

@@ -11,6 +11,8 @@ import { UnknownTaskError } from "../errors/errors.js";
 import type { RunInterceptors } from "../hooks/interceptors.js";
 import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
+import { jobLogger } from "../logger/job-logger.js";
+import { jobFailureMessage } from "./activity-log.js";
 import type { Logger } from "../logger/logger.js";
 import type { AnyTask, JobContext } from "../tasks/task.js";
 import { CompletionRate } from "./completion-rate.js";
@@ -41,22 +43,28 @@ export interface JobRunnerDeps<State> {
 class RunContext<State> implements JobContext<State> {
   readonly job: Job;
   readonly workerId: string;
-  readonly logger: Logger;
   readonly addJob: JobContext["addJob"];
   readonly state: State;
   readonly #entry: RunningJob;
+  readonly #deps: JobRunnerDeps<State>;
+  #logger: Logger | undefined;
 
   constructor(entry: RunningJob, deps: JobRunnerDeps<State>) {
     this.#entry = entry;
+    this.#deps = deps;
     this.job = entry.job;
     this.workerId = deps.workerId;
-    this.logger = deps.logger;
     this.addJob = deps.addJob;
     this.state = deps.state;
   }
 
   get signal(): AbortSignal {
     return this.#entry.signal;
+  }
+
+  /** Made on first use: most tasks never log. */
+  get logger(): Logger {
+    return (this.#logger ??= jobLogger(this.#deps.logger, this.job));
   }
 }
 
@@ -139,7 +147,7 @@ export class JobRunner<State> {
       // last_error holds the message only (as graphile-worker's); the stack is for operators, here.
       this.emitSafely(() =>
         deps.logger.warn(
-          `Job ${job.id} (${job.taskIdentifier}) failed (attempt ${job.attempts}/${job.maxAttempts}): ${failure.message}` +
+          jobFailureMessage(job, failure.message, willRetry) +
             (failure.detail ? `\n  ${failure.detail.replace(/\n/g, "\n  ")}` : ""),
           { jobId: job.id, task: job.taskIdentifier },
         ),

@@ -36,6 +36,8 @@ import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { RunOnce } from "./run-once.js";
 import { createNotifyListener, createRecoveryService, type ServiceWiring } from "./worker-services.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
+import { ActivityLog } from "./activity-log.js";
+import { OutageLog } from "./outage-log.js";
 
 export type WorkerState = "created" | "running" | "stopping" | "stopped";
 
@@ -72,12 +74,20 @@ export class Worker<State = unknown> {
   private resolveRun!: () => void;
   private readonly runFinished: Promise<void>;
   private cleanups: Array<() => void> = [];
+  /** createWorker already ran the migrations (start() then skips them). */
+  private migrated = false;
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
+
+  /** Job start/end at debug, a periodic summary at info; its totals end runOnce's log. */
+  readonly activityLog: ActivityLog;
+  private readonly outage: OutageLog;
 
   constructor(options: WorkerOptions<State>) {
     this.config = resolveWorkerConfig(options);
     this.logger = this.config.logger;
+    this.activityLog = new ActivityLog(this.events, this.logger);
+    this.outage = new OutageLog(this.logger);
     this.workerId = this.config.workerId;
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
@@ -103,7 +113,7 @@ export class Worker<State = unknown> {
       completer: this.completer,
       interceptors: composeRunInterceptors(this.config.hooks),
       state: options.state as State,
-      addJob: (taskOrIdentifier, payload, spec) => utils.addJob(taskOrIdentifier, payload, spec),
+      addJob: (taskOrIdentifier, ...args) => utils.addJob(taskOrIdentifier, ...args),
       onSlotFreed: () => this.onSlotFreed(),
     });
     this.localQueue = new LocalQueue(
@@ -117,7 +127,7 @@ export class Worker<State = unknown> {
         onDrained: () => this.once.checkIdle(),
         onClaimError: (error) => {
           this.claimer.claimFailed();
-          this.logger.error(`Claiming jobs failed: ${error.message}`);
+          this.outage.failed(error);
           this.events.emit("claim:error", { workerId: this.workerId, error });
           this.once.claimFailed(error);
         },
@@ -187,6 +197,17 @@ export class Worker<State = unknown> {
     if (this.once.fatalError) throw this.once.fatalError;
   }
 
+  /** The identifiers of the tasks this worker runs. */
+  get taskIdentifiers(): string[] {
+    return [...this.tasks.keys()];
+  }
+
+  /** Run the migrations (createWorker does, with `migrate` on, so jobs can be added before run()). */
+  async migrate(): Promise<void> {
+    await runMigrations({ driver: this.driver, schema: this.config.schema, logger: this.logger });
+    this.migrated = true;
+  }
+
   /** Start in the background; `stop()` later. Resolves once the worker is running. */
   async start(once = false): Promise<void> {
     if (this.stateValue !== "created") throw new Error(`Worker ${this.workerId} was already started`);
@@ -194,9 +215,7 @@ export class Worker<State = unknown> {
     this.once = this.createRunOnce(once);
     this.cleanups.push(() => this.once.dispose());
     try {
-      if (this.config.migrate) {
-        await runMigrations({ driver: this.driver, schema: this.config.schema, logger: this.logger });
-      }
+      if (this.config.migrate && !this.migrated) await this.migrate();
     } catch (error) {
       this.stateValue = "stopped";
       if (this.ownsDriver) await this.driver.close().catch(() => undefined);
@@ -242,6 +261,7 @@ export class Worker<State = unknown> {
       () => this.knownJobIds(),
     );
     this.once.claimSucceeded();
+    this.outage.succeeded();
     if (jobs.length > 0) {
       this.once.noteActivity();
       this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs });
@@ -334,7 +354,20 @@ export class Worker<State = unknown> {
   }
 }
 
-/** Create a worker; call `run()`, `runOnce()` or `start()` on it. */
+/**
+ * Create a worker; call `run()`, `runOnce()` or `start()` on it. With `migrate`
+ * on (the default) it resolves once the schema is migrated, as graphile-worker's
+ * `run()` does, so `addJob` works right after it on a fresh database.
+ */
 export async function createWorker<State = unknown>(options: WorkerOptions<State>): Promise<Worker<State>> {
-  return new Worker<State>(options);
+  const worker = new Worker<State>(options);
+  if (options.migrate !== false) {
+    try {
+      await worker.migrate();
+    } catch (error) {
+      await worker.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+  return worker;
 }

@@ -62,7 +62,7 @@ describe("job commands", { concurrency: true }, () => {
     const b = await utils.addJob("fail_me", {}, { maxAttempts: 9 });
     const result = await cli("fail", a.id, b.id, "--reason", "bad data from upstream");
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(lines(result.stdout), [`Failed 2 job(s): ${[a.id, b.id].sort((x, y) => Number(x) - Number(y)).join(", ")}`]);
+    assert.deepEqual(lines(result.stdout), [`Failed 2 jobs: ${[a.id, b.id].sort((x, y) => Number(x) - Number(y)).join(", ")}`]);
     for (const [job, max] of [
       [a, 4],
       [b, 9],

@@ -179,6 +179,9 @@ describe("add", { concurrency: true }, () => {
     assert.equal(dedupe.code, 0, dedupe.stderr);
     row = (await allJobs(pool)).find((r) => r.key === "k")!;
     assert.deepEqual(row.payload, { v: 2 }, "unsafe_dedupe leaves the existing job alone");
+    assert.deepEqual(lines(preserve.stdout), [`Replaced job ${id} (keyed): changed payload`]);
+    assert.deepEqual(lines(dedupe.stdout), [`Deduplicated: job ${id} (keyed) already had this key; nothing changed`]);
+    assert.equal(JSON.parse(first.stdout).outcome, "created");
   });
 
   test("without --json prints one line naming the job; defaults apply", async () => {
@@ -186,7 +189,7 @@ describe("add", { concurrency: true }, () => {
     assert.equal(result.code, 0, result.stderr);
     const [line, ...rest] = lines(result.stdout);
     assert.deepEqual(rest, []);
-    const match = /^Added job (\d+) \(plain\)$/.exec(line);
+    const match = /^Created job (\d+) \(plain\)$/.exec(line);
     assert.ok(match, line);
     const row = (await allJobs(pool)).find((r) => r.id === match[1])!;
     assert.deepEqual(row.payload, {});

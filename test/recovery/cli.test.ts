@@ -22,9 +22,12 @@ test("sweep-stale-workers recovers stale and 4-hour-orphaned workers and prints 
   const result = await runCliInProcess(["sweep-stale-workers", "--connection", connectionString]);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(lines(result.stdout), [
-    "Recovered 2 job(s) from 2 dead worker(s)",
+    "Recovered 2 jobs from 2 dead workers",
     `  dead-worker (stale heartbeat): ${stale}`,
     `  node-worker (no heartbeat, lock older than 4h): ${orphan}`,
+    "1 job locked by 1 worker with no heartbeat row (graphile-worker's Node workers, or workers with recovery off): " +
+      "young-node-worker. They are released once their lock is 4 hours old (graphile-worker's rule); if those workers " +
+      "are gone, `graphile-worker-ts force-unlock <workerIds>` releases them now.",
   ]);
   assert.deepEqual(
     (await allJobs(pool)).map((j) => [j.id, j.locked_by]),
@@ -43,6 +46,7 @@ test("sweep-stale-workers recovers stale and 4-hour-orphaned workers and prints 
     orphanWorkerIds: [],
     recoveredWorkerIds: [],
     jobs: [],
+    rowlessLockHolders: { workerIds: ["young-node-worker"], jobs: 1 },
   });
 });
 

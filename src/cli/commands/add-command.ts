@@ -4,6 +4,7 @@ import { JOB_KEY_MODES, type JobKeyMode, type JobSpec } from "../../jobs/job.js"
 import { validateJob } from "../../jobs/job-spec-validation.js";
 import { parseDate, parseInteger, parseJson, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
+import { addOutcome, keyedJobBefore } from "../add-outcome.js";
 import { CliUsageError } from "../usage-error.js";
 
 /** The command-line argument behind each JobSpec field, for error messages. */
@@ -64,11 +65,25 @@ export function registerAddCommand(program: Command): void {
     if (options.runAt !== undefined) spec.runAt = parseDate("--run-at", options.runAt);
     if (options.maxAttempts !== undefined) spec.maxAttempts = parseInteger("--max-attempts", options.maxAttempts, { min: 1, max: 32767 });
     if (options.jobKey !== undefined) spec.jobKey = options.jobKey;
-    if (options.jobKeyMode !== undefined) spec.jobKeyMode = options.jobKeyMode;
+    if (options.jobKeyMode !== undefined) {
+      if (options.jobKey === undefined) throw new CliUsageError("--job-key-mode", "applies only with --job-key");
+      spec.jobKeyMode = options.jobKeyMode;
+    }
     if (options.priority !== undefined) spec.priority = parseInteger("--priority", options.priority, { min: -32768, max: 32767 });
     if (options.flags !== undefined) spec.flags = parseList(options.flags);
     validateBeforeConnecting(identifier, payload, spec);
-    const job = await withUtils(options, (utils) => utils.addJob(identifier, payload, spec));
-    console.log(options.json ? JSON.stringify(job) : `Added job ${job.id} (${job.taskIdentifier})`);
+    const { job, outcome, message } = await withUtils(options, async (utils) => {
+      if (spec.jobKey === undefined) {
+        const added = await utils.addJob(identifier, payload, spec);
+        return { job: added, ...addOutcome(undefined, added) };
+      }
+      const key = spec.jobKey;
+      return utils.driver.transaction(async (tx) => {
+        const before = await keyedJobBefore(tx, utils.schema, key);
+        const added = await utils.addJob(identifier, payload, spec, { executor: tx });
+        return { job: added, ...addOutcome(before, added, spec.jobKeyMode) };
+      });
+    });
+    console.log(options.json ? JSON.stringify({ ...job, outcome }) : message);
   });
 }

@@ -6,7 +6,9 @@ import { validateWorkerIds } from "../../utils/id-validation.js";
 import { CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS, type CleanupTask, type RescheduleOptions } from "../../utils/worker-utils.js";
 import { checkArgument, parseDate, parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
+import { countLocks, NothingMatchedError, reportJobs } from "../command-report.js";
 import { CliUsageError } from "../usage-error.js";
+import { plural } from "../../worker/activity-log.js";
 
 interface JsonOption extends GlobalOptions {
   json?: boolean;
@@ -24,17 +26,12 @@ function parseIds(ids: string[]): string[] {
   return ids;
 }
 
-function printJobs(verb: string, jobs: Job[], json: boolean | undefined): void {
-  if (json) console.log(JSON.stringify(jobs));
-  else console.log(`${verb} ${jobs.length} job(s)${jobs.length ? `: ${jobs.map((j) => j.id).join(", ")}` : ""}`);
-}
-
 export function registerJobCommands(program: Command): void {
   addGlobalOptions(
     program.command("complete").description("mark jobs as completed (deletes them)").argument("<ids...>").option("--json"),
   ).action(async (ids: string[], options: JsonOption) => {
     const jobs = await withUtils(options, (utils) => utils.completeJobs(parseIds(ids)));
-    printJobs("Completed", jobs, options.json);
+    reportJobs("Completed", ids, jobs, options.json);
   });
 
   addGlobalOptions(
@@ -42,12 +39,12 @@ export function registerJobCommands(program: Command): void {
       .command("fail")
       .description("permanently fail jobs")
       .argument("<ids...>")
-      .requiredOption("--reason <text>", "reason stored as last_error")
+      .requiredOption("--reason <text>", "reason stored as last_error (required)")
       .option("--json"),
   ).action(async (ids: string[], options: JsonOption & { reason: string }) => {
     const reason = checkArgument("--reason", () => validateStoredText("reason", options.reason));
     const jobs = await withUtils(options, (utils) => utils.permanentlyFailJobs(parseIds(ids), reason));
-    printJobs("Failed", jobs, options.json);
+    reportJobs("Failed", ids, jobs, options.json);
   });
 
   addGlobalOptions(
@@ -76,7 +73,7 @@ export function registerJobCommands(program: Command): void {
         throw new CliUsageError("reschedule", "give at least one of --run-at, --priority, --attempts, --max-attempts");
       }
       const jobs = await withUtils(options, (utils) => utils.rescheduleJobs(parseIds(ids), changes));
-      printJobs("Rescheduled", jobs, options.json);
+      reportJobs("Rescheduled", ids, jobs, options.json);
     },
   );
 
@@ -85,7 +82,8 @@ export function registerJobCommands(program: Command): void {
       checkArgument("<key>", () => validateJobKey(key, "key"));
       const job = await withUtils(options, (utils) => utils.removeJob(key));
       if (options.json) console.log(JSON.stringify(job));
-      else console.log(job ? `Removed job ${job.id}` : `No job with key ${JSON.stringify(key)}`);
+      else if (job) console.log(`Removed job ${job.id}`);
+      if (!job) throw new NothingMatchedError(`no job with key ${JSON.stringify(key)}`);
     },
   );
 
@@ -107,16 +105,29 @@ export function registerJobCommands(program: Command): void {
     if (options.json) console.log(JSON.stringify(result));
     else {
       console.log(
-        `Deleted ${result.deletedJobs} failed job(s), ${result.deletedTaskIdentifiers} task identifier(s), ${result.deletedQueues} queue(s)`,
+        `Deleted ${plural(result.deletedJobs, "failed job")}, ${plural(result.deletedTaskIdentifiers, "task identifier")}, ${plural(result.deletedQueues, "queue")}`,
       );
     }
   });
 
   addGlobalOptions(
-    program.command("force-unlock").description("unlock jobs and queues locked by these workers").argument("<workerIds...>"),
-  ).action(async (workerIds: string[], options: GlobalOptions) => {
+    program
+      .command("force-unlock")
+      .description("unlock jobs and queues locked by these workers")
+      .argument("<workerIds...>")
+      .option("--json", "print the counts as JSON"),
+  ).action(async (workerIds: string[], options: JsonOption) => {
     checkArgument("<workerIds>", () => validateWorkerIds(workerIds));
-    await withUtils(options, (utils) => utils.forceUnlockWorkers(workerIds));
-    console.log(`Unlocked jobs and queues of ${workerIds.join(", ")}`);
+    const counts = await withUtils(options, (utils) =>
+      utils.driver.transaction(async (tx) => {
+        const locked = await countLocks(tx, utils.schema, workerIds);
+        await utils.forceUnlockWorkers(workerIds, { executor: tx });
+        return locked;
+      }),
+    );
+    if (options.json) console.log(JSON.stringify({ workerIds, unlockedJobs: counts.jobs, unlockedQueues: counts.queues }));
+    else {
+      console.log(`Unlocked ${plural(counts.jobs, "job")} and ${plural(counts.queues, "queue")} of ${workerIds.join(", ")}`);
+    }
   });
 }

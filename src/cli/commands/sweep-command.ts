@@ -7,6 +7,8 @@ import { recoverySql } from "../../recovery/recovery-sql.js";
 import { Sweeper, type SweepResult } from "../../recovery/sweeper.js";
 import { parseInteger } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
+import { describeRowlessLockHolders, rowlessLockHolders } from "../command-report.js";
+import { plural } from "../../worker/activity-log.js";
 
 interface SweepCommandOptions extends GlobalOptions {
   sweepThreshold?: string;
@@ -17,7 +19,7 @@ interface SweepCommandOptions extends GlobalOptions {
 function describe(result: SweepResult): string {
   if (!result.swept) return "Another worker is sweeping right now; nothing done";
   if (result.recoveredWorkerIds.length === 0) return "No dead workers found";
-  const lines = [`Recovered ${result.jobs.length} job(s) from ${result.recoveredWorkerIds.length} dead worker(s)`];
+  const lines = [`Recovered ${plural(result.jobs.length, "job")} from ${plural(result.recoveredWorkerIds.length, "dead worker")}`];
   for (const workerId of result.recoveredWorkerIds) {
     const jobIds = result.jobs.filter((j) => j.workerId === workerId).map((j) => j.jobId);
     const kind = result.staleWorkerIds.includes(workerId) ? "stale heartbeat" : "no heartbeat, lock older than 4h";
@@ -58,7 +60,13 @@ export function registerSweepCommand(program: Command): void {
         createConsoleLogger("error"),
       );
       const result = await sweeper.sweepOnce();
-      console.log(options.json ? JSON.stringify(result) : describe(result));
+      const rowless = await rowlessLockHolders(driver, schema, RECOVERY_DEFAULTS.nodeWorkerThresholdMs);
+      if (options.json) console.log(JSON.stringify({ ...result, rowlessLockHolders: rowless }));
+      else {
+        console.log(describe(result));
+        const note = describeRowlessLockHolders(rowless);
+        if (note) console.log(note);
+      }
     } finally {
       await driver.close();
     }

@@ -1,8 +1,9 @@
-import type { Command } from "commander";
-import { createConsoleLogger } from "../../logger/logger.js";
-import type { WorkerOptions } from "../../worker/worker-config.js";
+import { Option, type Command } from "commander";
+import { createConsoleLogger, LOG_FORMATS, type LogFormat } from "../../logger/logger.js";
+import { WORKER_DEFAULTS, type WorkerOptions } from "../../worker/worker-config.js";
 import { parseInteger, parseList } from "../argument-parsers.js";
-import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
+import { addGlobalOptions, resolveConnection, withUtils, type GlobalOptions } from "../global-options.js";
+import { countJobsForOtherTasks, onceSummary } from "../once-summary.js";
 import { loadTasks } from "../load-tasks.js";
 import { addRecoveryArguments, parseRecoveryArguments, type RecoveryArguments } from "../recovery-arguments.js";
 import { StoppedBySignal } from "../stopped-by-signal.js";
@@ -17,6 +18,7 @@ interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   /** false with --no-prepared-statements */
   preparedStatements: boolean;
   listenConnection?: string;
+  logFormat: LogFormat;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -25,12 +27,13 @@ export function registerWorkerCommand(program: Command): void {
       program
         .command("worker")
         .description("run a worker")
-        .requiredOption("--tasks <module>", "ES module whose default export is the tasks")
-        .option("--concurrency <n>", "jobs run at the same time")
+        .requiredOption("--tasks <module>", "ES module whose default export is the tasks (required)")
+        .option("--concurrency <n>", `jobs run at the same time (default ${WORKER_DEFAULTS.concurrency})`)
         .option("--once", "run until no job is runnable, then exit")
         .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
-        .option("--poll-interval <ms>", "poll interval in ms")
+        .option("--poll-interval <ms>", `poll for jobs this often, in ms, besides LISTEN (default ${WORKER_DEFAULTS.pollInterval})`)
         .option("--shutdown-timeout <ms>", "on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30000)")
+        .addOption(new Option("--log-format <format>", "log lines as text, or one JSON object per line").choices(LOG_FORMATS).default("text"))
         .option("--no-prepared-statements", "send every statement unnamed (transaction-mode poolers without prepared statements)")
         .option(
           "--listen-connection <url>",
@@ -39,14 +42,15 @@ export function registerWorkerCommand(program: Command): void {
     ),
   ).action(async (options: WorkerCommandOptions) => {
     const { connectionString, schema, connectTimeoutMs } = resolveConnection(options);
+    const logger = createConsoleLogger(undefined, undefined, options.logFormat);
     const listenConnectionString = options.listenConnection ?? (process.env.GRAPHILE_WORKER_LISTEN_URL || undefined);
     const workerOptions: WorkerOptions = {
       connectionString,
       schema,
       connectTimeoutMs,
       listenConnectionString,
-      tasks: await loadTasks(options.tasks),
-      logger: createConsoleLogger(),
+      tasks: [], // loaded below, once every argument is known to be valid
+      logger,
       handleSignals: true,
     };
     if (!options.preparedStatements) workerOptions.preparedStatements = false;
@@ -62,13 +66,19 @@ export function registerWorkerCommand(program: Command): void {
     if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
     const recovery = parseRecoveryArguments(options);
     if (recovery !== undefined) workerOptions.recovery = recovery;
+    workerOptions.tasks = await loadTasks(options.tasks);
     // Loaded on demand so the other commands start faster.
     const { Worker } = await import("../../worker/worker.js");
     const worker = new Worker(workerOptions);
     let stopError: Error | undefined;
     worker.events.on("worker:stop", ({ error }) => (stopError = error));
-    if (options.once) await worker.runOnce();
-    else await worker.run();
+    if (options.once) {
+      await worker.runOnce();
+      const left = await withUtils(options, (utils) => countJobsForOtherTasks(utils.driver, schema, worker.taskIdentifiers)).catch(
+        () => undefined,
+      );
+      logger.info(onceSummary(worker.activityLog.totals, left));
+    } else await worker.run();
     // Stopped by a signal: end by it (main.ts), whatever else went wrong (the worker logged it).
     if (worker.stopSignal) throw new StoppedBySignal(worker.stopSignal);
     // Stopped without releasing every lock (the database went away): exit 1.
