@@ -18,6 +18,7 @@
  */
 import type { Driver, Queryable } from "../driver/driver.js";
 import { LockedJobsMigrationError, MigrationCompatibilityError, ValidationError } from "../errors/errors.js";
+import { DEFAULT_SCHEMA, MIGRATE_CHANNEL } from "../config/defaults.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { quoteIdentifier, validateSchemaName } from "../sql/quote-identifier.js";
 import {
@@ -32,11 +33,7 @@ import { fetchAndCheckPostgresVersion } from "./postgres-version.js";
 export { BREAKING_MIGRATIONS, LATEST_MIGRATION, MIGRATIONS, type Migration } from "./migration-files.js";
 export { checkPostgresVersion } from "./postgres-version.js";
 
-/** The default schema, shared with graphile-worker. */
-export const DEFAULT_SCHEMA = "graphile_worker";
-
-/** The channel on which each applied migration is announced. */
-export const MIGRATE_CHANNEL = "worker:migrate";
+export { DEFAULT_SCHEMA, MIGRATE_CHANNEL } from "../config/defaults.js";
 
 /** Options of `runMigrations`. */
 export interface MigrateOptions {

@@ -1,4 +1,5 @@
 import { CONNECTION_OPTION_NAMES, checkKnownOptions, optionNames } from "../config/known-options.js";
+import { schemaFromEnvironment } from "../config/defaults.js";
 import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
@@ -128,7 +129,7 @@ export class WorkerUtils {
   constructor(options: WorkerUtilsOptions = {}) {
     if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
     checkKnownOptions(options, WORKER_UTILS_OPTION_NAMES, "createWorkerUtils");
-    this.schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker");
+    this.schema = validateSchemaName(schemaFromEnvironment(options.schema));
     this.logger = options.logger ?? createConsoleLogger();
     const { driver, owned } = resolveDriver(
       options,
