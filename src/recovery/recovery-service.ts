@@ -9,7 +9,7 @@ import type { Driver } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
 import { Heartbeat } from "./heartbeat.js";
 import type { RecoveryConfig } from "./recovery-config.js";
-import { recoverySql } from "./recovery-sql.js";
+import { recoveryStatements } from "../sql/recovery-statements.js";
 import { Sweeper, type SweepResult } from "./sweeper.js";
 
 export interface RecoveryServiceOptions {
@@ -32,7 +32,7 @@ export class RecoveryService {
 
   constructor(options: RecoveryServiceOptions) {
     const { driver, schema, workerId, config, logger } = options;
-    const sql = recoverySql(schema);
+    const sql = recoveryStatements(schema);
     this.heartbeat = new Heartbeat(
       driver,
       sql,
