@@ -8,7 +8,7 @@
 import type { Queryable } from "../driver/driver.js";
 import type { ValidatedJob } from "../jobs/job-spec-validation.js";
 import type { Job } from "../jobs/job.js";
-import type { NameCache, PrivateJobRow } from "../jobs/name-cache.js";
+import type { NameCache, PrivateJobRow } from "../sql/name-cache.js";
 import type { insertJobsSql } from "../sql/insert-jobs.js";
 import type { JobOperationsSql } from "../sql/job-operations.js";
 

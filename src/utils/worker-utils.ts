@@ -4,7 +4,7 @@ import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
 import type { Job, JobSpec } from "../jobs/job.js";
-import { NameCache, type PrivateJobRow } from "../jobs/name-cache.js";
+import { NameCache, type PrivateJobRow } from "../sql/name-cache.js";
 import {
   type ValidatedJob,
   validateBulkEntry,

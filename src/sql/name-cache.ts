@@ -5,8 +5,8 @@
  * ids are only ever added, never assumed).
  */
 import type { Queryable } from "../driver/driver.js";
-import { quoteIdentifier } from "../sql/quote-identifier.js";
-import type { Job } from "./job.js";
+import { quoteIdentifier } from "./quote-identifier.js";
+import type { Job } from "../jobs/job.js";
 
 /** The columns of `<schema>._private_jobs` as returned by the SQL functions. */
 export interface PrivateJobRow {
