@@ -20,6 +20,9 @@ export type {
   RescheduleOptions,
   WorkerUtilsOptions,
 } from "./utils/worker-utils.js";
+export { createReadModel, JOB_STATES, READ_MODEL_DEFAULTS, ReadModel } from "./read-model/read-model.js";
+export type { CrontabInfo, JobQuery, JobState, JobStats, JobWithState, QueueInfo, WorkerInfo } from "./read-model/read-model.js";
+export { DEFAULT_SCHEMA, JOBS_INSERT_CHANNEL, MIGRATE_CHANNEL } from "./config/defaults.js";
 export { runMigrations } from "./migrate/migrate.js";
 export { RECOVERY_DEFAULTS, resolveRecoveryConfig } from "./recovery/recovery-config.js";
 export type { RecoveryConfig, RecoveryOptions } from "./recovery/recovery-config.js";

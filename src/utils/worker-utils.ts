@@ -17,6 +17,7 @@ import {
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
 import { JobStatements } from "../sql/job-statements.js";
+import { ReadModel } from "../read-model/read-model.js";
 import { insertJobBatch } from "./bulk-insert.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { parsePayload, type AnyTask } from "../tasks/task.js";
@@ -119,6 +120,7 @@ export class WorkerUtils {
   private readonly statements: JobStatements;
   private readonly logger: Logger;
   private released = false;
+  private readModel: ReadModel | undefined;
 
   constructor(options: WorkerUtilsOptions = {}) {
     if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
@@ -139,6 +141,13 @@ export class WorkerUtils {
     // Called at the start of async methods, so a released instance rejects rather than throws.
     if (this.released) throw new ReleasedError("WorkerUtils");
     return options?.executor ?? this.driver;
+  }
+
+  /** Read-only queries over jobs, queues, workers, crontabs and stats (on this instance's connections). */
+  get read(): ReadModel {
+    if (this.released) throw new ReleasedError("WorkerUtils");
+    this.readModel ??= new ReadModel(this.driver, this.schema);
+    return this.readModel;
   }
 
   /** Install or update the database schema. */
