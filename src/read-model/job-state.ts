@@ -32,9 +32,7 @@ export const STATE_CASE = `case
  */
 export const STATE_PREDICATES: Readonly<Record<JobState, string>> = {
   locked: "j.is_available = false and j.locked_at is not null",
-  // locked_by is null exactly when locked_at is (they are always set and cleared together): with it the
-  // unavailable index (locked_by, id) yields these jobs in id order.
-  "permanently-failed": "j.is_available = false and j.locked_by is null and j.locked_at is null",
+  "permanently-failed": "j.is_available = false and j.locked_at is null",
   failed: "j.is_available = true and j.last_error is not null",
   scheduled: "j.is_available = true and j.last_error is null and j.run_at > now()",
   ready: "j.is_available = true and j.last_error is null and j.run_at <= now()",

@@ -1,7 +1,7 @@
 /**
  * Reading queues, workers, crontabs and counts. `s` is the quoted schema.
  * Counts go through indexes where one fits (waiting jobs per queue: the queue
- * head index; jobs locked per worker: the locked-jobs index of migration 24).
+ * head index; locked jobs: the unavailable-jobs index of migration 24).
  */
 import type { Queryable } from "../driver/driver.js";
 import { JOB_STATES, STATE_CASE, type JobState } from "./job-state.js";
@@ -50,11 +50,18 @@ export async function listWorkers(db: Queryable, s: string, staleAfterMs: number
     stale: boolean;
     jobs_locked: string;
   }>(
-    `select w.worker_id, w.started_at, w.last_heartbeat_at,
+    // Locked jobs counted in one pass over the unavailable index (migration 24), not once per worker.
+    `with locked as (
+  select j.locked_by, count(*) as n from ${s}._private_jobs j
+  where j.is_available = false and j.locked_at is not null
+  group by j.locked_by
+)
+select w.worker_id, w.started_at, w.last_heartbeat_at,
   (extract(epoch from now() - w.last_heartbeat_at) * 1000)::float8 as age_ms,
   w.last_heartbeat_at < now() - $1::bigint * interval '1 millisecond' as stale,
-  (select count(*) from ${s}._private_jobs j where j.locked_by = w.worker_id and j.is_available = false) as jobs_locked
+  coalesce(l.n, 0) as jobs_locked
 from ${s}._private_workers w
+left join locked l on l.locked_by = w.worker_id
 order by w.started_at, w.worker_id`,
     [staleAfterMs],
   );
