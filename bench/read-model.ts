@@ -7,7 +7,7 @@
  * prints the median and worst of RUNS runs, and each plan with --explain.
  */
 import pg from "pg";
-import { createWorkerUtils } from "../src/utils/worker-utils.js";
+import { createWorkerUtils } from "../src/client/worker-utils.js";
 import { silentLogger } from "../src/logger/logger.js";
 import type { JobQuery } from "../src/read-model/read-model.js";
 import { openBenchServer } from "./database-server.js";

@@ -10,7 +10,7 @@ export { resolveWorkerConfig, WORKER_DEFAULTS } from "./worker/worker-config.js"
 export type { ForbiddenFlags, LocalQueueOptions, WorkerOptions } from "./worker/worker-config.js";
 export { WorkerEvents } from "./worker/worker-events.js";
 export type { WorkerEventMap, WorkerEventName } from "./worker/worker-events.js";
-export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "./utils/worker-utils.js";
+export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "./client/worker-utils.js";
 export type {
   BulkJob,
   CleanupOptions,
@@ -19,7 +19,7 @@ export type {
   ExecutionOptions,
   RescheduleOptions,
   WorkerUtilsOptions,
-} from "./utils/worker-utils.js";
+} from "./client/worker-utils.js";
 export { createReadModel, JOB_STATES, READ_MODEL_DEFAULTS, ReadModel } from "./read-model/read-model.js";
 export type { CrontabInfo, JobQuery, JobState, JobStats, JobWithState, QueueInfo, WorkerInfo } from "./read-model/read-model.js";
 export { DEFAULT_SCHEMA, JOBS_INSERT_CHANNEL, MIGRATE_CHANNEL } from "./config/defaults.js";

@@ -1,7 +1,7 @@
 /** Options every command takes: --connection, --schema and --connect-timeout. */
 import type { Command } from "commander";
 import { parseInteger } from "./argument-parsers.js";
-import { WorkerUtils } from "../utils/worker-utils.js";
+import { WorkerUtils } from "../client/worker-utils.js";
 import { createConsoleLogger } from "../logger/logger.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { ValidationError } from "../errors/errors.js";
