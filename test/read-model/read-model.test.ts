@@ -196,6 +196,10 @@ describe("stats", () => {
     assert.deepEqual(stats.byTask, { email: 2, report: 2, resize: 1 });
     assert.deepEqual(stats.byQueue, { mail: 2 });
     assert.ok(stats.oldestReadyAgeMs !== null && stats.oldestReadyAgeMs >= 10 * 60_000, String(stats.oldestReadyAgeMs));
+    // A failed job whose retry is due is still "failed", not "ready" (counted on the other side of now()).
+    await pool.query(`update graphile_worker._private_jobs set run_at = now() - interval '1 minute' where id = $1`, [ids.failed]);
+    assert.deepEqual((await read.stats()).byState, stats.byState);
+    assert.equal((await read.jobs({ state: "failed" }))[0]?.id, ids.failed);
   });
 
   test("an empty schema: zero for every state, no ready job (read inside the caller's transaction)", async () => {
