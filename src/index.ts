@@ -22,7 +22,7 @@ export type {
   WorkerHookName,
   WorkerPlugin,
 } from "./hooks/plugin.js";
-export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "./utils/worker-utils.js";
+export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "./client/worker-utils.js";
 export type {
   BulkJob,
   CleanupOptions,
@@ -31,7 +31,10 @@ export type {
   ExecutionOptions,
   RescheduleOptions,
   WorkerUtilsOptions,
-} from "./utils/worker-utils.js";
+} from "./client/worker-utils.js";
+export { createReadModel, JOB_STATES, READ_MODEL_DEFAULTS, ReadModel } from "./read-model/read-model.js";
+export type { CrontabInfo, JobQuery, JobState, JobStats, JobWithState, QueueInfo, WorkerInfo } from "./read-model/read-model.js";
+export { DEFAULT_SCHEMA, JOBS_INSERT_CHANNEL, MIGRATE_CHANNEL } from "./config/defaults.js";
 export { runMigrations } from "./migrate/migrate.js";
 export { RECOVERY_DEFAULTS, resolveRecoveryConfig } from "./recovery/recovery-config.js";
 export type { RecoveryConfig, RecoveryOptions } from "./recovery/recovery-config.js";

@@ -1,10 +1,11 @@
 /** Options every command takes: --connection, --schema and --connect-timeout. */
 import type { Command } from "commander";
 import { parseInteger } from "./argument-parsers.js";
-import { WorkerUtils } from "../utils/worker-utils.js";
+import { WorkerUtils } from "../client/worker-utils.js";
 import { createConsoleLogger } from "../logger/logger.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { ValidationError } from "../errors/errors.js";
+import { schemaFromEnvironment } from "../config/defaults.js";
 import { CliUsageError } from "./usage-error.js";
 
 export interface GlobalOptions {
@@ -54,7 +55,7 @@ export function resolveConnection(options: GlobalOptions): ResolvedConnection {
   if (connectionString) checkConnectionString(options.connection !== undefined ? "--connection" : "DATABASE_URL", connectionString);
   const connectTimeoutMs =
     options.connectTimeout === undefined ? undefined : parseInteger("--connect-timeout", options.connectTimeout, { min: 0, max: 3_600_000 });
-  const schema = options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker";
+  const schema = schemaFromEnvironment(options.schema);
   try {
     validateSchemaName(schema);
   } catch (error) {

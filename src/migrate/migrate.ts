@@ -18,7 +18,9 @@
  */
 import type { Driver, Queryable } from "../driver/driver.js";
 import { LockedJobsMigrationError, MigrationCompatibilityError, ValidationError } from "../errors/errors.js";
+import { DEFAULT_SCHEMA } from "../config/defaults.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
+import { migrationLedger, type LedgerState, type MigrationLedger } from "../sql/migration-ledger.js";
 import { quoteIdentifier, validateSchemaName } from "../sql/quote-identifier.js";
 import {
   BREAKING_MIGRATIONS,
@@ -32,11 +34,7 @@ import { fetchAndCheckPostgresVersion } from "./postgres-version.js";
 export { BREAKING_MIGRATIONS, LATEST_MIGRATION, MIGRATIONS, type Migration } from "./migration-files.js";
 export { checkPostgresVersion } from "./postgres-version.js";
 
-/** The default schema, shared with graphile-worker. */
-export const DEFAULT_SCHEMA = "graphile_worker";
-
-/** The channel on which each applied migration is announced. */
-export const MIGRATE_CHANNEL = "worker:migrate";
+export { DEFAULT_SCHEMA, MIGRATE_CHANNEL } from "../config/defaults.js";
 
 /** Options of `runMigrations`. */
 export interface MigrateOptions {
@@ -61,12 +59,6 @@ export interface MigrationResult {
   latest: number;
 }
 
-/** The ledger's view of the database: highest id and highest breaking id. */
-interface LedgerState {
-  latest: number | null;
-  latestBreaking: number | null;
-}
-
 /** SQLSTATEs meaning "someone else created this concurrently". */
 const CLASH_CODES = new Set(["23505", "42P06", "42P07", "42710"]);
 const UNIQUE_VIOLATION = "23505";
@@ -88,30 +80,26 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrationR
   const until = validateUntilMigration(options.untilMigration);
   const logger = options.logger ?? createConsoleLogger();
   const quotedSchema = quoteIdentifier(schema);
+  const ledger = migrationLedger(schema);
 
   return options.driver.withConnection(async (connection) => {
     await fetchAndCheckPostgresVersion(connection);
     const lockName = migrationLockName(schema);
-    await bootstrap(connection, quotedSchema, lockName);
-    const before = await readLedgerState(connection, quotedSchema);
+    await bootstrap(connection, ledger, lockName);
+    const before = await ledger.readState(connection);
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (migration.id > until) break;
       if (before.latest !== null && migration.id <= before.latest) continue;
-      if (await applyMigration(connection, quotedSchema, lockName, migration, logger)) applied.push(migration.id);
+      if (await applyMigration(connection, ledger, quotedSchema, lockName, migration, logger)) applied.push(migration.id);
     }
     if (applied.length > 0) {
       logger.info(`Migrated schema ${quotedSchema}: applied migrations ${applied.join(", ")}`);
     }
-    const after = await readLedgerState(connection, quotedSchema);
+    const after = await ledger.readState(connection);
     checkCompatibility(after, logger);
     return { applied, latest: after.latest ?? 0 };
   });
-}
-
-/** Take the schema's migrator lock for the current transaction (released by commit or rollback). */
-function lockMigrator(connection: Queryable, lockName: string): Promise<unknown> {
-  return connection.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [lockName]);
 }
 
 /** The advisory-lock name of a schema's migrator (hashed to a bigint key). */
@@ -132,35 +120,17 @@ function validateUntilMigration(untilMigration: number | undefined): number {
  * graphile-worker (no `breaking` column) is taken over: the column is added
  * and the known breaking ids are flagged.
  */
-async function bootstrap(connection: Queryable, quotedSchema: string, lockName: string): Promise<void> {
+async function bootstrap(connection: Queryable, ledger: MigrationLedger, lockName: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     await connection.query("begin");
     try {
-      await lockMigrator(connection, lockName);
-      const { rows } = await connection.query<{ has_breaking: boolean }>(
-        `select exists (
-           select 1 from pg_catalog.pg_attribute
-           where attrelid = to_regclass($1) and attname = 'breaking' and not attisdropped
-         ) as has_breaking`,
-        [`${quotedSchema}.migrations`],
-      );
-      if (rows[0]?.has_breaking) {
+      await ledger.lock(connection, { lockName });
+      if (await ledger.hasBreakingColumn(connection)) {
         await connection.query("commit");
         return;
       }
-      await connection.query(
-        `create schema if not exists ${quotedSchema};
-         create table if not exists ${quotedSchema}.migrations (
-           id int primary key,
-           ts timestamptz default now() not null,
-           breaking boolean not null default false
-         );
-         alter table ${quotedSchema}.migrations add column if not exists breaking boolean not null default false;`,
-      );
-      await connection.query(
-        `update ${quotedSchema}.migrations set breaking = true where id = any($1::int[]) and not breaking`,
-        [BREAKING_MIGRATIONS],
-      );
+      await ledger.create(connection);
+      await ledger.flagBreaking(connection, { ids: BREAKING_MIGRATIONS });
       await connection.query("commit");
       return;
     } catch (error) {
@@ -173,19 +143,13 @@ async function bootstrap(connection: Queryable, quotedSchema: string, lockName: 
   }
 }
 
-async function readLedgerState(connection: Queryable, quotedSchema: string): Promise<LedgerState> {
-  const { rows } = await connection.query<{ latest: number | null; latest_breaking: number | null }>(
-    `select max(id) as latest, max(id) filter (where breaking) as latest_breaking from ${quotedSchema}.migrations`,
-  );
-  return { latest: rows[0]?.latest ?? null, latestBreaking: rows[0]?.latest_breaking ?? null };
-}
-
 /**
  * Apply one migration in its own transaction. Returns false when another
  * migrator recorded it first (nothing was done here).
  */
 async function applyMigration(
   connection: Queryable,
+  ledger: MigrationLedger,
   quotedSchema: string,
   lockName: string,
   migration: Migration,
@@ -194,28 +158,18 @@ async function applyMigration(
   let recorded = false;
   await connection.query("begin");
   try {
-    await lockMigrator(connection, lockName);
-    const { rows } = await connection.query<{ done: boolean }>(
-      `select exists (select 1 from ${quotedSchema}.migrations where id = $1) as done`,
-      [migration.id],
-    );
-    if (rows[0]?.done) {
+    await ledger.lock(connection, { lockName });
+    if (await ledger.isRecorded(connection, { id: migration.id })) {
       // Applied by another run of ours while we waited for the lock.
       await connection.query("commit");
       return false;
     }
     logger.debug(`Running ${migration.breaking ? "breaking" : "non-breaking"} migration ${migration.name}`);
     // First, so that a concurrent migrator of the same id is detected here.
-    await connection.query(`insert into ${quotedSchema}.migrations (id, breaking) values ($1, $2)`, [
-      migration.id,
-      migration.breaking,
-    ]);
+    await ledger.record(connection, { id: migration.id, breaking: migration.breaking });
     recorded = true;
     await connection.query(renderMigrationSql(migration.sql, quotedSchema));
-    await connection.query("select pg_notify($1, $2)", [
-      MIGRATE_CHANNEL,
-      JSON.stringify({ migrationNumber: migration.id, breaking: migration.breaking }),
-    ]);
+    await ledger.notifyApplied(connection, { id: migration.id, breaking: migration.breaking });
     await connection.query("commit");
     return true;
   } catch (error) {

@@ -11,7 +11,7 @@ import type { Queryable } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
 import { PeriodicTask } from "../lifecycle/periodic-task.js";
 import { BaseService } from "../lifecycle/service.js";
-import type { RecoverySql } from "./recovery-sql.js";
+import type { RecoveryStatements } from "../sql/recovery-statements.js";
 
 export interface HeartbeatConfig {
   workerId: string;
@@ -39,7 +39,7 @@ export class Heartbeat extends BaseService {
 
   constructor(
     private readonly db: Queryable,
-    private readonly sql: RecoverySql,
+    private readonly sql: RecoveryStatements,
     private readonly config: HeartbeatConfig,
     private readonly logger: Logger,
     private readonly onRowLost: () => void = () => undefined,
@@ -72,7 +72,7 @@ export class Heartbeat extends BaseService {
     await this.task.stop();
     if (!this.deregister) return;
     try {
-      await this.db.query(this.sql.deregister, [this.config.workerId]);
+      await this.sql.deregister(this.db, { workerId: this.config.workerId });
     } catch (error) {
       this.logger.warn(`Could not deregister worker ${this.config.workerId}: ${(error as Error).message}`);
     }
@@ -80,11 +80,8 @@ export class Heartbeat extends BaseService {
 
   private async beat(): Promise<void> {
     try {
-      const { rows } = await this.db.query<{ existed: boolean }>(this.sql.heartbeat, [
-        this.config.workerId,
-        JSON.stringify(this.metadata),
-      ]);
-      if (this.beats > 0 && rows[0]?.existed === false) {
+      const existed = await this.sql.heartbeat(this.db, { workerId: this.config.workerId, metadata: this.metadata });
+      if (this.beats > 0 && !existed) {
         this.logger.warn(
           `Worker ${this.config.workerId} was considered dead (its heartbeat row was deleted by a sweeper); its jobs may have been released`,
         );

@@ -10,7 +10,7 @@ import { ServiceGroup, type Service } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
 import { Heartbeat } from "./heartbeat.js";
 import type { RecoveryConfig } from "./recovery-config.js";
-import { recoverySql } from "./recovery-sql.js";
+import { recoveryStatements } from "../sql/recovery-statements.js";
 import { Sweeper, type SweepResult } from "./sweeper.js";
 
 export interface RecoveryServiceOptions {
@@ -35,7 +35,7 @@ export class RecoveryService implements Service {
 
   constructor(options: RecoveryServiceOptions) {
     const { driver, schema, workerId, config, logger } = options;
-    const sql = recoverySql(schema);
+    const sql = recoveryStatements(schema);
     this.heartbeat = new Heartbeat(
       driver,
       sql,

@@ -20,7 +20,7 @@ import type { Driver, Queryable } from "../driver/driver.js";
 import type { Logger } from "../logger/logger.js";
 import { PeriodicTask } from "../lifecycle/periodic-task.js";
 import { BaseService } from "../lifecycle/service.js";
-import { sweepLockKey, type RecoverySql } from "./recovery-sql.js";
+import { sweepLockKey, type RecoveryStatements } from "../sql/recovery-statements.js";
 
 export interface SweeperConfig {
   schema: string;
@@ -56,7 +56,7 @@ export class Sweeper extends BaseService {
 
   constructor(
     private readonly driver: Driver,
-    private readonly sql: RecoverySql,
+    private readonly sql: RecoveryStatements,
     private readonly config: SweeperConfig,
     private readonly logger: Logger,
     /** Called after every sweep that recovered a worker. */
@@ -101,28 +101,20 @@ export class Sweeper extends BaseService {
 
   private async sweepIn(tx: Queryable): Promise<SweepResult> {
     const result: SweepResult = { swept: false, staleWorkerIds: [], orphanWorkerIds: [], recoveredWorkerIds: [], jobs: [] };
-    const { rows: lock } = await tx.query<{ locked: boolean }>(this.sql.trySweepLock, [this.lockKey]);
-    if (!lock[0]?.locked) return result;
+    if (!(await this.sql.trySweepLock(tx, { key: this.lockKey }))) return result;
     result.swept = true;
     const notSelf = (id: string) => id !== this.config.workerId;
 
-    const { rows: listed } = await tx.query<{ worker_id: string }>(this.sql.listStale, [this.config.thresholdMs]);
-    const candidates = listed.map((r) => r.worker_id).filter(notSelf);
+    const candidates = (await this.sql.listStale(tx, { thresholdMs: this.config.thresholdMs })).filter(notSelf);
     if (candidates.length > 0) {
-      const { rows: stale } = await tx.query<{ worker_id: string }>(this.sql.lockStale, [candidates, this.config.thresholdMs]);
-      result.staleWorkerIds = stale.map((r) => r.worker_id);
+      result.staleWorkerIds = await this.sql.lockStale(tx, { workerIds: candidates, thresholdMs: this.config.thresholdMs });
     }
-    const { rows: orphans } = await tx.query<{ worker_id: string }>(this.sql.listOrphans, [this.config.orphanThresholdMs]);
-    result.orphanWorkerIds = orphans.map((r) => r.worker_id).filter(notSelf);
+    result.orphanWorkerIds = (await this.sql.listOrphans(tx, { thresholdMs: this.config.orphanThresholdMs })).filter(notSelf);
 
     result.recoveredWorkerIds = [...new Set([...result.staleWorkerIds, ...result.orphanWorkerIds])].sort();
     if (result.recoveredWorkerIds.length === 0) return result;
-    const { rows: jobs } = await tx.query<{ job_id: string; worker_id: string }>(this.sql.recover, [
-      result.recoveredWorkerIds,
-      this.config.recoveryDelayMs,
-    ]);
-    result.jobs = jobs.map((r) => ({ jobId: String(r.job_id), workerId: r.worker_id }));
-    if (result.staleWorkerIds.length > 0) await tx.query(this.sql.deleteStale, [result.staleWorkerIds]);
+    result.jobs = await this.sql.recover(tx, { workerIds: result.recoveredWorkerIds, delayMs: this.config.recoveryDelayMs });
+    if (result.staleWorkerIds.length > 0) await this.sql.deleteStale(tx, { workerIds: result.staleWorkerIds });
     return result;
   }
 }

@@ -6,6 +6,7 @@
  * insert every job in one statement and notify `jobs:insert` once, with the
  * same payload shape as graphile-worker's add_jobs.
  */
+import { JOBS_INSERT_CHANNEL } from "../config/defaults.js";
 import { epochMs } from "./epoch-ms.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
@@ -60,7 +61,7 @@ select 1`,
   returning id
 )
 select string_agg(id::text, ',' order by id) as ids, ${epochMs("now()")} as now_ms,
-  (select pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":' || (select count(*) from inserted)::text || '}')) as notified
+  (select pg_notify('${JOBS_INSERT_CHANNEL}', '{"r":' || random()::text || ',"count":' || (select count(*) from inserted)::text || '}')) as notified
 from inserted`,
   };
 }

@@ -2,6 +2,7 @@
  * SQL text for the WorkerUtils operations. Every statement is parameterised;
  * the schema is the only interpolated identifier, quoted by `quoteIdentifier`.
  */
+import { JOBS_INSERT_CHANNEL } from "../config/defaults.js";
 import { JOB_SPEC_COLUMNS as SPEC_COLUMNS, JOB_SPEC_PAYLOAD as SPEC_PAYLOAD } from "./insert-jobs.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
@@ -35,7 +36,7 @@ export function jobOperationsSql(schema: string) {
     updated_at, key, locked_at, locked_by, revision, flags
 )
 -- Columns listed (not *): the statement is prepared, and its result shape must not follow later migrations.
-select inserted.*, pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":1}') is null as notified
+select inserted.*, pg_notify('${JOBS_INSERT_CHANNEL}', '{"r":' || random()::text || ',"count":1}') is null as notified
 from inserted`,
     /** $1: JSON array of specs; $2: preserve run_at for existing keys. */
     addJobsBulk: `select * from ${s}.add_jobs(

@@ -6,7 +6,7 @@
  */
 import { LATEST_MIGRATION } from "../migrate/migrate.js";
 
-export const MIGRATE_CHANNEL = "worker:migrate";
+export { MIGRATE_CHANNEL } from "../config/defaults.js";
 
 /** The migration number if `payload` announces a breaking migration newer than ours, else undefined. */
 export function newerBreakingMigration(payload: string | undefined): number | undefined {

@@ -3,7 +3,7 @@ import type { Queryable } from "../driver/driver.js";
 import { LockLostError } from "../errors/errors.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
-import { findLostClaims } from "../recovery/lost-claims.js";
+import { findLostClaims } from "../sql/lost-claims.js";
 
 /**
  * A job this worker is running. Its AbortController is created only when the
@@ -51,7 +51,7 @@ export async function abortRunsThatLostTheirLock(
   const entries = [...running.values()];
   if (entries.length === 0) return;
   try {
-    const lost = await findLostClaims(db, schema, workerId, entries.map((e) => e.job));
+    const lost = await findLostClaims(db, { schema, workerId, jobs: entries.map((e) => e.job) });
     for (const entry of entries) {
       if (!lost.has(entry.job.id) || running.get(entry.job.id) !== entry || entry.isAborted) continue;
       logger.warn(`Job ${entry.job.id} lost its lock (recovered or unlocked); aborting this run`);

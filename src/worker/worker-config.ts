@@ -3,6 +3,7 @@
  * validated (errors name the bad field and value).
  */
 import type { ConnectionOptions } from "../driver/connect.js";
+import { DEFAULT_SCHEMA } from "../config/defaults.js";
 import { ValidationError } from "../errors/errors.js";
 import { CONNECTION_OPTION_NAMES, RECOVERY_OPTION_NAMES, checkKnownOptions, optionNames } from "../config/known-options.js";
 import { validateFlags, validateStoredText } from "../jobs/job-spec-validation.js";
@@ -124,7 +125,7 @@ function booleanOption(field: string, value: unknown, fallback: boolean): boolea
 }
 
 export const WORKER_DEFAULTS = {
-  schema: "graphile_worker",
+  schema: DEFAULT_SCHEMA,
   concurrency: 10,
   pollInterval: 2000,
   shutdownTimeoutMs: 30_000,

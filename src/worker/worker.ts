@@ -24,7 +24,7 @@ import type { RecoveryService } from "../recovery/recovery-service.js";
 import { resetLockedAt } from "../recovery/reset-locked.js";
 import { FinishJobsStatements } from "../sql/finish-jobs.js";
 import { normalizeTaskList, type AnyTask } from "../tasks/task.js";
-import { WorkerUtils } from "../utils/worker-utils.js";
+import { WorkerUtils } from "../client/worker-utils.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
 import { JobRunner } from "./job-runner.js";
 import { JobClaimer } from "./job-claimer.js";

@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { after } from "node:test";
 import pg from "pg";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../../tools/embedded-database.js";
-import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
 
 export { within, waitUntil } from "../recovery/support.js";

@@ -8,7 +8,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createTestDatabase } from "../support/database.js";
 import { allJobs } from "../support/fixtures.js";
-import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { lines, runCliInProcess, spawnCli } from "./spawn-cli.js";
 

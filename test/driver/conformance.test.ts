@@ -13,7 +13,7 @@ import { allJobs, waitForEvent } from "../support/fixtures.js";
 import type { Driver, Notification } from "../../src/driver/driver.js";
 import { PgDriver } from "../../src/driver/pg-driver.js";
 import { createPostgresJsDriver } from "../../src/driver/postgres-driver.js";
-import { createWorkerUtils, WorkerUtils } from "../../src/utils/worker-utils.js";
+import { createWorkerUtils, WorkerUtils } from "../../src/client/worker-utils.js";
 import { ValidationError } from "../../src/errors/errors.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { TaskList } from "../../src/tasks/task.js";

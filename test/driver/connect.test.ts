@@ -11,7 +11,7 @@ import { ConnectionTimeoutError, ValidationError } from "../../src/errors/errors
 import { silentLogger } from "../../src/logger/logger.js";
 import { CONNECT_TIMEOUT_DEFAULT_MS, PgDriver } from "../../src/driver/pg-driver.js";
 import { describeServer } from "../../src/driver/server-address.js";
-import { createWorkerUtils } from "../../src/utils/worker-utils.js";
+import { createWorkerUtils } from "../../src/client/worker-utils.js";
 import { createWorker } from "../../src/worker/worker.js";
 import { spawnCli } from "../cli/spawn-cli.js";
 import { createMigratedDatabase } from "../support/fixtures.js";

@@ -5,7 +5,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createMigratedDatabase, allJobs } from "../support/fixtures.js";
-import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
 
 const db = await createMigratedDatabase("executor");

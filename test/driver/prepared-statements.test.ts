@@ -8,7 +8,7 @@ import { test } from "node:test";
 import pg from "pg";
 import { ValidationError } from "../../src/errors/errors.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { createWorkerUtils } from "../../src/utils/worker-utils.js";
+import { createWorkerUtils } from "../../src/client/worker-utils.js";
 import { createWorker } from "../../src/worker/worker.js";
 import { createMigratedDatabase, waitForEvent } from "../support/fixtures.js";
 

@@ -14,7 +14,7 @@ import { createMigratedDatabase, allJobs } from "../support/fixtures.js";
 import { queryableFromPg } from "../../src/driver/pg-driver.js";
 import { createPostgresJsDriver, queryableFromPostgresJs } from "../../src/driver/postgres-driver.js";
 import type { Queryable } from "../../src/driver/driver.js";
-import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { createWorker } from "../../src/worker/worker.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { queryableFromKysely } from "../../examples/adapters/kysely.js";

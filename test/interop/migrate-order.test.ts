@@ -31,13 +31,13 @@ async function jobCount(schema: string): Promise<number> {
   return rows[0]!.n;
 }
 
-test("graphile-worker migrates first, ours applies 21, 22 and 23; our worker (with recovery) then graphile-worker's runner both run jobs", TEST_TIMEOUT, async () => {
+test("graphile-worker migrates first, ours applies 21 to 24; our worker (with recovery) then graphile-worker's runner both run jobs", TEST_TIMEOUT, async () => {
   const schema = "gw_first";
   await runReferenceMigrations({ connectionString: db.connectionString, schema, logger: referenceSilentLogger });
   assert.deepEqual(await ledgerIds(schema), Array.from({ length: 20 }, (_, i) => i + 1));
 
   const utils = await ourUtils(schema);
-  assert.deepEqual(await utils.migrate(), { applied: [21, 22, 23], latest: 23 });
+  assert.deepEqual(await utils.migrate(), { applied: [21, 22, 23, 24], latest: 24 });
 
   // Our worker, recovery on with short intervals: its heartbeat row appears and it runs jobs.
   const ours = new Collector<{ n: number; workerId: string }>();
@@ -66,7 +66,7 @@ test("graphile-worker migrates first, ours applies 21, 22 and 23; our worker (wi
   await waitUntil("our jobs are deleted", async () => (await jobCount(schema)) === 0);
   assert.equal((await db.pool.query(`select 1 from "${schema}"._private_workers`)).rowCount, 0, "heartbeat row removed on stop");
 
-  // graphile-worker's runner still starts (its own migrate sees revision 23, not breaking) and runs jobs.
+  // graphile-worker's runner still starts (its own migrate sees revision 24, not breaking) and runs jobs.
   const theirs = new Collector<number>();
   const runner = await startReferenceRunner(db.connectionString, schema, {
     hello: async (payload) => theirs.push((payload as { n: number }).n),
@@ -80,13 +80,13 @@ test("graphile-worker migrates first, ours applies 21, 22 and 23; our worker (wi
     await within(runner.stop(), "graphile-worker's runner stops");
   }
   await waitUntil("graphile-worker's jobs are deleted", async () => (await jobCount(schema)) === 0);
-  assert.deepEqual(await ledgerIds(schema), Array.from({ length: 23 }, (_, i) => i + 1), "nobody re-applied anything");
+  assert.deepEqual(await ledgerIds(schema), Array.from({ length: 24 }, (_, i) => i + 1), "nobody re-applied anything");
 });
 
 test("ours migrates first, then graphile-worker's runner starts and runs jobs", TEST_TIMEOUT, async () => {
   const schema = "ours_first";
   const utils = await ourUtils(schema);
-  assert.deepEqual(await utils.migrate(), { applied: Array.from({ length: 23 }, (_, i) => i + 1), latest: 23 });
+  assert.deepEqual(await utils.migrate(), { applied: Array.from({ length: 24 }, (_, i) => i + 1), latest: 24 });
 
   const theirs = new Collector<unknown>();
   const runner = await startReferenceRunner(db.connectionString, schema, {
@@ -104,7 +104,7 @@ test("ours migrates first, then graphile-worker's runner starts and runs jobs", 
     await within(runner.stop(), "graphile-worker's runner stops");
   }
   await waitUntil("the jobs are deleted", async () => (await jobCount(schema)) === 0);
-  assert.deepEqual(await ledgerIds(schema), Array.from({ length: 23 }, (_, i) => i + 1));
+  assert.deepEqual(await ledgerIds(schema), Array.from({ length: 24 }, (_, i) => i + 1));
 });
 
 test("graphile-worker ignores our heartbeats: its 4-hour rule releases a job our live, heartbeating worker has held for longer", TEST_TIMEOUT, async () => {

@@ -4,7 +4,7 @@
  */
 import { after } from "node:test";
 import { Logger, makeWorkerUtils, run, type Runner, type RunnerOptions, type TaskList as ReferenceTaskList } from "graphile-worker";
-import { createWorkerUtils } from "../../src/utils/worker-utils.js";
+import { createWorkerUtils } from "../../src/client/worker-utils.js";
 import { createTestDatabase } from "../support/database.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";

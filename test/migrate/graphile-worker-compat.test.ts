@@ -20,11 +20,18 @@ const driver = new PgDriver({ connectionString: db.connectionString, maxConnecti
 after(() => driver.close());
 
 const REFERENCE_LATEST = 20;
-/** What migrations 21, 22 and 23 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
+/** What migrations 21 to 24 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
 const OUR_ADDITIONS = {
   relations: ["_private_workers"],
   types: ["_private_workers", "__private_workers"],
-  indexes: ["_private_workers_pkey", "jobs_queue_head_index"],
+  indexes: [
+    "_private_workers_pkey",
+    "jobs_queue_head_index",
+    "jobs_task_index",
+    "jobs_queue_index",
+    "jobs_unavailable_index",
+    "jobs_errored_index",
+  ],
   constraintOwners: ["_private_workers"],
   functions: [
     "worker_heartbeat",
@@ -70,7 +77,7 @@ test("graphile-worker 0.18 ships migrations 1..20", () => {
   );
 });
 
-test("our full catalog is graphile-worker's plus only the documented additions of 21, 22 and 23", async () => {
+test("our full catalog is graphile-worker's plus only the documented additions of 21 to 24", async () => {
   assert.deepEqual(withoutObjects(oursFull, OUR_ADDITIONS), referenceFull);
   // ...and the additions are really there.
   assert.ok(oursFull.relations._private_workers);
@@ -113,11 +120,11 @@ test("a database migrated by us up to any id is completed by graphile-worker's m
   }
 });
 
-test("graphile-worker fully migrated first, then ours: 21, 22 and 23 are applied", async () => {
+test("graphile-worker fully migrated first, then ours: 21 to 24 are applied", async () => {
   const schema = "reference_first";
   await migrateWithReference(schema);
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result, { applied: [21, 22, 23], latest: 23 });
+  assert.deepEqual(result, { applied: [21, 22, 23, 24], latest: 24 });
   assert.deepEqual(await snapshot(schema), oursFull);
 });
 
@@ -128,7 +135,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
   await migrateWithReference(schema, referenceLogger(logs));
   const warnings = logs.filter((entry) => entry.level === "warning").map((entry) => entry.message);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /revision 23/);
+  assert.match(warnings[0]!, /revision 24/);
   assert.deepEqual(await snapshot(schema), oursFull, "graphile-worker changed nothing");
 
   await driver.query(`select "${schema}".add_job('say_hello', '{"name":"Bobby"}')`);

@@ -15,7 +15,7 @@ import pg from "pg";
 import { createTestDatabase } from "../support/database.js";
 import { pgBouncerSkipReason, startPgBouncer, type PgBouncer } from "../support/pgbouncer.js";
 import { spawnCli, startCli } from "../cli/spawn-cli.js";
-import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { LATEST_MIGRATION } from "../../src/migrate/migrate.js";
 

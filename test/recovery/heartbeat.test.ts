@@ -8,7 +8,7 @@ import { silentLogger } from "../../src/logger/logger.js";
 import { waitUntil, within, workerRows } from "./support.js";
 import { resolveDriver } from "../../src/driver/connect.js";
 import { Heartbeat } from "../../src/recovery/heartbeat.js";
-import { recoverySql } from "../../src/recovery/recovery-sql.js";
+import { recoveryStatements } from "../../src/sql/recovery-statements.js";
 import pg from "pg";
 
 const db = await createMigratedDatabase("recovery_heartbeat");
@@ -70,7 +70,7 @@ test("a heartbeat that waited on a sweeper deleting its row notices the row was 
   let lost = 0;
   const heartbeat = new Heartbeat(
     driver,
-    recoverySql("graphile_worker"),
+    recoveryStatements("graphile_worker"),
     { workerId: "worker-racing-heartbeat", intervalMs: 20, concurrency: 1 },
     silentLogger,
     () => lost++,

@@ -3,14 +3,14 @@ import assert from "node:assert/strict";
 import { createMigratedDatabase, allJobs } from "../support/fixtures.js";
 import { resolveDriver } from "../../src/driver/connect.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { recoverySql, sweepLockKey } from "../../src/recovery/recovery-sql.js";
+import { recoveryStatements, sweepLockKey } from "../../src/sql/recovery-statements.js";
 import { Sweeper, type SweeperConfig, type SweepResult } from "../../src/recovery/sweeper.js";
 import { insertLockedJob, workerRows } from "./support.js";
 
 const db = await createMigratedDatabase("recovery_sweeper");
 const { pool } = db;
 const schema = "graphile_worker";
-const sql = recoverySql(schema);
+const sql = recoveryStatements(schema);
 
 function sweeper(overrides: Partial<SweeperConfig> = {}, onRecovered?: (r: SweepResult) => void): Sweeper {
   const { driver } = resolveDriver({ connectionString: db.connectionString, maxPoolSize: 2 });

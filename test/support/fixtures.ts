@@ -4,7 +4,7 @@
  */
 import pg from "pg";
 import { createTestDatabase, type TestDatabase } from "./database.js";
-import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";

@@ -2,8 +2,8 @@
 import type { Command } from "commander";
 import type { Job } from "../../jobs/job.js";
 import { validateJobKey, validateStoredText } from "../../jobs/job-spec-validation.js";
-import { validateWorkerIds } from "../../utils/id-validation.js";
-import { CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS, type CleanupTask, type RescheduleOptions } from "../../utils/worker-utils.js";
+import { validateWorkerIds } from "../../client/id-validation.js";
+import { CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS, type CleanupTask, type RescheduleOptions } from "../../client/worker-utils.js";
 import { checkArgument, parseDate, parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
 import { countLocks, NothingMatchedError, reportJobs } from "../command-report.js";

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { resolveDriver } from "../../driver/connect.js";
 import { createConsoleLogger } from "../../logger/logger.js";
 import { RECOVERY_DEFAULTS } from "../../recovery/recovery-config.js";
-import { recoverySql } from "../../recovery/recovery-sql.js";
+import { recoveryStatements } from "../../sql/recovery-statements.js";
 import { Sweeper, type SweepResult } from "../../recovery/sweeper.js";
 import { parseInteger } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
@@ -48,7 +48,7 @@ export function registerSweepCommand(program: Command): void {
     try {
       const sweeper = new Sweeper(
         driver,
-        recoverySql(schema),
+        recoveryStatements(schema),
         {
           schema,
           workerId: null,

@@ -1,10 +1,10 @@
 import { CONNECTION_OPTION_NAMES, checkKnownOptions, optionNames } from "../config/known-options.js";
+import { schemaFromEnvironment } from "../config/defaults.js";
 import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
 import { toQueryable, type Executor } from "../driver/executor.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
 import type { Job, JobSpec } from "../jobs/job.js";
-import { NameCache, type PrivateJobRow } from "../jobs/name-cache.js";
 import {
   type ValidatedJob,
   validateBulkEntry,
@@ -17,11 +17,10 @@ import {
 } from "../jobs/job-spec-validation.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
-import { insertJobsSql } from "../sql/insert-jobs.js";
-import { jobOperationsSql, type JobOperationsSql } from "../sql/job-operations.js";
+import { JobStatements } from "../sql/job-statements.js";
+import { ReadModel } from "../read-model/read-model.js";
 import { insertJobBatch } from "./bulk-insert.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
-import { statementName } from "../sql/statement-name.js";
 import { parsePayload, type AnyTask, type PayloadArgs, type PayloadOf } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
 
@@ -121,17 +120,15 @@ export class WorkerUtils {
   readonly schema: string;
   readonly driver: Driver;
   private readonly ownsDriver: boolean;
-  private readonly sql: JobOperationsSql;
-  private readonly inserts: ReturnType<typeof insertJobsSql>;
+  private readonly statements: JobStatements;
   private readonly logger: Logger;
-  private readonly names: NameCache;
-  private readonly addUnkeyedJobName: string;
   private released = false;
+  private readModel: ReadModel | undefined;
 
   constructor(options: WorkerUtilsOptions = {}) {
     if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
     checkKnownOptions(options, WORKER_UTILS_OPTION_NAMES, "createWorkerUtils");
-    this.schema = validateSchemaName(options.schema ?? process.env.GRAPHILE_WORKER_SCHEMA ?? "graphile_worker");
+    this.schema = validateSchemaName(schemaFromEnvironment(options.schema));
     this.logger = options.logger ?? createConsoleLogger();
     const { driver, owned } = resolveDriver(
       options,
@@ -140,22 +137,20 @@ export class WorkerUtils {
     );
     this.driver = driver;
     this.ownsDriver = owned;
-    this.sql = jobOperationsSql(this.schema);
-    this.inserts = insertJobsSql(this.schema);
-    this.names = new NameCache(this.schema);
-    this.addUnkeyedJobName = statementName("add_unkeyed_job", this.sql.addUnkeyedJob);
-  }
-
-  /** Run an operation returning `_private_jobs` rows and map them to jobs (`name`: prepare it). */
-  private async jobs(db: Queryable, sql: string, values: readonly unknown[], name?: string): Promise<Job[]> {
-    const { rows } = await db.query<PrivateJobRow>(sql, values, name === undefined ? undefined : { name });
-    return this.names.toJobs(db, rows);
+    this.statements = new JobStatements(this.schema);
   }
 
   private db(options?: ExecutionOptions): Queryable {
     // Called at the start of async methods, so a released instance rejects rather than throws.
     if (this.released) throw new ReleasedError("WorkerUtils");
     return options?.executor ? toQueryable(options.executor) : this.driver;
+  }
+
+  /** Read-only queries over jobs, queues, workers, crontabs and stats (on this instance's connections). */
+  get read(): ReadModel {
+    if (this.released) throw new ReleasedError("WorkerUtils");
+    this.readModel ??= new ReadModel(this.driver, this.schema);
+    return this.readModel;
   }
 
   /** Install or update the database schema. */
@@ -182,26 +177,10 @@ export class WorkerUtils {
     const db = this.db(options);
     if (job.jobKey === null) {
       // The one-statement path; falls through to add_job the first time a task or queue name is used.
-      const [inserted] = await this.jobs(
-        db,
-        this.sql.addUnkeyedJob,
-        [job.identifier, job.queueName, job.payloadJson, job.runAt, job.maxAttempts, job.priority, job.flags],
-        this.addUnkeyedJobName,
-      );
+      const inserted = await this.statements.addUnkeyedJob(db, job);
       if (inserted) return inserted;
     }
-    const [added] = await this.jobs(db, this.sql.addJob, [
-      job.identifier,
-      job.payloadJson,
-      job.queueName,
-      job.runAt,
-      job.maxAttempts,
-      job.jobKey,
-      job.priority,
-      job.flags,
-      job.jobKeyMode,
-    ]);
-    return added;
+    return this.statements.addJob(db, job);
   }
 
   /**
@@ -247,7 +226,7 @@ export class WorkerUtils {
       return job;
     });
     if (validated.length === 0) return [];
-    const write = (db: Queryable) => insertJobBatch(db, this.sql, this.inserts, this.names, validated);
+    const write = (db: Queryable) => insertJobBatch(db, this.statements, validated);
     // Inside the caller's transaction we use it as is; otherwise we open our own.
     if (options?.executor) return write(this.db(options));
     this.db();
@@ -256,13 +235,12 @@ export class WorkerUtils {
 
   /** Delete the unlocked job with this key (a locked one is marked to not run again). */
   async removeJob(jobKey: string, options?: ExecutionOptions): Promise<Job | null> {
-    const [removed] = await this.jobs(this.db(options), this.sql.removeJob, [validateJobKey(jobKey)]);
-    return removed ?? null;
+    return this.statements.removeJob(this.db(options), { jobKey: validateJobKey(jobKey) });
   }
 
   /** Mark jobs as completed (deletes them); locked jobs are left alone. */
   async completeJobs(ids: readonly (string | number | bigint)[], options?: ExecutionOptions): Promise<Job[]> {
-    return this.jobs(this.db(options), this.sql.completeJobs, [validateJobIds(ids)]);
+    return this.statements.completeJobs(this.db(options), { ids: validateJobIds(ids) });
   }
 
   /** Fail jobs permanently with `reason` (they will not run again). */
@@ -273,7 +251,7 @@ export class WorkerUtils {
   ): Promise<Job[]> {
     if (reason !== undefined && typeof reason !== "string") throw new ValidationError("reason", reason, "must be a string");
     if (reason !== undefined) validateStoredText("reason", reason);
-    return this.jobs(this.db(options), this.sql.permanentlyFailJobs, [validateJobIds(ids), reason ?? null]);
+    return this.statements.permanentlyFailJobs(this.db(options), { ids: validateJobIds(ids), reason: reason ?? null });
   }
 
   /** Change run_at / priority / attempts / max_attempts of unlocked jobs. */
@@ -291,12 +269,12 @@ export class WorkerUtils {
     }
     const attempts = changes.attempts ?? null;
     const maxAttempts = changes.maxAttempts === undefined ? null : validateMaxAttempts(changes.maxAttempts);
-    return this.jobs(this.db(options), this.sql.rescheduleJobs, [validateJobIds(ids), runAt, priority, attempts, maxAttempts]);
+    return this.statements.rescheduleJobs(this.db(options), { ids: validateJobIds(ids), runAt, priority, attempts, maxAttempts });
   }
 
   /** Unlock every job and queue locked by these worker ids (crashed workers). */
   async forceUnlockWorkers(workerIds: readonly string[], options?: ExecutionOptions): Promise<void> {
-    await this.db(options).query(this.sql.forceUnlockWorkers, [validateWorkerIds(workerIds)]);
+    await this.statements.forceUnlockWorkers(this.db(options), { workerIds: validateWorkerIds(workerIds) });
   }
 
   /**
@@ -309,13 +287,13 @@ export class WorkerUtils {
     const result: CleanupResult = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0 };
     // Jobs first, so the task and queue rows they referenced become collectable.
     if (tasks.includes("DELETE_PERMAFAILED_JOBS")) {
-      result.deletedJobs = (await db.query(this.sql.deletePermanentlyFailedJobs)).rowCount;
+      result.deletedJobs = await this.statements.deletePermanentlyFailedJobs(db);
     }
     if (tasks.includes("GC_TASK_IDENTIFIERS")) {
-      result.deletedTaskIdentifiers = (await db.query(this.sql.gcTaskIdentifiers, [keep])).rowCount;
+      result.deletedTaskIdentifiers = await this.statements.gcTaskIdentifiers(db, { keep });
     }
     if (tasks.includes("GC_JOB_QUEUES")) {
-      result.deletedQueues = (await db.query(this.sql.gcJobQueues)).rowCount;
+      result.deletedQueues = await this.statements.gcJobQueues(db);
     }
     return result;
   }

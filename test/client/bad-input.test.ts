@@ -6,7 +6,7 @@ import { test, describe, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { createMigratedDatabase, allJobs, countRows } from "../support/fixtures.js";
 import { ValidationError } from "../../src/errors/errors.js";
-import { createWorkerUtils, type BulkJob } from "../../src/utils/worker-utils.js";
+import { createWorkerUtils, type BulkJob } from "../../src/client/worker-utils.js";
 import type { Driver } from "../../src/driver/driver.js";
 import type { JobSpec } from "../../src/jobs/job.js";
 import { resolveWorkerConfig, type WorkerOptions } from "../../src/worker/worker-config.js";

@@ -8,7 +8,7 @@
 import { test, describe, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { createMigratedDatabase } from "../support/fixtures.js";
-import type { BulkJob } from "../../src/utils/worker-utils.js";
+import type { BulkJob } from "../../src/client/worker-utils.js";
 import type { JobKeyMode } from "../../src/jobs/job.js";
 
 const db = await createMigratedDatabase("payload_parity");

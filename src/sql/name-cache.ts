@@ -5,28 +5,9 @@
  * ids are only ever added, never assumed).
  */
 import type { Queryable } from "../driver/driver.js";
-import { quoteIdentifier } from "../sql/quote-identifier.js";
-import type { Job } from "./job.js";
-
-/** The columns of `<schema>._private_jobs` as returned by the SQL functions. */
-export interface PrivateJobRow {
-  id: string;
-  task_id: number;
-  job_queue_id: number | null;
-  payload: unknown;
-  priority: number;
-  run_at: Date;
-  attempts: number;
-  max_attempts: number;
-  last_error: string | null;
-  created_at: Date;
-  updated_at: Date;
-  key: string | null;
-  locked_at: Date | null;
-  locked_by: string | null;
-  revision: number;
-  flags: Record<string, true> | null;
-}
+import { quoteIdentifier } from "./quote-identifier.js";
+import type { Job } from "../jobs/job.js";
+import { jobFromRow, type PrivateJobRow } from "./job-row.js";
 
 const MAX_ENTRIES = 10_000;
 
@@ -38,6 +19,7 @@ export class NameCache {
 
   constructor(schema: string) {
     const s = quoteIdentifier(schema);
+    // $1 int[] ids: the names of those task / queue rows (a row garbage-collected meanwhile is absent).
     this.taskSql = `select id, identifier as name from ${s}._private_tasks where id = any($1::int[])`;
     this.queueSql = `select id, queue_name as name from ${s}._private_job_queues where id = any($1::int[])`;
   }
@@ -63,31 +45,9 @@ export class NameCache {
     return jobFromRow(row, this.taskNames.get(row.task_id) ?? "", queueName);
   }
 
-  private async lookup(db: Queryable, sql: string, ids: Set<number>, cache: Map<number, string>): Promise<void> {
+  private async lookup(db: Queryable, sql: string, ids: ReadonlySet<number>, cache: Map<number, string>): Promise<void> {
     const { rows } = await db.query<{ id: number; name: string }>(sql, [[...ids]]);
     if (cache.size > MAX_ENTRIES) cache.clear();
     for (const row of rows) cache.set(row.id, row.name);
   }
-}
-
-/** A `_private_jobs` row as a Job, given its task identifier and queue name. */
-export function jobFromRow(row: PrivateJobRow, taskIdentifier: string, queueName: string | null): Job {
-  return {
-    id: String(row.id),
-    taskIdentifier,
-    queueName,
-    payload: row.payload,
-    priority: row.priority,
-    runAt: row.run_at,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    lastError: row.last_error ?? null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    key: row.key ?? null,
-    lockedAt: row.locked_at ?? null,
-    lockedBy: row.locked_by ?? null,
-    revision: row.revision ?? 0,
-    flags: row.flags ?? null,
-  };
 }

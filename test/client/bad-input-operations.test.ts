@@ -10,7 +10,7 @@ import { createMigratedDatabase, allJobs, type JobRowView } from "../support/fix
 import { ValidationError } from "../../src/errors/errors.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { resolveWorkerConfig } from "../../src/worker/worker-config.js";
-import type { RescheduleOptions } from "../../src/utils/worker-utils.js";
+import type { RescheduleOptions } from "../../src/client/worker-utils.js";
 
 const db = await createMigratedDatabase("bad_input_operations");
 const { utils, pool } = db;

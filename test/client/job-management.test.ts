@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createMigratedDatabase, allJobs, countRows } from "../support/fixtures.js";
 import { queryableFromPg } from "../../src/driver/pg-driver.js";
 import { ReleasedError, ValidationError } from "../../src/errors/errors.js";
-import { WorkerUtils } from "../../src/utils/worker-utils.js";
+import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
 
 const db = await createMigratedDatabase("job_management");

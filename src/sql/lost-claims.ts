@@ -5,17 +5,14 @@
  */
 import type { Queryable } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
-import { quoteIdentifier } from "../sql/quote-identifier.js";
-
-export { LockLostError } from "../errors/errors.js";
+import { quoteIdentifier } from "./quote-identifier.js";
 
 /** Ids of `jobs` (as claimed by `workerId`) whose claim no longer holds the job's lock. */
 export async function findLostClaims(
   db: Queryable,
-  schema: string,
-  workerId: string,
-  jobs: ReadonlyArray<Pick<Job, "id" | "lockedAt">>,
+  p: { schema: string; workerId: string; jobs: ReadonlyArray<Pick<Job, "id" | "lockedAt">> },
 ): Promise<Set<string>> {
+  const { schema, workerId, jobs } = p;
   if (jobs.length === 0) return new Set();
   const s = quoteIdentifier(schema);
   // locked_at went through JavaScript (millisecond precision): match within 1ms, as the finish statement does.

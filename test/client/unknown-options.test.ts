@@ -8,7 +8,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { ValidationError } from "../../src/errors/errors.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { createWorkerUtils, type WorkerUtilsOptions } from "../../src/utils/worker-utils.js";
+import { createWorkerUtils, type WorkerUtilsOptions } from "../../src/client/worker-utils.js";
 import { createWorker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { closestName } from "../../src/config/known-options.js";

@@ -7,7 +7,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createMigratedDatabase, allJobs, countRows } from "../support/fixtures.js";
 import { ValidationError } from "../../src/errors/errors.js";
-import type { CleanupOptions } from "../../src/utils/worker-utils.js";
+import type { CleanupOptions } from "../../src/client/worker-utils.js";
 
 const db = await createMigratedDatabase("cleanup");
 const { utils, pool } = db;
