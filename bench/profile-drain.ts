@@ -66,7 +66,16 @@ const names = values.only.split(",").filter((name): name is SystemName => isSyst
 if (names.includes("ours")) buildPackage();
 const server = await openBenchServer(
   undefined,
-  values.statements ? ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all", "-c", "pg_stat_statements.track_planning=on"] : [],
+  values.statements
+    ? [
+        "-c",
+        "shared_preload_libraries=pg_stat_statements",
+        "-c",
+        "pg_stat_statements.track=all",
+        "-c",
+        "pg_stat_statements.track_planning=on",
+      ]
+    : [],
 );
 try {
   for (const name of names) {
@@ -109,7 +118,8 @@ try {
          from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
          order by total_exec_time desc limit 8`,
       );
-      for (const row of rows) console.log(`  exec ${row.total_ms} ms, plan ${row.plan_ms} ms  ${row.calls} calls  ${row.rows} rows  ${row.query}`);
+      for (const row of rows)
+        console.log(`  exec ${row.total_ms} ms, plan ${row.plan_ms} ms  ${row.calls} calls  ${row.rows} rows  ${row.query}`);
     }
     await statements?.end();
     await system.teardown();

@@ -52,7 +52,9 @@ try {
   await admin.query(FILL);
   await admin.query("vacuum analyze");
   console.log(`${server.description} ${server.version}: ${JOBS} jobs filled in ${Date.now() - started} ms`);
-  const keyed = (await admin.query<{ key: string }>("select key from graphile_worker._private_jobs where key is not null limit 1 offset 5000")).rows[0]!.key;
+  const keyed = (
+    await admin.query<{ key: string }>("select key from graphile_worker._private_jobs where key is not null limit 1 offset 5000")
+  ).rows[0]!.key;
   const middle = String(Math.floor(JOBS / 2));
 
   const jobQueries: Record<string, JobQuery> = {

@@ -49,7 +49,14 @@ function rounded(result: SystemResult): SystemResult {
       p99: round(latency.p99, 3),
       mean: round(latency.mean, 3),
       max: round(latency.max, 3),
-      addCall: { ...latency.addCall, p50: round(latency.addCall.p50, 3), p90: round(latency.addCall.p90, 3), p99: round(latency.addCall.p99, 3), mean: round(latency.addCall.mean, 3), max: round(latency.addCall.max, 3) },
+      addCall: {
+        ...latency.addCall,
+        p50: round(latency.addCall.p50, 3),
+        p90: round(latency.addCall.p90, 3),
+        p99: round(latency.addCall.p99, 3),
+        mean: round(latency.addCall.mean, 3),
+        max: round(latency.addCall.max, 3),
+      },
     },
     future_rows_vs_empty: round(result.future_rows_vs_empty, 3),
     worker_peak_rss_mb: round(result.worker_peak_rss_mb, 1),
@@ -141,14 +148,17 @@ export function formatTable(outcomes: Outcomes, info: RunInfo): string {
   const table = [header, header.map((_, index) => (index === 0 ? "---" : "---:")), ...body];
   const widths = header.map((_, column) => Math.max(...table.map((row) => (row[column] ?? "").length)));
   const lines = table.map(
-    (row) => `| ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(" | ")} |`,
+    (row) =>
+      `| ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(" | ")} |`,
   );
 
   const notes: string[] = [];
   for (const name of names) {
     const outcome = outcomes[name];
     if (!outcome) continue;
-    notes.push(outcome.ok ? `- ${labelOf(name)}: ${outcome.result.configuration}` : `- ${labelOf(name)}: FAILED: ${outcome.error}`);
+    notes.push(
+      outcome.ok ? `- ${labelOf(name)}: ${outcome.result.configuration}` : `- ${labelOf(name)}: FAILED: ${outcome.error}`,
+    );
   }
   const json = buildJson(outcomes);
   const ratioLines = Object.entries(json.ratios)

@@ -136,7 +136,10 @@ export async function runProtocol(contenders: readonly Contender[], workload: Wo
   await eachSystem(async (contender, own) => {
     const enqueue = await measureEnqueue(contender.system, workload.enqueueJobs);
     own.enqueue = enqueue;
-    log(contender, `enqueue: ${enqueue.jobs} jobs in ${enqueue.seconds.toFixed(2)} s = ${Math.round(enqueue.jobsPerSecond)} jobs/s`);
+    log(
+      contender,
+      `enqueue: ${enqueue.jobs} jobs in ${enqueue.seconds.toFixed(2)} s = ${Math.round(enqueue.jobsPerSecond)} jobs/s`,
+    );
   });
 
   for (const run of repeats) {
@@ -151,7 +154,10 @@ export async function runProtocol(contenders: readonly Contender[], workload: Wo
   await eachSystem(async (contender, own) => {
     const latency = await measureLatency(contender.system, workload.latencySamples);
     own.latency = latency;
-    log(contender, `latency: p50 ${latency.p50.toFixed(2)} ms, p90 ${latency.p90.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
+    log(
+      contender,
+      `latency: p50 ${latency.p50.toFixed(2)} ms, p90 ${latency.p90.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`,
+    );
   });
 
   await eachSystem(async (contender) => {

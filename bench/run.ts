@@ -54,7 +54,9 @@ async function runAll(options: BenchOptions, server: BenchServer): Promise<Outco
     return { ...failedAtSetup, ...(await runProtocol(contenders, workload, progress)) };
   } finally {
     for (const contender of contenders) {
-      await contender.system.teardown().catch((error: unknown) => progress(`[${contender.name}] teardown: ${errorMessage(error)}`));
+      await contender.system
+        .teardown()
+        .catch((error: unknown) => progress(`[${contender.name}] teardown: ${errorMessage(error)}`));
     }
   }
 }

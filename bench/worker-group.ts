@@ -121,7 +121,9 @@ export class WorkerGroup {
     } finally {
       this.kill();
     }
-    return this.#members.map((member) => member.report ?? { processed: member.processed, peakRssBytes: 0, firstJobAt: null, cpuMicros: Number.NaN });
+    return this.#members.map(
+      (member) => member.report ?? { processed: member.processed, peakRssBytes: 0, firstJobAt: null, cpuMicros: Number.NaN },
+    );
   }
 
   /** Kill any process still running (error paths only). */

@@ -26,9 +26,14 @@ try {
 
   const job = await db.transaction(async (tx) => {
     const [user] = await tx.insert(exampleUsers).values({ email: "ada@example.com" }).returning({ id: exampleUsers.id });
-    return utils.addJob("send_welcome_email", { userId: user.id }, {}, {
-      executor: queryableFromDrizzle(tx), // same transaction
-    });
+    return utils.addJob(
+      "send_welcome_email",
+      { userId: user.id },
+      {},
+      {
+        executor: queryableFromDrizzle(tx), // same transaction
+      },
+    );
   });
   console.log(JSON.stringify({ jobId: job.id }));
 } finally {

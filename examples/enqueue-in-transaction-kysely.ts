@@ -30,9 +30,14 @@ try {
       .values({ email: "ada@example.com" })
       .returning("id")
       .executeTakeFirstOrThrow();
-    return utils.addJob("send_welcome_email", { userId: user.id }, {}, {
-      executor: queryableFromKysely(trx), // same transaction
-    });
+    return utils.addJob(
+      "send_welcome_email",
+      { userId: user.id },
+      {},
+      {
+        executor: queryableFromKysely(trx), // same transaction
+      },
+    );
   });
   console.log(JSON.stringify({ jobId: job.id }));
 } finally {

@@ -19,13 +19,17 @@ try {
   const client = await pool.connect();
   try {
     await client.query("begin");
-    const { rows } = await client.query<{ id: number }>(
-      "insert into example_users (email) values ($1) returning id",
-      ["ada@example.com"],
+    const { rows } = await client.query<{ id: number }>("insert into example_users (email) values ($1) returning id", [
+      "ada@example.com",
+    ]);
+    const job = await utils.addJob(
+      "send_welcome_email",
+      { userId: rows[0].id },
+      {},
+      {
+        executor: queryableFromPg(client), // same connection, same transaction
+      },
     );
-    const job = await utils.addJob("send_welcome_email", { userId: rows[0].id }, {}, {
-      executor: queryableFromPg(client), // same connection, same transaction
-    });
     await client.query("commit");
     console.log(JSON.stringify({ jobId: job.id }));
   } catch (error) {

@@ -19,9 +19,14 @@ try {
 
   const job = await sql.begin(async (tx) => {
     const [user] = await tx`insert into example_users (email) values (${"ada@example.com"}) returning id`;
-    return utils.addJob("send_welcome_email", { userId: user.id }, {}, {
-      executor: queryableFromPostgresJs(tx), // same transaction
-    });
+    return utils.addJob(
+      "send_welcome_email",
+      { userId: user.id },
+      {},
+      {
+        executor: queryableFromPostgresJs(tx), // same transaction
+      },
+    );
   });
   console.log(JSON.stringify({ jobId: job.id }));
 } finally {

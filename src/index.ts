@@ -3,7 +3,16 @@
  * with graphile-worker.
  */
 export { defineTask, PayloadValidationError } from "./tasks/task.js";
-export type { AddJobFunction, AnyTask, JobContext, PayloadOf, Task, TaskDefinition, TaskHandler, TaskList } from "./tasks/task.js";
+export type {
+  AddJobFunction,
+  AnyTask,
+  JobContext,
+  PayloadOf,
+  Task,
+  TaskDefinition,
+  TaskHandler,
+  TaskList,
+} from "./tasks/task.js";
 export { createWorker, Worker } from "./worker/worker.js";
 export type { StopOptions, WorkerState } from "./worker/worker.js";
 export { resolveWorkerConfig, WORKER_DEFAULTS } from "./worker/worker-config.js";

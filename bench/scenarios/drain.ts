@@ -32,7 +32,12 @@ export interface DrainProbe {
   atEnd(): void;
 }
 
-export async function measureDrain(system: BenchSystem, jobs: number, analyze: boolean, probe?: DrainProbe): Promise<DrainResult> {
+export async function measureDrain(
+  system: BenchSystem,
+  jobs: number,
+  analyze: boolean,
+  probe?: DrainProbe,
+): Promise<DrainResult> {
   await system.bulkEnqueue(jobs);
   if (analyze) await system.vacuumAnalyze();
   const remainingBefore = await system.countRemaining();

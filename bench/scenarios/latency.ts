@@ -34,7 +34,10 @@ export async function measureLatency(system: BenchSystem, samples: number): Prom
     for (let seq = 0; seq < samples; seq += 1) {
       await sleep(LATENCY_GAP_MS);
       const started = new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${system.name}: latency sample ${seq} did not start in ${SAMPLE_TIMEOUT_MS} ms`)), SAMPLE_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`${system.name}: latency sample ${seq} did not start in ${SAMPLE_TIMEOUT_MS} ms`)),
+          SAMPLE_TIMEOUT_MS,
+        );
         waiting.set(seq, (at) => {
           clearTimeout(timer);
           resolve(at);

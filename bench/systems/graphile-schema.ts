@@ -45,7 +45,9 @@ export class GraphileSchema {
         [TASK_IDENTIFIER, size],
       );
     }
-    const { rows } = await this.#pool.query<{ max: string | null }>(`select max(id)::text as max from ${this.#schema}._private_jobs`);
+    const { rows } = await this.#pool.query<{ max: string | null }>(
+      `select max(id)::text as max from ${this.#schema}._private_jobs`,
+    );
     this.#backlogAfterId = rows[0]?.max ?? "0";
   }
 

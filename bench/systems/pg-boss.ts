@@ -86,7 +86,12 @@ export function createPgBossSystem(context: SystemContext): BenchSystem {
       WorkerGroup.start({
         script: "pg-boss.ts",
         count,
-        config: { connectionString: context.connectionString, schema: PG_BOSS_SCHEMA, mode, concurrency: PG_BOSS_LOCAL_CONCURRENCY },
+        config: {
+          connectionString: context.connectionString,
+          schema: PG_BOSS_SCHEMA,
+          mode,
+          concurrency: PG_BOSS_LOCAL_CONCURRENCY,
+        },
       }),
     async teardown() {
       await boss.stop({ graceful: false, close: true, timeout: 5_000 });

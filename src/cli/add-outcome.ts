@@ -61,5 +61,8 @@ export function addOutcome(
     before.priority !== job.priority && "priority",
     before.max_attempts !== job.maxAttempts && "max_attempts",
   ].filter((field): field is string => typeof field === "string");
-  return { outcome: "replaced", message: `Replaced ${name}: ${changed.length ? `changed ${changed.join(", ")}` : "nothing changed"}` };
+  return {
+    outcome: "replaced",
+    message: `Replaced ${name}: ${changed.length ? `changed ${changed.join(", ")}` : "nothing changed"}`,
+  };
 }

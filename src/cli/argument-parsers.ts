@@ -19,7 +19,11 @@ export function describeRange(min: number, max: number): string {
   return `must be between ${min} and ${max}`;
 }
 
-export function parseInteger(argument: string, text: string, { min = MIN_INTEGER_ARGUMENT, max = MAX_INTEGER_ARGUMENT } = {}): number {
+export function parseInteger(
+  argument: string,
+  text: string,
+  { min = MIN_INTEGER_ARGUMENT, max = MAX_INTEGER_ARGUMENT } = {},
+): number {
   if (!/^-?\d+$/.test(text.trim())) throw new CliUsageError(argument, `expected an integer, got ${JSON.stringify(text)}`);
   // Compared as BigInt: a Number would round a 20-digit value before the check.
   const value = BigInt(text.trim());
@@ -66,8 +70,12 @@ export function parseDate(argument: string, text: string): Date {
   if (impossible) throw new CliUsageError(argument, `no such date or time: ${JSON.stringify(text)}`);
   // Rebuilt in the one form every JavaScript engine reads the same way.
   const milliseconds = fraction.padEnd(3, "0").slice(0, 3);
-  const offset = zone.length > 3 ? `${zone.slice(0, 3)}:${zone.slice(-2)}` : zone.length === 3 ? `${zone}:00` : zone.toUpperCase();
-  const iso = hour === undefined ? `${year}-${month}-${day}` : `${year}-${month}-${day}T${hour}:${minute}:${second}.${milliseconds}${offset}`;
+  const offset =
+    zone.length > 3 ? `${zone.slice(0, 3)}:${zone.slice(-2)}` : zone.length === 3 ? `${zone}:00` : zone.toUpperCase();
+  const iso =
+    hour === undefined
+      ? `${year}-${month}-${day}`
+      : `${year}-${month}-${day}T${hour}:${minute}:${second}.${milliseconds}${offset}`;
   try {
     return validateRunAt(new Date(iso));
   } catch (error) {

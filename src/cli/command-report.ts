@@ -31,7 +31,11 @@ export function reportJobs(verb: string, requestedIds: readonly string[], jobs: 
 }
 
 /** How many jobs and queues the given workers hold (counted in the unlocking transaction). */
-export async function countLocks(db: Queryable, schema: string, workerIds: readonly string[]): Promise<{ jobs: number; queues: number }> {
+export async function countLocks(
+  db: Queryable,
+  schema: string,
+  workerIds: readonly string[],
+): Promise<{ jobs: number; queues: number }> {
   const s = quoteIdentifier(schema);
   const { rows } = await db.query<{ jobs: string; queues: string }>(
     `select (select count(*) from ${s}._private_jobs where locked_by = any($1::text[]))::text as jobs,

@@ -52,9 +52,12 @@ export function resolveConnection(options: GlobalOptions): ResolvedConnection {
   if (!connectionString && !process.env.PGDATABASE) {
     throw new CliUsageError("--connection", "no database given: pass --connection or set DATABASE_URL (or PGDATABASE)");
   }
-  if (connectionString) checkConnectionString(options.connection !== undefined ? "--connection" : "DATABASE_URL", connectionString);
+  if (connectionString)
+    checkConnectionString(options.connection !== undefined ? "--connection" : "DATABASE_URL", connectionString);
   const connectTimeoutMs =
-    options.connectTimeout === undefined ? undefined : parseInteger("--connect-timeout", options.connectTimeout, { min: 0, max: 3_600_000 });
+    options.connectTimeout === undefined
+      ? undefined
+      : parseInteger("--connect-timeout", options.connectTimeout, { min: 0, max: 3_600_000 });
   const schema = schemaFromEnvironment(options.schema);
   try {
     validateSchemaName(schema);
@@ -68,7 +71,13 @@ export function resolveConnection(options: GlobalOptions): ResolvedConnection {
 /** Run `fn` with a WorkerUtils for the command's connection, released afterwards. */
 export async function withUtils<T>(options: GlobalOptions, fn: (utils: WorkerUtils) => Promise<T>): Promise<T> {
   const { connectionString, schema, connectTimeoutMs } = resolveConnection(options);
-  const utils = new WorkerUtils({ connectionString, schema, connectTimeoutMs, logger: createConsoleLogger("warn"), maxPoolSize: 2 });
+  const utils = new WorkerUtils({
+    connectionString,
+    schema,
+    connectTimeoutMs,
+    logger: createConsoleLogger("warn"),
+    maxPoolSize: 2,
+  });
   try {
     return await fn(utils);
   } finally {

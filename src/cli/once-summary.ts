@@ -4,7 +4,6 @@
  * worker must run them; a typo in a task name shows up here).
  */
 import type { Queryable } from "../driver/driver.js";
-import type { Logger } from "../logger/logger.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
 import type { ActivityTotals } from "../worker/activity-log.js";
 import { plural } from "../worker/activity-log.js";

@@ -22,7 +22,8 @@ export function validateJobIds(ids: unknown, field = "ids"): string[] {
 export function validateWorkerIds(ids: unknown, field = "workerIds"): string[] {
   if (!Array.isArray(ids)) throw new ValidationError(field, ids, "must be an array of worker ids");
   for (const id of ids) {
-    if (typeof id !== "string" || id.length === 0) throw new ValidationError(field, id, "every worker id must be a non-empty string");
+    if (typeof id !== "string" || id.length === 0)
+      throw new ValidationError(field, id, "every worker id must be a non-empty string");
     validateStoredText(field, id);
   }
   return ids as string[];

@@ -73,7 +73,10 @@ const WORKER_UTILS_OPTION_NAMES = optionNames({ ...CONNECTION_OPTION_NAMES, sche
   keyof WorkerUtilsOptions,
   true
 >);
-const CLEANUP_OPTION_NAMES = optionNames({ tasks: true, taskIdentifiersToKeep: true } satisfies Record<keyof CleanupOptions, true>);
+const CLEANUP_OPTION_NAMES = optionNames({ tasks: true, taskIdentifiersToKeep: true } satisfies Record<
+  keyof CleanupOptions,
+  true
+>);
 const RESCHEDULE_OPTION_NAMES = optionNames({ runAt: true, priority: true, attempts: true, maxAttempts: true } satisfies Record<
   keyof RescheduleOptions,
   true
@@ -93,7 +96,8 @@ function cleanupPlan(options: CleanupOptions): { tasks: readonly CleanupTask[]; 
   const keep = options.taskIdentifiersToKeep ?? [];
   if (!Array.isArray(keep)) throw new ValidationError("taskIdentifiersToKeep", keep, "must be an array of task identifiers");
   for (const identifier of keep) {
-    if (typeof identifier !== "string") throw new ValidationError("taskIdentifiersToKeep", identifier, "every entry must be a string");
+    if (typeof identifier !== "string")
+      throw new ValidationError("taskIdentifiersToKeep", identifier, "every entry must be a string");
     validateStoredText("taskIdentifiersToKeep", identifier);
   }
   return { tasks, keep: [...keep] };
@@ -264,7 +268,10 @@ export class WorkerUtils {
     checkKnownOptions(changes, RESCHEDULE_OPTION_NAMES, "rescheduleJobs");
     const runAt = changes.runAt === undefined ? null : validateRunAt(changes.runAt);
     const priority = changes.priority === undefined ? null : validatePriority(changes.priority);
-    if (changes.attempts !== undefined && (!Number.isInteger(changes.attempts) || changes.attempts < 0 || changes.attempts > 32767)) {
+    if (
+      changes.attempts !== undefined &&
+      (!Number.isInteger(changes.attempts) || changes.attempts < 0 || changes.attempts > 32767)
+    ) {
       throw new ValidationError("attempts", changes.attempts, "must be an integer between 0 and 32767");
     }
     const attempts = changes.attempts ?? null;

@@ -76,7 +76,11 @@ export function resolveDriver(
   }
   if (options.pool) {
     if (connectTimeoutMs !== undefined) {
-      throw new ValidationError("connectTimeoutMs", connectTimeoutMs, "set connectionTimeoutMillis in your pool's own options when passing `pool`");
+      throw new ValidationError(
+        "connectTimeoutMs",
+        connectTimeoutMs,
+        "set connectionTimeoutMillis in your pool's own options when passing `pool`",
+      );
     }
     return {
       driver: new PgDriver({

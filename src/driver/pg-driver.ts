@@ -42,9 +42,14 @@ export const CONNECT_TIMEOUT_DEFAULT_MS = 10_000;
  * shows that names cannot be trusted (a transaction-mode pooler), then retries
  * that statement unnamed and sends every later one unnamed.
  */
-export function queryableFromPg(client: Pick<pg.ClientBase, "query"> | pg.Pool, named: boolean | PreparedStatementMode = true): Queryable {
+export function queryableFromPg(
+  client: Pick<pg.ClientBase, "query"> | pg.Pool,
+  named: boolean | PreparedStatementMode = true,
+): Queryable {
   const mode =
-    typeof named === "boolean" ? new PreparedStatementMode(named, (error) => console.warn(preparedStatementFallbackWarning(error))) : named;
+    typeof named === "boolean"
+      ? new PreparedStatementMode(named, (error) => console.warn(preparedStatementFallbackWarning(error)))
+      : named;
   const run = async <Row>(config: pg.QueryConfig): Promise<QueryResult<Row>> => {
     const result = await (client as pg.Pool).query(config);
     return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
@@ -157,10 +162,7 @@ export class PgDriver implements Driver {
     });
   }
 
-  async listen(
-    channels: readonly string[],
-    onNotification: (notification: Notification) => void,
-  ): Promise<ListenSubscription> {
+  async listen(channels: readonly string[], onNotification: (notification: Notification) => void): Promise<ListenSubscription> {
     const connectionString = this.options.listenConnectionString ?? this.options.connectionString;
     // With a dedicated listen connection string we open our own client; otherwise
     // we borrow a pool connection and keep it for the life of the subscription.

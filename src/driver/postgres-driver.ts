@@ -123,10 +123,7 @@ export class PostgresJsDriver implements Driver {
    * is reported through `closed` (the worker then re-listens and polls for
    * anything it missed) instead of being re-established silently.
    */
-  async listen(
-    channels: readonly string[],
-    onNotification: (notification: Notification) => void,
-  ): Promise<ListenSubscription> {
+  async listen(channels: readonly string[], onNotification: (notification: Notification) => void): Promise<ListenSubscription> {
     let resolveClosed!: (error: Error | undefined) => void;
     const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve));
     let ended = false;
@@ -147,11 +144,11 @@ export class PostgresJsDriver implements Driver {
         finish(new Error("LISTEN connection closed"));
         void listener.end({ timeout: 0 }).catch(() => undefined);
       },
-    } satisfies postgres.Options<{}> & { onnotify: unknown } as postgres.Options<{}>;
+    } satisfies postgres.Options<Record<string, never>> & { onnotify: unknown } as postgres.Options<Record<string, never>>;
     const listener = this.options.listenConnectionString
       ? postgres(this.options.listenConnectionString, settings)
       : // The same parsed settings as `sql`, as postgres.js's own `sql.listen` does.
-        postgres({ ...this.sql.options, ...settings } as unknown as postgres.Options<{}>);
+        postgres({ ...this.sql.options, ...settings } as unknown as postgres.Options<Record<string, never>>);
     try {
       for (const channel of channels) await listener.unsafe(`listen ${quoteIdentifier(channel)}`);
     } catch (error) {

@@ -73,10 +73,7 @@ export class LockedJobsMigrationError extends GraphileWorkerError {
 export class UnsupportedPostgresError extends GraphileWorkerError {
   readonly serverVersionNum: number;
   constructor(serverVersionNum: number) {
-    super(
-      "POSTGRES_TOO_OLD",
-      `graphile-worker-ts requires PostgreSQL 12 or newer (server_version_num = ${serverVersionNum})`,
-    );
+    super("POSTGRES_TOO_OLD", `graphile-worker-ts requires PostgreSQL 12 or newer (server_version_num = ${serverVersionNum})`);
     this.serverVersionNum = serverVersionNum;
   }
 }

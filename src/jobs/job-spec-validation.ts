@@ -32,7 +32,11 @@ function isWellFormed(text: string): boolean {
 export function validateStoredText(field: string, value: string): string {
   if (value.includes("\0")) throw new ValidationError(field, value, "must not contain U+0000 (PostgreSQL text cannot hold it)");
   if (!isWellFormed(value)) {
-    throw new ValidationError(field, value, "must not contain a lone surrogate (it has no UTF-8 form and would be stored as U+FFFD)");
+    throw new ValidationError(
+      field,
+      value,
+      "must not contain a lone surrogate (it has no UTF-8 form and would be stored as U+FFFD)",
+    );
   }
   return value;
 }
@@ -73,7 +77,9 @@ export function serializePayload(payload: unknown): string {
   try {
     json = JSON.stringify(payload);
   } catch (error) {
-    const reason = String((error as Error).message).split("\n")[0].trim();
+    const reason = String((error as Error).message)
+      .split("\n")[0]
+      .trim();
     throw new ValidationError("payload", payload, `is not JSON-serialisable (${reason})`);
   }
   if (json === undefined) {

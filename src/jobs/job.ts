@@ -41,4 +41,3 @@ export interface Job {
   revision: number;
   flags: Record<string, true> | null;
 }
-

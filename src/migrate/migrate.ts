@@ -22,13 +22,7 @@ import { DEFAULT_SCHEMA } from "../config/defaults.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { migrationLedger, type LedgerState, type MigrationLedger } from "../sql/migration-ledger.js";
 import { quoteIdentifier, validateSchemaName } from "../sql/quote-identifier.js";
-import {
-  BREAKING_MIGRATIONS,
-  LATEST_MIGRATION,
-  MIGRATIONS,
-  renderMigrationSql,
-  type Migration,
-} from "./migration-files.js";
+import { BREAKING_MIGRATIONS, LATEST_MIGRATION, MIGRATIONS, renderMigrationSql, type Migration } from "./migration-files.js";
 import { fetchAndCheckPostgresVersion } from "./postgres-version.js";
 
 export { BREAKING_MIGRATIONS, LATEST_MIGRATION, MIGRATIONS, type Migration } from "./migration-files.js";

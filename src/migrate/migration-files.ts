@@ -65,7 +65,9 @@ export function loadMigrations(directory: string = migrationsDirectory()): Migra
     });
   migrations.forEach((migration, index) => {
     if (migration.id !== index + 1) {
-      throw new Error(`graphile-worker-ts: migration files must be numbered 1, 2, 3...; found ${migration.name} at position ${index + 1}`);
+      throw new Error(
+        `graphile-worker-ts: migration files must be numbered 1, 2, 3...; found ${migration.name} at position ${index + 1}`,
+      );
     }
   });
   if (migrations.length === 0) throw new Error(`graphile-worker-ts: no migration files in ${directory}`);

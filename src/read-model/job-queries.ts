@@ -65,7 +65,8 @@ async function resolveNames(
   );
   const taskId = rows[0]?.task_id ?? null;
   const queueId = rows[0]?.queue_id ?? null;
-  if ((filter.taskIdentifier !== undefined && taskId === null) || (filter.queueName !== undefined && queueId === null)) return undefined;
+  if ((filter.taskIdentifier !== undefined && taskId === null) || (filter.queueName !== undefined && queueId === null))
+    return undefined;
   return { taskId, queueId };
 }
 

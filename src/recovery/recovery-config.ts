@@ -83,11 +83,17 @@ export function resolveRecoveryConfig(options: RecoveryOptions | false | undefin
   if (typeof enabled !== "boolean") throw new ValidationError("recovery.enabled", enabled, "must be a boolean");
   const config: RecoveryConfig = {
     enabled,
-    heartbeatIntervalMs: milliseconds("heartbeatIntervalMs", options.heartbeatIntervalMs ?? RECOVERY_DEFAULTS.heartbeatIntervalMs),
+    heartbeatIntervalMs: milliseconds(
+      "heartbeatIntervalMs",
+      options.heartbeatIntervalMs ?? RECOVERY_DEFAULTS.heartbeatIntervalMs,
+    ),
     sweepIntervalMs: milliseconds("sweepIntervalMs", options.sweepIntervalMs ?? RECOVERY_DEFAULTS.sweepIntervalMs),
     sweepThresholdMs: milliseconds("sweepThresholdMs", options.sweepThresholdMs ?? RECOVERY_DEFAULTS.sweepThresholdMs),
     recoveryDelayMs: milliseconds("recoveryDelayMs", options.recoveryDelayMs ?? RECOVERY_DEFAULTS.recoveryDelayMs),
-    nodeWorkerThresholdMs: milliseconds("nodeWorkerThresholdMs", options.nodeWorkerThresholdMs ?? RECOVERY_DEFAULTS.nodeWorkerThresholdMs),
+    nodeWorkerThresholdMs: milliseconds(
+      "nodeWorkerThresholdMs",
+      options.nodeWorkerThresholdMs ?? RECOVERY_DEFAULTS.nodeWorkerThresholdMs,
+    ),
   };
   if (config.sweepThresholdMs <= config.heartbeatIntervalMs) {
     throw new ValidationError(

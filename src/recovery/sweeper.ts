@@ -81,9 +81,7 @@ export class Sweeper extends BaseService {
   async sweepOnce(): Promise<SweepResult> {
     const result = await this.driver.transaction((tx) => this.sweepIn(tx));
     if (result.recoveredWorkerIds.length > 0) {
-      this.logger.warn(
-        `Recovered ${result.jobs.length} job(s) from dead worker(s) ${result.recoveredWorkerIds.join(", ")}`,
-      );
+      this.logger.warn(`Recovered ${result.jobs.length} job(s) from dead worker(s) ${result.recoveredWorkerIds.join(", ")}`);
       this.onRecovered(result);
     }
     return result;

@@ -46,9 +46,7 @@ export function migrationLedger(schema: string) {
     },
     /** Flag the given ids as breaking (a ledger taken over from an older graphile-worker). */
     async flagBreaking(db: Queryable, p: { ids: readonly number[] }): Promise<void> {
-      await db.query(`update ${quotedSchema}.migrations set breaking = true where id = any($1::int[]) and not breaking`, [
-        p.ids,
-      ]);
+      await db.query(`update ${quotedSchema}.migrations set breaking = true where id = any($1::int[]) and not breaking`, [p.ids]);
     },
     async readState(db: Queryable): Promise<LedgerState> {
       const { rows } = await db.query<{ latest: number | null; latest_breaking: number | null }>(

@@ -47,8 +47,7 @@ export interface AnyTask {
 
 /** Tasks as given to `createWorker`: a list of tasks or an identifier -> handler map. */
 export type TaskList<State = unknown> =
-  | readonly AnyTask[]
-  | { readonly [identifier: string]: (payload: never, context: JobContext<State>) => void | Promise<void> };
+  readonly AnyTask[] | { readonly [identifier: string]: (payload: never, context: JobContext<State>) => void | Promise<void> };
 
 export interface TaskDefinition<Payload, State, Input = Payload> {
   identifier: string;
@@ -67,9 +66,8 @@ export type PayloadOf<T> = T extends string
     : unknown;
 
 /** `payload` then `Rest`; `payload` may be left out only when the task accepts `undefined`. */
-export type PayloadArgs<T, Rest extends unknown[]> = undefined extends PayloadOf<T>
-  ? [payload?: PayloadOf<T>, ...Rest]
-  : [payload: PayloadOf<T>, ...Rest];
+export type PayloadArgs<T, Rest extends unknown[]> =
+  undefined extends PayloadOf<T> ? [payload?: PayloadOf<T>, ...Rest] : [payload: PayloadOf<T>, ...Rest];
 
 /** `ctx.addJob`: typed like `WorkerUtils.addJob`, without the executor. */
 export type AddJobFunction = <T extends string | AnyTask>(

@@ -91,7 +91,9 @@ export class JobRunner<State> {
     this.running.set(job.id, entry);
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
     const { beforeJobRun, afterJobRun } = deps.interceptors;
-    const done = afterJobRun ? (outcome: JobOutcome) => this.afterRun(entry, outcome) : (outcome: JobOutcome) => this.finish(entry, outcome);
+    const done = afterJobRun
+      ? (outcome: JobOutcome) => this.afterRun(entry, outcome)
+      : (outcome: JobOutcome) => this.finish(entry, outcome);
     if (!beforeJobRun) return this.run(entry, task, done);
     // A job skipped or failed by beforeJobRun never ran: afterJobRun does not see it.
     beforeJobRun({ workerId: deps.workerId, job }).then(
@@ -108,7 +110,10 @@ export class JobRunner<State> {
   private run(entry: RunningJob, task: AnyTask | undefined, done: (outcome: JobOutcome) => void): void {
     const job = entry.job;
     if (task) executeJob(task, job, new RunContext<State>(entry, this.deps), this.deps.logger, done);
-    else queueMicrotask(() => done({ ok: false, failure: describeThrown(new UnknownTaskError(job.taskIdentifier)), permanent: false }));
+    else
+      queueMicrotask(() =>
+        done({ ok: false, failure: describeThrown(new UnknownTaskError(job.taskIdentifier)), permanent: false }),
+      );
   }
 
   /** afterJobRun may turn a failure into a success (`error: null`) or replace the error; a throw fails the job. */
@@ -119,7 +124,8 @@ export class JobRunner<State> {
       (changed) => {
         if (!changed || changed.error === error) this.finish(entry, outcome);
         else if (changed.error === null) this.finish(entry, SUCCESS);
-        else this.finish(entry, { ok: false, failure: describeThrown(changed.error), permanent: !outcome.ok && outcome.permanent });
+        else
+          this.finish(entry, { ok: false, failure: describeThrown(changed.error), permanent: !outcome.ok && outcome.permanent });
       },
       (thrown: unknown) => this.finish(entry, { ok: false, failure: describeThrown(thrown), permanent: false }),
     );
@@ -152,7 +158,9 @@ export class JobRunner<State> {
           { jobId: job.id, task: job.taskIdentifier },
         ),
       );
-      this.emitSafely(() => deps.events.emit("job:error", { workerId: deps.workerId, job, error: failure.error, willRetry, durationMs }));
+      this.emitSafely(() =>
+        deps.events.emit("job:error", { workerId: deps.workerId, job, error: failure.error, willRetry, durationMs }),
+      );
     }
     const waiters = this.slotWaiters;
     this.slotWaiters = [];

@@ -30,13 +30,17 @@ export class OutageLog {
     const elapsed = this.now() - this.since;
     if (elapsed < this.nextReminderMs) return;
     while (this.nextReminderMs <= elapsed) this.nextReminderMs *= 2;
-    this.logger.error(`Claiming jobs still failing after ${Math.round(elapsed / 1000)} s (${this.failures} attempts): ${error.message}`);
+    this.logger.error(
+      `Claiming jobs still failing after ${Math.round(elapsed / 1000)} s (${this.failures} attempts): ${error.message}`,
+    );
   }
 
   succeeded(): void {
     if (this.since === undefined) return;
     const elapsed = this.now() - this.since;
-    this.logger.info(`Reconnected: claiming jobs works again after ${Math.round(elapsed / 1000)} s (${this.failures} failed attempts)`);
+    this.logger.info(
+      `Reconnected: claiming jobs works again after ${Math.round(elapsed / 1000)} s (${this.failures} failed attempts)`,
+    );
     this.since = undefined;
     this.failures = 0;
   }

@@ -113,7 +113,8 @@ const COMPLETION_BATCH_OPTION_NAMES = optionNames({ maxBatchSize: true, delayMs:
 /** `value` when it is an object (then its option names are checked), undefined when absent. */
 function nestedOptions<T extends object>(field: string, value: T | undefined, names: ReadonlySet<string>): T | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ValidationError(field, value, "must be an object");
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new ValidationError(field, value, "must be an object");
   checkKnownOptions(value, names, field, `${field}.`);
   return value;
 }
@@ -151,7 +152,11 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
   const poolSize = options.pool?.options.max ?? 10;
   if (options.pool && !options.listenConnectionString && poolSize < 2) {
     // LISTEN keeps one connection of a given pool for itself: with one, no claim could ever run.
-    throw new ValidationError("pool", `max ${poolSize}`, "a worker needs a pool of at least 2 connections, or a listenConnectionString");
+    throw new ValidationError(
+      "pool",
+      `max ${poolSize}`,
+      "a worker needs a pool of at least 2 connections, or a listenConnectionString",
+    );
   }
   const concurrency = positiveInteger("concurrency", options.concurrency ?? WORKER_DEFAULTS.concurrency, { max: 10_000 });
   const pollInterval = positiveInteger("pollInterval", options.pollInterval ?? WORKER_DEFAULTS.pollInterval, {
@@ -168,15 +173,21 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     else forbiddenFlags = validateFlags(options.forbiddenFlags, "forbiddenFlags");
   }
   const localQueueOptions =
-    options.localQueue === false ? { size: 0 } : (nestedOptions("localQueue", options.localQueue, LOCAL_QUEUE_OPTION_NAMES) ?? {});
+    options.localQueue === false
+      ? { size: 0 }
+      : (nestedOptions("localQueue", options.localQueue, LOCAL_QUEUE_OPTION_NAMES) ?? {});
   const size = positiveInteger("localQueue.size", localQueueOptions.size ?? WORKER_DEFAULTS.localQueueSize, {
     min: 0,
     max: 100_000,
   });
-  const lookaheadMs = positiveInteger("localQueue.lookaheadMs", localQueueOptions.lookaheadMs ?? WORKER_DEFAULTS.localQueueLookaheadMs, {
-    min: 0,
-    max: 60_000,
-  });
+  const lookaheadMs = positiveInteger(
+    "localQueue.lookaheadMs",
+    localQueueOptions.lookaheadMs ?? WORKER_DEFAULTS.localQueueLookaheadMs,
+    {
+      min: 0,
+      max: 60_000,
+    },
+  );
   const ttlMs = positiveInteger("localQueue.ttlMs", localQueueOptions.ttlMs ?? WORKER_DEFAULTS.localQueueTtlMs, {
     min: 10,
     max: 24 * 3_600_000,

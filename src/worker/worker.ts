@@ -103,7 +103,9 @@ export class Worker<State = unknown> {
     this.claimer = new JobClaimer(driver, schema, this.workerId, [...this.tasks.keys()], forbiddenFlags, maxClaim);
     const utils = new WorkerUtils({ driver, schema, logger: this.logger });
     const finish = new FinishJobsStatements(driver, schema);
-    this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) => this.onFlushed(outcome));
+    this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) =>
+      this.onFlushed(outcome),
+    );
     attachObservers(this.events, this.config.hooks, this.logger);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,

@@ -86,7 +86,10 @@ test("two workers finish a 20k-job backlog while PostgreSQL is restarted twice",
       60_000,
     );
     t.diagnostic(`${TOTAL} jobs, ${runs.length} runs, drained in ${Date.now() - startedAt}ms with 2 restarts`);
-    assert.ok(workers.every((w) => w.status === "running"), "the same workers are still running");
+    assert.ok(
+      workers.every((w) => w.status === "running"),
+      "the same workers are still running",
+    );
     // Both restarts dropped each worker's LISTEN connection, and each worker opened it again by itself.
     await waitUntil("both workers listen again", () => workers.every((w) => (reconnects.get(w.workerId) ?? 0) >= 3), 15_000);
   } finally {
@@ -98,5 +101,7 @@ test("two workers finish a 20k-job backlog while PostgreSQL is restarted twice",
   assert.equal(checks.jobsLeft, 0, "every job completed");
   assert.deepEqual(checks.missing, [], "no job lost: every n ran");
   assert.deepEqual(checks.overlapping, [], "no job ran twice at the same time");
-  t.diagnostic(`${checks.repeated.length} job(s) ran twice (retried after a fault, not overlapping); ${refused} result(s) reported refused`);
+  t.diagnostic(
+    `${checks.repeated.length} job(s) ran twice (retried after a fault, not overlapping); ${refused} result(s) reported refused`,
+  );
 });

@@ -57,97 +57,103 @@ function startChild() {
   return { child, runs, workerId: workerId.promise, exit, output: () => output };
 }
 
-test("a SIGKILLed worker's jobs are recovered by a live worker after the threshold and every job completes", { timeout: 90_000 }, async (t) => {
-  await db.utils.addJobs(Array.from({ length: TOTAL }, (_, i) => ({ identifier: "slow", payload: { n: i + 1 } })));
-  const child = startChild();
-  const deadWorkerId = await within(child.workerId, "the child worker starts", 30_000);
-  await waitUntil("the child has finished 100 runs", () => child.runs.length >= 100, 30_000).catch(async (error: Error) => {
-    const { rows } = await db.pool.query(
-      "select locked_by is not null as locked, count(*)::int as n from graphile_worker._private_jobs group by 1",
-    );
-    throw new Error(`${error.message}: child finished ${child.runs.length} runs; jobs ${JSON.stringify(rows)}\n${child.output()}`);
-  });
-
-  child.child.kill("SIGKILL");
-  const killedAt = Date.now();
-  assert.equal(await within(child.exit, "the child exits", 10_000), "SIGKILL", child.output());
-  const childRuns = child.runs.length;
-  // Let the server notice the dead connections (a statement in flight may still commit).
-  await waitUntil(
-    "the child's backends are gone",
-    async () => {
+test(
+  "a SIGKILLed worker's jobs are recovered by a live worker after the threshold and every job completes",
+  { timeout: 90_000 },
+  async (t) => {
+    await db.utils.addJobs(Array.from({ length: TOTAL }, (_, i) => ({ identifier: "slow", payload: { n: i + 1 } })));
+    const child = startChild();
+    const deadWorkerId = await within(child.workerId, "the child worker starts", 30_000);
+    await waitUntil("the child has finished 100 runs", () => child.runs.length >= 100, 30_000).catch(async (error: Error) => {
       const { rows } = await db.pool.query(
-        `select count(*)::int as n from pg_stat_activity
+        "select locked_by is not null as locked, count(*)::int as n from graphile_worker._private_jobs group by 1",
+      );
+      throw new Error(
+        `${error.message}: child finished ${child.runs.length} runs; jobs ${JSON.stringify(rows)}\n${child.output()}`,
+      );
+    });
+
+    child.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    assert.equal(await within(child.exit, "the child exits", 10_000), "SIGKILL", child.output());
+    const childRuns = child.runs.length;
+    // Let the server notice the dead connections (a statement in flight may still commit).
+    await waitUntil(
+      "the child's backends are gone",
+      async () => {
+        const { rows } = await db.pool.query(
+          `select count(*)::int as n from pg_stat_activity
          where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'
            and application_name = '' and state <> 'idle'`,
-      );
-      return rows[0].n === 0;
-    },
-    10_000,
-  );
-  const { rows: held } = await db.pool.query<{ id: string }>(
-    "select id::text as id from graphile_worker._private_jobs where locked_by = $1 order by id",
-    [deadWorkerId],
-  );
-  assert.ok(held.length > 0, "the child held jobs when it was killed");
-
-  const survivorRuns: Run[] = [];
-  const survivor = await createWorker({
-    connectionString: db.connectionString,
-    logger: silentLogger,
-    handleSignals: false,
-    migrate: false,
-    concurrency: 10,
-    pollInterval: 200,
-    recovery: RECOVERY,
-    tasks: {
-      slow: async (payload, ctx) => {
-        const startedAt = new Date();
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        survivorRuns.push({
-          n: (payload as { n: number }).n,
-          jobId: ctx.job.id,
-          worker: ctx.workerId,
-          attempt: ctx.job.attempts,
-          startedAt,
-          finishedAt: new Date(),
-        });
+        );
+        return rows[0].n === 0;
       },
-    },
-  });
-  const recoveredJobIds = new Set<string>();
-  let recoveredAt = 0;
-  survivor.events.on("worker:recovered", (e) => {
-    if (!e.recoveredWorkerIds.includes(deadWorkerId)) return;
-    recoveredAt ||= Date.now();
-    for (const id of e.jobIds) recoveredJobIds.add(id);
-  });
-  await survivor.start();
-  try {
-    await waitUntil("the dead worker's jobs are recovered", () => recoveredAt > 0, 15_000);
-    await waitUntil(
-      "every job is completed",
-      async () => (await db.pool.query("select 1 from graphile_worker._private_jobs limit 1")).rowCount === 0,
-      30_000,
+      10_000,
     );
-    t.diagnostic(
-      `${TOTAL} jobs; child finished ${childRuns} runs and held ${held.length} jobs when SIGKILLed; ` +
-        `recovered ${recoveredAt - killedAt}ms after the kill (threshold ${RECOVERY.sweepThresholdMs}ms); survivor ran ${survivorRuns.length}`,
+    const { rows: held } = await db.pool.query<{ id: string }>(
+      "select id::text as id from graphile_worker._private_jobs where locked_by = $1 order by id",
+      [deadWorkerId],
     );
-    for (const { id } of held) assert.ok(recoveredJobIds.has(id), `held job ${id} was recovered by the sweeper`);
-    const heldIds = new Set(held.map((r) => r.id));
-    const early = survivorRuns.filter((r) => heldIds.has(r.jobId) && r.startedAt.getTime() < recoveredAt - 50);
-    assert.deepEqual(early, [], "no held job ran again before it was recovered");
-    const { rows: workers } = await db.pool.query("select worker_id from graphile_worker._private_workers");
-    assert.deepEqual(workers, [{ worker_id: survivor.workerId }], "the dead worker's heartbeat row was deleted");
-  } finally {
-    await within(survivor.stop({ timeoutMs: 5000 }), "the survivor stops", 20_000);
-  }
+    assert.ok(held.length > 0, "the child held jobs when it was killed");
 
-  await saveRuns(db, [...child.runs, ...survivorRuns]);
-  const checks = await checkRuns(db, TOTAL);
-  assert.equal(checks.jobsLeft, 0, "every job completed");
-  assert.deepEqual(checks.missing, [], "no job lost: every n ran");
-  assert.deepEqual(checks.overlapping, [], "no job ran twice at the same time");
-  t.diagnostic(`${checks.repeated.length} job(s) ran twice: finished by the child but result unwritten at the kill`);
-});
+    const survivorRuns: Run[] = [];
+    const survivor = await createWorker({
+      connectionString: db.connectionString,
+      logger: silentLogger,
+      handleSignals: false,
+      migrate: false,
+      concurrency: 10,
+      pollInterval: 200,
+      recovery: RECOVERY,
+      tasks: {
+        slow: async (payload, ctx) => {
+          const startedAt = new Date();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          survivorRuns.push({
+            n: (payload as { n: number }).n,
+            jobId: ctx.job.id,
+            worker: ctx.workerId,
+            attempt: ctx.job.attempts,
+            startedAt,
+            finishedAt: new Date(),
+          });
+        },
+      },
+    });
+    const recoveredJobIds = new Set<string>();
+    let recoveredAt = 0;
+    survivor.events.on("worker:recovered", (e) => {
+      if (!e.recoveredWorkerIds.includes(deadWorkerId)) return;
+      recoveredAt ||= Date.now();
+      for (const id of e.jobIds) recoveredJobIds.add(id);
+    });
+    await survivor.start();
+    try {
+      await waitUntil("the dead worker's jobs are recovered", () => recoveredAt > 0, 15_000);
+      await waitUntil(
+        "every job is completed",
+        async () => (await db.pool.query("select 1 from graphile_worker._private_jobs limit 1")).rowCount === 0,
+        30_000,
+      );
+      t.diagnostic(
+        `${TOTAL} jobs; child finished ${childRuns} runs and held ${held.length} jobs when SIGKILLed; ` +
+          `recovered ${recoveredAt - killedAt}ms after the kill (threshold ${RECOVERY.sweepThresholdMs}ms); survivor ran ${survivorRuns.length}`,
+      );
+      for (const { id } of held) assert.ok(recoveredJobIds.has(id), `held job ${id} was recovered by the sweeper`);
+      const heldIds = new Set(held.map((r) => r.id));
+      const early = survivorRuns.filter((r) => heldIds.has(r.jobId) && r.startedAt.getTime() < recoveredAt - 50);
+      assert.deepEqual(early, [], "no held job ran again before it was recovered");
+      const { rows: workers } = await db.pool.query("select worker_id from graphile_worker._private_workers");
+      assert.deepEqual(workers, [{ worker_id: survivor.workerId }], "the dead worker's heartbeat row was deleted");
+    } finally {
+      await within(survivor.stop({ timeoutMs: 5000 }), "the survivor stops", 20_000);
+    }
+
+    await saveRuns(db, [...child.runs, ...survivorRuns]);
+    const checks = await checkRuns(db, TOTAL);
+    assert.equal(checks.jobsLeft, 0, "every job completed");
+    assert.deepEqual(checks.missing, [], "no job lost: every n ran");
+    assert.deepEqual(checks.overlapping, [], "no job ran twice at the same time");
+    t.diagnostic(`${checks.repeated.length} job(s) ran twice: finished by the child but result unwritten at the kill`);
+  },
+);

@@ -13,7 +13,16 @@ import { silentLogger } from "../../src/logger/logger.js";
 
 export { within, waitUntil } from "../recovery/support.js";
 
-const POSTGRES_FLAGS = ["-c", "max_connections=100", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
+const POSTGRES_FLAGS = [
+  "-c",
+  "max_connections=100",
+  "-c",
+  "fsync=off",
+  "-c",
+  "synchronous_commit=off",
+  "-c",
+  "full_page_writes=off",
+];
 
 export interface PrivateDatabase {
   connectionString: string;

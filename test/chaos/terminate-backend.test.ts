@@ -78,7 +78,7 @@ test("a worker whose connections are killed every 100ms drains 5k jobs and keeps
   await killer.connect();
   let kills = 0;
   let terminated = 0;
-  let completedDuringKills = 0;
+  let completedDuringKills: number;
   await worker.start();
   try {
     await waitUntil("the worker has started completing jobs", () => completed > 0, 15_000);
@@ -119,7 +119,9 @@ test("a worker whose connections are killed every 100ms drains 5k jobs and keeps
   assert.deepEqual(checks.missing, [], "no job lost: every n ran");
   assert.deepEqual(checks.overlapping, [], "no job ran twice at the same time");
   // A result write whose commit landed but whose reply was lost is retried and then reported as refused.
-  t.diagnostic(`${checks.repeated.length} job(s) ran twice (retried after a fault, not overlapping); ${refused} result(s) reported refused`);
+  t.diagnostic(
+    `${checks.repeated.length} job(s) ran twice (retried after a fault, not overlapping); ${refused} result(s) reported refused`,
+  );
 });
 
 /**
@@ -146,10 +148,7 @@ function driverFailingOnce(match: (text: string) => boolean, when: "before" | "a
   return { driver, state };
 }
 
-async function drainWith(
-  { driver, state }: ReturnType<typeof driverFailingOnce>,
-  t: { diagnostic(message: string): void },
-) {
+async function drainWith({ driver, state }: ReturnType<typeof driverFailingOnce>, t: { diagnostic(message: string): void }) {
   await db.pool.query("delete from graphile_worker._private_jobs");
   const total = 20;
   const jobs = await db.utils.addJobs(Array.from({ length: total }, (_, i) => ({ identifier: "lost", payload: { n: i + 1 } })));
@@ -165,12 +164,15 @@ async function drainWith(
   await worker.start();
   try {
     await waitUntil("the fault was injected", () => state.failed, 5000);
-    const left = () => db.pool.query<{ id: string; locked_by: string | null }>(
-      "select id::text as id, locked_by from graphile_worker._private_jobs order by id",
-    );
+    const left = () =>
+      db.pool.query<{ id: string; locked_by: string | null }>(
+        "select id::text as id, locked_by from graphile_worker._private_jobs order by id",
+      );
     await waitUntil("every job is completed", async () => (await left()).rows.length === 0, 3000).catch(async (error: Error) => {
       const { rows } = await left();
-      t.diagnostic(`${rows.length}/${total} jobs stranded, locked by the live worker: ${rows.every((r) => r.locked_by === worker.workerId)}`);
+      t.diagnostic(
+        `${rows.length}/${total} jobs stranded, locked by the live worker: ${rows.every((r) => r.locked_by === worker.workerId)}`,
+      );
       throw error;
     });
     assert.equal(worker.status, "running");
@@ -187,7 +189,10 @@ test(
     timeout: 30_000,
   },
   async (t) => {
-    await drainWith(driverFailingOnce((text) => text.includes("skip locked"), "after"), t);
+    await drainWith(
+      driverFailingOnce((text) => text.includes("skip locked"), "after"),
+      t,
+    );
   },
 );
 

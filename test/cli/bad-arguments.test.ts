@@ -28,7 +28,8 @@ async function assertUsageError(args: string[], argument: string | RegExp, datab
   assert.equal(result.stdout, "");
   const errorLines = lines(result.stderr);
   assert.equal(errorLines.length, 1, `one line on stderr, got ${JSON.stringify(result.stderr)}`);
-  if (typeof argument === "string") assert.ok(errorLines[0].includes(argument), `${JSON.stringify(errorLines[0])} names ${argument}`);
+  if (typeof argument === "string")
+    assert.ok(errorLines[0].includes(argument), `${JSON.stringify(errorLines[0])} names ${argument}`);
   else assert.match(errorLines[0], argument);
   assert.match(errorLines[0], /^graphile-worker-ts: /);
   await assertNothingWritten();
@@ -46,7 +47,8 @@ describe("as a child process", { concurrency: true }, () => {
   test("add --max-attempts 0", () => assertUsageError(["add", "t", "--max-attempts", "0"], "--max-attempts"));
   test("add --priority abc", () => assertUsageError(["add", "t", "--priority", "abc"], "--priority"));
   test("add --run-at notadate", () => assertUsageError(["add", "t", "--run-at", "notadate"], "--run-at"));
-  test("add --job-key-mode bogus", () => assertUsageError(["add", "t", "--job-key", "k", "--job-key-mode", "bogus"], "--job-key-mode"));
+  test("add --job-key-mode bogus", () =>
+    assertUsageError(["add", "t", "--job-key", "k", "--job-key-mode", "bogus"], "--job-key-mode"));
   test("add: unknown option", () => assertUsageError(["add", "t", "--bogus-option", "1"], "--bogus-option"));
   test("add: missing identifier", () => assertUsageError(["add"], "identifier"));
   test('add ""', () => assertUsageError(["add", ""], "<identifier>"));
@@ -82,7 +84,8 @@ describe("in process", () => {
     assert.equal(result.stdout, "");
     const errorLines = lines(result.stderr);
     assert.equal(errorLines.length, 1, `one line on stderr, got ${JSON.stringify(result.stderr)}`);
-    if (typeof argument === "string") assert.ok(errorLines[0].includes(argument), `${JSON.stringify(errorLines[0])} names ${argument}`);
+    if (typeof argument === "string")
+      assert.ok(errorLines[0].includes(argument), `${JSON.stringify(errorLines[0])} names ${argument}`);
     else assert.match(errorLines[0], argument);
     await assertNothingWritten();
   }
@@ -104,9 +107,22 @@ describe("in process", () => {
     ["migrate --schema 1bad", ["migrate", "--schema", "1bad"], "--schema"],
     ["migrate without a database", ["migrate"], "--connection", { withoutDatabase: true }],
     ["worker without --tasks", ["worker", "--once"], "--tasks"],
-    ["worker --concurrency 0", ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--once", "--concurrency", "0"], "--concurrency"],
-    ["worker --poll-interval soon", ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--poll-interval", "soon"], "--poll-interval"],
-    ["worker without a database", ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--once"], "--connection", { withoutDatabase: true }],
+    [
+      "worker --concurrency 0",
+      ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--once", "--concurrency", "0"],
+      "--concurrency",
+    ],
+    [
+      "worker --poll-interval soon",
+      ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--poll-interval", "soon"],
+      "--poll-interval",
+    ],
+    [
+      "worker without a database",
+      ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--once"],
+      "--connection",
+      { withoutDatabase: true },
+    ],
     ["complete with a non-numeric id", ["complete", "abc"], "abc"],
     ["complete with an id beyond bigint", ["complete", "9223372036854775808"], "<ids>"],
     ["fail --reason without ids", ["fail", "--reason", "x"], "ids"],
@@ -136,16 +152,32 @@ describe("in process", () => {
     ["add --run-at 0000-12-31 (1 BC)", ["add", "t", "--run-at", "0000-12-31"], "--run-at"],
     ["reschedule --run-at 2024-02-30", ["reschedule", "1", "--run-at", "2024-02-30"], "--run-at"],
     // Every integer argument has an upper bound below what PostgreSQL or a timer would overflow on.
-    ["sweep-stale-workers --sweep-threshold 1e20", ["sweep-stale-workers", "--sweep-threshold", "99999999999999999999"], "--sweep-threshold"],
-    ["sweep-stale-workers --recovery-delay 1e20", ["sweep-stale-workers", "--recovery-delay", "99999999999999999999"], "--recovery-delay"],
-    ["sweep-stale-workers --sweep-threshold 2^31", ["sweep-stale-workers", "--sweep-threshold", "2147483648"], "--sweep-threshold"],
+    [
+      "sweep-stale-workers --sweep-threshold 1e20",
+      ["sweep-stale-workers", "--sweep-threshold", "99999999999999999999"],
+      "--sweep-threshold",
+    ],
+    [
+      "sweep-stale-workers --recovery-delay 1e20",
+      ["sweep-stale-workers", "--recovery-delay", "99999999999999999999"],
+      "--recovery-delay",
+    ],
+    [
+      "sweep-stale-workers --sweep-threshold 2^31",
+      ["sweep-stale-workers", "--sweep-threshold", "2147483648"],
+      "--sweep-threshold",
+    ],
     [
       "worker --poll-interval 1e20",
       ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--once", "--poll-interval", "99999999999999999999"],
       "--poll-interval",
     ],
     ["reschedule --attempts 1e20", ["reschedule", "1", "--attempts", "99999999999999999999"], "--attempts"],
-    ["cleanup --tasks DELETE_EVERYTHING", ["cleanup", "--tasks", "GC_JOB_QUEUES,DELETE_EVERYTHING"], /--tasks.*DELETE_EVERYTHING/],
+    [
+      "cleanup --tasks DELETE_EVERYTHING",
+      ["cleanup", "--tasks", "GC_JOB_QUEUES,DELETE_EVERYTHING"],
+      /--tasks.*DELETE_EVERYTHING/,
+    ],
     ["cleanup --tasks with no task", ["cleanup", "--tasks", " , "], "--tasks"],
   ];
   for (const [name, args, argument, options] of cases) {

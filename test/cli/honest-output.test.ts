@@ -36,12 +36,14 @@ test("remove of a key that matches nothing exits 1 naming the key", async () => 
 });
 
 test("force-unlock reports how many jobs and queues it unlocked", async () => {
-  const [a, b] = await db.utils.addJobs([
-    { identifier: "honest", queueName: "honest_q" },
-    { identifier: "honest" },
-  ]);
-  await db.pool.query("update graphile_worker._private_jobs set locked_by = 'gone', locked_at = now() where id = any($1::bigint[])", [[a.id, b.id]]);
-  await db.pool.query("update graphile_worker._private_job_queues set locked_by = 'gone', locked_at = now() where queue_name = 'honest_q'");
+  const [a, b] = await db.utils.addJobs([{ identifier: "honest", queueName: "honest_q" }, { identifier: "honest" }]);
+  await db.pool.query(
+    "update graphile_worker._private_jobs set locked_by = 'gone', locked_at = now() where id = any($1::bigint[])",
+    [[a.id, b.id]],
+  );
+  await db.pool.query(
+    "update graphile_worker._private_job_queues set locked_by = 'gone', locked_at = now() where queue_name = 'honest_q'",
+  );
   const result = await cli("force-unlock", "gone");
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(lines(result.stdout), ["Unlocked 2 jobs and 1 queue of gone"]);

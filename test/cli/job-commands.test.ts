@@ -50,7 +50,12 @@ describe("job commands", { concurrency: true }, () => {
     await lock([locked.id], "complete-worker");
     const result = await cli("complete", a.id, b.id, locked.id, "--json");
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout).map((j: { id: string }) => j.id).sort(), [a.id, b.id].sort());
+    assert.deepEqual(
+      JSON.parse(result.stdout)
+        .map((j: { id: string }) => j.id)
+        .sort(),
+      [a.id, b.id].sort(),
+    );
     assert.equal(await row(a.id), undefined);
     assert.equal(await row(b.id), undefined);
     assert.equal((await row(locked.id))?.locked_by, "complete-worker");
@@ -102,7 +107,10 @@ describe("job commands", { concurrency: true }, () => {
       "--json",
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout).map((j: { id: string }) => j.id), [job.id]);
+    assert.deepEqual(
+      JSON.parse(result.stdout).map((j: { id: string }) => j.id),
+      [job.id],
+    );
     const changed = (await row(job.id))!;
     assert.equal(changed.run_at.toISOString(), runAt);
     assert.equal(changed.priority, -7);
@@ -152,7 +160,14 @@ describe("job commands", { concurrency: true }, () => {
       "the permanently failed job is kept",
     );
 
-    const result = await cli("cleanup", "--schema", "cleanup_gw", "--json", "--tasks", "DELETE_PERMAFAILED_JOBS, GC_TASK_IDENTIFIERS,GC_JOB_QUEUES");
+    const result = await cli(
+      "cleanup",
+      "--schema",
+      "cleanup_gw",
+      "--json",
+      "--tasks",
+      "DELETE_PERMAFAILED_JOBS, GC_TASK_IDENTIFIERS,GC_JOB_QUEUES",
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout), { deletedJobs: 1, deletedTaskIdentifiers: 1, deletedQueues: 1 });
     assert.deepEqual(

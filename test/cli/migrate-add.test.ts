@@ -49,7 +49,10 @@ describe("migrate", () => {
     assert.match(first.stdout, /Applied migrations 1, 2, .*schema is at revision \d+/);
     const ids = await migrationIds("graphile_worker");
     assert.ok(ids.length >= 20, `ledger has ${ids.length} migrations`);
-    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: ids.length }, (_, i) => i + 1),
+    );
     for (const table of ["_private_jobs", "_private_tasks", "_private_job_queues", "_private_known_crontabs"]) {
       assert.equal(await countRows(pool, table), 0, table);
     }
@@ -168,7 +171,16 @@ describe("add", { concurrency: true }, () => {
     assert.equal(first.code, 0, first.stderr);
     const id = JSON.parse(first.stdout).id as string;
 
-    const preserve = await add("--job-key", "k", "--job-key-mode", "preserve_run_at", "--run-at", "2033-01-01T00:00:00Z", "--payload", '{"v":2}');
+    const preserve = await add(
+      "--job-key",
+      "k",
+      "--job-key-mode",
+      "preserve_run_at",
+      "--run-at",
+      "2033-01-01T00:00:00Z",
+      "--payload",
+      '{"v":2}',
+    );
     assert.equal(preserve.code, 0, preserve.stderr);
     let row = (await allJobs(pool)).find((r) => r.key === "k")!;
     assert.equal(row.id, id);

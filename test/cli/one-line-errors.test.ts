@@ -56,7 +56,10 @@ test("sslmode=require against a server without TLS: one line per message, a stac
   const { code, stderr } = await spawnCli(["migrate", "--connection", url.toString()], { databaseUrl: null });
   assert.equal(code, 1, stderr);
   const output = lines(stderr);
-  assert.ok(output.every((line) => line.startsWith("graphile-worker-ts: ")), stderr);
+  assert.ok(
+    output.every((line) => line.startsWith("graphile-worker-ts: ")),
+    stderr,
+  );
   assert.match(output.at(-1)!, /^graphile-worker-ts: The server does not support SSL connections$/);
   assert.doesNotMatch(stderr, /^\s+at /m);
   const debug = await spawnCli(["migrate", "--connection", url.toString()], {
@@ -67,7 +70,10 @@ test("sslmode=require against a server without TLS: one line per message, a stac
 });
 
 test("an invalid GRAPHILE_WORKER_LOG_LEVEL is refused", async () => {
-  const { code, stderr } = await spawnCli(["migrate"], { databaseUrl: db.connectionString, env: { GRAPHILE_WORKER_LOG_LEVEL: "verbose" } });
+  const { code, stderr } = await spawnCli(["migrate"], {
+    databaseUrl: db.connectionString,
+    env: { GRAPHILE_WORKER_LOG_LEVEL: "verbose" },
+  });
   assert.equal(code, 2, stderr);
   assert.deepEqual(lines(stderr), [
     'graphile-worker-ts: Invalid GRAPHILE_WORKER_LOG_LEVEL "verbose": must be one of error, warn, info, debug',

@@ -82,7 +82,8 @@ export function startCli(args: readonly string[], options: SpawnCliOptions): Run
         waiters.add({ pattern, resolve });
         check();
         exited.then(
-          (result) => reject(new Error(`CLI exited (code ${result.code}) before printing ${pattern}:\n${result.stdout}${result.stderr}`)),
+          (result) =>
+            reject(new Error(`CLI exited (code ${result.code}) before printing ${pattern}:\n${result.stdout}${result.stderr}`)),
           reject,
         );
       });

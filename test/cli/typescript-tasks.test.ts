@@ -27,7 +27,22 @@ function run(command: string, args: readonly string[], cwd: string): Promise<{ c
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 const built = await run(
   process.execPath,
-  [tsc, "src/cli/load-tasks.ts", "--outDir", buildDir, "--rootDir", ".", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "--strict"],
+  [
+    tsc,
+    "src/cli/load-tasks.ts",
+    "--outDir",
+    buildDir,
+    "--rootDir",
+    ".",
+    "--module",
+    "nodenext",
+    "--moduleResolution",
+    "nodenext",
+    "--target",
+    "es2022",
+    "--skipLibCheck",
+    "--strict",
+  ],
   REPO_ROOT,
 );
 writeFileSync(path.join(buildDir, "package.json"), JSON.stringify({ type: "module" }));
@@ -55,5 +70,8 @@ test("without tsx, the error says exactly what to do", async () => {
   const { code, output } = await loadTasksIn(buildDir, tasksFile);
   assert.equal(code, 2, output);
   assert.equal(output.trim().split("\n").length, 1, output);
-  assert.match(output, /--tasks: cannot load ".*tasks\.ts": TypeScript task modules need tsx: install it \(npm install --save-dev tsx\)/);
+  assert.match(
+    output,
+    /--tasks: cannot load ".*tasks\.ts": TypeScript task modules need tsx: install it \(npm install --save-dev tsx\)/,
+  );
 });

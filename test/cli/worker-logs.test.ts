@@ -40,11 +40,25 @@ test("--log-format json: one JSON object per line, job lines with jobId and task
   assert.ok(fromTask, stdout);
   assert.equal(fromTask.task, "logs");
   assert.match(fromTask.jobId ?? "", /^\d+$/);
-  assert.ok(entries.some((e) => e.level === "debug" && /^Job \d+ \(logs\) started \(attempt 1\/25\)$/.test(e.message)), stdout);
-  assert.ok(entries.some((e) => e.level === "debug" && /^Job \d+ \(logs\) completed in [\d.]+ ms$/.test(e.message)), stdout);
-  assert.ok(entries.some((e) => e.level === "warn" && /^Job \d+ \(fails\) failed permanently after 1 attempt: fails always fails/.test(e.message)), stderr);
+  assert.ok(
+    entries.some((e) => e.level === "debug" && /^Job \d+ \(logs\) started \(attempt 1\/25\)$/.test(e.message)),
+    stdout,
+  );
+  assert.ok(
+    entries.some((e) => e.level === "debug" && /^Job \d+ \(logs\) completed in [\d.]+ ms$/.test(e.message)),
+    stdout,
+  );
+  assert.ok(
+    entries.some(
+      (e) => e.level === "warn" && /^Job \d+ \(fails\) failed permanently after 1 attempt: fails always fails/.test(e.message),
+    ),
+    stderr,
+  );
   const summary = entries.find((e) => e.message.startsWith("Run once finished"));
-  assert.equal(summary?.message, "Run once finished: 1 job completed, 1 failed; 1 runnable job left for tasks this worker does not have");
+  assert.equal(
+    summary?.message,
+    "Run once finished: 1 job completed, 1 failed; 1 runnable job left for tasks this worker does not have",
+  );
   await db.pool.query("delete from graphile_worker._private_jobs");
 });
 
@@ -53,7 +67,8 @@ test("text logs: every line starts with its time; ctx.logger lines name the job"
   const { code, stdout, stderr } = await cli(["worker", "--tasks", "test/cli/fixtures/logging-tasks.ts", "--once"]);
   assert.equal(code, 0, stderr);
   const all = [...lines(stdout), ...lines(stderr).filter((l) => !/^\s/.test(l))]; // a failure's stack lines are indented
-  for (const line of all) assert.match(line, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \[graphile-worker-ts\] (INFO|WARN|ERROR): /);
+  for (const line of all)
+    assert.match(line, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \[graphile-worker-ts\] (INFO|WARN|ERROR): /);
   assert.match(stdout, /INFO: hello from the task jobId=\d+ task=logs$/m);
   assert.doesNotMatch(stdout, /DEBUG/, "debug lines only at debug level");
   assert.match(stdout, /Run once finished: 1 job completed, 1 failed; 1 runnable job left for tasks this worker does not have$/m);

@@ -30,7 +30,9 @@ interface Run {
 }
 
 async function runs(): Promise<Run[]> {
-  const { rows } = await pool.query("select job_id::text, identifier, payload, detail from public.cli_task_runs r order by r.job_id");
+  const { rows } = await pool.query(
+    "select job_id::text, identifier, payload, detail from public.cli_task_runs r order by r.job_id",
+  );
   return rows as Run[];
 }
 
@@ -48,7 +50,10 @@ beforeEach(async () => {
 
 describe("worker --once", () => {
   test("--no-prepared-statements runs the jobs too", async () => {
-    const jobs = await utils.addJobs([{ identifier: "array_a", payload: { n: 7 } }, { identifier: "array_b", payload: { n: 8 } }]);
+    const jobs = await utils.addJobs([
+      { identifier: "array_a", payload: { n: 7 } },
+      { identifier: "array_b", payload: { n: 8 } },
+    ]);
     const result = await worker("--tasks", "test/cli/fixtures/array-tasks.ts", "--once", "--no-prepared-statements");
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual((await runs()).map((r) => r.job_id).sort(), jobs.map((j) => j.id).sort());
@@ -153,7 +158,9 @@ describe("worker (long-running)", () => {
       assert.equal(running.child.signalCode, "SIGTERM", `re-raises the signal once stopped: ${result.stdout}${result.stderr}`);
       assert.match(result.stdout + result.stderr, /stopped/);
       assert.deepEqual(await allJobs(pool), []);
-      const { rows } = await pool.query("select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null");
+      const { rows } = await pool.query(
+        "select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null",
+      );
       assert.equal(rows[0].n, 0, "nothing left locked");
     } finally {
       await listener.end();
@@ -173,7 +180,10 @@ describe("worker: shutdown always ends the process", () => {
     const result = await running.exited;
     const output = result.stdout + result.stderr;
     assert.equal(running.child.signalCode, "SIGTERM", output);
-    assert.match(output, new RegExp(`Shutdown timeout \\(100ms\\) reached: aborting 1 running job\\(s\\) and failing them: ${job.id}$`, "m"));
+    assert.match(
+      output,
+      new RegExp(`Shutdown timeout \\(100ms\\) reached: aborting 1 running job\\(s\\) and failing them: ${job.id}$`, "m"),
+    );
     assert.match(output, /stopped/);
     const [row] = await allJobs(pool);
     assert.equal(row?.id, job.id);
@@ -190,14 +200,23 @@ describe("worker: shutdown always ends the process", () => {
       timeoutMs: 20_000,
     });
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.deepEqual((await runs()).map((r) => r.job_id), [job.id]);
+    assert.deepEqual(
+      (await runs()).map((r) => r.job_id),
+      [job.id],
+    );
     assert.deepEqual(await allJobs(pool), []);
   });
 
   test("bad --shutdown-timeout: exit 2 naming the argument, nothing written", async () => {
     for (const value of ["-1", "soon", "86400001"]) {
       const result = await runCliInProcess([
-        "worker", "--tasks", "test/cli/fixtures/stuck-tasks.ts", "--shutdown-timeout", value, "--connection", empty.connectionString,
+        "worker",
+        "--tasks",
+        "test/cli/fixtures/stuck-tasks.ts",
+        "--shutdown-timeout",
+        value,
+        "--connection",
+        empty.connectionString,
       ]);
       assert.equal(result.code, 2, result.stderr);
       assert.match(lines(result.stderr)[0] ?? "", /^graphile-worker-ts: --shutdown-timeout: /);

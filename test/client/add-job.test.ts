@@ -16,14 +16,18 @@ describe("addJob", () => {
   test("stores every JobSpec field", async () => {
     await reset();
     const runAt = new Date(Date.now() + 60_000);
-    const job = await utils.addJob("send_email", { to: "a@example.com" }, {
-      queueName: "emails",
-      runAt,
-      maxAttempts: 3,
-      jobKey: "email-1",
-      priority: 5,
-      flags: ["slow", "external"],
-    });
+    const job = await utils.addJob(
+      "send_email",
+      { to: "a@example.com" },
+      {
+        queueName: "emails",
+        runAt,
+        maxAttempts: 3,
+        jobKey: "email-1",
+        priority: 5,
+        flags: ["slow", "external"],
+      },
+    );
     assert.equal(job.taskIdentifier, "send_email");
     assert.equal(job.queueName, "emails");
     const [row] = await allJobs(pool);
@@ -91,9 +95,7 @@ describe("addJob", () => {
   test("a locked job with the key is not modified; a new job is queued", async () => {
     await reset();
     const first = await utils.addJob("t", { v: 1 }, { jobKey: "k" });
-    await pool.query("update graphile_worker._private_jobs set locked_at = now(), locked_by = 'w1' where id = $1", [
-      first.id,
-    ]);
+    await pool.query("update graphile_worker._private_jobs set locked_at = now(), locked_by = 'w1' where id = $1", [first.id]);
     const second = await utils.addJob("t", { v: 2 }, { jobKey: "k" });
     assert.notEqual(second.id, first.id);
     const rows = await allJobs(pool);
@@ -112,7 +114,9 @@ describe("addJob", () => {
       begin perform graphile_worker.add_job('welcome', json_build_object('user_id', new.id)); return new; end $$`);
     await pool.query(`drop trigger if exists users_enqueue on users`);
     await pool.query(`create trigger users_enqueue after insert on users for each row execute function users_enqueue()`);
-    const { rows: [user] } = await pool.query(`insert into users (email) values ('x@example.com') returning id`);
+    const {
+      rows: [user],
+    } = await pool.query(`insert into users (email) values ('x@example.com') returning id`);
     const rows = await allJobs(pool);
     assert.deepEqual(
       rows.map((r) => [r.task_identifier, r.payload]),

@@ -57,7 +57,10 @@ async function assertUnchanged() {
 describe("permanentlyFailJobs reason", () => {
   for (const [name, reason, text] of BAD_TEXTS) {
     test(name, async () => {
-      await assert.rejects(utils.permanentlyFailJobs([job.id], reason), isValidationError("reason", [JSON.stringify(reason), text]));
+      await assert.rejects(
+        utils.permanentlyFailJobs([job.id], reason),
+        isValidationError("reason", [JSON.stringify(reason), text]),
+      );
       await assertUnchanged();
     });
   }
@@ -66,7 +69,10 @@ describe("permanentlyFailJobs reason", () => {
 describe("forceUnlockWorkers ids", () => {
   for (const [name, workerId, text] of BAD_TEXTS) {
     test(name, async () => {
-      await assert.rejects(utils.forceUnlockWorkers(["w1", workerId]), isValidationError("workerIds", [JSON.stringify(workerId), text]));
+      await assert.rejects(
+        utils.forceUnlockWorkers(["w1", workerId]),
+        isValidationError("workerIds", [JSON.stringify(workerId), text]),
+      );
       await assertUnchanged();
     });
   }

@@ -34,7 +34,9 @@ async function assertNothingWritten() {
  */
 function mentions(value: unknown): string[] {
   if (typeof value === "string") {
-    return value.length > 60 ? [JSON.stringify(value.slice(0, 60)).slice(0, -1), `(${value.length} chars)`] : [JSON.stringify(value)];
+    return value.length > 60
+      ? [JSON.stringify(value.slice(0, 60)).slice(0, -1), `(${value.length} chars)`]
+      : [JSON.stringify(value)];
   }
   if (typeof value === "bigint") return [`${value}n`];
   if (value instanceof Date) return ["Invalid Date"];
@@ -46,7 +48,8 @@ async function assertValidationError(promise: Promise<unknown>, field: string, t
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
     assert.equal(error.field, field);
-    for (const text of texts) assert.ok(error.message.includes(text), `message ${JSON.stringify(error.message)} should contain ${text}`);
+    for (const text of texts)
+      assert.ok(error.message.includes(text), `message ${JSON.stringify(error.message)} should contain ${text}`);
     assert.ok(!error.message.includes("\n"), `message ${JSON.stringify(error.message)} should be one line`);
     return true;
   });
@@ -117,7 +120,12 @@ function textCases(label: string, field: string, place: (text: string) => Partia
     ["a lone high surrogate", "cut\ud83d", "lone surrogate"],
     ["a lone low surrogate", "\ude00cut", "lone surrogate"],
     ["a reversed surrogate pair", "x\ude00\ud83dy", "lone surrogate"],
-  ].map(([what, text, reason]) => ({ name: `${what} in a ${label}`, field, texts: [JSON.stringify(text), reason], ...place(text) }));
+  ].map(([what, text, reason]) => ({
+    name: `${what} in a ${label}`,
+    field,
+    texts: [JSON.stringify(text), reason],
+    ...place(text),
+  }));
 }
 
 describe("addJob refuses bad input and writes nothing", () => {
@@ -238,7 +246,11 @@ describe("createWorkerUtils refuses invalid schema names before connecting", () 
   for (const schema of ["", "1abc", "a-b", long("s", 64), 'x"; drop table y; --']) {
     test(`schema ${JSON.stringify(schema.length > 20 ? `${schema.slice(0, 20)}…` : schema)}`, async () => {
       const calls: string[] = [];
-      await assertValidationError(createWorkerUtils({ schema, driver: untouchableDriver(calls), logger: silentLogger }), "schema", mentions(schema));
+      await assertValidationError(
+        createWorkerUtils({ schema, driver: untouchableDriver(calls), logger: silentLogger }),
+        "schema",
+        mentions(schema),
+      );
       // Also with a connection string to a port nobody listens on: still a ValidationError, not a connection error.
       await assertValidationError(
         createWorkerUtils({ schema, connectionString: "postgres://nobody@127.0.0.1:1/none", logger: silentLogger }),

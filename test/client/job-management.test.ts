@@ -309,7 +309,10 @@ describe("release", () => {
 });
 
 describe("executor option (the caller's transaction)", () => {
-  async function inTransaction(outcome: "commit" | "rollback", fn: (executor: ReturnType<typeof queryableFromPg>) => Promise<void>) {
+  async function inTransaction(
+    outcome: "commit" | "rollback",
+    fn: (executor: ReturnType<typeof queryableFromPg>) => Promise<void>,
+  ) {
     const client = await pool.connect();
     try {
       await client.query("begin");

@@ -26,7 +26,9 @@ const payloads: Array<[string, unknown]> = [
 
 /** The stored payload (as PostgreSQL's text) of each job, in id order. */
 async function storedPayloads(): Promise<string[]> {
-  const { rows } = await pool.query<{ payload: string }>("select payload::text as payload from graphile_worker._private_jobs order by id");
+  const { rows } = await pool.query<{ payload: string }>(
+    "select payload::text as payload from graphile_worker._private_jobs order by id",
+  );
   return rows.map((row) => row.payload);
 }
 

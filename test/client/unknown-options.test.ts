@@ -26,13 +26,23 @@ function isValidationError(field: string, texts: string[]) {
 }
 
 describe("createWorker", () => {
-  const base: WorkerOptions = { tasks: { t: async () => undefined }, connectionString: NOWHERE, logger: silentLogger, handleSignals: false };
+  const base: WorkerOptions = {
+    tasks: { t: async () => undefined },
+    connectionString: NOWHERE,
+    logger: silentLogger,
+    handleSignals: false,
+  };
   const cases: Array<[string, Record<string, unknown>, string, string[]]> = [
     ["concurency (misspelt)", { concurency: 5 }, "concurency", ['did you mean "concurrency"']],
     ["pollinterval (wrong case)", { pollinterval: 100 }, "pollinterval", ['did you mean "pollInterval"']],
     ["noHandleSignals (graphile-worker's name)", { noHandleSignals: true }, "noHandleSignals", ["unknown createWorker option"]],
     ["localQueue.sise", { localQueue: { sise: 10 } }, "localQueue.sise", ['did you mean "size"']],
-    ["completionBatch.maxBatch", { completionBatch: { maxBatch: 10 } }, "completionBatch.maxBatch", ['did you mean "maxBatchSize"']],
+    [
+      "completionBatch.maxBatch",
+      { completionBatch: { maxBatch: 10 } },
+      "completionBatch.maxBatch",
+      ['did you mean "maxBatchSize"'],
+    ],
     ["recovery.enabeld", { recovery: { enabeld: true } }, "recovery.enabeld", ['did you mean "enabled"']],
     ["forbiddenFlags as a string", { forbiddenFlags: "a" }, "forbiddenFlags", ['"a"', "array"]],
     ["localQueue as a number", { localQueue: 5 }, "localQueue", ["must be an object"]],
@@ -71,7 +81,12 @@ describe("createWorker", () => {
 
 describe("createWorkerUtils", () => {
   const cases: Array<[string, Record<string, unknown>, string, string[]]> = [
-    ["connectionstring (wrong case)", { connectionString: undefined, connectionstring: NOWHERE }, "connectionstring", ['"connectionString"']],
+    [
+      "connectionstring (wrong case)",
+      { connectionString: undefined, connectionstring: NOWHERE },
+      "connectionstring",
+      ['"connectionString"'],
+    ],
     ["a worker option", { concurrency: 5 }, "concurrency", ["unknown createWorkerUtils option"]],
     ["maxPoolsize", { maxPoolsize: 2 }, "maxPoolsize", ['did you mean "maxPoolSize"']],
   ];

@@ -115,7 +115,7 @@ for (const driverCase of drivers) {
           42,
           7,
           "9007199254740993",
-          "it's \"quoted\"",
+          'it\'s "quoted"',
           true,
           '{"a":1,"nested":{"b":[1,2]}}',
           { x: "y" },
@@ -132,7 +132,7 @@ for (const driverCase of drivers) {
           int4: 42,
           int2: 7,
           int8: "9007199254740993",
-          text: "it's \"quoted\"",
+          text: 'it\'s "quoted"',
           bool: true,
           jsonb_from_string: { a: 1, nested: { b: [1, 2] } },
           json_from_object: { x: "y" },
@@ -158,7 +158,10 @@ for (const driverCase of drivers) {
       await driver.query(`drop table if exists ${table}; create table ${table} (id bigserial primary key, v int)`);
       const inserted = await driver.query(`insert into ${table} (v) values ($1), ($2) returning id`, [1, 2]);
       assert.equal(inserted.rowCount, 2);
-      assert.deepEqual(inserted.rows.map((r) => typeof r.id), ["string", "string"]);
+      assert.deepEqual(
+        inserted.rows.map((r) => typeof r.id),
+        ["string", "string"],
+      );
       const updated = await driver.query(`update ${table} set v = v + 1`);
       assert.equal(updated.rowCount, 2);
       const none = await driver.query(`select * from ${table} where v > $1`, [100]);
@@ -311,15 +314,19 @@ for (const driverCase of drivers) {
       test("addJob stores every JobSpec field", async () => {
         await reset();
         const runAt = new Date(Date.now() + 60_000);
-        const job = await utils.addJob("send_email", { to: "a@example.com", n: 1 }, {
-          queueName: "emails",
-          runAt,
-          maxAttempts: 3,
-          jobKey: "email-1",
-          jobKeyMode: "replace",
-          priority: 5,
-          flags: ["slow", "external"],
-        });
+        const job = await utils.addJob(
+          "send_email",
+          { to: "a@example.com", n: 1 },
+          {
+            queueName: "emails",
+            runAt,
+            maxAttempts: 3,
+            jobKey: "email-1",
+            jobKeyMode: "replace",
+            priority: 5,
+            flags: ["slow", "external"],
+          },
+        );
         assert.equal(job.taskIdentifier, "send_email");
         assert.equal(job.queueName, "emails");
         assert.equal(typeof job.id, "string");
@@ -387,10 +394,7 @@ for (const driverCase of drivers) {
         ]);
         const worker = await newWorker({ hello: async (payload) => void seen.push(payload) });
         await worker.runOnce();
-        assert.deepEqual(
-          seen.map((p) => (p as { n: number }).n).sort(),
-          [1, 2, 3],
-        );
+        assert.deepEqual(seen.map((p) => (p as { n: number }).n).sort(), [1, 2, 3]);
         assert.equal((await jobs()).length, 0);
       });
 

@@ -67,7 +67,10 @@ test("a worker against such a server fails to start with the same error (it does
 });
 
 test("the CLI prints one line naming the host and exits 1 (add and worker)", async () => {
-  for (const args of [["add", "t"], ["worker", "--tasks", "test/recovery/fixtures/noop-tasks.ts", "--once"]]) {
+  for (const args of [
+    ["add", "t"],
+    ["worker", "--tasks", "test/recovery/fixtures/noop-tasks.ts", "--once"],
+  ]) {
     const result = await spawnCli([...args, "--connection", silentUrl, "--connect-timeout", "300"], { databaseUrl: null });
     assert.equal(result.code, 1, `${args[0]}: ${result.stderr}`);
     const errorLines = result.stderr.split("\n").filter((line) => line.includes(`127.0.0.1:${silent.port}`));

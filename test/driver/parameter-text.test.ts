@@ -13,7 +13,7 @@ const { prepareValue } = require("pg/lib/utils.js") as { prepareValue: (value: u
 const samples: Array<[string, unknown]> = [
   ["null", null],
   ["undefined", undefined],
-  ["string", "it's \"quoted\" \\ {braces}"],
+  ["string", 'it\'s "quoted" \\ {braces}'],
   ["JSON text", '{"a":1}'],
   ["integer", 42],
   ["float", -1.5],
@@ -21,10 +21,16 @@ const samples: Array<[string, unknown]> = [
   ["boolean", false],
   ["date", new Date("2030-01-02T03:04:05.678Z")],
   ["date before Christ", new Date("-000100-06-01T00:00:00.000Z")],
-  ["object", { a: [1, { b: null }], s: "x\"y" }],
+  ["object", { a: [1, { b: null }], s: 'x"y' }],
   ["text array", ["a", "b,c", 'd"e', "f\\g", "", "NULL"]],
   ["array with nulls", [1, null, undefined, 3]],
-  ["nested array", [[1, 2], [3, 4]]],
+  [
+    "nested array",
+    [
+      [1, 2],
+      [3, 4],
+    ],
+  ],
   ["array of dates", [new Date(0), new Date(1e12)]],
   ["array of objects", [{ a: 1 }, { b: "x" }]],
   ["array of buffers", [Buffer.from([1, 2, 255])]],

@@ -21,9 +21,11 @@ test("pg driver: query, transaction rollback, listen/notify", async () => {
     assert.deepEqual(rows, [{ v: 2 }]);
 
     const received = new Promise<string | undefined>((resolve) => {
-      void driver.listen(["jobs:insert"], (n) => resolve(n.payload)).then(async () => {
-        await driver.query("select pg_notify($1, $2)", ["jobs:insert", '{"count":1}']);
-      });
+      void driver
+        .listen(["jobs:insert"], (n) => resolve(n.payload))
+        .then(async () => {
+          await driver.query("select pg_notify($1, $2)", ["jobs:insert", '{"count":1}']);
+        });
     });
     assert.equal(await received, '{"count":1}');
   } finally {

@@ -80,7 +80,11 @@ test("a worker refuses a given pool of one connection without a listenConnection
 /** A pool of one connection whose named statements this test can make stale or taken (as a pooler does). */
 async function oneConnectionDriver(warnings: string[]) {
   const { PgDriver } = await import("../../src/driver/pg-driver.js");
-  return new PgDriver({ connectionString: db.connectionString, maxConnections: 1, onWarning: (message) => warnings.push(message) });
+  return new PgDriver({
+    connectionString: db.connectionString,
+    maxConnections: 1,
+    onWarning: (message) => warnings.push(message),
+  });
 }
 
 test("a named statement the server no longer has (26000): retried unnamed, pool switched for good, one warning", async () => {
@@ -133,7 +137,9 @@ test("inside a transaction the refusal is reported as itself (the transaction is
       (error: unknown) => (error as { code?: string }).code === "42P05",
     );
     assert.equal(driver.usesPreparedStatements, false);
-    assert.deepEqual((await driver.transaction((tx) => tx.query("select 2 as n", [], { name: "gwts_test_tx" }))).rows, [{ n: 2 }]);
+    assert.deepEqual((await driver.transaction((tx) => tx.query("select 2 as n", [], { name: "gwts_test_tx" }))).rows, [
+      { n: 2 },
+    ]);
   } finally {
     await driver.close();
   }

@@ -71,9 +71,14 @@ const cases: UserTransactionCase[] = [
       await sql.begin(async (tx) => {
         await tx`insert into accounts (email) values (${email})`;
         // Here WorkerUtils itself runs on the postgres.js driver too.
-        await postgresUtils.addJob("welcome", { email }, { queueName: "mail", maxAttempts: 5 }, {
-          executor: queryableFromPostgresJs(tx),
-        });
+        await postgresUtils.addJob(
+          "welcome",
+          { email },
+          { queueName: "mail", maxAttempts: 5 },
+          {
+            executor: queryableFromPostgresJs(tx),
+          },
+        );
         if (fail) throw new Rollback();
       });
     },

@@ -3,9 +3,9 @@
  * SQL add_job) and run by our worker, and added by us and run by
  * graphile-worker's runner, with identical payloads and job options.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeWorkerUtils, quickAddJob, type Job as ReferenceJob } from "graphile-worker";
+import { quickAddJob, type Job as ReferenceJob } from "graphile-worker";
 import { type Job } from "../../src/index.js";
 import { Collector, referenceSilentLogger, startReferenceRunner, waitUntil, within, openSharedDatabase } from "./support.js";
 import { testWorker } from "../support/fixtures.js";
@@ -16,10 +16,10 @@ const { db, ours, theirs } = await openSharedDatabase("interop_cross_enqueue", s
 
 /** Payloads that exercise JSON: unicode, escapes, numbers at the edges, nesting, null, empty containers. */
 const PAYLOADS = [
-  { text: "héllo ✓ 🚀 \"quoted\" \\ back\nslash\ttab", n: 1.5, max: Number.MAX_SAFE_INTEGER, neg: -42, tiny: 1e-7 },
+  { text: 'héllo ✓ 🚀 "quoted" \\ back\nslash\ttab', n: 1.5, max: Number.MAX_SAFE_INTEGER, neg: -42, tiny: 1e-7 },
   { nested: { list: [1, "two", { three: null }, [], {}], flag: true, off: false }, empty: "" },
   {},
-  { date: new Date("2024-02-29T12:34:56.789Z").toISOString(), unicodeKey: { "ключ": "значение" } },
+  { date: new Date("2024-02-29T12:34:56.789Z").toISOString(), unicodeKey: { ключ: "значение" } },
 ];
 
 async function jobCount(): Promise<number> {
@@ -27,47 +27,58 @@ async function jobCount(): Promise<number> {
   return rows[0]!.n;
 }
 
-test("jobs added by graphile-worker's addJob, quickAddJob and SQL add_job run on our worker with identical payloads", TEST_TIMEOUT, async () => {
-  const expected: unknown[] = [];
-  for (const [i, payload] of PAYLOADS.entries()) {
-    const tagged = { ...payload, via: "makeWorkerUtils", i };
-    await theirs.addJob("echo", tagged);
-    expected.push(tagged);
-  }
-  for (const [i, payload] of PAYLOADS.entries()) {
-    const tagged = { ...payload, via: "quickAddJob", i };
-    await quickAddJob({ connectionString: db.connectionString, schema, logger: referenceSilentLogger }, "echo", tagged);
-    expected.push(tagged);
-  }
-  for (const [i, payload] of PAYLOADS.entries()) {
-    const tagged = { ...payload, via: "sql", i };
-    await db.pool.query(`select "${schema}".add_job('echo', $1::json)`, [JSON.stringify(tagged)]);
-    expected.push(tagged);
-  }
-  // With options: our worker sees them on ctx.job.
-  await theirs.addJob("echo", { via: "spec" }, { queueName: "q_spec", priority: 3, maxAttempts: 7, jobKey: "spec-key", flags: ["a", "b"] });
+test(
+  "jobs added by graphile-worker's addJob, quickAddJob and SQL add_job run on our worker with identical payloads",
+  TEST_TIMEOUT,
+  async () => {
+    const expected: unknown[] = [];
+    for (const [i, payload] of PAYLOADS.entries()) {
+      const tagged = { ...payload, via: "makeWorkerUtils", i };
+      await theirs.addJob("echo", tagged);
+      expected.push(tagged);
+    }
+    for (const [i, payload] of PAYLOADS.entries()) {
+      const tagged = { ...payload, via: "quickAddJob", i };
+      await quickAddJob({ connectionString: db.connectionString, schema, logger: referenceSilentLogger }, "echo", tagged);
+      expected.push(tagged);
+    }
+    for (const [i, payload] of PAYLOADS.entries()) {
+      const tagged = { ...payload, via: "sql", i };
+      await db.pool.query(`select "${schema}".add_job('echo', $1::json)`, [JSON.stringify(tagged)]);
+      expected.push(tagged);
+    }
+    // With options: our worker sees them on ctx.job.
+    await theirs.addJob(
+      "echo",
+      { via: "spec" },
+      { queueName: "q_spec", priority: 3, maxAttempts: 7, jobKey: "spec-key", flags: ["a", "b"] },
+    );
 
-  const seen: Array<{ payload: unknown; job: Job }> = [];
-  const worker = await testWorker(db, {
-    schema,
-    tasks: { echo: async (payload, ctx) => void seen.push({ payload, job: ctx.job }) },
-  });
-  await within(worker.runOnce(), "our worker drains the queue");
-  assert.equal(seen.length, expected.length + 1);
-  assert.deepEqual(
-    seen.filter((entry) => (entry.payload as { via: string }).via !== "spec").map((entry) => entry.payload).sort(byTag),
-    [...expected].sort(byTag),
-  );
-  const spec = seen.find((entry) => (entry.payload as { via: string }).via === "spec")!;
-  assert.equal(spec.job.taskIdentifier, "echo");
-  assert.equal(spec.job.queueName, "q_spec");
-  assert.equal(spec.job.priority, 3);
-  assert.equal(spec.job.maxAttempts, 7);
-  assert.equal(spec.job.attempts, 1);
-  assert.equal(spec.job.key, "spec-key");
-  assert.deepEqual(spec.job.flags, { a: true, b: true });
-  assert.equal(await jobCount(), 0);
-});
+    const seen: Array<{ payload: unknown; job: Job }> = [];
+    const worker = await testWorker(db, {
+      schema,
+      tasks: { echo: async (payload, ctx) => void seen.push({ payload, job: ctx.job }) },
+    });
+    await within(worker.runOnce(), "our worker drains the queue");
+    assert.equal(seen.length, expected.length + 1);
+    assert.deepEqual(
+      seen
+        .filter((entry) => (entry.payload as { via: string }).via !== "spec")
+        .map((entry) => entry.payload)
+        .sort(byTag),
+      [...expected].sort(byTag),
+    );
+    const spec = seen.find((entry) => (entry.payload as { via: string }).via === "spec")!;
+    assert.equal(spec.job.taskIdentifier, "echo");
+    assert.equal(spec.job.queueName, "q_spec");
+    assert.equal(spec.job.priority, 3);
+    assert.equal(spec.job.maxAttempts, 7);
+    assert.equal(spec.job.attempts, 1);
+    assert.equal(spec.job.key, "spec-key");
+    assert.deepEqual(spec.job.flags, { a: true, b: true });
+    assert.equal(await jobCount(), 0);
+  },
+);
 
 test("jobs added by our addJob and addJobs run on graphile-worker's runner with identical payloads", TEST_TIMEOUT, async () => {
   const expected: unknown[] = [];
@@ -80,7 +91,11 @@ test("jobs added by our addJob and addJobs run on graphile-worker's runner with 
   // Unkeyed jobs take our bulk INSERT path, keyed ones graphile-worker's add_jobs.
   await ours.addJobs(bulk.map((payload, i) => ({ identifier: "echo", payload, ...(i % 2 ? { jobKey: `bulk-${i}` } : {}) })));
   expected.push(...bulk);
-  await ours.addJob("echo", { via: "spec" }, { queueName: "q_spec", priority: 3, maxAttempts: 7, jobKey: "spec-key", flags: ["a", "b"] });
+  await ours.addJob(
+    "echo",
+    { via: "spec" },
+    { queueName: "q_spec", priority: 3, maxAttempts: 7, jobKey: "spec-key", flags: ["a", "b"] },
+  );
 
   const seen = new Collector<{ payload: unknown; job: ReferenceJob }>();
   const runner = await startReferenceRunner(db.connectionString, schema, {
@@ -92,7 +107,10 @@ test("jobs added by our addJob and addJobs run on graphile-worker's runner with 
     await within(runner.stop(), "graphile-worker's runner stops");
   }
   assert.deepEqual(
-    seen.items.filter((entry) => (entry.payload as { via: string }).via !== "spec").map((entry) => entry.payload).sort(byTag),
+    seen.items
+      .filter((entry) => (entry.payload as { via: string }).via !== "spec")
+      .map((entry) => entry.payload)
+      .sort(byTag),
     [...expected].sort(byTag),
   );
   const spec = seen.items.find((entry) => (entry.payload as { via: string }).via === "spec")!;
@@ -153,9 +171,14 @@ test("jobs:insert wakes the other side at once: no polling needed in either dire
   // graphile-worker's runner woken by our bulk addJobs (one INSERT, one notification with the count).
   const theirsRan = new Collector<number>();
   const { rows: clock } = await db.pool.query<{ now: Date }>("select clock_timestamp() as now");
-  const runner = await startReferenceRunner(db.connectionString, schema, { wake: async (payload) => theirsRan.push((payload as { n: number }).n) }, {
-    pollInterval: POLL_NEVER,
-  });
+  const runner = await startReferenceRunner(
+    db.connectionString,
+    schema,
+    { wake: async (payload) => theirsRan.push((payload as { n: number }).n) },
+    {
+      pollInterval: POLL_NEVER,
+    },
+  );
   try {
     await referenceIsListening(clock[0]!.now);
     // Let its start-up fetch find the queue empty first.

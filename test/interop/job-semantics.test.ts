@@ -4,7 +4,7 @@
  * priority order, forbidden flags, future run_at, max_attempts and the failure
  * backoff, and the last_error each side writes for the same thrown value.
  */
-import { after, beforeEach, test } from "node:test";
+import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { runOnce as referenceRunOnce, type TaskSpec } from "graphile-worker";
 import { type JobSpec } from "../../src/index.js";
@@ -79,43 +79,70 @@ async function rowsOfTask(identifier: string): Promise<KeyedRow[]> {
   return rows;
 }
 
-test("job key modes give the same rows whichever side adds first and second, also while the job is locked", TEST_TIMEOUT, async () => {
-  const t1 = new Date(Date.now() + 3_600_000);
-  const t2 = new Date(Date.now() + 7_200_000);
-  const modes = ["replace", "preserve_run_at", "unsafe_dedupe"] as const;
-  const outcomes = new Map<string, KeyedRow[]>();
-  let n = 0;
-  for (const mode of modes) {
-    for (const locked of [false, true]) {
-      for (const first of SIDES) {
-        for (const second of SIDES) {
-          const identifier = `keyed_${n++}`;
-          const key = `key-${identifier}`;
-          await addWith(first, identifier, { v: 1 }, { jobKey: key, runAt: t1, priority: 1, maxAttempts: 5 });
-          if (locked) {
-            await db.pool.query(`update "${schema}"._private_jobs set locked_at = now(), locked_by = 'elsewhere', attempts = 1 where key = $1`, [key]);
+test(
+  "job key modes give the same rows whichever side adds first and second, also while the job is locked",
+  TEST_TIMEOUT,
+  async () => {
+    const t1 = new Date(Date.now() + 3_600_000);
+    const t2 = new Date(Date.now() + 7_200_000);
+    const modes = ["replace", "preserve_run_at", "unsafe_dedupe"] as const;
+    const outcomes = new Map<string, KeyedRow[]>();
+    let n = 0;
+    for (const mode of modes) {
+      for (const locked of [false, true]) {
+        for (const first of SIDES) {
+          for (const second of SIDES) {
+            const identifier = `keyed_${n++}`;
+            const key = `key-${identifier}`;
+            await addWith(first, identifier, { v: 1 }, { jobKey: key, runAt: t1, priority: 1, maxAttempts: 5 });
+            if (locked) {
+              await db.pool.query(
+                `update "${schema}"._private_jobs set locked_at = now(), locked_by = 'elsewhere', attempts = 1 where key = $1`,
+                [key],
+              );
+            }
+            await addWith(
+              second,
+              identifier,
+              { v: 2 },
+              { jobKey: key, jobKeyMode: mode, runAt: t2, priority: 2, maxAttempts: 6 },
+            );
+            const rows = await rowsOfTask(identifier);
+            const label = `${mode}${locked ? " (locked)" : ""}`;
+            const seen = outcomes.get(label);
+            if (seen) assert.deepEqual(rows, seen, `${label}: ${first} then ${second}`);
+            else outcomes.set(label, rows);
           }
-          await addWith(second, identifier, { v: 2 }, { jobKey: key, jobKeyMode: mode, runAt: t2, priority: 2, maxAttempts: 6 });
-          const rows = await rowsOfTask(identifier);
-          const label = `${mode}${locked ? " (locked)" : ""}`;
-          const seen = outcomes.get(label);
-          if (seen) assert.deepEqual(rows, seen, `${label}: ${first} then ${second}`);
-          else outcomes.set(label, rows);
         }
       }
     }
-  }
-  // And they are what graphile-worker documents.
-  const current = (label: string) => outcomes.get(label)!.filter((row) => row.has_key);
-  assert.deepEqual(current("replace").map((r) => [r.payload, r.run_at.getTime(), r.priority, r.max_attempts]), [[{ v: 2 }, t2.getTime(), 2, 6]]);
-  assert.deepEqual(current("preserve_run_at").map((r) => [r.payload, r.run_at.getTime(), r.priority]), [[{ v: 2 }, t1.getTime(), 2]]);
-  assert.deepEqual(current("unsafe_dedupe").map((r) => [r.payload, r.run_at.getTime(), r.priority]), [[{ v: 1 }, t1.getTime(), 1]]);
-  assert.equal(outcomes.get("unsafe_dedupe (locked)")!.length, 1, "unsafe_dedupe keeps the locked job and adds none");
-  const lockedReplace = outcomes.get("replace (locked)")!;
-  assert.equal(lockedReplace.length, 2, "replace on a locked job: the running one loses its key, a new one is added");
-  assert.deepEqual(lockedReplace.map((r) => [r.has_key, r.locked, r.payload]), [[false, true, { v: 1 }], [true, false, { v: 2 }]]);
-  assert.equal(lockedReplace[0]!.attempts, lockedReplace[0]!.max_attempts, "the retired job will not run again");
-});
+    // And they are what graphile-worker documents.
+    const current = (label: string) => outcomes.get(label)!.filter((row) => row.has_key);
+    assert.deepEqual(
+      current("replace").map((r) => [r.payload, r.run_at.getTime(), r.priority, r.max_attempts]),
+      [[{ v: 2 }, t2.getTime(), 2, 6]],
+    );
+    assert.deepEqual(
+      current("preserve_run_at").map((r) => [r.payload, r.run_at.getTime(), r.priority]),
+      [[{ v: 2 }, t1.getTime(), 2]],
+    );
+    assert.deepEqual(
+      current("unsafe_dedupe").map((r) => [r.payload, r.run_at.getTime(), r.priority]),
+      [[{ v: 1 }, t1.getTime(), 1]],
+    );
+    assert.equal(outcomes.get("unsafe_dedupe (locked)")!.length, 1, "unsafe_dedupe keeps the locked job and adds none");
+    const lockedReplace = outcomes.get("replace (locked)")!;
+    assert.equal(lockedReplace.length, 2, "replace on a locked job: the running one loses its key, a new one is added");
+    assert.deepEqual(
+      lockedReplace.map((r) => [r.has_key, r.locked, r.payload]),
+      [
+        [false, true, { v: 1 }],
+        [true, false, { v: 2 }],
+      ],
+    );
+    assert.equal(lockedReplace[0]!.attempts, lockedReplace[0]!.max_attempts, "the retired job will not run again");
+  },
+);
 
 test("both sides run jobs in priority order, whoever added them", TEST_TIMEOUT, async () => {
   const priorities = [5, -3, 0, 10, -10, 2, 7, -1];
@@ -123,7 +150,11 @@ test("both sides run jobs in priority order, whoever added them", TEST_TIMEOUT, 
     for (const [i, priority] of priorities.entries()) await addWith(SIDES[i % 2]!, "ordered", { priority }, { priority });
     const order: number[] = [];
     await runOnceWith(side, { ordered: async (payload) => void order.push((payload as { priority: number }).priority) });
-    assert.deepEqual(order, [...priorities].sort((a, b) => a - b), `${side} runs by priority`);
+    assert.deepEqual(
+      order,
+      [...priorities].sort((a, b) => a - b),
+      `${side} runs by priority`,
+    );
   }
 });
 
@@ -146,69 +177,89 @@ test("forbidden flags, future run_at and exhausted attempts: both sides refuse t
     const ran: string[] = [];
     await runOnceWith(side, { flagged: async (payload) => void ran.push((payload as { tag: string }).tag) }, ["x", "y"]);
     results[side] = ran.sort();
-    const { rows } = await db.pool.query<{ tag: string }>(`select payload->>'tag' as tag from "${schema}"._private_jobs order by 1`);
+    const { rows } = await db.pool.query<{ tag: string }>(
+      `select payload->>'tag' as tag from "${schema}"._private_jobs order by 1`,
+    );
     assert.deepEqual(
       rows.map((row) => row.tag),
-      cases.filter((c) => !c.runnable).map((c) => c.tag).sort(),
+      cases
+        .filter((c) => !c.runnable)
+        .map((c) => c.tag)
+        .sort(),
       `${side} left the refused jobs untouched`,
     );
   }
-  assert.deepEqual(results.theirs, cases.filter((c) => c.runnable).map((c) => c.tag).sort());
+  assert.deepEqual(
+    results.theirs,
+    cases
+      .filter((c) => c.runnable)
+      .map((c) => c.tag)
+      .sort(),
+  );
   assert.deepEqual(results.ours, results.theirs);
 });
 
-test("a failing task: attempts, last_error, exp(attempts) backoff and max_attempts are the same on both sides", TEST_TIMEOUT, async () => {
-  interface Attempt {
-    attempts: number;
-    available: boolean;
-    hasError: boolean;
-    backoffOk: boolean;
-  }
-  const results: Record<string, Attempt[]> = {};
-  for (const side of SIDES) {
-    const identifier = `failing_${side}`;
-    await addWith(side === "ours" ? "theirs" : "ours", identifier, { side }, { maxAttempts: 2 });
-    const attempts: Attempt[] = [];
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const { rows: before } = await db.pool.query<{ now: Date }>("select clock_timestamp() as now");
-      await runOnceWith(side, { [identifier]: async () => Promise.reject(new Error(`kaboom on ${side}`)) });
-      const { rows: after } = await db.pool.query<{ now: Date }>("select clock_timestamp() as now");
-      const { rows } = await db.pool.query<{ attempts: number; is_available: boolean; last_error: string | null; run_at: Date }>(
-        `select j.attempts, j.is_available, j.last_error, j.run_at from "${schema}"._private_jobs j
-         join "${schema}"._private_tasks t on t.id = j.task_id where t.identifier = $1`,
-        [identifier],
-      );
-      const row = rows[0]!;
-      // run_at = greatest(now(), run_at) + exp(least(attempts, 10)) seconds, now() taken during the run.
-      const backoffMs = Math.exp(Math.min(row.attempts, 10)) * 1000;
-      const earliest = before[0]!.now.getTime() + backoffMs - 5;
-      const latest = after[0]!.now.getTime() + backoffMs + 5;
-      attempts.push({
-        attempts: row.attempts,
-        available: row.is_available,
-        // The message only, exactly as graphile-worker writes it.
-        hasError: row.last_error === `kaboom on ${side}`,
-        backoffOk: row.run_at.getTime() >= earliest && row.run_at.getTime() <= latest,
-      });
-      if (attempt < 3) assert.ok(attempts.at(-1)!.backoffOk, `${side} attempt ${attempt}: run_at ${row.run_at.toISOString()}`);
-      // Make it runnable again now, keeping attempts.
-      await db.pool.query(
-        `update "${schema}"._private_jobs j set run_at = now() from "${schema}"._private_tasks t
-         where t.id = j.task_id and t.identifier = $1`,
-        [identifier],
-      );
+test(
+  "a failing task: attempts, last_error, exp(attempts) backoff and max_attempts are the same on both sides",
+  TEST_TIMEOUT,
+  async () => {
+    interface Attempt {
+      attempts: number;
+      available: boolean;
+      hasError: boolean;
+      backoffOk: boolean;
     }
-    results[side] = attempts;
-  }
-  const expected: Attempt[] = [
-    { attempts: 1, available: true, hasError: true, backoffOk: true },
-    { attempts: 2, available: false, hasError: true, backoffOk: true },
-    // A third runOnce finds nothing to run: the job stays permanently failed (run_at was moved by us).
-    { attempts: 2, available: false, hasError: true, backoffOk: false },
-  ];
-  assert.deepEqual(results.theirs, expected);
-  assert.deepEqual(results.ours, expected);
-});
+    const results: Record<string, Attempt[]> = {};
+    for (const side of SIDES) {
+      const identifier = `failing_${side}`;
+      await addWith(side === "ours" ? "theirs" : "ours", identifier, { side }, { maxAttempts: 2 });
+      const attempts: Attempt[] = [];
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const { rows: before } = await db.pool.query<{ now: Date }>("select clock_timestamp() as now");
+        await runOnceWith(side, { [identifier]: async () => Promise.reject(new Error(`kaboom on ${side}`)) });
+        const { rows: after } = await db.pool.query<{ now: Date }>("select clock_timestamp() as now");
+        const { rows } = await db.pool.query<{
+          attempts: number;
+          is_available: boolean;
+          last_error: string | null;
+          run_at: Date;
+        }>(
+          `select j.attempts, j.is_available, j.last_error, j.run_at from "${schema}"._private_jobs j
+         join "${schema}"._private_tasks t on t.id = j.task_id where t.identifier = $1`,
+          [identifier],
+        );
+        const row = rows[0]!;
+        // run_at = greatest(now(), run_at) + exp(least(attempts, 10)) seconds, now() taken during the run.
+        const backoffMs = Math.exp(Math.min(row.attempts, 10)) * 1000;
+        const earliest = before[0]!.now.getTime() + backoffMs - 5;
+        const latest = after[0]!.now.getTime() + backoffMs + 5;
+        attempts.push({
+          attempts: row.attempts,
+          available: row.is_available,
+          // The message only, exactly as graphile-worker writes it.
+          hasError: row.last_error === `kaboom on ${side}`,
+          backoffOk: row.run_at.getTime() >= earliest && row.run_at.getTime() <= latest,
+        });
+        if (attempt < 3) assert.ok(attempts.at(-1)!.backoffOk, `${side} attempt ${attempt}: run_at ${row.run_at.toISOString()}`);
+        // Make it runnable again now, keeping attempts.
+        await db.pool.query(
+          `update "${schema}"._private_jobs j set run_at = now() from "${schema}"._private_tasks t
+         where t.id = j.task_id and t.identifier = $1`,
+          [identifier],
+        );
+      }
+      results[side] = attempts;
+    }
+    const expected: Attempt[] = [
+      { attempts: 1, available: true, hasError: true, backoffOk: true },
+      { attempts: 2, available: false, hasError: true, backoffOk: true },
+      // A third runOnce finds nothing to run: the job stays permanently failed (run_at was moved by us).
+      { attempts: 2, available: false, hasError: true, backoffOk: false },
+    ];
+    assert.deepEqual(results.theirs, expected);
+    assert.deepEqual(results.ours, expected);
+  },
+);
 
 test("the same thrown values leave the same last_error on both sides", TEST_TIMEOUT, async () => {
   // Only the values graphile-worker survives (see the fixture); the others are checked on our side in test/worker.

@@ -3,7 +3,14 @@
  * package) and ours on one database.
  */
 import { after } from "node:test";
-import { Logger, makeWorkerUtils, run, type Runner, type RunnerOptions, type TaskList as ReferenceTaskList } from "graphile-worker";
+import {
+  Logger,
+  makeWorkerUtils,
+  run,
+  type Runner,
+  type RunnerOptions,
+  type TaskList as ReferenceTaskList,
+} from "graphile-worker";
 import { createWorkerUtils } from "../../src/client/worker-utils.js";
 import { createTestDatabase } from "../support/database.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";

@@ -22,7 +22,10 @@ function captureConsole(fn: () => void): string[] {
 test("text lines start with an ISO time; a job logger adds jobId and task", () => {
   const out = captureConsole(() => jobLogger(createConsoleLogger("info"), { id: "42", taskIdentifier: "send email" }).info("hi"));
   assert.equal(out.length, 1);
-  assert.match(out[0]!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \[graphile-worker-ts\] INFO: hi jobId=42 task="send email"$/);
+  assert.match(
+    out[0]!,
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \[graphile-worker-ts\] INFO: hi jobId=42 task="send email"$/,
+  );
 });
 
 test("json lines carry time, level, message and meta", () => {
@@ -35,7 +38,10 @@ test("an unknown GRAPHILE_WORKER_LOG_LEVEL is refused", () => {
   const saved = process.env.GRAPHILE_WORKER_LOG_LEVEL;
   process.env.GRAPHILE_WORKER_LOG_LEVEL = "verbose";
   try {
-    assert.throws(() => createConsoleLogger(), (e: unknown) => e instanceof ValidationError && e.field === "GRAPHILE_WORKER_LOG_LEVEL");
+    assert.throws(
+      () => createConsoleLogger(),
+      (e: unknown) => e instanceof ValidationError && e.field === "GRAPHILE_WORKER_LOG_LEVEL",
+    );
   } finally {
     if (saved === undefined) delete process.env.GRAPHILE_WORKER_LOG_LEVEL;
     else process.env.GRAPHILE_WORKER_LOG_LEVEL = saved;

@@ -57,7 +57,8 @@ function migrateWithReference(schema: string, logger = referenceLogger()): Promi
 const snapshot = (schema: string) => snapshotCatalog(driver, schema);
 
 async function ledger(schema: string): Promise<Array<{ id: number; breaking: boolean }>> {
-  return (await driver.query<{ id: number; breaking: boolean }>(`select id, breaking from "${schema}".migrations order by id`)).rows;
+  return (await driver.query<{ id: number; breaking: boolean }>(`select id, breaking from "${schema}".migrations order by id`))
+    .rows;
 }
 
 let referenceFull: CatalogSnapshot;
@@ -83,7 +84,10 @@ test("our full catalog is graphile-worker's plus only the documented additions o
   assert.ok(oursFull.relations._private_workers);
   assert.equal((oursFull.relations._private_workers as { relrowsecurity: boolean }).relrowsecurity, true);
   for (const name of OUR_ADDITIONS.functions) {
-    assert.ok(Object.keys(oursFull.functions).some((key) => key.startsWith(`${name}(`)), name);
+    assert.ok(
+      Object.keys(oursFull.functions).some((key) => key.startsWith(`${name}(`)),
+      name,
+    );
   }
   // The snapshot is not vacuous.
   assert.ok(Object.keys(referenceFull.functions).length >= 7);
@@ -105,7 +109,11 @@ test("a database migrated by graphile-worker up to any id is completed by ours",
     const schema = `reference_then_ours_${k}`;
     await applyReferenceMigrations(driver, schema, 0, k);
     const result = await runMigrations({ driver, schema, logger: silentLogger });
-    assert.deepEqual(result.applied, Array.from({ length: LATEST_MIGRATION - k }, (_, i) => k + 1 + i), `from ${k}`);
+    assert.deepEqual(
+      result.applied,
+      Array.from({ length: LATEST_MIGRATION - k }, (_, i) => k + 1 + i),
+      `from ${k}`,
+    );
     assert.deepEqual(await snapshot(schema), oursFull, `graphile-worker to ${k}, then ours`);
   }
 });
@@ -139,7 +147,9 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
   assert.deepEqual(await snapshot(schema), oursFull, "graphile-worker changed nothing");
 
   await driver.query(`select "${schema}".add_job('say_hello', '{"name":"Bobby"}')`);
-  await driver.query(`select "${schema}".add_jobs(array[('say_hello', '{"name":"Ann"}', 'q', null, null, 'k', null, null)]::"${schema}".job_spec[])`);
+  await driver.query(
+    `select "${schema}".add_jobs(array[('say_hello', '{"name":"Ann"}', 'q', null, null, 'k', null, null)]::"${schema}".job_spec[])`,
+  );
   const seen: unknown[] = [];
   await runOnce({
     connectionString: db.connectionString,
@@ -151,10 +161,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
       },
     },
   });
-  assert.deepEqual(
-    seen.map((payload) => (payload as { name: string }).name).sort(),
-    ["Ann", "Bobby"],
-  );
+  assert.deepEqual(seen.map((payload) => (payload as { name: string }).name).sort(), ["Ann", "Bobby"]);
   await waitUntilNoJobLocked(db.pool, schema);
   const { rows } = await driver.query<{ n: number }>(`select count(*)::int as n from "${schema}"._private_jobs`);
   assert.equal(rows[0]!.n, 0);
@@ -162,10 +169,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
 
 test("ours and graphile-worker's migrators racing on a fresh schema both succeed", async () => {
   const schema = "racing";
-  const [ours] = await Promise.all([
-    runMigrations({ driver, schema, logger: silentLogger }),
-    migrateWithReference(schema),
-  ]);
+  const [ours] = await Promise.all([runMigrations({ driver, schema, logger: silentLogger }), migrateWithReference(schema)]);
   assert.equal(ours.latest, LATEST_MIGRATION);
   assert.deepEqual(await ledger(schema), await ledger("ours_full"));
   assert.deepEqual(await snapshot(schema), oursFull);

@@ -123,7 +123,9 @@ test("five concurrent migrators on a fresh schema all succeed and apply each mig
     await Promise.all(drivers.map((d) => d.close()));
   }
   assert.equal((await ledger(schema)).length, LATEST_MIGRATION);
-  const { rows } = await db.pool.query(`select count(*)::int as n from "${schema}".add_jobs(array[('t', null, null, null, null, null, null, null)::"${schema}".job_spec])`);
+  const { rows } = await db.pool.query(
+    `select count(*)::int as n from "${schema}".add_jobs(array[('t', null, null, null, null, null, null, null)::"${schema}".job_spec])`,
+  );
   assert.equal(rows[0].n, 1);
 });
 
@@ -134,7 +136,10 @@ test("a migrations table without the breaking column (older graphile-worker) is 
   await db.pool.query(`select "${schema}".add_job('legacy_task', '{"a":1}', queue_name => 'q1')`);
 
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result.applied, ALL_IDS.filter((id) => id > 10));
+  assert.deepEqual(
+    result.applied,
+    ALL_IDS.filter((id) => id > 10),
+  );
   assert.deepEqual(
     await ledger(schema),
     ALL_IDS.map((id) => ({ id, breaking: BREAKING_MIGRATIONS.includes(id) })),
@@ -173,7 +178,9 @@ test("migration 11 refuses to run while jobs are locked, and runs once they are 
   assert.deepEqual(partial, { applied: ALL_IDS.filter((id) => id <= 10), latest: 10 });
   await db.pool.query(`select "${schema}".add_job('locked_task', '{}', queue_name => 'q')`);
   await db.pool.query(`select "${schema}".add_job('free_task', '{}')`);
-  await db.pool.query(`update "${schema}".jobs set locked_at = now(), locked_by = 'worker-1' where task_identifier = 'locked_task'`);
+  await db.pool.query(
+    `update "${schema}".jobs set locked_at = now(), locked_by = 'worker-1' where task_identifier = 'locked_task'`,
+  );
 
   const logger = createCapturingLogger();
   await assert.rejects(runMigrations({ driver, schema, logger }), (error: unknown) => {
@@ -187,7 +194,10 @@ test("migration 11 refuses to run while jobs are locked, and runs once they are 
 
   await db.pool.query(`update "${schema}".jobs set locked_at = null, locked_by = null`);
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result.applied, ALL_IDS.filter((id) => id > 10));
+  assert.deepEqual(
+    result.applied,
+    ALL_IDS.filter((id) => id > 10),
+  );
   const { rows } = await db.pool.query(`select task_identifier, queue_name from "${schema}".jobs order by id`);
   assert.deepEqual(rows, [
     { task_identifier: "locked_task", queue_name: "q" },
@@ -231,5 +241,8 @@ test("a failing migration is rolled back entirely and reported", async () => {
   // The advisory lock was released: another run can proceed once the cause is fixed.
   await db.pool.query(`drop table "${schema}".jobs`);
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result.applied, ALL_IDS.filter((id) => id > 16));
+  assert.deepEqual(
+    result.applied,
+    ALL_IDS.filter((id) => id > 16),
+  );
 });

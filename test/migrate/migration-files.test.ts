@@ -24,7 +24,8 @@ test("migrations 1..24 are loaded from src/migrate/sql with breaking flags from 
   assert.equal(path.basename(migrationsDirectory()), "sql");
   for (const migration of MIGRATIONS) {
     // every migration but the marker-only 19 names objects through the placeholder
-    if (migration.id !== 19) assert.ok(migration.sql.includes(":GRAPHILE_WORKER_SCHEMA."), `${migration.name} uses the placeholder`);
+    if (migration.id !== 19)
+      assert.ok(migration.sql.includes(":GRAPHILE_WORKER_SCHEMA."), `${migration.name} uses the placeholder`);
     assert.equal(migration.breaking, migration.sql.startsWith("--! breaking\n"), migration.name);
   }
 });
@@ -48,7 +49,8 @@ test("the breaking header is recognised only on the first line", () => {
 });
 
 test("the schema placeholder is replaced literally, even with $ in the name", () => {
-  const sql = "create table :GRAPHILE_WORKER_SCHEMA.t (); select ':GRAPHILE_WORKER_SCHEMA_X'; select x:::GRAPHILE_WORKER_SCHEMA.job_spec;";
+  const sql =
+    "create table :GRAPHILE_WORKER_SCHEMA.t (); select ':GRAPHILE_WORKER_SCHEMA_X'; select x:::GRAPHILE_WORKER_SCHEMA.job_spec;";
   assert.equal(
     renderMigrationSql(sql, '"a$&b$1"'),
     `create table "a$&b$1".t (); select ':GRAPHILE_WORKER_SCHEMA_X'; select x::"a$&b$1".job_spec;`,

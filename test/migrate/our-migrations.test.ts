@@ -98,14 +98,18 @@ test("list_orphan_locked_workers finds long-held locks of workers without a hear
   await lock(2, "node-old", "6 hours");
   await lock(3, "node-recent", "1 hour");
   await lock(4, "ours-1", "5 hours");
-  await sql(`update ${S}._private_job_queues set locked_by = 'node-queue-only', locked_at = now() - interval '5 hours' where queue_name = 'q5'`);
+  await sql(
+    `update ${S}._private_job_queues set locked_by = 'node-queue-only', locked_at = now() - interval '5 hours' where queue_name = 'q5'`,
+  );
 
   assert.deepEqual(await sql(`select * from ${S}.list_orphan_locked_workers(interval '4 hours')`), [
     { worker_id: "node-old" },
     { worker_id: "node-queue-only" },
   ]);
   assert.deepEqual(
-    (await sql<{ worker_id: string }>(`select * from ${S}.list_orphan_locked_workers(interval '30 minutes')`)).map((r) => r.worker_id),
+    (await sql<{ worker_id: string }>(`select * from ${S}.list_orphan_locked_workers(interval '30 minutes')`)).map(
+      (r) => r.worker_id,
+    ),
     ["node-old", "node-queue-only", "node-recent"],
   );
 });
@@ -115,7 +119,9 @@ test("recover_dead_worker_jobs unlocks the dead workers' jobs and queues, delays
   const [a] = await sql<{ id: string }>(`select id from ${S}.add_job('t', '{}', queue_name => 'qa')`);
   const [b] = await sql<{ id: string }>(`select id from ${S}.add_job('t', '{}', run_at => '2100-01-01Z')`);
   const [c] = await sql<{ id: string }>(`select id from ${S}.add_job('t', '{}', queue_name => 'qc')`);
-  await sql(`update ${S}._private_jobs set locked_by = 'dead', locked_at = now(), attempts = 1 where id = any($1::bigint[])`, [[a!.id, b!.id]]);
+  await sql(`update ${S}._private_jobs set locked_by = 'dead', locked_at = now(), attempts = 1 where id = any($1::bigint[])`, [
+    [a!.id, b!.id],
+  ]);
   await sql(`update ${S}._private_jobs set locked_by = 'alive', locked_at = now(), attempts = 1 where id = $1`, [c!.id]);
   await sql(`update ${S}._private_job_queues set locked_by = 'dead', locked_at = now() where queue_name = 'qa'`);
   await sql(`update ${S}._private_job_queues set locked_by = 'alive', locked_at = now() where queue_name = 'qc'`);
@@ -139,7 +145,14 @@ test("recover_dead_worker_jobs unlocks the dead workers' jobs and queues, delays
   }
   assert.equal(JSON.parse(notifications[0]!).count, 2);
 
-  const jobs = await sql<{ id: string; locked_by: string | null; attempts: number; delayed: boolean; far: boolean; is_available: boolean }>(
+  const jobs = await sql<{
+    id: string;
+    locked_by: string | null;
+    attempts: number;
+    delayed: boolean;
+    far: boolean;
+    is_available: boolean;
+  }>(
     `select id, locked_by, attempts, is_available,
             run_at >= now() + interval '29 seconds' as delayed, run_at = '2100-01-01Z' as far
      from ${S}._private_jobs order by id`,
@@ -222,10 +235,7 @@ test("migration 21: concurrent add_jobs on the same key wait on the job-key advi
   await first.query(`select ${S}.add_job('t', '{"n":1}', job_key => 'shared')`);
   const pending = second.query(`select revision, payload::text from ${S}.add_job('t', '{"n":2}', job_key => 'shared')`);
   await blockedBy(secondPid, firstPid);
-  const [waiting] = await sql<{ locktype: string }>(
-    `select locktype from pg_locks where pid = $1 and not granted`,
-    [secondPid],
-  );
+  const [waiting] = await sql<{ locktype: string }>(`select locktype from pg_locks where pid = $1 and not granted`, [secondPid]);
   assert.equal(waiting!.locktype, "advisory");
   await first.query("commit");
   assert.deepEqual((await pending).rows, [{ revision: 1, payload: '{"n":2}' }]);

@@ -52,7 +52,11 @@ describe("behind PgBouncer in transaction mode", { skip }, () => {
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const { rows } = await db.pool.query<{ ids: number[] }>("select array_agg(id order by id) as ids from via_pooler.migrations");
     assert.equal(rows[0]!.ids.length, LATEST_MIGRATION);
-    assert.deepEqual(rows[0]!.ids, Array.from({ length: rows[0]!.ids.length }, (_, i) => i + 1), "each migration once, in order");
+    assert.deepEqual(
+      rows[0]!.ids,
+      Array.from({ length: rows[0]!.ids.length }, (_, i) => i + 1),
+      "each migration once, in order",
+    );
     const { rows: locks } = await db.pool.query(
       `select * from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`,
     );
@@ -156,7 +160,17 @@ describe("behind PgBouncer in transaction mode", { skip }, () => {
   test("with --listen-connection to the server: add->start p50 under 50 ms, no LISTEN warning", async () => {
     const worker = startCli(
       // Polling only once an hour: every job that starts at all was woken by a notification.
-      ["worker", "--tasks", TASKS, "--connection", viaBouncer, "--listen-connection", db.connectionString, "--poll-interval", "3600000"],
+      [
+        "worker",
+        "--tasks",
+        TASKS,
+        "--connection",
+        viaBouncer,
+        "--listen-connection",
+        db.connectionString,
+        "--poll-interval",
+        "3600000",
+      ],
       { databaseUrl: null, env: { DIRECT_URL: db.connectionString }, timeoutMs: 120_000 },
     );
     await worker.waitForOutput(/Worker \S+ started/);

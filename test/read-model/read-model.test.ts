@@ -28,7 +28,9 @@ before(async () => {
     `update graphile_worker._private_jobs set locked_at = now(), locked_by = 'worker-a', attempts = attempts + 1 where id = $1`,
     [ids.locked],
   );
-  await pool.query(`update graphile_worker._private_job_queues set locked_at = now(), locked_by = 'worker-a' where queue_name = 'mail'`);
+  await pool.query(
+    `update graphile_worker._private_job_queues set locked_at = now(), locked_by = 'worker-a' where queue_name = 'mail'`,
+  );
   // As a failed run waiting for its retry.
   await pool.query(
     `update graphile_worker._private_jobs set attempts = 1, last_error = 'boom', run_at = now() + interval '1 minute' where id = $1`,
@@ -113,7 +115,10 @@ describe("jobs", () => {
 
   test("bad filters are refused naming the field", async () => {
     const refused = async (query: unknown, field: string) =>
-      assert.rejects(() => read.jobs(query as never), (error: unknown) => error instanceof ValidationError && error.field === field);
+      assert.rejects(
+        () => read.jobs(query as never),
+        (error: unknown) => error instanceof ValidationError && error.field === field,
+      );
     await refused({ state: "done" }, "state");
     await refused({ limit: 0 }, "limit");
     await refused({ limit: 1001 }, "limit");
@@ -137,7 +142,10 @@ describe("job", () => {
     assert.equal(job?.queueName, null);
     assert.equal(job?.revision, 0);
     assert.equal(await read.job("999999999"), null);
-    await assert.rejects(() => read.job("abc"), (error: unknown) => error instanceof ValidationError && error.field === "id");
+    await assert.rejects(
+      () => read.job("abc"),
+      (error: unknown) => error instanceof ValidationError && error.field === "id",
+    );
   });
 });
 
@@ -155,8 +163,14 @@ describe("queues", () => {
     );
     assert.ok(queues[0]!.lockedAt instanceof Date);
     assert.equal(queues[1]!.lockedAt, null);
-    assert.deepEqual((await read.queues({ limit: 1 })).map((q) => q.queueName), ["mail"]);
-    assert.deepEqual((await read.queues({ after: "mail" })).map((q) => q.queueName), ["zz-empty"]);
+    assert.deepEqual(
+      (await read.queues({ limit: 1 })).map((q) => q.queueName),
+      ["mail"],
+    );
+    assert.deepEqual(
+      (await read.queues({ after: "mail" })).map((q) => q.queueName),
+      ["zz-empty"],
+    );
     await assert.rejects(() => read.queues({ limit: -1 }), ValidationError);
   });
 });
@@ -174,7 +188,10 @@ describe("workers", () => {
     assert.ok(workers[0]!.heartbeatAgeMs >= HOUR - 60_000, String(workers[0]!.heartbeatAgeMs));
     assert.ok(workers[1]!.heartbeatAgeMs < 60_000);
     // The default threshold is the sweep threshold (5 minutes): the hour-old heartbeat is stale.
-    assert.deepEqual((await read.workers()).map((w) => w.stale), [true, false]);
+    assert.deepEqual(
+      (await read.workers()).map((w) => w.stale),
+      [true, false],
+    );
     await assert.rejects(() => read.workers({ staleAfterMs: -5 }), ValidationError);
   });
 });
@@ -182,7 +199,10 @@ describe("workers", () => {
 describe("crontabs", () => {
   test("known crontab identifiers with their last execution", async () => {
     const crontabs = await read.crontabs();
-    assert.deepEqual(crontabs.map((c) => c.identifier), ["hourly", "nightly"]);
+    assert.deepEqual(
+      crontabs.map((c) => c.identifier),
+      ["hourly", "nightly"],
+    );
     assert.equal(crontabs[0]!.lastExecution, null);
     assert.ok(crontabs[1]!.lastExecution instanceof Date && crontabs[1]!.knownSince instanceof Date);
   });
@@ -190,7 +210,9 @@ describe("crontabs", () => {
 
 describe("stats", () => {
   test("counts by state, task and queue, and the oldest ready job's age", async () => {
-    await pool.query(`update graphile_worker._private_jobs set run_at = now() - interval '10 minutes' where id = $1`, [ids.ready]);
+    await pool.query(`update graphile_worker._private_jobs set run_at = now() - interval '10 minutes' where id = $1`, [
+      ids.ready,
+    ]);
     const stats = await read.stats();
     assert.deepEqual(stats.byState, { ready: 1, scheduled: 1, locked: 1, failed: 1, "permanently-failed": 1 });
     assert.deepEqual(stats.byTask, { email: 2, report: 2, resize: 1 });

@@ -15,7 +15,9 @@ async function reset() {
 
 test("sweep-stale-workers recovers stale and 4-hour-orphaned workers and prints them", async () => {
   await reset();
-  await pool.query("insert into graphile_worker._private_workers (worker_id, last_heartbeat_at) values ('dead-worker', now() - interval '1 hour')");
+  await pool.query(
+    "insert into graphile_worker._private_workers (worker_id, last_heartbeat_at) values ('dead-worker', now() - interval '1 hour')",
+  );
   const stale = await insertLockedJob(pool, "dead-worker", "1 minute");
   const orphan = await insertLockedJob(pool, "node-worker", "5 hours");
   const young = await insertLockedJob(pool, "young-node-worker", "1 hour");
@@ -52,13 +54,22 @@ test("sweep-stale-workers recovers stale and 4-hour-orphaned workers and prints 
 
 test("sweep-stale-workers --sweep-threshold: a worker silent for less is left alone", async () => {
   await reset();
-  await pool.query("insert into graphile_worker._private_workers (worker_id, last_heartbeat_at) values ('quiet-worker', now() - interval '1 minute')");
+  await pool.query(
+    "insert into graphile_worker._private_workers (worker_id, last_heartbeat_at) values ('quiet-worker', now() - interval '1 minute')",
+  );
   const job = await insertLockedJob(pool, "quiet-worker", "1 minute");
   const kept = await runCliInProcess(["sweep-stale-workers", "--connection", connectionString, "--sweep-threshold", "600000"]);
   assert.equal(kept.code, 0, kept.stderr);
   assert.deepEqual(lines(kept.stdout), ["No dead workers found"]);
   assert.equal((await allJobs(pool))[0]?.locked_by, "quiet-worker");
-  const swept = await runCliInProcess(["sweep-stale-workers", "--connection", connectionString, "--sweep-threshold", "30000", "--json"]);
+  const swept = await runCliInProcess([
+    "sweep-stale-workers",
+    "--connection",
+    connectionString,
+    "--sweep-threshold",
+    "30000",
+    "--json",
+  ]);
   assert.equal(swept.code, 0, swept.stderr);
   assert.deepEqual(JSON.parse(swept.stdout).jobs, [{ jobId: job, workerId: "quiet-worker" }]);
 });
@@ -89,7 +100,18 @@ test("bad recovery arguments: exit 2 naming the argument, nothing written", asyn
 test("worker --recovery heartbeats with the given interval and deregisters on SIGTERM", { timeout: 60_000 }, async () => {
   await reset();
   const running = startCli(
-    ["worker", "--tasks", TASKS, "--recovery", "--heartbeat-interval", "100", "--sweep-interval", "100", "--sweep-threshold", "2000"],
+    [
+      "worker",
+      "--tasks",
+      TASKS,
+      "--recovery",
+      "--heartbeat-interval",
+      "100",
+      "--sweep-interval",
+      "100",
+      "--sweep-threshold",
+      "2000",
+    ],
     { databaseUrl: connectionString },
   );
   try {
@@ -97,7 +119,10 @@ test("worker --recovery heartbeats with the given interval and deregisters on SI
     const [row] = await workerRows(pool);
     assert.ok(row, "heartbeat row written");
     const first = row.last_heartbeat_at.getTime();
-    await waitUntil("the heartbeat is refreshed", async () => ((await workerRows(pool))[0]?.last_heartbeat_at.getTime() ?? 0) > first);
+    await waitUntil(
+      "the heartbeat is refreshed",
+      async () => ((await workerRows(pool))[0]?.last_heartbeat_at.getTime() ?? 0) > first,
+    );
   } finally {
     running.child.kill("SIGTERM");
   }

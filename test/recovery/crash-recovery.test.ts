@@ -31,40 +31,52 @@ function startChild() {
   return { child, started: started.promise, exit };
 }
 
-test("a SIGKILLed worker's job is unlocked by a live worker's sweeper after the threshold and runs again", { timeout: 60_000 }, async () => {
-  const job = await utils.addJob("block", {});
-  const run = startChild();
-  const { jobId, workerId: deadWorkerId } = await within(run.started, "the child starts the job", 30_000);
-  assert.equal(jobId, job.id);
-  const [locked] = await allJobs(pool);
-  assert.equal(locked?.locked_by, deadWorkerId, "the child holds the job");
-  assert.deepEqual((await workerRows(pool)).map((r) => r.worker_id), [deadWorkerId], "the child heartbeats");
+test(
+  "a SIGKILLed worker's job is unlocked by a live worker's sweeper after the threshold and runs again",
+  { timeout: 60_000 },
+  async () => {
+    const job = await utils.addJob("block", {});
+    const run = startChild();
+    const { jobId, workerId: deadWorkerId } = await within(run.started, "the child starts the job", 30_000);
+    assert.equal(jobId, job.id);
+    const [locked] = await allJobs(pool);
+    assert.equal(locked?.locked_by, deadWorkerId, "the child holds the job");
+    assert.deepEqual(
+      (await workerRows(pool)).map((r) => r.worker_id),
+      [deadWorkerId],
+      "the child heartbeats",
+    );
 
-  run.child.kill("SIGKILL");
-  assert.equal(await run.exit, "SIGKILL");
+    run.child.kill("SIGKILL");
+    assert.equal(await run.exit, "SIGKILL");
 
-  const reran = deferred<number>();
-  const survivor = await createWorker({
-    connectionString: db.connectionString,
-    logger: silentLogger,
-    handleSignals: false,
-    migrate: false,
-    recovery: { enabled: true, heartbeatIntervalMs: 200, sweepIntervalMs: 200, sweepThresholdMs: 1000, recoveryDelayMs: 0 },
-    tasks: { block: async (_payload, ctx) => reran.resolve(ctx.job.attempts) },
-  });
-  const recovered = waitForEvent(survivor, "worker:recovered", (e) => e.recoveredWorkerIds.includes(deadWorkerId));
-  const completed = waitForEvent(survivor, "job:complete", (e) => e.jobId === job.id);
-  await survivor.start();
-  try {
-    const event = await recovered;
-    assert.equal(event.workerId, survivor.workerId);
-    assert.deepEqual(event.jobIds, [job.id]);
-    assert.equal(await within(reran.promise, "the survivor re-runs the job"), 2, "second attempt (the crashed run counts)");
-    assert.equal((await completed).outcome, "completed");
-    assert.deepEqual(await allJobs(pool), [], "job completed exactly once, by the survivor");
-    assert.deepEqual((await workerRows(pool)).map((r) => r.worker_id), [survivor.workerId], "dead worker's row deleted");
-  } finally {
-    await survivor.stop();
-  }
-  assert.deepEqual(await workerRows(pool), []);
-});
+    const reran = deferred<number>();
+    const survivor = await createWorker({
+      connectionString: db.connectionString,
+      logger: silentLogger,
+      handleSignals: false,
+      migrate: false,
+      recovery: { enabled: true, heartbeatIntervalMs: 200, sweepIntervalMs: 200, sweepThresholdMs: 1000, recoveryDelayMs: 0 },
+      tasks: { block: async (_payload, ctx) => reran.resolve(ctx.job.attempts) },
+    });
+    const recovered = waitForEvent(survivor, "worker:recovered", (e) => e.recoveredWorkerIds.includes(deadWorkerId));
+    const completed = waitForEvent(survivor, "job:complete", (e) => e.jobId === job.id);
+    await survivor.start();
+    try {
+      const event = await recovered;
+      assert.equal(event.workerId, survivor.workerId);
+      assert.deepEqual(event.jobIds, [job.id]);
+      assert.equal(await within(reran.promise, "the survivor re-runs the job"), 2, "second attempt (the crashed run counts)");
+      assert.equal((await completed).outcome, "completed");
+      assert.deepEqual(await allJobs(pool), [], "job completed exactly once, by the survivor");
+      assert.deepEqual(
+        (await workerRows(pool)).map((r) => r.worker_id),
+        [survivor.workerId],
+        "dead worker's row deleted",
+      );
+    } finally {
+      await survivor.stop();
+    }
+    assert.deepEqual(await workerRows(pool), []);
+  },
+);

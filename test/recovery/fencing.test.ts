@@ -61,47 +61,55 @@ test("a stale run's completion is refused once another worker re-claimed the job
   }
 });
 
-test("a stale run cannot write even when the same worker re-claimed the job (locked_at fencing)", { timeout: 30_000 }, async () => {
-  await reset();
-  const runs = [deferred(), deferred()] as const;
-  const w = await worker({
-    concurrency: 2,
-    tasks: {
-      work: async (_payload, ctx) => {
-        await runs[ctx.job.attempts - 1]!.promise;
-        if (ctx.job.attempts === 1) throw new Error("stale run failed late");
+test(
+  "a stale run cannot write even when the same worker re-claimed the job (locked_at fencing)",
+  { timeout: 30_000 },
+  async () => {
+    await reset();
+    const runs = [deferred(), deferred()] as const;
+    const w = await worker({
+      concurrency: 2,
+      tasks: {
+        work: async (_payload, ctx) => {
+          await runs[ctx.job.attempts - 1]!.promise;
+          if (ctx.job.attempts === 1) throw new Error("stale run failed late");
+        },
       },
-    },
-  });
-  const job = await utils.addJob("work", {});
-  const firstStarted = waitForEvent(w, "job:start", (e) => e.job.id === job.id && e.job.attempts === 1);
-  await w.start();
-  try {
-    await firstStarted;
-    const secondStarted = waitForEvent(w, "job:start", (e) => e.job.id === job.id && e.job.attempts === 2);
-    assert.deepEqual(await recoverWorker(w.workerId), [job.id]);
-    const second = await secondStarted;
-    assert.equal(second.job.lockedBy, w.workerId, "re-claimed by the same worker id");
+    });
+    const job = await utils.addJob("work", {});
+    const firstStarted = waitForEvent(w, "job:start", (e) => e.job.id === job.id && e.job.attempts === 1);
+    await w.start();
+    try {
+      await firstStarted;
+      const secondStarted = waitForEvent(w, "job:start", (e) => e.job.id === job.id && e.job.attempts === 2);
+      assert.deepEqual(await recoverWorker(w.workerId), [job.id]);
+      const second = await secondStarted;
+      assert.equal(second.job.lockedBy, w.workerId, "re-claimed by the same worker id");
 
-    const refused = waitForEvent(w, "job:complete", (e) => e.jobId === job.id);
-    runs[0].resolve();
-    assert.equal((await refused).outcome, "rejected", "the stale run's failure is refused");
-    const [row] = await allJobs(pool);
-    assert.equal(row?.locked_by, w.workerId, "still locked by the new run");
-    assert.equal(row?.attempts, 2);
-    assert.equal(row?.last_error, null, "the stale failure was not recorded");
-    assert.deepEqual(w.runningJobs.map((j) => j.attempts), [2], "the new run keeps running");
+      const refused = waitForEvent(w, "job:complete", (e) => e.jobId === job.id);
+      runs[0].resolve();
+      assert.equal((await refused).outcome, "rejected", "the stale run's failure is refused");
+      const [row] = await allJobs(pool);
+      assert.equal(row?.locked_by, w.workerId, "still locked by the new run");
+      assert.equal(row?.attempts, 2);
+      assert.equal(row?.last_error, null, "the stale failure was not recorded");
+      assert.deepEqual(
+        w.runningJobs.map((j) => j.attempts),
+        [2],
+        "the new run keeps running",
+      );
 
-    const completed = waitForEvent(w, "job:complete", (e) => e.jobId === job.id);
-    runs[1].resolve();
-    assert.equal((await completed).outcome, "completed");
-    assert.deepEqual(await allJobs(pool), []);
-  } finally {
-    runs[0].resolve();
-    runs[1].resolve();
-    await w.stop();
-  }
-});
+      const completed = waitForEvent(w, "job:complete", (e) => e.jobId === job.id);
+      runs[1].resolve();
+      assert.equal((await completed).outcome, "completed");
+      assert.deepEqual(await allJobs(pool), []);
+    } finally {
+      runs[0].resolve();
+      runs[1].resolve();
+      await w.stop();
+    }
+  },
+);
 
 test("when a result is refused, the worker's other runs that lost their lock are aborted", { timeout: 30_000 }, async () => {
   await reset();

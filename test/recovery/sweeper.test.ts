@@ -70,7 +70,9 @@ test("locks of a worker with no heartbeat row are recovered after 4 hours, not a
   assert.equal(oldLock.locked_at, null);
   assert.equal(oldLock.delayed, true, "runnable again only after the recovery delay");
   assert.equal((await lockOf(recent)).locked_by, "node-worker-recent", "1-hour-old lock kept");
-  const { rows: queues } = await pool.query("select queue_name, locked_by from graphile_worker._private_job_queues order by queue_name");
+  const { rows: queues } = await pool.query(
+    "select queue_name, locked_by from graphile_worker._private_job_queues order by queue_name",
+  );
   assert.deepEqual(queues, [
     { queue_name: "q-old", locked_by: null },
     { queue_name: "q-recent", locked_by: "node-worker-recent" },

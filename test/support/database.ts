@@ -38,7 +38,10 @@ export async function adminQuery(text: string, values?: unknown[]): Promise<pg.Q
 
 /** Create a fresh database for this test file; dropped after all its tests. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const name = `t_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase().slice(0, 40)}_${randomBytes(4).toString("hex")}`;
+  const name = `t_${label
+    .replace(/[^a-z0-9_]/gi, "_")
+    .toLowerCase()
+    .slice(0, 40)}_${randomBytes(4).toString("hex")}`;
   await adminQuery(`create database "${name}"`);
   const connectionString = withDatabase(adminConnectionString(), name);
   const pool = new pg.Pool({ connectionString, max: 4 });

@@ -14,7 +14,10 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 test("the project type-checks, typed payloads included", async () => {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-  const child = spawn(process.execPath, [tsc, "-p", "test/types/tsconfig.json"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [tsc, "-p", "test/types/tsconfig.json"], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));

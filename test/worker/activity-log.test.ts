@@ -37,7 +37,10 @@ test("a failure's line says when it is final", () => {
   const job = { id: "7", taskIdentifier: "send", attempts: 25, maxAttempts: 25 } as Job;
   assert.equal(jobFailureMessage(job, "boom", false), "Job 7 (send) failed permanently after 25 attempts: boom");
   assert.equal(jobFailureMessage({ ...job, attempts: 3 }, "boom", true), "Job 7 (send) failed (attempt 3/25, will retry): boom");
-  assert.match(jobFailureMessage({ ...job, attempts: 3 }, "bad payload", false), /failed permanently \(attempt 3\/25, not retried\)/);
+  assert.match(
+    jobFailureMessage({ ...job, attempts: 3 }, "bad payload", false),
+    /failed permanently \(attempt 3\/25, not retried\)/,
+  );
   assert.equal(plural(1, "task"), "1 task");
   assert.equal(plural(3, "task"), "3 tasks");
 });

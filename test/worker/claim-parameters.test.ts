@@ -5,7 +5,7 @@ import { parameterText } from "../../src/driver/parameter-text.js";
 import { createMigratedDatabase, testWorker, waitForEvent } from "../support/fixtures.js";
 
 const db = await createMigratedDatabase("claim_parameters");
-const awkward = ['say "hi"', "back\\slash", "comma,brace{}", "NULL", " spaced ", "ünïcode ✓", "", "a\\\"b"];
+const awkward = ['say "hi"', "back\\slash", "comma,brace{}", "NULL", " spaced ", "ünïcode ✓", "", 'a\\"b'];
 
 test("the task identifiers' literal (parameterText) reads back as the same text[] in PostgreSQL", async () => {
   const { rows } = await db.pool.query<{ value: string[] }>("select $1::text[] as value", [parameterText(awkward)]);

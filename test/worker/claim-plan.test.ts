@@ -37,7 +37,9 @@ test("with 100k future jobs present, claiming queue heads of 10 queues touches f
   const client = await db.pool.connect();
   try {
     await client.query("set plan_cache_mode = force_generic_plan");
-    await client.query(`prepare claim(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`);
+    await client.query(
+      `prepare claim(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
+    );
     await client.query("begin");
     const { rows } = await client.query(
       "explain (analyze, buffers, format json) execute claim('{t}', 100, null, 'w', '{}', '{}', '{}', '{}')",
@@ -45,7 +47,10 @@ test("with 100k future jobs present, claiming queue heads of 10 queues touches f
     await client.query("rollback");
     const plan = (rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan;
     const all = [...nodes(plan)];
-    assert.ok(all.some((node) => node["Index Name"] === "jobs_queue_head_index"), "the head check uses jobs_queue_head_index");
+    assert.ok(
+      all.some((node) => node["Index Name"] === "jobs_queue_head_index"),
+      "the head check uses jobs_queue_head_index",
+    );
     const pages = (plan["Shared Hit Blocks"] ?? 0) + (plan["Shared Read Blocks"] ?? 0);
     // The whole main index alone is several hundred pages: reading it per queue would be thousands.
     assert.ok(pages < 1000, `the claim touched ${pages} pages`);
@@ -53,40 +58,56 @@ test("with 100k future jobs present, claiming queue heads of 10 queues touches f
     await client.query("deallocate all").catch(() => undefined);
     client.release();
   }
-  const { rows: claimed } = await db.pool.query("select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null");
+  const { rows: claimed } = await db.pool.query(
+    "select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null",
+  );
   assert.equal(claimed[0].n, 0, "the explained claim was rolled back");
 });
 
-test("on a table of runnable jobs the generic claim plan reads the main index, even when index pages look dear, and claims exactly the count asked", { timeout: 60_000 }, async () => {
-  await db.pool.query("delete from graphile_worker._private_jobs");
-  await db.pool.query(`insert into graphile_worker._private_jobs (task_id, payload)
+test(
+  "on a table of runnable jobs the generic claim plan reads the main index, even when index pages look dear, and claims exactly the count asked",
+  { timeout: 60_000 },
+  async () => {
+    await db.pool.query("delete from graphile_worker._private_jobs");
+    await db.pool.query(`insert into graphile_worker._private_jobs (task_id, payload)
     select (select id from graphile_worker._private_tasks where identifier = 't'), '{}' from generate_series(1, 30000)`);
-  await db.pool.query("vacuum analyze graphile_worker._private_jobs");
-  const client = await db.pool.connect();
-  try {
-    await client.query("set plan_cache_mode = force_generic_plan");
-    // As on a table whose indexes bloated after a burst of jobs: random reads look expensive. Planning
-    // `limit $2` for a tenth of the table would then pick a sequential scan and a sort of every job.
-    await client.query("set random_page_cost = 100");
-    await client.query(`prepare claim2(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`);
-    await client.query("begin");
-    const { rows } = await client.query(
-      "explain (analyze, format json) execute claim2('{t}', 300, null, 'w', '{}', '{}', '{}', '{}')",
+    await db.pool.query("vacuum analyze graphile_worker._private_jobs");
+    const client = await db.pool.connect();
+    try {
+      await client.query("set plan_cache_mode = force_generic_plan");
+      // As on a table whose indexes bloated after a burst of jobs: random reads look expensive. Planning
+      // `limit $2` for a tenth of the table would then pick a sequential scan and a sort of every job.
+      await client.query("set random_page_cost = 100");
+      await client.query(
+        `prepare claim2(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
+      );
+      await client.query("begin");
+      const { rows } = await client.query(
+        "explain (analyze, format json) execute claim2('{t}', 300, null, 'w', '{}', '{}', '{}', '{}')",
+      );
+      await client.query("rollback");
+      const all = [...nodes((rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan)];
+      assert.ok(
+        all.some((node) => node["Index Name"] === "jobs_main_index"),
+        "candidates come from jobs_main_index",
+      );
+      assert.ok(
+        !all.some(
+          (node) =>
+            node["Node Type"] === "Seq Scan" && (node as { "Relation Name"?: string })["Relation Name"] === "_private_jobs",
+        ),
+        "no sequential scan of the jobs table",
+      );
+      const { rows: claimed } = await client.query("execute claim2('{t}', 37, null, 'w', '{}', '{}', '{}', '{}')");
+      assert.equal(claimed.length, 37);
+    } finally {
+      await client.query("deallocate all").catch(() => undefined);
+      await client.query("reset random_page_cost").catch(() => undefined);
+      client.release();
+    }
+    const { rows: locked } = await db.pool.query(
+      "select count(*)::int as n from graphile_worker._private_jobs where locked_by = 'w'",
     );
-    await client.query("rollback");
-    const all = [...nodes((rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan)];
-    assert.ok(all.some((node) => node["Index Name"] === "jobs_main_index"), "candidates come from jobs_main_index");
-    assert.ok(
-      !all.some((node) => node["Node Type"] === "Seq Scan" && (node as { "Relation Name"?: string })["Relation Name"] === "_private_jobs"),
-      "no sequential scan of the jobs table",
-    );
-    const { rows: claimed } = await client.query("execute claim2('{t}', 37, null, 'w', '{}', '{}', '{}', '{}')");
-    assert.equal(claimed.length, 37);
-  } finally {
-    await client.query("deallocate all").catch(() => undefined);
-    await client.query("reset random_page_cost").catch(() => undefined);
-    client.release();
-  }
-  const { rows: locked } = await db.pool.query("select count(*)::int as n from graphile_worker._private_jobs where locked_by = 'w'");
-  assert.equal(locked[0].n, 37, "exactly the jobs asked for were claimed");
-});
+    assert.equal(locked[0].n, 37, "exactly the jobs asked for were claimed");
+  },
+);

@@ -15,7 +15,11 @@ const { utils, pool } = db;
 
 type Handler = () => void | Promise<void>;
 
-async function runAll(tasks: Record<string, Handler>, jobs: string[], onWorker?: (w: Awaited<ReturnType<typeof testWorker>>) => void) {
+async function runAll(
+  tasks: Record<string, Handler>,
+  jobs: string[],
+  onWorker?: (w: Awaited<ReturnType<typeof testWorker>>) => void,
+) {
   await resetJobs(pool);
   for (const identifier of jobs) await utils.addJob(identifier, {}, { maxAttempts: 1 });
   await utils.addJob("fine", {});

@@ -43,7 +43,10 @@ test("jobs held past the local queue TTL are given back to the database", async 
     const rows = await allJobs(pool);
     const given = rows.filter((r) => event.jobIds.includes(r.id));
     assert.equal(given.length, 9);
-    assert.ok(given.every((r) => r.locked_by === null && r.attempts === 0), "unlocked with attempts restored");
+    assert.ok(
+      given.every((r) => r.locked_by === null && r.attempts === 0),
+      "unlocked with attempts restored",
+    );
   } finally {
     finish.resolve();
     await worker.stop();

@@ -93,8 +93,14 @@ test("a job claimed again while still known is fenced: its results carry locked_
 
   // Job 7 is still running from an earlier claim when the claim returns it again; job 8 is new.
   db.claimRows = [claimRow("7", secondClaim), claimRow("8", secondClaim)];
-  const { jobs } = await flusher.claimWith((results) => claimer.claim(10, results), () => new Set(["7"]));
-  assert.deepEqual(jobs.map((job) => job.id), ["7", "8"]);
+  const { jobs } = await flusher.claimWith(
+    (results) => claimer.claim(10, results),
+    () => new Set(["7"]),
+  );
+  assert.deepEqual(
+    jobs.map((job) => job.id),
+    ["7", "8"],
+  );
 
   flusher.add({ jobId: "7", queued: false, lockedAt: firstClaim }); // the stale run's result
   flusher.add({ jobId: "8", queued: false, lockedAt: new Date(secondClaim) });
@@ -111,7 +117,10 @@ test("a job claimed again while still known is fenced: its results carry locked_
 test("no job is fenced when the claim returns only unknown jobs", async () => {
   const { db, flusher, claimer } = setup();
   db.claimRows = [claimRow("9", Date.now())];
-  await flusher.claimWith((results) => claimer.claim(10, results), () => new Set(["1", "2"]));
+  await flusher.claimWith(
+    (results) => claimer.claim(10, results),
+    () => new Set(["1", "2"]),
+  );
   flusher.add({ jobId: "9", queued: false, lockedAt: new Date() });
   await flusher.flush();
   const finish = db.statements.find((s) => s.kind === "finish");
@@ -124,9 +133,15 @@ test("results wait for a running claim; beside a slow claim they are written wit
   db.claimGate = new Promise((resolve) => (openGate = resolve));
   // Taken before the claim starts: the flusher times the claim from a moment no earlier than this.
   const claimCalledAt = performance.now();
-  const claiming = flusher.claimWith((results) => claimer.claim(10, results), () => new Set());
+  const claiming = flusher.claimWith(
+    (results) => claimer.claim(10, results),
+    () => new Set(),
+  );
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(db.statements.map((s) => s.kind), ["claim"]);
+  assert.deepEqual(
+    db.statements.map((s) => s.kind),
+    ["claim"],
+  );
 
   const lockedAt = new Date("2026-01-01T00:00:00.000Z");
   const written = db.nextFinish();
@@ -134,7 +149,10 @@ test("results wait for a running claim; beside a slow claim they are written wit
   // The claim stays open until the write has happened: the write must go out beside it.
   await written;
   const finish = db.statements[1];
-  assert.deepEqual(db.statements.map((s) => s.kind), ["claim", "finish"]);
+  assert.deepEqual(
+    db.statements.map((s) => s.kind),
+    ["claim", "finish"],
+  );
   // However late a loaded machine runs the timers, the write never starts before the claim has run SLOW_CLAIM_MS.
   const waited = finish!.at - claimCalledAt;
   assert.ok(waited >= SLOW_CLAIM_MS, `the write waited for the claim (${waited.toFixed(1)}ms)`);
@@ -143,14 +161,23 @@ test("results wait for a running claim; beside a slow claim they are written wit
   openGate();
   await claiming;
   await flusher.flush();
-  assert.deepEqual(outcomes.flatMap((o) => o.applied.map((r) => r.jobId)), ["3"]);
+  assert.deepEqual(
+    outcomes.flatMap((o) => o.applied.map((r) => r.jobId)),
+    ["3"],
+  );
 });
 
 test("a claim waits for the write in progress", async () => {
   const { db, flusher, claimer } = setup();
   flusher.add({ jobId: "4", queued: false, lockedAt: new Date() });
   const flushed = flusher.flush(); // starts the write now
-  const claimed = flusher.claimWith((results) => claimer.claim(10, results), () => new Set());
+  const claimed = flusher.claimWith(
+    (results) => claimer.claim(10, results),
+    () => new Set(),
+  );
   await Promise.all([flushed, claimed]);
-  assert.deepEqual(db.statements.map((s) => s.kind), ["finish", "claim"]);
+  assert.deepEqual(
+    db.statements.map((s) => s.kind),
+    ["finish", "claim"],
+  );
 });

@@ -49,13 +49,23 @@ function recordingLogger(lines: string[]): Logger {
 
 function flusherOn(driver: Driver, outcomes: FlushOutcome[], logLines: string[]): JobCompleter {
   const config = { maxBatchSize: 1000, delayMs: 60_000, retryDelayMs: 10, maxRetryDelayMs: 10 };
-  return new JobCompleter(new FinishJobsStatements(driver, SCHEMA), WORKER, config, recordingLogger(logLines), (o) => outcomes.push(o));
+  return new JobCompleter(new FinishJobsStatements(driver, SCHEMA), WORKER, config, recordingLogger(logLines), (o) =>
+    outcomes.push(o),
+  );
 }
 
-const failureOf = (jobId: string, message: string): JobResult => ({ jobId, queued: false, failure: { message, permanent: false } });
+const failureOf = (jobId: string, message: string): JobResult => ({
+  jobId,
+  queued: false,
+  failure: { message, permanent: false },
+});
 
-async function remaining(): Promise<Array<{ id: string; last_error: string | null; locked_by: string | null; attempts: number }>> {
-  const { rows } = await pool.query(`select id::text as id, last_error, locked_by, attempts from ${SCHEMA}._private_jobs order by id`);
+async function remaining(): Promise<
+  Array<{ id: string; last_error: string | null; locked_by: string | null; attempts: number }>
+> {
+  const { rows } = await pool.query(
+    `select id::text as id, last_error, locked_by, attempts from ${SCHEMA}._private_jobs order by id`,
+  );
   return rows;
 }
 
@@ -104,7 +114,10 @@ for (const { name, create } of drivers) {
       for (const id of locked) flusher.add(id === bad ? failureOf(id, "\u0000") : { jobId: id, queued: false });
       const claimer = new JobClaimer(driver, SCHEMA, WORKER, ["t"], null, 50);
       const claimed = await within(
-        flusher.claimWith((results) => claimer.claim(50, results), () => new Set()),
+        flusher.claimWith(
+          (results) => claimer.claim(50, results),
+          () => new Set(),
+        ),
         "the claim",
       );
       assert.deepEqual(claimed.jobs.map((job) => job.id).sort(), [...free].sort());

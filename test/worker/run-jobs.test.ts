@@ -1,6 +1,6 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { createMigratedDatabase, allJobs, waitForEvent, countEvents, deferred } from "../support/fixtures.js";
+import { createMigratedDatabase, allJobs, waitForEvent, deferred } from "../support/fixtures.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { silentLogger } from "../../src/logger/logger.js";
@@ -17,7 +17,9 @@ async function reset() {
   await pool.query("delete from graphile_worker._private_job_queues");
 }
 
-async function startWorker<S = unknown>(options: Partial<WorkerOptions<S>> & Pick<WorkerOptions<S>, "tasks">): Promise<Worker<S>> {
+async function startWorker<S = unknown>(
+  options: Partial<WorkerOptions<S>> & Pick<WorkerOptions<S>, "tasks">,
+): Promise<Worker<S>> {
   const worker = await createWorker<S>({
     connectionString: db.connectionString,
     logger: silentLogger,
@@ -140,10 +142,14 @@ describe("worker", () => {
     await utils.addJob("leaks_rejection", {});
     await utils.addJob("fine", {});
     // In a child process: node's test runner treats any unhandled rejection as a test failure.
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/misbehaving-tasks.ts", import.meta.url))], {
-      env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL("./fixtures/misbehaving-tasks.ts", import.meta.url))],
+      {
+        env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
@@ -208,7 +214,10 @@ describe("worker", () => {
     assert.deepEqual(ran.sort(), ["plain", "slow"]);
     assert.ok(calls >= 1);
     const left = await allJobs(pool);
-    assert.deepEqual(left.map((r) => (r.payload as { n: string }).n), ["external"]);
+    assert.deepEqual(
+      left.map((r) => (r.payload as { n: string }).n),
+      ["external"],
+    );
   });
 
   test("runOnce processes everything runnable then resolves", async () => {

@@ -51,7 +51,11 @@ test("named queue is strictly serial and in order across 2 workers with the loca
     await Promise.all(workers.map((w) => w.stop()));
   }
   assert.equal(maxActive, 1, "never two jobs of the queue at once");
-  assert.deepEqual(starts, Array.from({ length: total }, (_, i) => i), "jobs ran in the order they were added");
+  assert.deepEqual(
+    starts,
+    Array.from({ length: total }, (_, i) => i),
+    "jobs ran in the order they were added",
+  );
   const { rows } = await pool.query(`select i, worker, started_at, finished_at from runs order by started_at, i`);
   assert.equal(rows.length, total);
   for (let k = 1; k < rows.length; k++) {

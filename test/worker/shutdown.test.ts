@@ -164,20 +164,33 @@ test("SIGTERM with hundreds of jobs in flight: every job is completed or release
   assert.equal(await run.exit, 0, run.output());
   const { rows: done } = await pool.query("select n, count(*)::int as c from busy_runs group by n");
   assert.ok(done.length >= 250, `at least the in-flight jobs completed (${done.length})`);
-  assert.ok(done.every((r) => r.c === 1), "no job completed twice");
+  assert.ok(
+    done.every((r) => r.c === 1),
+    "no job completed twice",
+  );
   const left = await allJobs(pool);
   assert.equal(done.length + left.length, total, "every job is either completed (deleted) or still queued");
   const completed = new Set(done.map((r) => r.n));
-  assert.ok(left.every((r) => !completed.has((r.payload as { n: number }).n)), "completed jobs are gone from the queue");
-  assert.ok(left.every((r) => r.locked_by === null && r.attempts === 0), "given back unlocked with attempts restored");
+  assert.ok(
+    left.every((r) => !completed.has((r.payload as { n: number }).n)),
+    "completed jobs are gone from the queue",
+  );
+  assert.ok(
+    left.every((r) => r.locked_by === null && r.attempts === 0),
+    "given back unlocked with attempts restored",
+  );
   assert.deepEqual(await lockedCounts(), { jobs: 0, queues: 0 });
 });
 
 function runChild(extraEnv: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/signal-worker.ts", import.meta.url))], {
-    env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString, ...extraEnv },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("./fixtures/signal-worker.ts", import.meta.url))],
+    {
+      env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString, ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   const lines: string[] = [];
   const waiters: Array<[string, () => void]> = [];

@@ -63,7 +63,8 @@ export function registerAddCommand(program: Command): void {
     const spec: JobSpec = {};
     if (options.queue !== undefined) spec.queueName = options.queue;
     if (options.runAt !== undefined) spec.runAt = parseDate("--run-at", options.runAt);
-    if (options.maxAttempts !== undefined) spec.maxAttempts = parseInteger("--max-attempts", options.maxAttempts, { min: 1, max: 32767 });
+    if (options.maxAttempts !== undefined)
+      spec.maxAttempts = parseInteger("--max-attempts", options.maxAttempts, { min: 1, max: 32767 });
     if (options.jobKey !== undefined) spec.jobKey = options.jobKey;
     if (options.jobKeyMode !== undefined) {
       if (options.jobKey === undefined) throw new CliUsageError("--job-key-mode", "applies only with --job-key");

@@ -1,6 +1,5 @@
 /** Job management commands backed by WorkerUtils: complete, fail, reschedule, remove, cleanup, force-unlock. */
 import type { Command } from "commander";
-import type { Job } from "../../jobs/job.js";
 import { validateJobKey, validateStoredText } from "../../jobs/job-spec-validation.js";
 import { validateWorkerIds } from "../../client/id-validation.js";
 import { CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS, type CleanupTask, type RescheduleOptions } from "../../client/worker-utils.js";
@@ -64,7 +63,8 @@ export function registerJobCommands(program: Command): void {
     ) => {
       const changes: RescheduleOptions = {};
       if (options.runAt !== undefined) changes.runAt = parseDate("--run-at", options.runAt);
-      if (options.priority !== undefined) changes.priority = parseInteger("--priority", options.priority, { min: -32768, max: 32767 });
+      if (options.priority !== undefined)
+        changes.priority = parseInteger("--priority", options.priority, { min: -32768, max: 32767 });
       if (options.attempts !== undefined) changes.attempts = parseInteger("--attempts", options.attempts, { min: 0, max: 32767 });
       if (options.maxAttempts !== undefined) {
         changes.maxAttempts = parseInteger("--max-attempts", options.maxAttempts, { min: 1, max: 32767 });
@@ -77,15 +77,15 @@ export function registerJobCommands(program: Command): void {
     },
   );
 
-  addGlobalOptions(program.command("remove").description("remove the job with this key").argument("<key>").option("--json")).action(
-    async (key: string, options: JsonOption) => {
-      checkArgument("<key>", () => validateJobKey(key, "key"));
-      const job = await withUtils(options, (utils) => utils.removeJob(key));
-      if (options.json) console.log(JSON.stringify(job));
-      else if (job) console.log(`Removed job ${job.id}`);
-      if (!job) throw new NothingMatchedError(`no job with key ${JSON.stringify(key)}`);
-    },
-  );
+  addGlobalOptions(
+    program.command("remove").description("remove the job with this key").argument("<key>").option("--json"),
+  ).action(async (key: string, options: JsonOption) => {
+    checkArgument("<key>", () => validateJobKey(key, "key"));
+    const job = await withUtils(options, (utils) => utils.removeJob(key));
+    if (options.json) console.log(JSON.stringify(job));
+    else if (job) console.log(`Removed job ${job.id}`);
+    if (!job) throw new NothingMatchedError(`no job with key ${JSON.stringify(key)}`);
+  });
 
   addGlobalOptions(
     program
@@ -97,7 +97,10 @@ export function registerJobCommands(program: Command): void {
     const tasks = options.tasks === undefined ? DEFAULT_CLEANUP_TASKS : parseList(options.tasks);
     for (const task of tasks) {
       if (!CLEANUP_TASKS.includes(task as CleanupTask)) {
-        throw new CliUsageError("--tasks", `unknown cleanup task ${JSON.stringify(task)}; expected any of ${CLEANUP_TASKS.join(", ")}`);
+        throw new CliUsageError(
+          "--tasks",
+          `unknown cleanup task ${JSON.stringify(task)}; expected any of ${CLEANUP_TASKS.join(", ")}`,
+        );
       }
     }
     if (tasks.length === 0) throw new CliUsageError("--tasks", `name at least one of ${CLEANUP_TASKS.join(", ")}`);

@@ -19,7 +19,9 @@ interface SweepCommandOptions extends GlobalOptions {
 function describe(result: SweepResult): string {
   if (!result.swept) return "Another worker is sweeping right now; nothing done";
   if (result.recoveredWorkerIds.length === 0) return "No dead workers found";
-  const lines = [`Recovered ${plural(result.jobs.length, "job")} from ${plural(result.recoveredWorkerIds.length, "dead worker")}`];
+  const lines = [
+    `Recovered ${plural(result.jobs.length, "job")} from ${plural(result.recoveredWorkerIds.length, "dead worker")}`,
+  ];
   for (const workerId of result.recoveredWorkerIds) {
     const jobIds = result.jobs.filter((j) => j.workerId === workerId).map((j) => j.jobId);
     const kind = result.staleWorkerIds.includes(workerId) ? "stale heartbeat" : "no heartbeat, lock older than 4h";

@@ -31,9 +31,19 @@ export function registerWorkerCommand(program: Command): void {
         .option("--concurrency <n>", `jobs run at the same time (default ${WORKER_DEFAULTS.concurrency})`)
         .option("--once", "run until no job is runnable, then exit")
         .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
-        .option("--poll-interval <ms>", `poll for jobs this often, in ms, besides LISTEN (default ${WORKER_DEFAULTS.pollInterval})`)
-        .option("--shutdown-timeout <ms>", "on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30000)")
-        .addOption(new Option("--log-format <format>", "log lines as text, or one JSON object per line").choices(LOG_FORMATS).default("text"))
+        .option(
+          "--poll-interval <ms>",
+          `poll for jobs this often, in ms, besides LISTEN (default ${WORKER_DEFAULTS.pollInterval})`,
+        )
+        .option(
+          "--shutdown-timeout <ms>",
+          "on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30000)",
+        )
+        .addOption(
+          new Option("--log-format <format>", "log lines as text, or one JSON object per line")
+            .choices(LOG_FORMATS)
+            .default("text"),
+        )
         .option("--no-prepared-statements", "send every statement unnamed (transaction-mode poolers without prepared statements)")
         .option(
           "--listen-connection <url>",
@@ -61,7 +71,10 @@ export function registerWorkerCommand(program: Command): void {
       workerOptions.pollInterval = parseInteger("--poll-interval", options.pollInterval, { min: 10, max: 24 * 3_600_000 });
     }
     if (options.shutdownTimeout !== undefined) {
-      workerOptions.shutdownTimeoutMs = parseInteger("--shutdown-timeout", options.shutdownTimeout, { min: 0, max: 24 * 3_600_000 });
+      workerOptions.shutdownTimeoutMs = parseInteger("--shutdown-timeout", options.shutdownTimeout, {
+        min: 0,
+        max: 24 * 3_600_000,
+      });
     }
     if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
     const recovery = parseRecoveryArguments(options);
@@ -74,9 +87,9 @@ export function registerWorkerCommand(program: Command): void {
     worker.events.on("worker:stop", ({ error }) => (stopError = error));
     if (options.once) {
       await worker.runOnce();
-      const left = await withUtils(options, (utils) => countJobsForOtherTasks(utils.driver, schema, worker.taskIdentifiers)).catch(
-        () => undefined,
-      );
+      const left = await withUtils(options, (utils) =>
+        countJobsForOtherTasks(utils.driver, schema, worker.taskIdentifiers),
+      ).catch(() => undefined);
       logger.info(onceSummary(worker.activityLog.totals, left));
     } else await worker.run();
     // Stopped by a signal: end by it (main.ts), whatever else went wrong (the worker logged it).
