@@ -134,11 +134,7 @@ export class WorkerUtils {
     checkKnownOptions(options, WORKER_UTILS_OPTION_NAMES, "createWorkerUtils");
     this.schema = validateSchemaName(schemaFromEnvironment(options.schema));
     this.logger = options.logger ?? createConsoleLogger();
-    const { driver, owned } = resolveDriver(
-      options,
-      (error) => this.logger.warn(`idle connection error: ${error.message}`),
-      (message) => this.logger.warn(message),
-    );
+    const { driver, owned } = resolveDriver(options, this.logger);
     this.driver = driver;
     this.ownsDriver = owned;
     this.statements = new JobStatements(this.schema);

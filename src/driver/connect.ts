@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { ValidationError } from "../errors/errors.js";
+import type { Logger } from "../logger/logger.js";
 import type { Driver } from "./driver.js";
 import { PgDriver } from "./pg-driver.js";
 
@@ -45,9 +46,11 @@ export interface ResolvedDriver {
  */
 export function resolveDriver(
   options: ConnectionOptions,
-  onIdleError?: (error: Error) => void,
-  onWarning?: (message: string) => void,
+  /** Where idle-connection errors and the driver's one-off warnings go (default: console). */
+  logger?: Logger,
 ): ResolvedDriver {
+  const onIdleError = logger && ((error: Error) => logger.warn(`idle connection error: ${error.message}`));
+  const onWarning = logger && ((message: string) => logger.warn(message));
   const given = [options.connectionString, options.pool, options.driver].filter((v) => v !== undefined).length;
   if (given > 1) {
     throw new ValidationError("connection", "connectionString/pool/driver", "give only one of connectionString, pool or driver");

@@ -91,11 +91,7 @@ export class Worker<State = unknown> {
     this.workerId = this.config.workerId;
     this.tasks = normalizeTaskList(options.tasks);
     if (this.tasks.size === 0) this.logger.warn("Worker has no tasks: it will never claim a job");
-    const { driver, owned } = resolveDriver(
-      options,
-      (error) => this.logger.warn(`idle connection error: ${error.message}`),
-      (message) => this.logger.warn(message),
-    );
+    const { driver, owned } = resolveDriver(options, this.logger);
     this.driver = driver;
     this.ownsDriver = owned;
     const { schema, forbiddenFlags } = this.config;
