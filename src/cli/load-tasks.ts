@@ -14,21 +14,16 @@ export async function loadTasks(modulePath: string): Promise<TaskList> {
   let loaded: { default?: unknown };
   const cannotLoad = (error: unknown) =>
     new CliUsageError("--tasks", `cannot load ${JSON.stringify(modulePath)}: ${(error as Error).message}`);
+  // tsx first when it can be found: it also maps the `.js` specifiers of TypeScript sources to
+  // their `.ts` files, which Node's own type stripping (22.18+, 24) does not.
+  const viaTsx = isTypeScriptModule(modulePath) && (await registerTypeScriptLoader());
   try {
     loaded = (await import(url)) as { default?: unknown };
   } catch (error) {
-    if ((error as { code?: unknown }).code !== "ERR_UNKNOWN_FILE_EXTENSION" || !isTypeScriptModule(modulePath)) {
-      throw cannotLoad(error);
-    }
-    if (!(await registerTypeScriptLoader())) {
+    if (!viaTsx && isTypeScriptModule(modulePath) && (error as { code?: unknown }).code === "ERR_UNKNOWN_FILE_EXTENSION") {
       throw new CliUsageError("--tasks", `cannot load ${JSON.stringify(modulePath)}: ${TYPESCRIPT_LOADER_HINT}`);
     }
-    try {
-      // A new URL: the failed import stays cached under the first one.
-      loaded = (await import(`${url}?typescript`)) as { default?: unknown };
-    } catch (retryError) {
-      throw cannotLoad(retryError);
-    }
+    throw cannotLoad(error);
   }
   const tasks = loaded.default;
   if (tasks === undefined) {
