@@ -41,7 +41,7 @@ export const RECOVERY_OPTION_NAMES: OptionNames = optionNames({
   nodeWorkerThresholdMs: true,
 } satisfies Record<keyof RecoveryOptions, true>);
 
-/** The names a plugin of `hooks` may have (`name` and its hook methods): any other is refused. */
+/** The names a plugin of `hooks` may have (`name` and its hook methods): every other name is refused. */
 export const PLUGIN_MEMBER_NAMES: OptionNames = optionNames({
   name: true,
   onWorkerStart: true,

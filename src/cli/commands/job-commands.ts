@@ -91,7 +91,10 @@ export function registerJobCommands(program: Command): void {
     program
       .command("cleanup")
       .description("garbage-collect empty queues and unused task identifiers (as graphile-worker), or the --tasks given")
-      .option("--tasks <a,b>", `cleanup tasks: any of ${CLEANUP_TASKS.join(", ")} (default ${DEFAULT_CLEANUP_TASKS.join(",")})`)
+      .option(
+        "--tasks <a,b>",
+        `cleanup tasks, one or more of ${CLEANUP_TASKS.join(", ")} (default ${DEFAULT_CLEANUP_TASKS.join(",")})`,
+      )
       .option("--json"),
   ).action(async (options: JsonOption & { tasks?: string }) => {
     const tasks = options.tasks === undefined ? DEFAULT_CLEANUP_TASKS : parseList(options.tasks);
