@@ -285,6 +285,7 @@ export class Worker<State = unknown> {
 
   private onFlushed(outcome: FlushOutcome): void {
     if (outcome.applied.length > 0) this.once.noteActivity();
+    this.activityLog.countWritten(outcome);
     reportFlushed(outcome, this.events, this.logger, this.workerId);
     // A refused result means this worker lost locks (recovered as dead, force-unlocked): stop its other stale runs.
     if (outcome.rejected.length > 0) void this.abortLostRuns();

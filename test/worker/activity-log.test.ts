@@ -22,12 +22,15 @@ test("the summary counts completed and failed jobs since the last one", () => {
   const events = new WorkerEvents();
   const { logger, lines } = capture();
   const log = new ActivityLog(events, logger);
-  for (const outcome of ["completed", "completed", "failed", "rejected"] as const) {
-    events.emit("job:complete", { workerId: "w", jobId: "1", outcome });
-  }
+  const result = (jobId: string, failed = false) => ({
+    jobId,
+    queued: false,
+    ...(failed ? { failure: { message: "boom", permanent: false } } : {}),
+  });
+  log.countWritten({ applied: [result("1"), result("2"), result("3", true)], rejected: [result("4")] });
   log.summarize();
   assert.match(lines.at(-1)!, /^info: In the last \d+ s: 2 jobs completed, 1 failed$/);
-  events.emit("job:complete", { workerId: "w", jobId: "2", outcome: "completed" });
+  log.countWritten({ applied: [result("5")], rejected: [] });
   log.summarize();
   assert.match(lines.at(-1)!, /: 1 job completed, 0 failed$/);
   assert.deepEqual(log.totals, { completed: 3, failed: 1 });
