@@ -81,6 +81,7 @@ try {
   queries.workers = () => utils.read.workers();
   queries.crontabs = () => utils.read.crontabs();
   queries.stats = () => utils.read.stats();
+  queries["stats (exact)"] = () => utils.read.stats({ exact: true });
 
   if (explain) {
     // The statements as sent, captured from pg_stat_activity would be overkill: log them via auto_explain instead.

@@ -78,6 +78,7 @@ export async function listJobs(db: Queryable, s: string, filter: JobFilter, page
     values.push(value);
     return `$${values.length}`;
   };
+  let byTaskOrQueue = false;
   if (filter.taskIdentifier !== undefined || filter.queueName !== undefined) {
     // Names resolved first, so the job query is planned for the actual id: with a subquery the
     // planner cannot tell a task of 100 jobs from one of 100k, and walked the whole primary key.
@@ -85,15 +86,35 @@ export async function listJobs(db: Queryable, s: string, filter: JobFilter, page
     if (ids === undefined) return [];
     if (ids.taskId !== null) where.push(`j.task_id = ${parameter(ids.taskId)}::int`);
     if (ids.queueId !== null) where.push(`j.job_queue_id = ${parameter(ids.queueId)}::int`);
+    byTaskOrQueue = true;
   }
   if (filter.key !== undefined) where.push(`j.key = ${parameter(filter.key)}::text`);
   if (filter.state !== undefined) where.push(STATE_PREDICATES[filter.state]);
   const newest = page.order === "newest";
   if (page.after !== undefined) where.push(`j.id ${newest ? "<" : ">"} ${parameter(page.after)}::bigint`);
-  const sql = `${selectJobs(s)}
-${where.length > 0 ? `where ${where.join("\n  and ")}` : ""}
-order by j.id ${newest ? "desc" : "asc"}
-limit ${parameter(page.limit)}::int`;
+  const order = `order by j.id ${newest ? "desc" : "asc"}`;
+  const limit = `limit ${parameter(page.limit)}::int`;
+  const whereClause = (extra: string[]) => {
+    const all = [...where, ...extra];
+    return all.length > 0 ? `where ${all.join("\n  and ")}` : "";
+  };
+  // The task and queue indexes hold waiting (available) jobs only (migration 25): without a state
+  // filter, a task's or queue's page is the merge of its available jobs (those indexes) and its
+  // unavailable ones (the small unavailable-jobs index), each read in id order up to the limit.
+  const sql =
+    byTaskOrQueue && filter.state === undefined && filter.key === undefined
+      ? `${selectJobs(s)}
+where j.id in (
+  (select j.id from ${s}._private_jobs j ${whereClause(["j.is_available = true"])} ${order} ${limit})
+  union all
+  (select j.id from ${s}._private_jobs j ${whereClause(["j.is_available = false"])} ${order} ${limit})
+)
+${order}
+${limit}`
+      : `${selectJobs(s)}
+${whereClause([])}
+${order}
+${limit}`;
   const { rows } = await db.query<JobRow>(sql, values);
   return rows.map(jobWithState);
 }

@@ -4,7 +4,6 @@
  * head index; locked jobs: the unavailable-jobs index of migration 24).
  */
 import type { Queryable } from "../driver/driver.js";
-import { JOB_STATES, STATE_CASE, type JobState } from "./job-state.js";
 
 export interface QueueInfo {
   queueName: string;
@@ -86,45 +85,4 @@ export async function listCrontabs(db: Queryable, s: string): Promise<CrontabInf
     `select identifier, known_since, last_execution from ${s}._private_known_crontabs order by identifier`,
   );
   return rows.map((r) => ({ identifier: r.identifier, knownSince: r.known_since, lastExecution: r.last_execution }));
-}
-
-export interface JobStats {
-  /** Every state, with 0 for none. */
-  byState: Record<JobState, number>;
-  /** Jobs per task identifier (tasks without jobs left out). */
-  byTask: Record<string, number>;
-  /** Jobs per queue name (queues without jobs left out). */
-  byQueue: Record<string, number>;
-  /** Milliseconds the oldest runnable (ready) job has waited since its run_at; null when none is ready. */
-  oldestReadyAgeMs: number | null;
-}
-
-export async function jobStats(db: Queryable, s: string): Promise<JobStats> {
-  // One pass over the jobs, grouped by (task, queue, state); names joined after grouping.
-  const { rows } = await db.query<{ task: string; queue: string | null; state: JobState; count: string }>(
-    `select t.identifier as task, q.queue_name as queue, g.state, g.count
-from (
-  select j.task_id, j.job_queue_id, ${STATE_CASE} as state, count(*) as count
-  from ${s}._private_jobs j
-  group by 1, 2, 3
-) g
-join ${s}._private_tasks t on t.id = g.task_id
-left join ${s}._private_job_queues q on q.id = g.job_queue_id`,
-  );
-  const byState = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
-  const byTask: Record<string, number> = {};
-  const byQueue: Record<string, number> = {};
-  for (const row of rows) {
-    const count = Number(row.count);
-    byState[row.state] += count;
-    byTask[row.task] = (byTask[row.task] ?? 0) + count;
-    if (row.queue !== null) byQueue[row.queue] = (byQueue[row.queue] ?? 0) + count;
-  }
-  const { rows: oldest } = await db.query<{ age_ms: number | null }>(
-    `select (extract(epoch from now() - min(j.run_at)) * 1000)::float8 as age_ms
-from ${s}._private_jobs j
-where j.is_available = true and j.last_error is null and j.run_at <= now()`,
-  );
-  const age = oldest[0]?.age_ms ?? null;
-  return { byState, byTask, byQueue, oldestReadyAgeMs: age === null ? null : Math.max(0, Math.round(age)) };
 }

@@ -12,11 +12,13 @@ import { quoteIdentifier, validateSchemaName } from "../sql/quote-identifier.js"
 import { schemaFromEnvironment } from "../config/defaults.js";
 import { getJob, listJobs, type JobWithState } from "./job-queries.js";
 import { JOB_STATES, type JobState } from "./job-state.js";
-import { jobStats, listCrontabs, listQueues, listWorkers } from "./overview-queries.js";
-import type { CrontabInfo, JobStats, QueueInfo, WorkerInfo } from "./overview-queries.js";
+import { listCrontabs, listQueues, listWorkers } from "./overview-queries.js";
+import type { CrontabInfo, QueueInfo, WorkerInfo } from "./overview-queries.js";
+import { jobStats, type JobStats } from "./job-stats.js";
 
 export type { JobWithState } from "./job-queries.js";
-export type { CrontabInfo, JobStats, QueueInfo, WorkerInfo } from "./overview-queries.js";
+export type { CrontabInfo, QueueInfo, WorkerInfo } from "./overview-queries.js";
+export type { JobStats } from "./job-stats.js";
 export { JOB_STATES, type JobState } from "./job-state.js";
 
 /** Filters and paging of `jobs()`. */
@@ -67,6 +69,8 @@ function jobId(field: string, value: unknown): string {
   }
   return text;
 }
+
+const STATS_OPTION_NAMES = optionNames({ exact: true });
 
 export class ReadModel {
   private readonly s: string;
@@ -131,9 +135,19 @@ export class ReadModel {
     return listCrontabs(this.db, this.s);
   }
 
-  /** Job counts by state, task and queue, and how long the oldest ready job has waited. */
-  stats(): Promise<JobStats> {
-    return jobStats(this.db, this.s);
+  /**
+   * Job counts by state, task and queue, and how long the oldest ready job has
+   * waited. On large tables the ready and scheduled counts and the counts by
+   * task and queue are estimated from a sample (`estimated: true`) unless
+   * `exact` is true (a full count: seconds on millions of jobs).
+   */
+  async stats(options: { exact?: boolean } = {}): Promise<JobStats> {
+    if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
+    checkKnownOptions(options, STATS_OPTION_NAMES, "stats");
+    if (options.exact !== undefined && typeof options.exact !== "boolean") {
+      throw new ValidationError("exact", options.exact, "must be a boolean");
+    }
+    return jobStats(this.db, this.s, options);
   }
 }
 

@@ -43,7 +43,7 @@ test(
     );
 
     const utils = await ourUtils(schema);
-    assert.deepEqual(await utils.migrate(), { applied: [21, 22, 23, 24], latest: 24 });
+    assert.deepEqual(await utils.migrate(), { applied: [21, 22, 23, 24, 25], latest: 25 });
 
     // Our worker, recovery on with short intervals: its heartbeat row appears and it runs jobs.
     const ours = new Collector<{ n: number; workerId: string }>();
@@ -79,7 +79,7 @@ test(
       "heartbeat row removed on stop",
     );
 
-    // graphile-worker's runner still starts (its own migrate sees revision 24, not breaking) and runs jobs.
+    // graphile-worker's runner still starts (its own migrate sees revision 25, not breaking) and runs jobs.
     const theirs = new Collector<number>();
     const runner = await startReferenceRunner(db.connectionString, schema, {
       hello: async (payload) => theirs.push((payload as { n: number }).n),
@@ -104,7 +104,7 @@ test(
 test("ours migrates first, then graphile-worker's runner starts and runs jobs", TEST_TIMEOUT, async () => {
   const schema = "ours_first";
   const utils = await ourUtils(schema);
-  assert.deepEqual(await utils.migrate(), { applied: Array.from({ length: 24 }, (_, i) => i + 1), latest: 24 });
+  assert.deepEqual(await utils.migrate(), { applied: Array.from({ length: 25 }, (_, i) => i + 1), latest: 25 });
 
   const theirs = new Collector<unknown>();
   const runner = await startReferenceRunner(db.connectionString, schema, {

@@ -20,15 +20,15 @@ const driver = new PgDriver({ connectionString: db.connectionString, maxConnecti
 after(() => driver.close());
 
 const REFERENCE_LATEST = 20;
-/** What migrations 21 to 24 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
+/** What migrations 21 to 25 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
 const OUR_ADDITIONS = {
   relations: ["_private_workers"],
   types: ["_private_workers", "__private_workers"],
   indexes: [
     "_private_workers_pkey",
     "jobs_queue_head_index",
-    "jobs_task_index",
-    "jobs_queue_index",
+    "jobs_available_task_index",
+    "jobs_available_queue_index",
     "jobs_unavailable_index",
     "jobs_errored_index",
   ],
@@ -128,11 +128,11 @@ test("a database migrated by us up to any id is completed by graphile-worker's m
   }
 });
 
-test("graphile-worker fully migrated first, then ours: 21 to 24 are applied", async () => {
+test("graphile-worker fully migrated first, then ours: 21 to 25 are applied", async () => {
   const schema = "reference_first";
   await migrateWithReference(schema);
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result, { applied: [21, 22, 23, 24], latest: 24 });
+  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25], latest: 25 });
   assert.deepEqual(await snapshot(schema), oursFull);
 });
 
@@ -143,7 +143,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
   await migrateWithReference(schema, referenceLogger(logs));
   const warnings = logs.filter((entry) => entry.level === "warning").map((entry) => entry.message);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /revision 24/);
+  assert.match(warnings[0]!, /revision 25/);
   assert.deepEqual(await snapshot(schema), oursFull, "graphile-worker changed nothing");
 
   await driver.query(`select "${schema}".add_job('say_hello', '{"name":"Bobby"}')`);

@@ -217,6 +217,7 @@ describe("stats", () => {
     assert.deepEqual(stats.byState, { ready: 1, scheduled: 1, locked: 1, failed: 1, "permanently-failed": 1 });
     assert.deepEqual(stats.byTask, { email: 2, report: 2, resize: 1 });
     assert.deepEqual(stats.byQueue, { mail: 2 });
+    assert.equal(stats.estimated, false);
     assert.ok(stats.oldestReadyAgeMs !== null && stats.oldestReadyAgeMs >= 10 * 60_000, String(stats.oldestReadyAgeMs));
     // A failed job whose retry is due is still "failed", not "ready" (counted on the other side of now()).
     await pool.query(`update graphile_worker._private_jobs set run_at = now() - interval '1 minute' where id = $1`, [ids.failed]);
@@ -235,6 +236,7 @@ describe("stats", () => {
         byTask: {},
         byQueue: {},
         oldestReadyAgeMs: null,
+        estimated: false,
       });
     } finally {
       await client.query("rollback");
