@@ -45,6 +45,7 @@ test("each migration announces itself on worker:migrate; 19 says breaking", TEST
     { migrationNumber: 22, breaking: false },
     { migrationNumber: 23, breaking: false },
     { migrationNumber: 24, breaking: false },
+    { migrationNumber: 25, breaking: false },
   ]);
 });
 
