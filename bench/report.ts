@@ -3,12 +3,9 @@
  * readable table, and the JSON object printed on stdout's last line with
  * `--json` (`{"ours":…,"graphile_worker":…,"pg_boss":…,"ratios":…}`).
  */
-import type { SystemResult } from "./run-protocol.js";
+import type { Outcomes, SystemResult } from "./outcomes.js";
 import { SYSTEM_NAMES, type SystemName } from "./systems/system.js";
 import type { Workload } from "./workload.js";
-
-export type SystemOutcome = { ok: true; result: SystemResult } | { ok: false; label: string; error: string };
-export type Outcomes = Partial<Record<SystemName, SystemOutcome>>;
 
 /** A system's JSON entry: its figures, `{ "error": … }` if it failed, null if not selected. */
 export type SystemJson = SystemResult | { label: string; error: string } | null;

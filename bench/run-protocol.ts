@@ -11,38 +11,9 @@
 import { measureDrain, medianRun, type DrainResult } from "./scenarios/drain.js";
 import { measureEnqueue, type EnqueueResult } from "./scenarios/enqueue.js";
 import { measureLatency, type LatencyResult } from "./scenarios/latency.js";
-import type { Outcomes } from "./report.js";
+import type { Outcomes, SystemResult } from "./outcomes.js";
 import type { BenchSystem, SystemName } from "./systems/system.js";
 import type { Workload } from "./workload.js";
-
-export interface SystemResult {
-  label: string;
-  configuration: string;
-  /** Drain of an analysed backlog (`drain_jobs` jobs), jobs/s (median run). */
-  throughput_jobs_per_s: number;
-  /** The same drain on a freshly filled, never analysed table, jobs/s (median run). */
-  throughput_fresh_jobs_per_s: number;
-  /** Bulk-API enqueue of `enqueue_jobs` jobs, jobs/s. */
-  enqueue_jobs_per_s: number;
-  /** add -> task start, ms. */
-  latency_ms: LatencyResult;
-  /** Analysed drain with `future_rows` future-scheduled rows in the table, jobs/s (median run). */
-  future_rows_throughput_jobs_per_s: number;
-  /** future_rows_throughput / throughput (1 = unaffected). */
-  future_rows_vs_empty: number;
-  /** Peak RSS of one worker process during the (median) analysed drain, MiB. */
-  worker_peak_rss_mb: number;
-  /** Peak RSS of one worker process during the (median) drain with future rows, MiB. */
-  worker_peak_rss_future_rows_mb: number;
-  /** From starting the workers to the first job running, ms (median analysed run; included in the drain time). */
-  drain_startup_ms: number;
-  /** Every run of each drain, jobs/s, in the order run. */
-  runs: { analysed: number[]; fresh: number[]; future_rows: number[] };
-  drain_jobs: number;
-  enqueue_jobs: number;
-  latency_samples: number;
-  future_rows: number;
-}
 
 export type Progress = (message: string) => void;
 
