@@ -3,9 +3,7 @@
  * find (or found locked), and an exit code of 1 when nothing matched at all.
  */
 import { GraphileWorkerError } from "../errors/errors.js";
-import type { Queryable } from "../driver/driver.js";
 import type { Job } from "../jobs/job.js";
-import { quoteIdentifier } from "../sql/quote-identifier.js";
 import { plural } from "../worker/activity-log.js";
 
 /** Nothing matched what the command was asked to act on: exit 1, with this one line. */
@@ -30,40 +28,7 @@ export function reportJobs(verb: string, requestedIds: readonly string[], jobs: 
   console.error(`graphile-worker-ts: ${notFound}`);
 }
 
-/** How many jobs and queues the given workers hold (counted in the unlocking transaction). */
-export async function countLocks(
-  db: Queryable,
-  schema: string,
-  workerIds: readonly string[],
-): Promise<{ jobs: number; queues: number }> {
-  const s = quoteIdentifier(schema);
-  const { rows } = await db.query<{ jobs: string; queues: string }>(
-    `select (select count(*) from ${s}._private_jobs where locked_by = any($1::text[]))::text as jobs,
-            (select count(*) from ${s}._private_job_queues where locked_by = any($1::text[]))::text as queues`,
-    [workerIds],
-  );
-  return { jobs: Number(rows[0]?.jobs ?? 0), queues: Number(rows[0]?.queues ?? 0) };
-}
-
-/** Workers holding locks younger than the 4-hour rule with no heartbeat row (graphile-worker's Node workers, or recovery off). */
-export async function rowlessLockHolders(
-  db: Queryable,
-  schema: string,
-  orphanThresholdMs: number,
-): Promise<{ workerIds: string[]; jobs: number }> {
-  const s = quoteIdentifier(schema);
-  const { rows } = await db.query<{ worker_id: string; jobs: string }>(
-    `select j.locked_by as worker_id, count(*)::text as jobs
-       from ${s}._private_jobs j
-      where j.locked_by is not null
-        and j.locked_at > now() - $1::bigint * interval '1 millisecond'
-        and not exists (select 1 from ${s}._private_workers w where w.worker_id = j.locked_by)
-      group by j.locked_by
-      order by j.locked_by`,
-    [orphanThresholdMs],
-  );
-  return { workerIds: rows.map((r) => r.worker_id), jobs: rows.reduce((sum, r) => sum + Number(r.jobs), 0) };
-}
+export { countLocks, rowlessLockHolders } from "../sql/lock-holders.js";
 
 export function describeRowlessLockHolders(holders: { workerIds: string[]; jobs: number }): string | undefined {
   if (holders.workerIds.length === 0) return undefined;

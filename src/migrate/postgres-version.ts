@@ -1,5 +1,6 @@
 import { UnsupportedPostgresError } from "../errors/errors.js";
 import type { Queryable } from "../driver/driver.js";
+import { serverVersionNum } from "../sql/server-statements.js";
 
 /** The oldest PostgreSQL supported (as `server_version_num`): 12.0. */
 export const MINIMUM_SERVER_VERSION_NUM = 120000;
@@ -18,8 +19,5 @@ export function checkPostgresVersion(serverVersionNum: string | number): number 
 
 /** Ask the server for its version and check it. */
 export async function fetchAndCheckPostgresVersion(connection: Queryable): Promise<number> {
-  const { rows } = await connection.query<{ server_version_num: string }>(
-    "select current_setting('server_version_num') as server_version_num",
-  );
-  return checkPostgresVersion(rows[0]?.server_version_num ?? "0");
+  return checkPostgresVersion(await serverVersionNum(connection));
 }

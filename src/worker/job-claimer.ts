@@ -8,7 +8,7 @@ import { parameterText } from "../driver/parameter-text.js";
 import type { Job } from "../jobs/job.js";
 import { ClaimJobsStatement, type ClaimRow } from "../sql/claim-jobs.js";
 import { FinishJobsStatements, type FinishParams } from "../sql/finish-jobs.js";
-import { quoteIdentifier } from "../sql/quote-identifier.js";
+import { jobIdsLockedBy, jobIdsLockedBySql } from "../sql/lock-holders.js";
 import type { ForbiddenFlags } from "./worker-config.js";
 
 function jobFromClaimRow(row: ClaimRow, workerId: string): Job {
@@ -59,7 +59,7 @@ export class JobClaimer {
     this.claimStatement = new ClaimJobsStatement(db, schema, maxClaim);
     this.finish = new FinishJobsStatements(db, schema);
     this.taskIdentifiersLiteral = parameterText(taskIdentifiers) ?? "{}";
-    this.lockedByMeSql = `select id from ${quoteIdentifier(schema)}._private_jobs where locked_by = $1::text`;
+    this.lockedByMeSql = jobIdsLockedBySql(schema);
   }
 
   /**
@@ -112,8 +112,7 @@ export class JobClaimer {
   }
 
   private async releaseUnknown(known: ReadonlySet<string>): Promise<string[]> {
-    const { rows } = await this.db.query<{ id: string }>(this.lockedByMeSql, [this.workerId]);
-    const stranded = rows.map((r) => String(r.id)).filter((id) => !known.has(id));
+    const stranded = (await jobIdsLockedBy(this.db, this.lockedByMeSql, this.workerId)).filter((id) => !known.has(id));
     if (stranded.length > 0) {
       await this.finish.release({ jobIds: stranded, workerId: this.workerId });
     }

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Queryable } from "../driver/driver.js";
+import { notify } from "../sql/server-statements.js";
 
 export type ProbeOutcome = "received" | "timed-out" | "send-failed";
 
@@ -41,7 +42,7 @@ export class ListenProbe {
       timer = setTimeout(() => resolve("timed-out"), this.timeoutMs);
     });
     try {
-      await this.db.query("select pg_notify($1, $2)", [this.channel, token]);
+      await notify(this.db, this.channel, token);
     } catch {
       this.waiting?.("send-failed");
     }
