@@ -11,17 +11,14 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from "../tools/embedded-
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Flags of the embedded server (those of `npm test`, plus room for the 1M-row table in memory). */
-export const EMBEDDED_POSTGRES_FLAGS = [
-  "-c",
-  "max_connections=400",
-  "-c",
-  "fsync=off",
-  "-c",
-  "synchronous_commit=off",
-  "-c",
-  "shared_buffers=512MB",
-];
+/**
+ * Flags of the embedded server: durable (fsync and synchronous commit on, as
+ * users run PostgreSQL), with room for the 1M-row table in memory.
+ */
+export const EMBEDDED_POSTGRES_FLAGS = ["-c", "max_connections=400", "-c", "shared_buffers=512MB"];
+
+/** Added by `--no-fsync`: commits without waiting for the disk (faster, not what users run). */
+export const NO_FSYNC_FLAGS = ["-c", "fsync=off", "-c", "synchronous_commit=off"];
 
 export interface BenchServer {
   /** `embedded PostgreSQL 15.x` or `DATABASE_URL server`. */
@@ -62,14 +59,21 @@ export async function openBenchServer(databaseUrl: string | undefined, extraFlag
     adminUrl = embedded.connectionString;
   }
   const admin = adminUrl;
-  const [row] = await adminQuery<{ server_version: string }>(admin, "show server_version");
+  const [row] = await adminQuery<{ server_version: string; fsync: string; synchronous_commit: string }>(
+    admin,
+    "select current_setting('server_version') as server_version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit",
+  );
   const version = row?.server_version ?? "?";
+  const durability =
+    row?.fsync === "on" && row.synchronous_commit !== "off"
+      ? "durable"
+      : `fsync=${row?.fsync}, synchronous_commit=${row?.synchronous_commit}`;
   const created: string[] = [];
   let dropped = 0;
   const suffix = `${process.pid}_${randomBytes(3).toString("hex")}`;
 
   return {
-    description: embedded ? `embedded PostgreSQL ${version}` : `PostgreSQL ${version} (DATABASE_URL)`,
+    description: `${embedded ? `embedded PostgreSQL ${version}` : `PostgreSQL ${version} (DATABASE_URL)`}, ${durability}`,
     version,
     async createDatabase(label) {
       const name = `bench_${label}_${suffix}_${created.length + dropped}`;

@@ -3,6 +3,7 @@
  *   --json            print the results as one JSON object on stdout's last line
  *   --quick           small smoke run (CI)
  *   --only a,b        systems to run: ours, graphile_worker, pg_boss (default: all)
+ *   --no-fsync        embedded server with fsync and synchronous_commit off (default: durable)
  *   --help
  */
 import { SYSTEM_NAMES, isSystemName, type SystemName } from "./systems/system.js";
@@ -12,6 +13,8 @@ export interface BenchOptions {
   quick: boolean;
   systems: SystemName[];
   help: boolean;
+  /** Start the embedded server with fsync and synchronous_commit off (ignored with DATABASE_URL). */
+  noFsync: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only ${SYSTEM_NAMES.join(",")}]
@@ -20,13 +23,14 @@ Runs graphile-worker-ts ("ours"), graphile-worker 0.18 and pg-boss 12 side by si
 PostgreSQL (DATABASE_URL, or an embedded one when unset), 2 worker processes each.
   --json    print the results as one JSON object on stdout's last line
   --quick   small smoke run (about a minute; used by CI)
-  --only    comma-separated systems to run (default: all)`;
+  --only    comma-separated systems to run (default: all)
+  --no-fsync  embedded server without fsync and synchronous commit (default: durable, as users run it)`;
 
 /** Thrown for a bad argument; the message names it. */
 export class UsageError extends Error {}
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { json: false, quick: false, systems: [...SYSTEM_NAMES], help: false };
+  const options: BenchOptions = { json: false, quick: false, systems: [...SYSTEM_NAMES], help: false, noFsync: false };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index] ?? "";
     const [flag, inlineValue] =
@@ -37,6 +41,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         break;
       case "--quick":
         options.quick = true;
+        break;
+      case "--no-fsync":
+        options.noFsync = true;
         break;
       case "--help":
       case "-h":

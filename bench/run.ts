@@ -5,7 +5,7 @@
  */
 import os from "node:os";
 import { buildPackage } from "./build-package.js";
-import { openBenchServer, type BenchServer } from "./database-server.js";
+import { NO_FSYNC_FLAGS, openBenchServer, type BenchServer } from "./database-server.js";
 import { USAGE, UsageError, parseOptions, type BenchOptions } from "./options.js";
 import type { Outcomes } from "./outcomes.js";
 import { buildJson, formatTable } from "./report.js";
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
     buildPackage();
   }
   const loadAverageAtStart = os.loadavg()[0] ?? 0;
-  const server = await openBenchServer(process.env.DATABASE_URL);
+  const server = await openBenchServer(process.env.DATABASE_URL, options.noFsync ? NO_FSYNC_FLAGS : []);
   const closeServer = () => server.close().catch((error: unknown) => progress(`closing the server: ${errorMessage(error)}`));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
