@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAddCommand } from "./commands/add-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
+import { registerListCommands } from "./commands/list-commands.js";
 import { registerMigrateCommand } from "./commands/migrate-command.js";
+import { registerOverviewCommands } from "./commands/overview-commands.js";
 import { registerSweepCommand } from "./commands/sweep-command.js";
 import { registerWorkerCommand } from "./commands/worker-command.js";
 
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerAddCommand(program);
   registerJobCommands(program);
+  registerListCommands(program);
+  registerOverviewCommands(program);
   registerSweepCommand(program);
   return program;
 }

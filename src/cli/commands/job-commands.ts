@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { validateJobKey, validateStoredText } from "../../jobs/job-spec-validation.js";
 import { validateWorkerIds } from "../../client/id-validation.js";
 import { CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS, type CleanupTask, type RescheduleOptions } from "../../client/worker-utils.js";
-import { checkArgument, parseDate, parseInteger, parseList } from "../argument-parsers.js";
+import { checkArgument, parseDate, parseInteger, parseJobId, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
 import { countLocks, NothingMatchedError, reportJobs } from "../command-report.js";
 import { CliUsageError } from "../usage-error.js";
@@ -13,16 +13,8 @@ interface JsonOption extends GlobalOptions {
   json?: boolean;
 }
 
-/** Largest job id: `_private_jobs.id` is a bigint. */
-const MAX_JOB_ID = 9_223_372_036_854_775_807n;
-
 function parseIds(ids: string[]): string[] {
-  for (const id of ids) {
-    if (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) > MAX_JOB_ID) {
-      throw new CliUsageError("<ids>", `not a job id: ${JSON.stringify(id)}`);
-    }
-  }
-  return ids;
+  return ids.map((id) => parseJobId("<ids>", id));
 }
 
 export function registerJobCommands(program: Command): void {
