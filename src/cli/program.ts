@@ -19,7 +19,11 @@ export function buildProgram(): Command {
   const program = new Command("graphile-worker-ts")
     .description("PostgreSQL job queue (graphile-worker compatible)")
     .version(packageVersion(), "-V, --version", "print the version")
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ graphile-worker-ts migrate\n  $ graphile-worker-ts list --state failed\n  $ graphile-worker-ts <command> --help    (each command's options and examples)",
+    );
   registerMigrateCommand(program);
   registerWorkerCommand(program);
   registerAddCommand(program);
