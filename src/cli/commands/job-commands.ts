@@ -7,6 +7,8 @@ import { checkArgument, parseDate, parseInteger, parseJobId, parseList } from ".
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
 import { countLocks, NothingMatchedError, reportJobs } from "../command-report.js";
 import { addExamples } from "../help-examples.js";
+import { createProgress, inSlices } from "../output/progress.js";
+import type { Job } from "../../jobs/job.js";
 import { CliUsageError } from "../usage-error.js";
 import { plural } from "../../worker/activity-log.js";
 
@@ -16,6 +18,17 @@ interface JsonOption extends GlobalOptions {
 
 function parseIds(ids: string[]): string[] {
   return ids.map((id) => parseJobId("<ids>", id));
+}
+
+/**
+ * Ids per statement of a bulk action. More ids are sent in slices of this
+ * many (each slice its own statement), with progress on stderr between them
+ * when it is a terminal.
+ */
+export const BULK_SLICE = 1000;
+
+function inBulk(label: string, ids: readonly string[], action: (slice: readonly string[]) => Promise<Job[]>): Promise<Job[]> {
+  return inSlices(ids, BULK_SLICE, createProgress(label), action);
 }
 
 export function registerJobCommands(program: Command): void {
@@ -29,7 +42,8 @@ export function registerJobCommands(program: Command): void {
     ),
     ["complete 1042 1043", "complete 1042 --json"],
   ).action(async (ids: string[], options: JsonOption) => {
-    const jobs = await withUtils(options, (utils) => utils.completeJobs(parseIds(ids)));
+    const valid = parseIds(ids);
+    const jobs = await withUtils(options, (utils) => inBulk("Completing jobs", valid, (slice) => utils.completeJobs(slice)));
     reportJobs("Completed", ids, jobs, options.json);
   });
 
@@ -45,7 +59,10 @@ export function registerJobCommands(program: Command): void {
     ['fail 1042 1043 --reason "customer deleted"'],
   ).action(async (ids: string[], options: JsonOption & { reason: string }) => {
     const reason = checkArgument("--reason", () => validateStoredText("reason", options.reason));
-    const jobs = await withUtils(options, (utils) => utils.permanentlyFailJobs(parseIds(ids), reason));
+    const valid = parseIds(ids);
+    const jobs = await withUtils(options, (utils) =>
+      inBulk("Failing jobs", valid, (slice) => utils.permanentlyFailJobs(slice, reason)),
+    );
     reportJobs("Failed", ids, jobs, options.json);
   });
 
@@ -78,7 +95,10 @@ export function registerJobCommands(program: Command): void {
       if (Object.keys(changes).length === 0) {
         throw new CliUsageError("reschedule", "give at least one of --run-at, --priority, --attempts, --max-attempts");
       }
-      const jobs = await withUtils(options, (utils) => utils.rescheduleJobs(parseIds(ids), changes));
+      const valid = parseIds(ids);
+      const jobs = await withUtils(options, (utils) =>
+        inBulk("Rescheduling jobs", valid, (slice) => utils.rescheduleJobs(slice, changes)),
+      );
       reportJobs("Rescheduled", ids, jobs, options.json);
     },
   );
@@ -123,7 +143,20 @@ export function registerJobCommands(program: Command): void {
       }
     }
     if (tasks.length === 0) throw new CliUsageError("--tasks", `name at least one of ${CLEANUP_TASKS.join(", ")}`);
-    const result = await withUtils(options, (utils) => utils.cleanup({ tasks: tasks as CleanupTask[] }));
+    // One cleanup task at a time (in the order cleanup() runs them), so progress can name each.
+    const steps = CLEANUP_TASKS.filter((task) => tasks.includes(task));
+    const progress = createProgress("Cleaning up");
+    const result = await withUtils(options, async (utils) => {
+      const total = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0 };
+      for (const [done, task] of steps.entries()) {
+        progress.update(done, steps.length, task);
+        const step = await utils.cleanup({ tasks: [task] });
+        total.deletedJobs += step.deletedJobs;
+        total.deletedTaskIdentifiers += step.deletedTaskIdentifiers;
+        total.deletedQueues += step.deletedQueues;
+      }
+      return total;
+    }).finally(() => progress.done());
     if (options.json) console.log(JSON.stringify(result));
     else {
       console.log(
