@@ -2,7 +2,7 @@
  * A plain-text table for terminals: a header row, columns padded to their
  * widest cell (two spaces between them), numbers right-aligned when asked,
  * long cells cut with "…", and no trailing spaces. A cell never spans lines:
- * line breaks and tabs print as spaces.
+ * a line break or tab, with the spaces around it, prints as one space.
  */
 
 export interface Column {
@@ -18,7 +18,7 @@ const GAP = "  ";
 /** One cell as one line of at most `maxWidth` characters. */
 export function cell(text: string, maxWidth = Number.POSITIVE_INFINITY): string {
   // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\r\n\t\u0000-\u001f\u007f]+/g, " ");
+  const flat = text.replace(/[ ]*[\r\n\t\u0000-\u001f\u007f]+\s*/g, " ");
   const characters = [...flat];
   if (characters.length <= maxWidth) return flat;
   return `${characters.slice(0, Math.max(0, maxWidth - 1)).join("")}…`;
