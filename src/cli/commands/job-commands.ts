@@ -27,8 +27,14 @@ function parseIds(ids: string[]): string[] {
  */
 export const BULK_SLICE = 1000;
 
-function inBulk(label: string, ids: readonly string[], action: (slice: readonly string[]) => Promise<Job[]>): Promise<Job[]> {
-  return inSlices(ids, BULK_SLICE, createProgress(label), action);
+/** Run `action` on `ids` in slices; the jobs it returns, in id order. */
+async function inBulk(
+  label: string,
+  ids: readonly string[],
+  action: (slice: readonly string[]) => Promise<Job[]>,
+): Promise<Job[]> {
+  const jobs = await inSlices(ids, BULK_SLICE, createProgress(label), action);
+  return jobs.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
 }
 
 export function registerJobCommands(program: Command): void {
