@@ -184,8 +184,8 @@ describe("workers", { concurrency: true }, () => {
     assert.equal(result.code, 0, result.stderr);
     const [header, stale, fresh] = lines(result.stdout);
     assert.equal(header, "WORKER        STARTED  HEARTBEAT  STATUS  JOBS LOCKED");
-    assert.match(stale!, /^worker-stale  3h ago   1h ago     stale             1$/);
-    assert.match(fresh!, /^worker-fresh  2h ago   \d+[sm] ago\s+ok\s+1$/);
+    assert.equal(stale, "worker-stale  3h ago   1h ago     stale             1");
+    assert.match(fresh!, /^worker-fresh\s+2h ago\s+\d+[sm] ago\s+ok\s+1$/);
   });
 });
 

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createTestDatabase } from "../support/database.js";
 import { countRows } from "../support/fixtures.js";
-import { lines, REPO_ROOT, spawnCli } from "./spawn-cli.js";
+import { REPO_ROOT, spawnCli } from "./spawn-cli.js";
 
 const db = await createTestDatabase("cli_progress");
 const { pool, connectionString } = db;
