@@ -22,7 +22,7 @@ test("every command of the contract is there", () => {
 describe("--help of each command shows an example", { concurrency: 4 }, () => {
   for (const name of commands) {
     test(name, async () => {
-      const result = await spawnCli([name, "--help"], { databaseUrl: null });
+      const result = await spawnCli([name, "--help"], { databaseUrl: null, timeoutMs: 180_000 });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stderr, "");
       assert.match(result.stdout, new RegExp(`^Usage: graphile-worker-ts ${name} `));
@@ -33,7 +33,7 @@ describe("--help of each command shows an example", { concurrency: 4 }, () => {
 
 test("defaults and ranges of the read commands' options", async () => {
   const [list, queues, workers] = await Promise.all(
-    ["list", "queues", "workers"].map((name) => spawnCli([name, "--help"], { databaseUrl: null })),
+    ["list", "queues", "workers"].map((name) => spawnCli([name, "--help"], { databaseUrl: null, timeoutMs: 180_000 })),
   );
   assert.match(list!.stdout, /--limit <n>\s+at most this many jobs, 1-1000 \(default 50\)/);
   assert.match(list!.stdout, /--state <state>[^-]*"permanently-failed"\)/);
@@ -43,7 +43,7 @@ test("defaults and ranges of the read commands' options", async () => {
 });
 
 test("the program's own help ends with examples", async () => {
-  const result = await spawnCli(["--help"], { databaseUrl: null });
+  const result = await spawnCli(["--help"], { databaseUrl: null, timeoutMs: 180_000 });
   assert.equal(result.code, 0);
   assert.match(result.stdout, /\nExamples:\n {2}\$ graphile-worker-ts migrate\n/);
 });

@@ -10,7 +10,8 @@ import { lines, spawnCli } from "./spawn-cli.js";
 
 const db = await createMigratedDatabase("cli_list_show");
 const { utils, pool, connectionString } = db;
-const cli = (...args: string[]) => spawnCli(args, { databaseUrl: connectionString });
+/** Generous: on a loaded machine a child process takes seconds just to start. */
+const cli = (...args: string[]) => spawnCli(args, { databaseUrl: connectionString, timeoutMs: 180_000 });
 
 const ids: Record<string, string> = {};
 const pageIds: string[] = [];
@@ -85,7 +86,7 @@ before(async () => {
   for (let n = 0; n < 12; n++) pageIds.push((await utils.addJob("page", { n })).id);
 });
 
-describe("list", { concurrency: true }, () => {
+describe("list", { concurrency: 4 }, () => {
   test("--json: every job, the contract's fields in a fixed order, with its state", async () => {
     const jobs = await listJson("--limit", "1000");
     assert.deepEqual(idsOf(jobs), [...Object.values(ids), ...pageIds]);
@@ -195,7 +196,7 @@ describe("list", { concurrency: true }, () => {
   });
 });
 
-describe("show", { concurrency: true }, () => {
+describe("show", { concurrency: 4 }, () => {
   test("every field, the payload pretty-printed, the whole last error", async () => {
     const result = await cli("show", ids.failed);
     assert.equal(result.code, 0, result.stderr);
@@ -249,7 +250,7 @@ describe("show", { concurrency: true }, () => {
   });
 });
 
-describe("bad arguments: one line naming the argument, exit 2, nothing written", { concurrency: true }, () => {
+describe("bad arguments: one line naming the argument, exit 2, nothing written", { concurrency: 4 }, () => {
   const cases: [string[], string][] = [
     [["list", "--state", "nope"], "--state"],
     [["list", "--limit", "0"], "--limit"],

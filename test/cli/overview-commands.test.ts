@@ -10,7 +10,8 @@ import { lines, spawnCli } from "./spawn-cli.js";
 
 const db = await createMigratedDatabase("cli_overview");
 const { utils, pool, connectionString } = db;
-const cli = (...args: string[]) => spawnCli(args, { databaseUrl: connectionString });
+/** Generous: on a loaded machine a child process takes seconds just to start. */
+const cli = (...args: string[]) => spawnCli(args, { databaseUrl: connectionString, timeoutMs: 180_000 });
 
 async function json<T>(...args: string[]): Promise<T> {
   const result = await cli(...args, "--json");
@@ -63,7 +64,7 @@ interface Stats {
   total: number;
 }
 
-describe("stats", { concurrency: true }, () => {
+describe("stats", { concurrency: 4 }, () => {
   test("--json: byState, byTask, byQueue, the oldest ready job's age, the total", async () => {
     const stats = await json<Stats>("stats");
     assert.deepEqual(stats.byState, { ready: 2, scheduled: 1, locked: 2, failed: 1, "permanently-failed": 1 });
@@ -108,7 +109,7 @@ interface Queue {
   waiting: number;
 }
 
-describe("queues", { concurrency: true }, () => {
+describe("queues", { concurrency: 4 }, () => {
   test("--json: name, lock holder, lock time, waiting jobs (not locked, not permanently failed)", async () => {
     const queues = await json<Queue[]>("queues");
     assert.deepEqual(
@@ -157,7 +158,7 @@ interface WorkerJson {
   lastHeartbeatAt: string;
 }
 
-describe("workers", { concurrency: true }, () => {
+describe("workers", { concurrency: 4 }, () => {
   test("--json: heartbeat age, stale after the sweep threshold (5 minutes), jobs locked", async () => {
     const workers = await json<WorkerJson[]>("workers");
     assert.deepEqual(
@@ -189,7 +190,7 @@ describe("workers", { concurrency: true }, () => {
   });
 });
 
-describe("bad arguments: one line, exit 2", { concurrency: true }, () => {
+describe("bad arguments: one line, exit 2", { concurrency: 4 }, () => {
   for (const [args, argument] of [
     [["queues", "--limit", "0"], "--limit"],
     [["queues", "--after", ""], "--after"],

@@ -14,7 +14,7 @@ import { REPO_ROOT, spawnCli } from "./spawn-cli.js";
 
 const db = await createTestDatabase("cli_progress");
 const { pool, connectionString } = db;
-const cli = (...args: string[]) => spawnCli(args, { databaseUrl: connectionString, timeoutMs: 120_000 });
+const cli = (...args: string[]) => spawnCli(args, { databaseUrl: connectionString, timeoutMs: 180_000 });
 
 /** Add `count` jobs of `task` in one statement; their ids in order. */
 async function addMany(task: string, count: number): Promise<string[]> {
@@ -32,7 +32,7 @@ before(async () => {
   assert.match(migrated.stdout, /^Applied migrations 1, 2, .*; schema is at revision \d+\n$/);
 });
 
-describe("stderr not a terminal: the result only", { concurrency: true }, () => {
+describe("stderr not a terminal: the result only", { concurrency: 4 }, () => {
   test("complete 2500 ids (three slices)", async () => {
     const ids = await addMany("bulk_complete", 2500);
     const result = await cli("complete", ...ids);
@@ -94,7 +94,7 @@ test("on a terminal (through `script`): the progress line, then the result", { s
     cwd: REPO_ROOT,
     env,
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: 180_000,
   });
   assert.equal(result.status, 0, result.stdout + result.stderr);
   assert.ok(result.stdout.includes("\r\u001b[2KCompleting jobs: 1000/2100"), JSON.stringify(result.stdout.slice(0, 300)));
