@@ -100,3 +100,14 @@ export function parseList(text: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }
+
+/** Largest job id: `_private_jobs.id` is a bigint. */
+const MAX_JOB_ID = 9_223_372_036_854_775_807n;
+
+/** A job id: a positive integer in bigint range, as decimal text. */
+export function parseJobId(argument: string, text: string): string {
+  if (!/^[1-9]\d{0,18}$/.test(text) || BigInt(text) > MAX_JOB_ID) {
+    throw new CliUsageError(argument, `not a job id: ${JSON.stringify(text)}`);
+  }
+  return text;
+}

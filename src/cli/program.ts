@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAddCommand } from "./commands/add-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
+import { registerListCommands } from "./commands/list-commands.js";
 import { registerMigrateCommand } from "./commands/migrate-command.js";
+import { registerOverviewCommands } from "./commands/overview-commands.js";
 import { registerSweepCommand } from "./commands/sweep-command.js";
 import { registerWorkerCommand } from "./commands/worker-command.js";
 
@@ -17,11 +19,17 @@ export function buildProgram(): Command {
   const program = new Command("graphile-worker-ts")
     .description("PostgreSQL job queue (graphile-worker compatible)")
     .version(packageVersion(), "-V, --version", "print the version")
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ graphile-worker-ts migrate\n  $ graphile-worker-ts list --state failed\n  $ graphile-worker-ts <command> --help    (each command's options and examples)",
+    );
   registerMigrateCommand(program);
   registerWorkerCommand(program);
   registerAddCommand(program);
   registerJobCommands(program);
+  registerListCommands(program);
+  registerOverviewCommands(program);
   registerSweepCommand(program);
   return program;
 }

@@ -43,6 +43,11 @@ export interface MigrateOptions {
    * tests). The compatibility check still compares with the latest id.
    */
   untilMigration?: number;
+  /**
+   * Called before each migration this call applies, with its id, how many of
+   * the pending migrations are done and how many there are (the CLI's progress line).
+   */
+  onProgress?: (progress: { migration: number; done: number; total: number }) => void;
 }
 
 /** What `runMigrations` did. */
@@ -82,9 +87,9 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrationR
     await bootstrap(connection, ledger, lockName);
     const before = await ledger.readState(connection);
     const applied: number[] = [];
-    for (const migration of MIGRATIONS) {
-      if (migration.id > until) break;
-      if (before.latest !== null && migration.id <= before.latest) continue;
+    const pending = MIGRATIONS.filter((m) => m.id <= until && (before.latest === null || m.id > before.latest));
+    for (const [done, migration] of pending.entries()) {
+      options.onProgress?.({ migration: migration.id, done, total: pending.length });
       if (await applyMigration(connection, ledger, quotedSchema, lockName, migration, logger)) applied.push(migration.id);
     }
     if (applied.length > 0) {

@@ -5,6 +5,7 @@ import { validateJob } from "../../jobs/job-spec-validation.js";
 import { parseDate, parseInteger, parseJson, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
 import { addOutcome, keyedJobBefore } from "../add-outcome.js";
+import { addExamples } from "../help-examples.js";
 import { CliUsageError } from "../usage-error.js";
 
 /** The command-line argument behind each JobSpec field, for error messages. */
@@ -44,20 +45,26 @@ interface AddOptions extends GlobalOptions {
 }
 
 export function registerAddCommand(program: Command): void {
-  addGlobalOptions(
-    program
-      .command("add")
-      .description("add a job")
-      .argument("<identifier>", "task identifier")
-      .option("--payload <json>", "JSON payload", "{}")
-      .option("--queue <name>", "serial queue name")
-      .option("--run-at <iso>", "run at (ISO 8601)")
-      .option("--max-attempts <n>", "maximum attempts")
-      .option("--job-key <key>", "job key")
-      .addOption(new Option("--job-key-mode <mode>", "job key mode").choices(JOB_KEY_MODES))
-      .option("--priority <n>", "priority (lower runs first)")
-      .option("--flags <a,b>", "comma-separated flags")
-      .option("--json", "print the job as JSON"),
+  addExamples(
+    addGlobalOptions(
+      program
+        .command("add")
+        .description("add a job")
+        .argument("<identifier>", "task identifier")
+        .option("--payload <json>", "JSON payload", "{}")
+        .option("--queue <name>", "serial queue name (default: none, jobs run in parallel)")
+        .option("--run-at <iso>", "run at (ISO 8601; default: now)")
+        .option("--max-attempts <n>", "maximum attempts (default 25)")
+        .option("--job-key <key>", "job key")
+        .addOption(new Option("--job-key-mode <mode>", "job key mode (with --job-key; default replace)").choices(JOB_KEY_MODES))
+        .option("--priority <n>", "priority (lower runs first; default 0)")
+        .option("--flags <a,b>", "comma-separated flags")
+        .option("--json", "print the job as JSON"),
+    ),
+    [
+      `add send_email --payload '{"to":"ada@example.com"}'`,
+      "add report --queue reports --run-at 2026-12-24T09:00:00Z --job-key daily-report --max-attempts 3",
+    ],
   ).action(async (identifier: string, options: AddOptions) => {
     const payload = parseJson("--payload", options.payload ?? "{}");
     const spec: JobSpec = {};

@@ -3,9 +3,12 @@ import type { Command } from "commander";
 import { validateJobKey, validateStoredText } from "../../jobs/job-spec-validation.js";
 import { validateWorkerIds } from "../../client/id-validation.js";
 import { CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS, type CleanupTask, type RescheduleOptions } from "../../client/worker-utils.js";
-import { checkArgument, parseDate, parseInteger, parseList } from "../argument-parsers.js";
+import { checkArgument, parseDate, parseInteger, parseJobId, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, withUtils, type GlobalOptions } from "../global-options.js";
 import { countLocks, NothingMatchedError, reportJobs } from "../command-report.js";
+import { addExamples } from "../help-examples.js";
+import { createProgress, inSlices } from "../output/progress.js";
+import type { Job } from "../../jobs/job.js";
 import { CliUsageError } from "../usage-error.js";
 import { plural } from "../../worker/activity-log.js";
 
@@ -13,49 +16,75 @@ interface JsonOption extends GlobalOptions {
   json?: boolean;
 }
 
-/** Largest job id: `_private_jobs.id` is a bigint. */
-const MAX_JOB_ID = 9_223_372_036_854_775_807n;
-
 function parseIds(ids: string[]): string[] {
-  for (const id of ids) {
-    if (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) > MAX_JOB_ID) {
-      throw new CliUsageError("<ids>", `not a job id: ${JSON.stringify(id)}`);
-    }
-  }
-  return ids;
+  return ids.map((id) => parseJobId("<ids>", id));
+}
+
+/**
+ * Ids per statement of a bulk action. More ids are sent in slices of this
+ * many (each slice its own statement), with progress on stderr between them
+ * when it is a terminal.
+ */
+export const BULK_SLICE = 1000;
+
+/** Run `action` on `ids` in slices; the jobs it returns, in id order. */
+async function inBulk(
+  label: string,
+  ids: readonly string[],
+  action: (slice: readonly string[]) => Promise<Job[]>,
+): Promise<Job[]> {
+  const jobs = await inSlices(ids, BULK_SLICE, createProgress(label), action);
+  return jobs.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
 }
 
 export function registerJobCommands(program: Command): void {
-  addGlobalOptions(
-    program.command("complete").description("mark jobs as completed (deletes them)").argument("<ids...>").option("--json"),
+  addExamples(
+    addGlobalOptions(
+      program
+        .command("complete")
+        .description("mark jobs as completed (deletes them); locked jobs are left alone")
+        .argument("<ids...>", "job ids")
+        .option("--json", "print the completed jobs as JSON"),
+    ),
+    ["complete 1042 1043", "complete 1042 --json"],
   ).action(async (ids: string[], options: JsonOption) => {
-    const jobs = await withUtils(options, (utils) => utils.completeJobs(parseIds(ids)));
+    const valid = parseIds(ids);
+    const jobs = await withUtils(options, (utils) => inBulk("Completing jobs", valid, (slice) => utils.completeJobs(slice)));
     reportJobs("Completed", ids, jobs, options.json);
   });
 
-  addGlobalOptions(
-    program
-      .command("fail")
-      .description("permanently fail jobs")
-      .argument("<ids...>")
-      .requiredOption("--reason <text>", "reason stored as last_error (required)")
-      .option("--json"),
+  addExamples(
+    addGlobalOptions(
+      program
+        .command("fail")
+        .description("permanently fail jobs (they will not run again); locked jobs are left alone")
+        .argument("<ids...>", "job ids")
+        .requiredOption("--reason <text>", "reason stored as last_error (required)")
+        .option("--json", "print the failed jobs as JSON"),
+    ),
+    ['fail 1042 1043 --reason "customer deleted"'],
   ).action(async (ids: string[], options: JsonOption & { reason: string }) => {
     const reason = checkArgument("--reason", () => validateStoredText("reason", options.reason));
-    const jobs = await withUtils(options, (utils) => utils.permanentlyFailJobs(parseIds(ids), reason));
+    const valid = parseIds(ids);
+    const jobs = await withUtils(options, (utils) =>
+      inBulk("Failing jobs", valid, (slice) => utils.permanentlyFailJobs(slice, reason)),
+    );
     reportJobs("Failed", ids, jobs, options.json);
   });
 
-  addGlobalOptions(
-    program
-      .command("reschedule")
-      .description("change run_at / priority / attempts / max attempts of jobs")
-      .argument("<ids...>")
-      .option("--run-at <iso>")
-      .option("--priority <n>")
-      .option("--attempts <n>")
-      .option("--max-attempts <n>")
-      .option("--json"),
+  addExamples(
+    addGlobalOptions(
+      program
+        .command("reschedule")
+        .description("change run_at / priority / attempts / max attempts of jobs (at least one is required)")
+        .argument("<ids...>", "job ids")
+        .option("--run-at <iso>", "run at this time (ISO 8601)")
+        .option("--priority <n>", "new priority, -32768 to 32767 (lower runs first)")
+        .option("--attempts <n>", "set attempts so far, 0 to 32767 (0 gives a permanently failed job its tries back)")
+        .option("--max-attempts <n>", "new maximum attempts, 1 to 32767")
+        .option("--json", "print the rescheduled jobs as JSON"),
+    ),
+    ["reschedule 1042 --run-at 2026-12-24T09:00:00Z", "reschedule 1042 1043 --attempts 0 --priority -5"],
   ).action(
     async (
       ids: string[],
@@ -72,13 +101,23 @@ export function registerJobCommands(program: Command): void {
       if (Object.keys(changes).length === 0) {
         throw new CliUsageError("reschedule", "give at least one of --run-at, --priority, --attempts, --max-attempts");
       }
-      const jobs = await withUtils(options, (utils) => utils.rescheduleJobs(parseIds(ids), changes));
+      const valid = parseIds(ids);
+      const jobs = await withUtils(options, (utils) =>
+        inBulk("Rescheduling jobs", valid, (slice) => utils.rescheduleJobs(slice, changes)),
+      );
       reportJobs("Rescheduled", ids, jobs, options.json);
     },
   );
 
-  addGlobalOptions(
-    program.command("remove").description("remove the job with this key").argument("<key>").option("--json"),
+  addExamples(
+    addGlobalOptions(
+      program
+        .command("remove")
+        .description("remove the job with this key (a running job loses its key and is not retried)")
+        .argument("<key>", "job key")
+        .option("--json", "print the removed job as JSON (null when none)"),
+    ),
+    ["remove daily-report-2026-12-02"],
   ).action(async (key: string, options: JsonOption) => {
     checkArgument("<key>", () => validateJobKey(key, "key"));
     const job = await withUtils(options, (utils) => utils.removeJob(key));
@@ -87,15 +126,18 @@ export function registerJobCommands(program: Command): void {
     if (!job) throw new NothingMatchedError(`no job with key ${JSON.stringify(key)}`);
   });
 
-  addGlobalOptions(
-    program
-      .command("cleanup")
-      .description("garbage-collect empty queues and unused task identifiers (as graphile-worker), or the --tasks given")
-      .option(
-        "--tasks <a,b>",
-        `cleanup tasks, one or more of ${CLEANUP_TASKS.join(", ")} (default ${DEFAULT_CLEANUP_TASKS.join(",")})`,
-      )
-      .option("--json"),
+  addExamples(
+    addGlobalOptions(
+      program
+        .command("cleanup")
+        .description("garbage-collect empty queues and unused task identifiers (as graphile-worker), or the --tasks given")
+        .option(
+          "--tasks <a,b>",
+          `cleanup tasks, one or more of ${CLEANUP_TASKS.join(", ")} (default ${DEFAULT_CLEANUP_TASKS.join(",")})`,
+        )
+        .option("--json", "print the counts as JSON"),
+    ),
+    ["cleanup", "cleanup --tasks DELETE_PERMAFAILED_JOBS,GC_JOB_QUEUES,GC_TASK_IDENTIFIERS"],
   ).action(async (options: JsonOption & { tasks?: string }) => {
     const tasks = options.tasks === undefined ? DEFAULT_CLEANUP_TASKS : parseList(options.tasks);
     for (const task of tasks) {
@@ -107,7 +149,20 @@ export function registerJobCommands(program: Command): void {
       }
     }
     if (tasks.length === 0) throw new CliUsageError("--tasks", `name at least one of ${CLEANUP_TASKS.join(", ")}`);
-    const result = await withUtils(options, (utils) => utils.cleanup({ tasks: tasks as CleanupTask[] }));
+    // One cleanup task at a time (in the order cleanup() runs them), so progress can name each.
+    const steps = CLEANUP_TASKS.filter((task) => tasks.includes(task));
+    const progress = createProgress("Cleaning up");
+    const result = await withUtils(options, async (utils) => {
+      const total = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0 };
+      for (const [done, task] of steps.entries()) {
+        progress.update(done, steps.length, task);
+        const step = await utils.cleanup({ tasks: [task] });
+        total.deletedJobs += step.deletedJobs;
+        total.deletedTaskIdentifiers += step.deletedTaskIdentifiers;
+        total.deletedQueues += step.deletedQueues;
+      }
+      return total;
+    }).finally(() => progress.done());
     if (options.json) console.log(JSON.stringify(result));
     else {
       console.log(
@@ -116,12 +171,15 @@ export function registerJobCommands(program: Command): void {
     }
   });
 
-  addGlobalOptions(
-    program
-      .command("force-unlock")
-      .description("unlock jobs and queues locked by these workers")
-      .argument("<workerIds...>")
-      .option("--json", "print the counts as JSON"),
+  addExamples(
+    addGlobalOptions(
+      program
+        .command("force-unlock")
+        .description("unlock jobs and queues locked by these workers (only for workers that are gone)")
+        .argument("<workerIds...>", "worker ids (see `workers` and `list --state locked`)")
+        .option("--json", "print the counts as JSON"),
+    ),
+    ["force-unlock worker-7f3a2c"],
   ).action(async (workerIds: string[], options: JsonOption) => {
     checkArgument("<workerIds>", () => validateWorkerIds(workerIds));
     const counts = await withUtils(options, (utils) =>

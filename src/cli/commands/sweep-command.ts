@@ -9,6 +9,7 @@ import { parseInteger } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, type GlobalOptions } from "../global-options.js";
 import { describeRowlessLockHolders, rowlessLockHolders } from "../command-report.js";
 import { plural } from "../../worker/activity-log.js";
+import { addExamples } from "../help-examples.js";
 
 interface SweepCommandOptions extends GlobalOptions {
   sweepThreshold?: string;
@@ -31,13 +32,16 @@ function describe(result: SweepResult): string {
 }
 
 export function registerSweepCommand(program: Command): void {
-  addGlobalOptions(
-    program
-      .command("sweep-stale-workers")
-      .description("recover the jobs of dead workers now (stale heartbeat, or locks older than 4 hours)")
-      .option("--sweep-threshold <ms>", `a worker silent this long is dead (default ${RECOVERY_DEFAULTS.sweepThresholdMs})`)
-      .option("--recovery-delay <ms>", "recovered jobs wait this long before running again (default 0)")
-      .option("--json", "print the result as JSON"),
+  addExamples(
+    addGlobalOptions(
+      program
+        .command("sweep-stale-workers")
+        .description("recover the jobs of dead workers now (stale heartbeat, or locks older than 4 hours)")
+        .option("--sweep-threshold <ms>", `a worker silent this long is dead (default ${RECOVERY_DEFAULTS.sweepThresholdMs})`)
+        .option("--recovery-delay <ms>", "recovered jobs wait this long before running again (default 0)")
+        .option("--json", "print the result as JSON"),
+    ),
+    ["sweep-stale-workers", "sweep-stale-workers --sweep-threshold 60000 --json"],
   ).action(async (options: SweepCommandOptions) => {
     const { connectionString, schema } = resolveConnection(options);
     const thresholdMs =

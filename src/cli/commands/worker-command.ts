@@ -7,6 +7,7 @@ import { countJobsForOtherTasks, onceSummary } from "../once-summary.js";
 import { loadTasks } from "../load-tasks.js";
 import { addRecoveryArguments, parseRecoveryArguments, type RecoveryArguments } from "../recovery-arguments.js";
 import { StoppedBySignal } from "../stopped-by-signal.js";
+import { addExamples } from "../help-examples.js";
 
 interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   tasks: string;
@@ -22,34 +23,40 @@ interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
 }
 
 export function registerWorkerCommand(program: Command): void {
-  addGlobalOptions(
-    addRecoveryArguments(
-      program
-        .command("worker")
-        .description("run a worker")
-        .requiredOption("--tasks <module>", "ES module whose default export is the tasks (required)")
-        .option("--concurrency <n>", `jobs run at the same time (default ${WORKER_DEFAULTS.concurrency})`)
-        .option("--once", "run until no job is runnable, then exit")
-        .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
-        .option(
-          "--poll-interval <ms>",
-          `poll for jobs this often, in ms, besides LISTEN (default ${WORKER_DEFAULTS.pollInterval})`,
-        )
-        .option(
-          "--shutdown-timeout <ms>",
-          "on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30000)",
-        )
-        .addOption(
-          new Option("--log-format <format>", "log lines as text, or one JSON object per line")
-            .choices(LOG_FORMATS)
-            .default("text"),
-        )
-        .option("--no-prepared-statements", "send every statement unnamed (transaction-mode poolers without prepared statements)")
-        .option(
-          "--listen-connection <url>",
-          "separate connection for LISTEN, e.g. direct or session mode behind PgBouncer (default: GRAPHILE_WORKER_LISTEN_URL)",
-        ),
+  addExamples(
+    addGlobalOptions(
+      addRecoveryArguments(
+        program
+          .command("worker")
+          .description("run a worker")
+          .requiredOption("--tasks <module>", "ES module whose default export is the tasks (required)")
+          .option("--concurrency <n>", `jobs run at the same time (default ${WORKER_DEFAULTS.concurrency})`)
+          .option("--once", "run until no job is runnable, then exit")
+          .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
+          .option(
+            "--poll-interval <ms>",
+            `poll for jobs this often, in ms, besides LISTEN (default ${WORKER_DEFAULTS.pollInterval})`,
+          )
+          .option(
+            "--shutdown-timeout <ms>",
+            "on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30000)",
+          )
+          .addOption(
+            new Option("--log-format <format>", "log lines as text, or one JSON object per line")
+              .choices(LOG_FORMATS)
+              .default("text"),
+          )
+          .option(
+            "--no-prepared-statements",
+            "send every statement unnamed (transaction-mode poolers without prepared statements)",
+          )
+          .option(
+            "--listen-connection <url>",
+            "separate connection for LISTEN, e.g. direct or session mode behind PgBouncer (default: GRAPHILE_WORKER_LISTEN_URL)",
+          ),
+      ),
     ),
+    ["worker --tasks ./tasks.js --concurrency 20", "worker --tasks ./tasks.ts --once"],
   ).action(async (options: WorkerCommandOptions) => {
     const { connectionString, schema, connectTimeoutMs } = resolveConnection(options);
     const logger = createConsoleLogger(undefined, undefined, options.logFormat);
