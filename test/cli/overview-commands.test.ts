@@ -61,6 +61,7 @@ interface Stats {
   byTask: Record<string, number>;
   byQueue: Record<string, number>;
   oldestReadyAgeMs: number | null;
+  estimated: boolean;
   total: number;
 }
 
@@ -71,6 +72,8 @@ describe("stats", { concurrency: 4 }, () => {
     assert.deepEqual(stats.byTask, { email: 3, report: 2, resize: 2 });
     assert.deepEqual(stats.byQueue, { mail: 3, reports: 2 });
     assert.equal(stats.total, 7);
+    assert.equal(stats.estimated, false);
+    assert.deepEqual((await json<Stats>("stats", "--exact")).byState, stats.byState);
     // The oldest ready job's run_at is two hours back.
     assert.ok(stats.oldestReadyAgeMs !== null && stats.oldestReadyAgeMs >= 2 * HOUR, String(stats.oldestReadyAgeMs));
     assert.ok(stats.oldestReadyAgeMs < 3 * HOUR);

@@ -38,6 +38,11 @@ export function statsText(stats: JobStats): string {
     [...JOB_STATES.map((state) => [state, String(stats.byState[state])]), ["total", String(total)]],
   );
   const sections = [byState, "", `Oldest ready job: ${oldest}`];
+  if (stats.estimated) {
+    sections.push(
+      "Ready and scheduled counts and the counts by task and queue are estimated from a sample (--exact counts every job).",
+    );
+  }
   if (Object.keys(stats.byTask).length > 0) sections.push("", countTable("TASK", stats.byTask));
   if (Object.keys(stats.byQueue).length > 0) sections.push("", countTable("QUEUE", stats.byQueue));
   return sections.join("\n");
@@ -47,14 +52,17 @@ function registerStats(program: Command): void {
   const command = program
     .command("stats")
     .description("count jobs by state, task and queue; how long the oldest ready job has waited")
-    .option("--json", "print { byState, byTask, byQueue, oldestReadyAgeMs, total } as JSON");
-  addExamples(addGlobalOptions(command), ["stats", "stats --json"]).action(async (options: JsonOption) => {
-    const stats = await withUtils(options, (utils) => utils.read.stats());
-    if (options.json) {
-      const total = JOB_STATES.reduce((sum, state) => sum + stats.byState[state], 0);
-      console.log(JSON.stringify({ ...stats, total }));
-    } else console.log(statsText(stats));
-  });
+    .option("--json", "print { byState, byTask, byQueue, oldestReadyAgeMs, estimated, total } as JSON")
+    .option("--exact", "count every job even on a large table (seconds on millions of jobs; default: sample above 100,000 jobs)");
+  addExamples(addGlobalOptions(command), ["stats", "stats --json", "stats --exact"]).action(
+    async (options: JsonOption & { exact?: boolean }) => {
+      const stats = await withUtils(options, (utils) => utils.read.stats({ exact: options.exact === true }));
+      if (options.json) {
+        const total = JOB_STATES.reduce((sum, state) => sum + stats.byState[state], 0);
+        console.log(JSON.stringify({ ...stats, total }));
+      } else console.log(statsText(stats));
+    },
+  );
 }
 
 function queueRow(queue: QueueInfo, now: Date): string[] {
