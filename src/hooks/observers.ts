@@ -58,6 +58,20 @@ export function attachObservers(events: WorkerEvents, plugins: readonly WorkerPl
         "job:error",
         call("onJobFail", (e) => plugin.onJobFail!(e)),
       );
+    if (plugin.onCronTick)
+      events.on(
+        "cron:tick",
+        call("onCronTick", (e) => plugin.onCronTick!({ workerId: e.workerId, timestamp: e.timestamp })),
+      );
+    if (plugin.onCronJobScheduled) {
+      events.on(
+        "cron:scheduled",
+        call("onCronJobScheduled", (e) => {
+          for (const job of e.jobs)
+            plugin.onCronJobScheduled!({ workerId: e.workerId, identifier: job.identifier, jobId: job.jobId });
+        }),
+      );
+    }
     if (plugin.onJobPermanentlyFail) {
       events.on(
         "job:error",
