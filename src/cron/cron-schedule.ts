@@ -121,8 +121,13 @@ export class CronSchedule {
   }
 
   matches(t: WallTime): boolean {
-    const [minutes, hours, dates, months, dows] = this.lookup as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
-    if (!minutes[t.minute] || !hours[t.hour] || !months[t.month]) return false;
+    return this.lookup[0]![t.minute] === 1 && this.matchesHour(t);
+  }
+
+  /** Whether some minute of `t`'s wall-clock hour may match (everything but the minute field). */
+  matchesHour(t: WallTime): boolean {
+    const [, hours, dates, months, dows] = this.lookup as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    if (!hours[t.hour] || !months[t.month]) return false;
     if (this.dateRestricted && this.dowRestricted) return dates[t.date] === 1 || dows[t.dow] === 1;
     if (this.dateRestricted) return dates[t.date] === 1;
     if (this.dowRestricted) return dows[t.dow] === 1;

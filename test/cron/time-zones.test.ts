@@ -92,3 +92,15 @@ test("UTC is the default zone", () => {
   assert.equal(itemsFiringAt([item!], Date.parse("2026-03-29T04:00:00Z")).length, 1);
   assert.equal(itemsFiringAt([item!], Date.parse("2026-03-29T03:00:00Z")).length, 0);
 });
+
+test("next run: across a spring-forward gap, across days, and none within a year", async () => {
+  const { nextRun } = await import("../../src/cron/next-run.js");
+  const [berlin] = parseCrontab("30 2 * * * t ?tz=Europe/Berlin");
+  assert.equal(nextRun(berlin!, Date.parse("2026-03-28T12:00:00Z"))?.toISOString(), "2026-03-29T01:00:00.000Z");
+  assert.equal(nextRun(berlin!, Date.parse("2026-03-29T01:00:00Z"))?.toISOString(), "2026-03-30T00:30:00.000Z");
+  const [utc] = parseCrontab("0 4 * * * t");
+  assert.equal(nextRun(utc!, Date.parse("2026-12-02T04:00:00Z"))?.toISOString(), "2026-12-03T04:00:00.000Z");
+  const [leap] = parseCrontab("0 0 29 2 * t");
+  assert.equal(nextRun(leap!, Date.parse("2026-12-02T00:00:00Z")), null);
+  assert.equal(nextRun(leap!, Date.parse("2027-06-01T00:00:00Z"))?.toISOString(), "2028-02-29T00:00:00.000Z");
+});
