@@ -3,6 +3,7 @@
  * refusal is a CrontabError naming the file, line (item number for items) and
  * field; nothing is scheduled when one item is bad.
  */
+import { closestName, CRON_ITEM_FIELD_NAMES } from "../config/known-options.js";
 import { CrontabError, ValidationError } from "../errors/errors.js";
 import {
   serializePayload,
@@ -28,20 +29,6 @@ export interface ItemLocation {
 export const CODE_CRONTAB_FILE = "crontab";
 export const ITEMS_CRONTAB_FILE = "crontab items";
 
-const ITEM_FIELDS = new Set<string>([
-  "schedule",
-  "task",
-  "payload",
-  "identifier",
-  "timeZone",
-  "backfill",
-  "queueName",
-  "maxAttempts",
-  "jobKey",
-  "jobKeyMode",
-  "priority",
-]);
-
 /** Rethrow a ValidationError (or run `check`) as a CrontabError at `at`. */
 function located<T>(at: ItemLocation, field: string, value: unknown, check: () => T): T {
   try {
@@ -61,8 +48,10 @@ function optional<T>(value: T | undefined, check: (v: T) => T): T | undefined {
 export function resolveCronItem(item: CronItem, at: ItemLocation): ResolvedCronItem {
   if (item === null || typeof item !== "object") throw new CrontabError(at.file, at.line, "item", item, "must be an object");
   for (const key of Object.keys(item)) {
-    if (!ITEM_FIELDS.has(key))
-      throw new CrontabError(at.file, at.line, key, item[key as keyof CronItem], "unknown cron item field");
+    if (CRON_ITEM_FIELD_NAMES.has(key)) continue;
+    const suggestion = closestName(key, CRON_ITEM_FIELD_NAMES);
+    const hint = suggestion === undefined ? "" : ` (did you mean ${JSON.stringify(suggestion)}?)`;
+    throw new CrontabError(at.file, at.line, key, item[key as keyof CronItem], `unknown cron item field${hint}`);
   }
   if (typeof item.schedule !== "string") throw new CrontabError(at.file, at.line, "schedule", item.schedule, "must be a string");
   const schedule = located(at, "schedule", item.schedule, () => new CronSchedule(item.schedule));

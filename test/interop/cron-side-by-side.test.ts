@@ -98,12 +98,23 @@ function comparable(rows: readonly CronJobRow[], start: number) {
 }
 
 test("same crontab, same known rows: graphile-worker's cron and ours schedule the same jobs", TEST_TIMEOUT, async () => {
-  await resetState(Date.now());
-  const start = await runReferenceCron();
-  const theirs = comparable(await cronJobs(db.pool), start);
-  const theirKnown = await knownRows();
+  // graphile-worker may reach its first live tick before it is stopped (a start late in a minute):
+  // that tick moves last_execution past what a backfill alone leaves, so such a run is repeated.
+  let start = 0;
+  let stateAt = 0;
+  let theirs: ReturnType<typeof comparable> = [];
+  let theirKnown: unknown[] = [];
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    stateAt = Date.now();
+    await resetState(stateAt);
+    start = await runReferenceCron();
+    const all = await cronJobs(db.pool);
+    theirs = comparable(all, start);
+    theirKnown = await knownRows();
+    if (all.length === theirs.length) break;
+  }
 
-  await resetState(start);
+  await resetState(stateAt); // the very same rows
   await runOurCron(start);
   const mine = comparable(await cronJobs(db.pool), start);
 
