@@ -69,6 +69,10 @@ export class CronScheduler extends BaseService {
   }
 
   protected onStart(): void {
+    const zones = [...new Set(this.options.items.map((i) => i.timeZone))].join(", ");
+    this.options.logger.info(
+      `Cron: ${this.options.items.length} items (zones ${zones}), largest fill ${this.largestFillMs / 1000} s`,
+    );
     this.warnUnknownTasks();
     this.loop = this.runUntilStopped();
   }
