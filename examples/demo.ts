@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { createWorker, createWorkerUtils, defineTask, type Logger } from "../src/index.js";
+import { cron, createWorker, createWorkerUtils, defineTask, type Logger } from "../src/index.js";
 
 const keepRunning = process.argv.includes("--keep-running");
 
@@ -87,14 +87,24 @@ const flakyWebhook = defineTask<{ url: string }>({
   },
 });
 
+const heartbeatReport = defineTask<{ note: string }>({
+  identifier: "heartbeat_report",
+  async run(payload, ctx) {
+    const { ts, backfilled } = (payload as { _cron?: { ts: string; backfilled: boolean } })._cron ?? {};
+    console.log(`  ⏰ heartbeat_report #${ctx.job.id} (cron tick ${ts}${backfilled ? ", backfilled" : ""}): ${payload.note}`);
+  },
+});
+
 const utils = await createWorkerUtils({ connectionString, logger: quietLogger });
 const migration = await utils.migrate();
 console.log(`Schema ready (revision ${migration.latest}).`);
 
 const worker = await createWorker({
   connectionString,
-  tasks: [sendEmail, resizeImage, flakyWebhook],
+  tasks: [sendEmail, resizeImage, flakyWebhook, heartbeatReport],
   concurrency: 4,
+  // A cron entry: every minute, wall clock of Europe/Berlin, missed runs of the last 2 minutes filled on start.
+  crontab: [cron("* * * * *").task(heartbeatReport).payload({ note: "still alive" }).timeZone("Europe/Berlin").backfill("2m")],
   logger: quietLogger,
   migrate: false,
 });
@@ -114,17 +124,18 @@ const delayed = await utils.addJob(
 );
 console.log(`Added ${jobs.length + 1} jobs (one delayed by 1.5 s, three in the serial queue "images").`);
 
-let remaining = jobs.length + 1;
+const added = new Set([...jobs.map((j) => j.id), delayed.id]);
+let remaining = added.size;
 const done = new Promise<void>((resolve) => {
   worker.events.on("job:complete", ({ jobId, outcome }) => {
-    if (outcome === "completed" && --remaining === 0) resolve();
+    if (outcome === "completed" && added.has(jobId) && --remaining === 0) resolve();
     // Make the demo quick: retry a failed job now instead of after its exponential backoff.
     if (outcome === "failed") void utils.rescheduleJobs([jobId], { runAt: new Date() }).catch(() => undefined);
   });
 });
 
 const running = worker.run(); // Ctrl-C (SIGINT) stops it gracefully
-console.log(`Worker ${worker.workerId} running …`);
+console.log(`Worker ${worker.workerId} running … (cron: heartbeat_report every minute, Europe/Berlin)`);
 const finished = await Promise.race([done.then(() => true), running.then(() => false)]);
 if (finished) console.log(`All jobs processed (the delayed job was #${delayed.id}).`);
 if (finished && keepRunning) {

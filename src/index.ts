@@ -17,6 +17,9 @@ export { createWorker, Worker } from "./worker/worker.js";
 export type { StopOptions, WorkerState } from "./worker/worker.js";
 export { resolveWorkerConfig, WORKER_DEFAULTS } from "./worker/worker-config.js";
 export type { ForbiddenFlags, LocalQueueOptions, WorkerOptions } from "./worker/worker-config.js";
+export { cron, CronBuilder } from "./cron/cron-item.js";
+export type { CronItem, Crontab, ResolvedCronItem } from "./cron/cron-item.js";
+export { parseCrontab } from "./cron/resolve-items.js";
 export { WorkerEvents } from "./hooks/worker-events.js";
 export type { WorkerEventMap, WorkerEventName } from "./hooks/worker-events.js";
 export type {
@@ -59,6 +62,7 @@ export { createConsoleLogger, silentLogger } from "./logger/logger.js";
 export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
 export {
   ConnectionTimeoutError,
+  CrontabError,
   GraphileWorkerError,
   LockedJobsMigrationError,
   LockLostError,

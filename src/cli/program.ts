@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAddCommand } from "./commands/add-command.js";
+import { registerCronCommand } from "./commands/cron-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
 import { registerListCommands } from "./commands/list-commands.js";
 import { registerMigrateCommand } from "./commands/migrate-command.js";
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerListCommands(program);
   registerOverviewCommands(program);
   registerSweepCommand(program);
+  registerCronCommand(program);
   return program;
 }

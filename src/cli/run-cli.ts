@@ -5,7 +5,7 @@
  * no side effects so it can be tested in-process.
  */
 import { CommanderError } from "commander";
-import { GraphileWorkerError, ValidationError } from "../errors/errors.js";
+import { CrontabError, GraphileWorkerError, ValidationError } from "../errors/errors.js";
 import { logLevelFromEnvironment } from "../logger/logger.js";
 import { buildProgram } from "./program.js";
 import { StoppedBySignal } from "./stopped-by-signal.js";
@@ -85,7 +85,7 @@ async function run(argv: readonly string[]): Promise<number> {
       console.error(`graphile-worker-ts: ${oneLine(error.message.replace(/^error: /, ""))}`);
       return USAGE_EXIT;
     }
-    if (error instanceof CliUsageError || error instanceof ValidationError) {
+    if (error instanceof CliUsageError || error instanceof ValidationError || error instanceof CrontabError) {
       console.error(`graphile-worker-ts: ${oneLine(error.message)}`);
       return USAGE_EXIT;
     }

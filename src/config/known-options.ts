@@ -9,6 +9,7 @@ import type { ConnectionOptions } from "../driver/connect.js";
 import { ValidationError } from "../errors/errors.js";
 import type { WorkerPlugin } from "../hooks/plugin.js";
 import type { RecoveryOptions } from "../recovery/recovery-config.js";
+import type { CronItem } from "../cron/cron-item.js";
 
 /** The names of one options type, as `checkKnownOptions` takes them. */
 export type OptionNames = ReadonlySet<string>;
@@ -40,6 +41,21 @@ export const RECOVERY_OPTION_NAMES: OptionNames = optionNames({
   recoveryDelayMs: true,
   nodeWorkerThresholdMs: true,
 } satisfies Record<keyof RecoveryOptions, true>);
+
+/** The fields of a plain cron item (`crontab: [{ schedule, task, … }]`): every other name is refused. */
+export const CRON_ITEM_FIELD_NAMES: OptionNames = optionNames({
+  schedule: true,
+  task: true,
+  payload: true,
+  identifier: true,
+  timeZone: true,
+  backfill: true,
+  queueName: true,
+  maxAttempts: true,
+  jobKey: true,
+  jobKeyMode: true,
+  priority: true,
+} satisfies Record<keyof CronItem, true>);
 
 /** The names a plugin of `hooks` may have (`name` and its hook methods): every other name is refused. */
 export const PLUGIN_MEMBER_NAMES: OptionNames = optionNames({

@@ -115,6 +115,28 @@ export class ConnectionTimeoutError extends GraphileWorkerError {
   }
 }
 
+/**
+ * A crontab (text or items) is invalid: names the file (or `crontab` for text
+ * given in code, `crontab items` for typed items), the line (the item's
+ * position for items, from 1) and the field (`minute`, `tz`, `payload`, `id`…).
+ * Nothing is scheduled; the CLI exits with code 2.
+ */
+export class CrontabError extends GraphileWorkerError {
+  readonly file: string;
+  readonly line: number;
+  readonly field: string;
+  readonly value: unknown;
+  readonly reason: string;
+  constructor(file: string, line: number, field: string, value: unknown, reason: string) {
+    super("CRONTAB", `${file}:${line}: invalid ${field} ${describeValue(value)}: ${reason}`);
+    this.file = file;
+    this.line = line;
+    this.field = field;
+    this.value = value;
+    this.reason = reason;
+  }
+}
+
 /** Render a value for an error message, keeping it short and safe. */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") {

@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../logger/logger.js";
 import type { WorkerPlugin } from "./plugin.js";
-import type { WorkerEvents } from "./worker-events.js";
+import type { WorkerEventMap, WorkerEvents } from "./worker-events.js";
 
 export function attachObservers(events: WorkerEvents, plugins: readonly WorkerPlugin[], logger: Logger): void {
   for (const plugin of plugins) {
@@ -58,6 +58,20 @@ export function attachObservers(events: WorkerEvents, plugins: readonly WorkerPl
         "job:error",
         call("onJobFail", (e) => plugin.onJobFail!(e)),
       );
+    if (plugin.onCronTick)
+      events.on(
+        "cron:tick",
+        call("onCronTick", (e) => plugin.onCronTick!({ workerId: e.workerId, timestamp: e.timestamp })),
+      );
+    if (plugin.onCronJobScheduled) {
+      events.on("cron:scheduled", (e: WorkerEventMap["cron:scheduled"]) => {
+        // One call per job, each guarded: a throw for one job does not skip the others.
+        const each = call("onCronJobScheduled", (job: { identifier: string; jobId: string }) =>
+          plugin.onCronJobScheduled!({ workerId: e.workerId, identifier: job.identifier, jobId: job.jobId }),
+        );
+        for (const job of e.jobs) each(job);
+      });
+    }
     if (plugin.onJobPermanentlyFail) {
       events.on(
         "job:error",

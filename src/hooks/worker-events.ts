@@ -25,6 +25,17 @@ export interface WorkerEventMap {
   "claim:error": { workerId: string; error: Error };
   /** This worker's sweeper released the jobs of dead workers (`recovery` option). */
   "worker:recovered": { workerId: string; recoveredWorkerIds: string[]; jobIds: string[] };
+  /** A cron minute came (live, not backfill): the identifiers of the items firing at it (often none). */
+  "cron:tick": { workerId: string; timestamp: Date; identifiers: string[] };
+  /** Cron is about to backfill a missed tick (on start, or after a clock jump): the items firing at it. */
+  "cron:backfill": { workerId: string; timestamp: Date; identifiers: string[] };
+  /** The jobs this worker added for a tick (empty when another worker had scheduled it already). */
+  "cron:scheduled": {
+    workerId: string;
+    timestamp: Date;
+    backfilled: boolean;
+    jobs: ReadonlyArray<{ identifier: string; jobId: string }>;
+  };
 }
 
 export type WorkerEventName = keyof WorkerEventMap;

@@ -15,6 +15,8 @@ import type { WorkerPlugin } from "../hooks/plugin.js";
 import { validatePlugins } from "../hooks/validate-plugins.js";
 import { LISTENER_DEFAULTS, type ListenerConfig } from "./notify-listener.js";
 import { randomBytes } from "node:crypto";
+import type { Crontab, ResolvedCronItem } from "../cron/cron-item.js";
+import { resolveCrontab } from "../cron/resolve-items.js";
 import { resolveRecoveryConfig, type RecoveryConfig, type RecoveryOptions } from "../recovery/recovery-config.js";
 
 /** Forbidden flags: a fixed list, or a function asked before every claim. */
@@ -57,6 +59,8 @@ export interface WorkerOptions<State = unknown> extends ConnectionOptions {
   recovery?: RecoveryOptions | false;
   /** Plugins: observers and interceptors of the worker (see src/hooks/plugin.ts). */
   hooks?: readonly WorkerPlugin[];
+  /** Recurring jobs: crontab text or cron items (see docs/cron.md); none by default, and then no scheduler runs. */
+  crontab?: Crontab;
 }
 
 export interface ResolvedLocalQueue {
@@ -80,6 +84,8 @@ export interface WorkerConfig {
   workerId: string;
   recovery: RecoveryConfig;
   hooks: readonly WorkerPlugin[];
+  /** Validated cron items (empty: no scheduler). */
+  crontab: readonly ResolvedCronItem[];
 }
 
 /** Every createWorker option name: anything else is refused as a likely misspelling. */
@@ -100,6 +106,7 @@ const WORKER_OPTION_NAMES = optionNames({
   workerId: true,
   recovery: true,
   hooks: true,
+  crontab: true,
 } satisfies Record<keyof WorkerOptions, true>);
 const LOCAL_QUEUE_OPTION_NAMES = optionNames({ size: true, lookaheadMs: true, ttlMs: true } satisfies Record<
   keyof LocalQueueOptions,
@@ -222,5 +229,6 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     workerId,
     recovery: resolveRecoveryConfig(options.recovery),
     hooks: validatePlugins(options.hooks),
+    crontab: options.crontab === undefined ? [] : resolveCrontab(options.crontab),
   };
 }

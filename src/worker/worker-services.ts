@@ -5,6 +5,7 @@
  */
 import type { Driver } from "../driver/driver.js";
 import type { WorkerEvents } from "../hooks/worker-events.js";
+import { CronScheduler } from "../cron/cron-scheduler.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { NotifyListener } from "./notify-listener.js";
@@ -63,5 +64,20 @@ export function createRecoveryService(w: ServiceWiring): RecoveryService | undef
     onRecovered: ({ recoveredWorkerIds, jobs }) =>
       w.events.emit("worker:recovered", { workerId: config.workerId, recoveredWorkerIds, jobIds: jobs.map((j) => j.jobId) }),
     onRecoveredAsDead: () => w.abortLostRuns(),
+  });
+}
+
+/** The cron scheduler, only when the worker has cron items (no crontab: no service, no cost). */
+export function createCronScheduler(w: ServiceWiring, taskIdentifiers: readonly string[]): CronScheduler | undefined {
+  const { config } = w;
+  if (config.crontab.length === 0) return undefined;
+  return new CronScheduler({
+    db: w.driver,
+    schema: config.schema,
+    workerId: config.workerId,
+    items: config.crontab,
+    events: w.events,
+    logger: config.logger,
+    taskIdentifiers,
   });
 }

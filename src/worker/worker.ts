@@ -34,7 +34,8 @@ import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { RunOnce } from "./run-once.js";
-import { createNotifyListener, createRecoveryService, type ServiceWiring } from "./worker-services.js";
+import { createCronScheduler, createNotifyListener, createRecoveryService, type ServiceWiring } from "./worker-services.js";
+import type { CronScheduler } from "../cron/cron-scheduler.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { ActivityLog } from "./activity-log.js";
 import { OutageLog } from "./outage-log.js";
@@ -63,7 +64,7 @@ export class Worker<State = unknown> {
   private readonly runner: JobRunner<State>;
   private stateValue: WorkerState = "created";
   /**
-   * Services that bring work in (listener, poller, local queue; cron next),
+   * Services that bring work in (listener, poller, local queue, cron),
    * started in that order and stopped first at shutdown, in reverse order.
    */
   private intake: ServiceGroup | undefined;
@@ -78,6 +79,8 @@ export class Worker<State = unknown> {
   private migrated = false;
   /** Heartbeat + dead-worker sweeper (only with `recovery.enabled`). */
   private readonly recovery: RecoveryService | undefined;
+  /** The cron scheduler (only with a crontab; not with runOnce). */
+  private readonly cron: CronScheduler | undefined;
 
   /** Job start/end at debug, a periodic summary at info; its totals end runOnce's log. */
   readonly activityLog: ActivityLog;
@@ -142,6 +145,7 @@ export class Worker<State = unknown> {
     };
     this.listener = createNotifyListener(wiring);
     this.recovery = createRecoveryService(wiring);
+    this.cron = createCronScheduler(wiring, [...this.tasks.keys()]);
     this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));
     this.once = this.createRunOnce(false);
   }
@@ -230,7 +234,9 @@ export class Worker<State = unknown> {
     this.logger.info(`Worker ${this.workerId} started (concurrency ${this.config.concurrency}, ${this.tasks.size} tasks)`);
     // runOnce neither listens nor polls: it claims until nothing is runnable.
     const poller = new Poller(this.config.pollInterval, () => this.localQueue.wake());
-    const intake: Service[] = once ? [this.localQueue] : [this.listener, poller, this.localQueue];
+    // runOnce runs no cron (as graphile-worker's --once).
+    const cron = this.cron ? [this.cron] : [];
+    const intake: Service[] = once ? [this.localQueue] : [this.listener, poller, this.localQueue, ...cron];
     this.intake = new ServiceGroup("intake", intake);
     await this.intake.start();
   }

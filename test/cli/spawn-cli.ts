@@ -22,6 +22,8 @@ export interface SpawnCliOptions {
   env?: Record<string, string>;
   /** Kill the child after this long (ms); the result then has code null. */
   timeoutMs?: number;
+  /** Working directory of the child (default: the repository root). */
+  cwd?: string;
 }
 
 /** A CLI child process (e.g. `worker` without `--once`, stopped by a signal). */
@@ -39,8 +41,13 @@ export function startCli(args: readonly string[], options: SpawnCliOptions): Run
   delete env.GRAPHILE_WORKER_SCHEMA;
   if (options.databaseUrl !== null) env.DATABASE_URL = options.databaseUrl;
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    cwd: REPO_ROOT,
+  // From another directory, tsx and the entry point are named by absolute location.
+  const entry =
+    options.cwd === undefined
+      ? ["--import", "tsx", "src/cli/main.ts"]
+      : ["--import", import.meta.resolve("tsx"), `${REPO_ROOT}src/cli/main.ts`];
+  const child = spawn(process.execPath, [...entry, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -5,6 +5,7 @@ import { parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, withUtils, type GlobalOptions } from "../global-options.js";
 import { countJobsForOtherTasks, onceSummary } from "../once-summary.js";
 import { loadTasks } from "../load-tasks.js";
+import { loadCrontabFile } from "../crontab-file.js";
 import { addRecoveryArguments, parseRecoveryArguments, type RecoveryArguments } from "../recovery-arguments.js";
 import { StoppedBySignal } from "../stopped-by-signal.js";
 import { addExamples } from "../help-examples.js";
@@ -20,6 +21,7 @@ interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   preparedStatements: boolean;
   listenConnection?: string;
   logFormat: LogFormat;
+  crontab?: string;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -31,7 +33,8 @@ export function registerWorkerCommand(program: Command): void {
           .description("run a worker")
           .requiredOption("--tasks <module>", "ES module whose default export is the tasks (required)")
           .option("--concurrency <n>", `jobs run at the same time (default ${WORKER_DEFAULTS.concurrency})`)
-          .option("--once", "run until no job is runnable, then exit")
+          .option("--once", "run until no job is runnable, then exit (runs no cron)")
+          .option("--crontab <file>", "recurring jobs (graphile-worker crontab syntax + tz=); default: ./crontab when present")
           .option("--forbidden-flags <a,b>", "refuse jobs carrying any of these flags")
           .option(
             "--poll-interval <ms>",
@@ -56,7 +59,11 @@ export function registerWorkerCommand(program: Command): void {
           ),
       ),
     ),
-    ["worker --tasks ./tasks.js --concurrency 20", "worker --tasks ./tasks.ts --once"],
+    [
+      "worker --tasks ./tasks.js --concurrency 20",
+      "worker --tasks ./tasks.ts --once",
+      "worker --tasks ./tasks.js --crontab ./crontab",
+    ],
   ).action(async (options: WorkerCommandOptions) => {
     const { connectionString, schema, connectTimeoutMs } = resolveConnection(options);
     const logger = createConsoleLogger(undefined, undefined, options.logFormat);
@@ -84,6 +91,9 @@ export function registerWorkerCommand(program: Command): void {
       });
     }
     if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
+    // Validated before anything connects: a bad crontab is one line naming file:line and field, exit 2.
+    const crontab = options.once ? undefined : loadCrontabFile(options.crontab);
+    if (crontab) workerOptions.crontab = crontab.text;
     const recovery = parseRecoveryArguments(options);
     if (recovery !== undefined) workerOptions.recovery = recovery;
     workerOptions.tasks = await loadTasks(options.tasks);
