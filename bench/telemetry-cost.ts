@@ -159,15 +159,12 @@ async function child(mode: Mode): Promise<void> {
   await admin.connect();
   const name = `bench_telemetry_${randomBytes(4).toString("hex")}`;
   await admin.query(`create database ${name}`);
-  let rate = 0;
-  try {
-    const url = new URL(process.env.DATABASE_URL!);
-    url.pathname = `/${name}`;
-    rate = await drain(url.toString());
-  } finally {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `/${name}`;
+  const rate = await drain(url.toString()).finally(async () => {
     await admin.query(`drop database ${name} with (force)`);
     await admin.end();
-  }
+  });
   console.log(JSON.stringify({ mode, ...cost, drainJobsPerSecond: Math.round(rate) }));
 }
 
