@@ -3,6 +3,8 @@
  * global providers can be registered once per process):
  *
  * - `off`: @opentelemetry/api installed, no provider registered (the default);
+ * - `context-only`: only the AsyncLocalStorage context manager registered
+ *   (what the application pays for context propagation, with our telemetry off);
  * - `tracing`: a BasicTracerProvider, BatchSpanProcessor (as in production) and an exporter that drops every span (the SDK's
  *   work without any export cost), and an AsyncLocalStorage context manager;
  * - `tracing+metrics`: the same plus a MeterProvider with a reader never collected.
@@ -34,7 +36,7 @@ import { takeTraceField, traceFieldOf } from "../src/telemetry/trace-field.js";
 import { createWorkerTelemetry } from "../src/telemetry/worker-telemetry.js";
 import { createWorker } from "../src/worker/worker.js";
 
-const MODES = ["off", "tracing", "tracing+metrics"] as const;
+const MODES = ["off", "context-only", "tracing", "tracing+metrics"] as const;
 type Mode = (typeof MODES)[number];
 
 const { values } = parseArgs({
@@ -87,8 +89,9 @@ async function inProcess(mode: Mode): Promise<{ runUs: number; enqueueUs: number
   const telemetry = await createWorkerTelemetry("bench", { runningJobs: () => 0, localQueueSize: () => 0 });
   const field = traceFieldOf({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 });
   const n = 200_000;
+  const traced = mode === "tracing" || mode === "tracing+metrics";
   const runOnce = (i: number) => {
-    const job = sampleJob(i, mode === "off" ? undefined : field);
+    const job = sampleJob(i, traced ? field : undefined);
     const taken = takeTraceField(job);
     if (telemetry) {
       const run = telemetry.startJob(job, taken);
@@ -98,13 +101,13 @@ async function inProcess(mode: Mode): Promise<{ runUs: number; enqueueUs: number
   };
   for (let i = 0; i < 20_000; i++) runOnce(i); // warm-up
   const baselineStart = performance.now();
-  for (let i = 0; i < n; i++) sampleJob(i, mode === "off" ? undefined : field);
+  for (let i = 0; i < n; i++) sampleJob(i, traced ? field : undefined);
   const baseline = performance.now() - baselineStart;
   const start = performance.now();
   for (let i = 0; i < n; i++) runOnce(i);
   const runUs = ((performance.now() - start - baseline) * 1000) / n;
   let enqueueUs = 0;
-  if (mode !== "off") {
+  if (mode === "tracing" || mode === "tracing+metrics") {
     const tracing = new EnqueueTracing(api);
     const m = 50_000;
     const insert = async (payloads: unknown[]) => payloads;
@@ -149,7 +152,8 @@ async function drain(connectionString: string): Promise<number> {
 }
 
 async function child(mode: Mode): Promise<void> {
-  if (mode !== "off") {
+  if (mode !== "off") context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (mode === "tracing" || mode === "tracing+metrics") {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DroppingExporter())] }));
   }
@@ -173,25 +177,37 @@ if (values.mode) {
 } else {
   if (!process.env.DATABASE_URL) throw new Error("set DATABASE_URL");
   const script = fileURLToPath(import.meta.url);
-  console.log(`telemetry cost: ${jobCount} jobs per drain, median of ${repeats}; ${new Date().toISOString()}`);
-  console.log("mode             run µs/job  enqueue µs/call  drain jobs/s");
-  for (const mode of MODES) {
-    const result = spawnSync(
-      process.execPath,
-      ["--import", "tsx", script, "--mode", mode, "--jobs", `${jobCount}`, "--repeats", `${repeats}`],
-      {
-        encoding: "utf8",
-        env: process.env,
-      },
-    );
-    const line = result.stdout.trim().split("\n").at(-1) ?? "";
-    if (result.status !== 0 || !line.startsWith("{")) {
-      console.error(result.stderr);
-      process.exit(1);
+  type Result = { runUs: number; enqueueUs: number; drainJobsPerSecond: number };
+  const results = new Map<Mode, Result[]>(MODES.map((m) => [m, []]));
+  // Modes alternate within each round, so a change in the machine's load hits all of them alike.
+  for (let round = 0; round < repeats; round++) {
+    for (const mode of MODES) {
+      const result = spawnSync(
+        process.execPath,
+        ["--import", "tsx", script, "--mode", mode, "--jobs", `${jobCount}`, "--repeats", "1"],
+        {
+          encoding: "utf8",
+          env: process.env,
+        },
+      );
+      const line = result.stdout.trim().split("\n").at(-1) ?? "";
+      if (result.status !== 0 || !line.startsWith("{")) {
+        console.error(result.stderr);
+        process.exit(1);
+      }
+      results.get(mode)!.push(JSON.parse(line) as Result);
     }
-    const r = JSON.parse(line) as { runUs: number; enqueueUs: number; drainJobsPerSecond: number };
+  }
+  console.log(`telemetry cost: ${jobCount} jobs per drain, medians of ${repeats} rounds; ${new Date().toISOString()}`);
+  console.log("mode             run µs/job  enqueue µs/call  drain jobs/s (each round)");
+  for (const [mode, rs] of results) {
+    const drains = rs.map((r) => r.drainJobsPerSecond);
     console.log(
-      `${mode.padEnd(16)} ${r.runUs.toFixed(2).padStart(11)}  ${r.enqueueUs.toFixed(2).padStart(15)}  ${String(r.drainJobsPerSecond).padStart(12)}`,
+      `${mode.padEnd(16)} ${median(rs.map((r) => r.runUs))
+        .toFixed(2)
+        .padStart(11)}  ${median(rs.map((r) => r.enqueueUs))
+        .toFixed(2)
+        .padStart(15)}  ${String(median(drains)).padStart(12)} (${drains.join(", ")})`,
     );
   }
 }
