@@ -182,3 +182,25 @@ test("addJobs makes one enqueue span with the count; each job's run span is its 
   const children = runs.filter((r) => r.parentSpanContext?.spanId === enqueue.spanContext().spanId);
   assert.equal(children.length, 2, "the two object payloads carry the enqueue span; the array one is a root");
 });
+
+test("a job added by a task (ctx.addJob) continues the trace under the run span", async () => {
+  await resetJobs(db.pool);
+  exporter.reset();
+  await tracer.startActiveSpan("request", async (span) => {
+    await utils.addJob("parent_task", {});
+    span.end();
+  });
+  const seen: unknown[] = [];
+  await runJobs({
+    parent_task: async (_payload, ctx) => void (await ctx.addJob("child_task", { from: "parent" })),
+    child_task: async (payload) => void seen.push(payload),
+  });
+  const spans = await spansAfterRuns(2);
+  const parentRun = spanNamed(spans, "run_job parent_task");
+  const childEnqueue = spanNamed(spans, "add_job child_task");
+  const childRun = spanNamed(spans, "run_job child_task");
+  assert.equal(childEnqueue.parentSpanContext?.spanId, parentRun.spanContext().spanId);
+  assert.equal(childRun.parentSpanContext?.spanId, childEnqueue.spanContext().spanId);
+  assert.equal(childRun.spanContext().traceId, spanNamed(spans, "request").spanContext().traceId);
+  assert.deepEqual(seen, [{ from: "parent" }]);
+});
