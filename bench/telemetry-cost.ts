@@ -95,8 +95,8 @@ async function inProcess(mode: Mode): Promise<{ runUs: number; enqueueUs: number
     const taken = takeTraceField(job);
     if (telemetry) {
       const run = telemetry.startJob(job, taken);
-      run.within(() => undefined);
-      run.end(null, false);
+      run?.within(() => undefined);
+      run?.end(null, false);
     }
   };
   for (let i = 0; i < 20_000; i++) runOnce(i); // warm-up

@@ -58,13 +58,31 @@ class RunTelemetry implements JobRunTelemetry {
   ) {}
 
   within(fn: () => void): void {
-    if (this.context) this.owner.api.context.with(this.context, fn);
-    else fn();
+    if (!this.context) return fn();
+    let ran = false;
+    try {
+      this.owner.api.context.with(this.context, () => {
+        ran = true;
+        fn();
+      });
+    } catch (error) {
+      // `fn` (executeJob) never throws: this came from the context manager.
+      this.owner.reportError(error);
+      if (!ran) fn();
+    }
   }
 
   end(error: Error | null, permanent: boolean): void {
     if (this.ended) return;
     this.ended = true;
+    try {
+      this.record(error, permanent);
+    } catch (thrown) {
+      this.owner.reportError(thrown);
+    }
+  }
+
+  private record(error: Error | null, permanent: boolean): void {
     const { job, span } = this;
     const permanently = error !== null && (permanent || job.attempts >= job.maxAttempts);
     this.owner.metrics?.jobEnded(job.taskIdentifier, (performance.now() - this.startedAt) / 1000, error !== null, permanently);
@@ -89,8 +107,29 @@ export class WorkerTelemetry {
     this.tracer = tracing ? api.trace.getTracer(INSTRUMENTATION_SCOPE) : undefined;
   }
 
-  /** A claimed job starts (`traceField`: the `_trace` value taken from its payload). */
-  startJob(job: Job, traceField: unknown): JobRunTelemetry {
+  /**
+   * Telemetry never breaks a run: an SDK (or a span processor of the
+   * application) that throws is reported through the API's diagnostic logger.
+   */
+  reportError(error: unknown): void {
+    try {
+      this.api.diag.error(`graphile-worker-ts telemetry: ${error instanceof Error ? error.message : String(error)}`);
+    } catch {
+      // nothing left to tell
+    }
+  }
+
+  /** A claimed job starts (`traceField`: the `_trace` value taken from its payload); undefined if the SDK threw. */
+  startJob(job: Job, traceField: unknown): JobRunTelemetry | undefined {
+    try {
+      return this.startRun(job, traceField);
+    } catch (error) {
+      this.reportError(error);
+      return undefined;
+    }
+  }
+
+  private startRun(job: Job, traceField: unknown): JobRunTelemetry {
     this.metrics?.jobStarted(job.taskIdentifier, (Date.now() - job.runAt.getTime()) / 1000);
     const { api, tracer } = this;
     if (!tracer) return new RunTelemetry(this, job, undefined, undefined);
@@ -119,7 +158,11 @@ export class WorkerTelemetry {
 
   /** A claim returned `size` jobs after `ms` milliseconds. */
   claimed(size: number, ms: number): void {
-    this.metrics?.claimed(size, ms / 1000);
+    try {
+      this.metrics?.claimed(size, ms / 1000);
+    } catch (error) {
+      this.reportError(error);
+    }
   }
 
   close(): void {
