@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { startCli } from "../cli/spawn-cli.js";
+import { lines, spawnCli, startCli } from "../cli/spawn-cli.js";
 import { allJobs, createMigratedDatabase, deferred, resetJobs, testWorker, waitUntil } from "../support/fixtures.js";
 import { installMetrics } from "./otel-setup.js";
 
@@ -110,5 +110,16 @@ test("worker --metrics-port serves the counts in Prometheus format", async () =>
   } finally {
     cli.child.kill("SIGTERM");
     await cli.exited;
+  }
+});
+
+test("worker --metrics-port with a bad port: one line naming it, exit 2", async () => {
+  for (const port of ["70000", "-1", "abc"]) {
+    const result = await spawnCli(["worker", "--tasks", "test/telemetry/fixtures/metrics-tasks.ts", "--metrics-port", port], {
+      databaseUrl: db.connectionString,
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(lines(result.stderr).length, 1, result.stderr);
+    assert.match(result.stderr, /--metrics-port/);
   }
 });
