@@ -177,10 +177,16 @@ export class WorkerTelemetry {
 export async function createWorkerTelemetry(workerId: string, gauges: GaugeSources): Promise<WorkerTelemetry | null> {
   const api = await loadOpenTelemetryApi();
   if (!api) return null;
-  const tracing = tracingEnabled(api);
-  const metrics = metricsEnabled(api)
-    ? new WorkerMetrics(api.metrics.getMeter(INSTRUMENTATION_SCOPE), workerId, gauges)
-    : undefined;
-  if (!tracing && !metrics) return null;
-  return new WorkerTelemetry(api, workerId, tracing, metrics);
+  try {
+    const tracing = tracingEnabled(api);
+    const metrics = metricsEnabled(api)
+      ? new WorkerMetrics(api.metrics.getMeter(INSTRUMENTATION_SCOPE), workerId, gauges)
+      : undefined;
+    if (!tracing && !metrics) return null;
+    return new WorkerTelemetry(api, workerId, tracing, metrics);
+  } catch (error) {
+    // A provider that throws while creating instruments must not stop the worker from starting.
+    api.diag.error(`graphile-worker-ts telemetry is off: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
 }
