@@ -72,3 +72,5 @@ export {
   UnsupportedPostgresError,
   ValidationError,
 } from "./errors/errors.js";
+export { MissingOptionalPackageError, startPrometheusEndpoint } from "./telemetry/prometheus-endpoint.js";
+export type { PrometheusEndpoint, PrometheusEndpointOptions } from "./telemetry/prometheus-endpoint.js";

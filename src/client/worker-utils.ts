@@ -23,6 +23,8 @@ import { insertJobBatch } from "./bulk-insert.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { parsePayload, type AnyTask, type PayloadArgs, type PayloadOf } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
+import { enqueueTracing, type EnqueueTracing } from "../telemetry/enqueue-tracing.js";
+import { loadOpenTelemetryApi } from "../telemetry/opentelemetry-api.js";
 
 export interface WorkerUtilsOptions extends ConnectionOptions {
   /** Schema of the graphile-worker tables (default GRAPHILE_WORKER_SCHEMA or `graphile_worker`). */
@@ -128,6 +130,8 @@ export class WorkerUtils {
   private readonly logger: Logger;
   private released = false;
   private readModel: ReadModel | undefined;
+  /** Enqueue spans: undefined until decided (the optional API loads in the background), null when off. */
+  private tracing: EnqueueTracing | null | undefined;
 
   constructor(options: WorkerUtilsOptions = {}) {
     if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
@@ -138,6 +142,12 @@ export class WorkerUtils {
     this.driver = driver;
     this.ownsDriver = owned;
     this.statements = new JobStatements(this.schema);
+    void loadOpenTelemetryApi();
+  }
+
+  private enqueueTracing(): EnqueueTracing | null | undefined {
+    if (this.tracing === undefined) this.tracing = enqueueTracing();
+    return this.tracing;
   }
 
   private db(options?: ExecutionOptions): Queryable {
@@ -173,7 +183,20 @@ export class WorkerUtils {
     spec: JobSpec = {},
     options?: ExecutionOptions,
   ): Promise<Job> {
-    const job = validateJob(await identifierOf(taskOrIdentifier, payload), payload, spec);
+    const identifier = await identifierOf(taskOrIdentifier, payload);
+    const tracing = this.enqueueTracing();
+    if (!tracing) return this.insertJob(identifier, payload, spec, options);
+    const traced = { identifier, queueName: (spec as JobSpec | null)?.queueName, payload };
+    return tracing.trace(
+      [traced],
+      false,
+      ([stored]) => this.insertJob(identifier, stored, spec, options),
+      (job) => [job.id],
+    );
+  }
+
+  private async insertJob(identifier: string, payload: unknown, spec: JobSpec, options?: ExecutionOptions): Promise<Job> {
+    const job = validateJob(identifier, payload, spec);
     const db = this.db(options);
     if (job.jobKey === null) {
       // The one-statement path; falls through to add_job the first time a task or queue name is used.
@@ -194,7 +217,6 @@ export class WorkerUtils {
   ): Promise<Job[]>;
   async addJobs(jobs: readonly BulkJob<string | AnyTask>[], options?: ExecutionOptions): Promise<Job[]> {
     if (!Array.isArray(jobs)) throw new ValidationError("jobs", jobs, "must be an array");
-    const keys = new Map<string, number>();
     // A typed task's payload is validated by its schema (as in addJob) before anything else.
     const entries = await Promise.all(
       jobs.map(async (entry, index) => {
@@ -207,6 +229,27 @@ export class WorkerUtils {
         }
       }),
     );
+    const tracing = entries.length > 0 ? this.enqueueTracing() : null;
+    if (!tracing) return this.insertJobs(entries, options);
+    const traced = entries.map((entry) => ({
+      identifier: String(entry?.identifier),
+      queueName: entry?.queueName,
+      payload: entry?.payload,
+    }));
+    return tracing.trace(
+      traced,
+      true,
+      (payloads) =>
+        this.insertJobs(
+          entries.map((entry, index) => (entry && typeof entry === "object" ? { ...entry, payload: payloads[index] } : entry)),
+          options,
+        ),
+      (jobs) => jobs.map((job) => job.id),
+    );
+  }
+
+  private async insertJobs(entries: readonly BulkJob<string | AnyTask>[], options?: ExecutionOptions): Promise<Job[]> {
+    const keys = new Map<string, number>();
     const validated = entries.map((entry, index) => {
       if (!entry || typeof entry !== "object") throw new ValidationError(`jobs[${index}]`, entry, "must be an object");
       let job: ValidatedJob;
@@ -311,5 +354,6 @@ export class WorkerUtils {
 
 /** Create a WorkerUtils instance (`release()` it when done). */
 export async function createWorkerUtils(options: WorkerUtilsOptions = {}): Promise<WorkerUtils> {
+  await loadOpenTelemetryApi();
   return new WorkerUtils(options);
 }

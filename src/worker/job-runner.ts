@@ -14,6 +14,8 @@ import type { Job } from "../jobs/job.js";
 import { jobLogger } from "../logger/job-logger.js";
 import { jobFailureMessage } from "./activity-log.js";
 import type { Logger } from "../logger/logger.js";
+import type { WorkerTelemetry } from "../telemetry/worker-telemetry.js";
+import { takeTraceField } from "../telemetry/trace-field.js";
 import type { AnyTask, JobContext } from "../tasks/task.js";
 import { CompletionRate } from "./completion-rate.js";
 import { executeJob, SUCCESS, type JobOutcome } from "./job-executor.js";
@@ -77,6 +79,8 @@ export class JobRunner<State> {
   private forceAbort: (() => void) | undefined;
   /** Set by `force`; also honoured when asked before the shutdown wait began. */
   private forceRequested = false;
+  /** Run spans and job metrics (set at worker start; null: telemetry off). */
+  telemetry: WorkerTelemetry | null = null;
 
   constructor(private readonly deps: JobRunnerDeps<State>) {}
 
@@ -87,7 +91,10 @@ export class JobRunner<State> {
   start(job: Job): void {
     const { deps } = this;
     const task = deps.tasks.get(job.taskIdentifier);
+    // Always: the task and its schema never see `_trace` (no copy when the payload has none).
+    const traceField = takeTraceField(job);
     const entry = new RunningJob(job);
+    if (this.telemetry) entry.telemetry = this.telemetry.startJob(job, traceField);
     this.running.set(job.id, entry);
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
     const { beforeJobRun, afterJobRun } = deps.interceptors;
@@ -109,7 +116,10 @@ export class JobRunner<State> {
 
   private run(entry: RunningJob, task: AnyTask | undefined, done: (outcome: JobOutcome) => void): void {
     const job = entry.job;
-    if (task) executeJob(task, job, new RunContext<State>(entry, this.deps), this.deps.logger, done);
+    if (task && entry.telemetry) {
+      const context = new RunContext<State>(entry, this.deps);
+      entry.telemetry.within(() => executeJob(task, job, context, this.deps.logger, done));
+    } else if (task) executeJob(task, job, new RunContext<State>(entry, this.deps), this.deps.logger, done);
     else
       queueMicrotask(() =>
         done({ ok: false, failure: describeThrown(new UnknownTaskError(job.taskIdentifier)), permanent: false }),
@@ -136,6 +146,7 @@ export class JobRunner<State> {
     const { deps } = this;
     const job = entry.job;
     if (this.running.get(job.id) === entry) this.running.delete(job.id);
+    entry.telemetry?.end(result.ok ? null : result.failure.error, !result.ok && result.permanent);
     this.completionRate.record();
     // The result is queued before listeners and the logger run: if they throw, the job is still finished.
     if (result.ok) {
@@ -223,6 +234,7 @@ export class JobRunner<State> {
         willRetry: entry.job.attempts < entry.job.maxAttempts,
         durationMs: performance.now() - entry.startedAt,
       });
+      entry.telemetry?.end(error, false);
       deps.completer.add(failureResult(entry.job, error.message, false));
     }
     this.running.clear();

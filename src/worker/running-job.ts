@@ -3,6 +3,7 @@ import type { Queryable } from "../driver/driver.js";
 import { LockLostError } from "../errors/errors.js";
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
+import type { JobRunTelemetry } from "../telemetry/worker-telemetry.js";
 import { findLostClaims } from "../sql/lost-claims.js";
 
 /**
@@ -14,6 +15,8 @@ export class RunningJob {
   readonly startedAt = performance.now();
   /** Set when shutdown gave up on the job: its late outcome is ignored. */
   abandoned = false;
+  /** Its run span and metrics, when telemetry is on. */
+  telemetry: JobRunTelemetry | undefined = undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private aborted = false;

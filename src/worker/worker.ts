@@ -23,6 +23,7 @@ import { runMigrations } from "../migrate/migrate.js";
 import type { RecoveryService } from "../recovery/recovery-service.js";
 import { resetLockedAt } from "../recovery/reset-locked.js";
 import { FinishJobsStatements } from "../sql/finish-jobs.js";
+import { createWorkerTelemetry, type WorkerTelemetry } from "../telemetry/worker-telemetry.js";
 import { normalizeTaskList, type AnyTask } from "../tasks/task.js";
 import { WorkerUtils } from "../client/worker-utils.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
@@ -81,6 +82,8 @@ export class Worker<State = unknown> {
   private readonly recovery: RecoveryService | undefined;
   /** The cron scheduler (only with a crontab; not with runOnce). */
   private readonly cron: CronScheduler | undefined;
+  /** OpenTelemetry spans and metrics; null when off (decided at start). */
+  private telemetry: WorkerTelemetry | null = null;
 
   /** Job start/end at debug, a periodic summary at info; its totals end runOnce's log. */
   readonly activityLog: ActivityLog;
@@ -229,6 +232,7 @@ export class Worker<State = unknown> {
     // Recovery: first heartbeat (so sweepers see us alive) and sweep before the first claim.
     await this.recovery?.start();
     this.cleanups.push(trackUnhandledRejections(this.logger));
+    await this.startTelemetry();
     if (this.config.handleSignals) this.cleanups.push(handleShutdownSignals(this, this.logger));
     this.events.emit("worker:start", { workerId: this.workerId });
     this.logger.info(`Worker ${this.workerId} started (concurrency ${this.config.concurrency}, ${this.tasks.size} tasks)`);
@@ -239,6 +243,15 @@ export class Worker<State = unknown> {
     const intake: Service[] = once ? [this.localQueue] : [this.listener, poller, this.localQueue, ...cron];
     this.intake = new ServiceGroup("intake", intake);
     await this.intake.start();
+  }
+
+  private async startTelemetry(): Promise<void> {
+    const telemetry = await createWorkerTelemetry(this.workerId, {
+      runningJobs: () => this.runner.size,
+      localQueueSize: () => this.localQueue.size,
+    });
+    this.telemetry = this.runner.telemetry = telemetry;
+    if (telemetry) this.cleanups.push(() => telemetry.close());
   }
 
   /**
@@ -260,10 +273,12 @@ export class Worker<State = unknown> {
   /** Claim up to `count` jobs; the claim carries the results not yet written (see JobCompleter.claimWith). */
   private async claim(count: number): Promise<Job[]> {
     if (this.claimer.mayHaveStranded) await this.releaseStrandedClaims();
+    const claimStarted = this.telemetry ? performance.now() : 0;
     const { jobs } = await this.completer.claimWith(
       (results) => this.claimer.claim(count, results),
       () => this.knownJobIds(),
     );
+    this.telemetry?.claimed(jobs.length, performance.now() - claimStarted);
     this.once.claimSucceeded();
     this.outage.succeeded();
     if (jobs.length > 0) {

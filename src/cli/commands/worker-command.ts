@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { createConsoleLogger, LOG_FORMATS, type LogFormat } from "../../logger/logger.js";
+import { createConsoleLogger, LOG_FORMATS, type LogFormat, type Logger } from "../../logger/logger.js";
 import { WORKER_DEFAULTS, type WorkerOptions } from "../../worker/worker-config.js";
 import { parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, withUtils, type GlobalOptions } from "../global-options.js";
@@ -9,6 +9,7 @@ import { loadCrontabFile } from "../crontab-file.js";
 import { addRecoveryArguments, parseRecoveryArguments, type RecoveryArguments } from "../recovery-arguments.js";
 import { StoppedBySignal } from "../stopped-by-signal.js";
 import { addExamples } from "../help-examples.js";
+import { CliUsageError } from "../usage-error.js";
 
 interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   tasks: string;
@@ -22,6 +23,18 @@ interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   listenConnection?: string;
   logFormat: LogFormat;
   crontab?: string;
+  metricsPort?: string;
+}
+
+/** `--metrics-port`: one line and exit 2 when the optional exporter packages are missing. */
+async function startMetricsEndpoint(port: number, logger: Logger): Promise<void> {
+  const { startPrometheusEndpoint, MissingOptionalPackageError } = await import("../../telemetry/prometheus-endpoint.js");
+  try {
+    await startPrometheusEndpoint({ port, logger });
+  } catch (error) {
+    if (error instanceof MissingOptionalPackageError) throw new CliUsageError("--metrics-port", error.message);
+    throw error;
+  }
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -48,6 +61,10 @@ export function registerWorkerCommand(program: Command): void {
             new Option("--log-format <format>", "log lines as text, or one JSON object per line")
               .choices(LOG_FORMATS)
               .default("text"),
+          )
+          .option(
+            "--metrics-port <n>",
+            "serve metrics at http://HOST:N/metrics in Prometheus format (0: any free port; needs @opentelemetry/exporter-prometheus)",
           )
           .option(
             "--no-prepared-statements",
@@ -96,6 +113,12 @@ export function registerWorkerCommand(program: Command): void {
     if (crontab) workerOptions.crontab = crontab.text;
     const recovery = parseRecoveryArguments(options);
     if (recovery !== undefined) workerOptions.recovery = recovery;
+    const metricsPort =
+      options.metricsPort === undefined
+        ? undefined
+        : parseInteger("--metrics-port", options.metricsPort, { min: 0, max: 65_535 });
+    // Before the tasks module loads, so the worker reads this meter provider.
+    if (metricsPort !== undefined) await startMetricsEndpoint(metricsPort, logger);
     workerOptions.tasks = await loadTasks(options.tasks);
     // Loaded on demand so the other commands start faster.
     const { Worker } = await import("../../worker/worker.js");
