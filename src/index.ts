@@ -26,6 +26,7 @@ export type {
   BeforeJobScheduleResult,
   JobFailHookEvent,
   JobHookEvent,
+  JobRecoveryEvent,
   JobRecoveryResult,
   WorkerHookEvent,
   WorkerHookName,
@@ -60,6 +61,7 @@ export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
 export {
   ConnectionTimeoutError,
   GraphileWorkerError,
+  HookRejectedError,
   LockedJobsMigrationError,
   LockLostError,
   MigrationCompatibilityError,

@@ -4,6 +4,9 @@ import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
 import { toQueryable, type Executor } from "../driver/executor.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
+import { HookSet } from "../hooks/hook-set.js";
+import type { WorkerPlugin } from "../hooks/plugin.js";
+import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job, JobSpec } from "../jobs/job.js";
 import {
   type ValidatedJob,
@@ -28,6 +31,8 @@ export interface WorkerUtilsOptions extends ConnectionOptions {
   /** Schema of the graphile-worker tables (default GRAPHILE_WORKER_SCHEMA or `graphile_worker`). */
   schema?: string;
   logger?: Logger;
+  /** Plugins whose `beforeJobSchedule` and `onJobsAdded` hooks see every job added here (see docs/hooks.md). */
+  hooks?: readonly WorkerPlugin[];
 }
 
 /** One job for `addJobs`: `identifier` is a task identifier or a typed task (its payload is then type-checked). */
@@ -69,10 +74,12 @@ export interface CleanupOptions {
   taskIdentifiersToKeep?: readonly string[];
 }
 
-const WORKER_UTILS_OPTION_NAMES = optionNames({ ...CONNECTION_OPTION_NAMES, schema: true, logger: true } satisfies Record<
-  keyof WorkerUtilsOptions,
-  true
->);
+const WORKER_UTILS_OPTION_NAMES = optionNames({
+  ...CONNECTION_OPTION_NAMES,
+  schema: true,
+  logger: true,
+  hooks: true,
+} satisfies Record<keyof WorkerUtilsOptions, true>);
 const CLEANUP_OPTION_NAMES = optionNames({ tasks: true, taskIdentifiersToKeep: true } satisfies Record<
   keyof CleanupOptions,
   true
@@ -128,8 +135,13 @@ export class WorkerUtils {
   private readonly logger: Logger;
   private released = false;
   private readModel: ReadModel | undefined;
+  private readonly hooks: HookSet;
 
-  constructor(options: WorkerUtilsOptions = {}) {
+  /**
+   * `hooks` (internal): a worker's own hooks, so its `ctx.addJob` goes through
+   * the worker's plugins and reports on `worker.events`.
+   */
+  constructor(options: WorkerUtilsOptions = {}, hooks?: HookSet) {
     if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
     checkKnownOptions(options, WORKER_UTILS_OPTION_NAMES, "createWorkerUtils");
     this.schema = validateSchemaName(schemaFromEnvironment(options.schema));
@@ -138,6 +150,23 @@ export class WorkerUtils {
     this.driver = driver;
     this.ownsDriver = owned;
     this.statements = new JobStatements(this.schema);
+    this.hooks = hooks ?? new HookSet(options.hooks, this.logger, "utils");
+  }
+
+  /** Observers of this instance: `jobs:added` after each addJob / addJobs (a worker's utils: `worker.events`). */
+  get events(): WorkerEvents {
+    return this.hooks.events;
+  }
+
+  /** Tell `jobs:added` listeners (plugins' onJobsAdded) about inserted jobs. */
+  private added(jobs: readonly Job[]): void {
+    if (jobs.length === 0 || this.hooks.events.listenerCount("jobs:added") === 0) return;
+    try {
+      this.hooks.events.emit("jobs:added", { jobs });
+    } catch (error) {
+      // a user's own listener threw (plugin observers never do): the jobs are added all the same
+      this.logger.error(`A jobs:added listener threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private db(options?: ExecutionOptions): Queryable {
@@ -173,14 +202,22 @@ export class WorkerUtils {
     spec: JobSpec = {},
     options?: ExecutionOptions,
   ): Promise<Job> {
-    const job = validateJob(await identifierOf(taskOrIdentifier, payload), payload, spec);
+    const identifier = await identifierOf(taskOrIdentifier, payload);
+    const schedule = this.hooks.beforeJobSchedule;
+    if (schedule) {
+      if (this.released) throw new ReleasedError("WorkerUtils");
+      ({ payload, spec = {} } = await schedule({ identifier, payload, spec }));
+    }
+    const job = validateJob(identifier, payload, spec);
     const db = this.db(options);
+    let added: Job | undefined;
     if (job.jobKey === null) {
       // The one-statement path; falls through to add_job the first time a task or queue name is used.
-      const inserted = await this.statements.addUnkeyedJob(db, job);
-      if (inserted) return inserted;
+      added = await this.statements.addUnkeyedJob(db, job);
     }
-    return this.statements.addJob(db, job);
+    added ??= await this.statements.addJob(db, job);
+    this.added([added]);
+    return added;
   }
 
   /**
@@ -207,7 +244,8 @@ export class WorkerUtils {
         }
       }),
     );
-    const validated = entries.map((entry, index) => {
+    const scheduled = this.hooks.beforeJobSchedule ? await this.scheduleAll(entries) : entries;
+    const validated = scheduled.map((entry, index) => {
       if (!entry || typeof entry !== "object") throw new ValidationError(`jobs[${index}]`, entry, "must be an object");
       let job: ValidatedJob;
       try {
@@ -228,9 +266,31 @@ export class WorkerUtils {
     if (validated.length === 0) return [];
     const write = (db: Queryable) => insertJobBatch(db, this.statements, validated);
     // Inside the caller's transaction we use it as is; otherwise we open our own.
-    if (options?.executor) return write(this.db(options));
-    this.db();
-    return this.driver.transaction(write);
+    let added: Job[];
+    if (options?.executor) added = await write(this.db(options));
+    else {
+      this.db();
+      added = await this.driver.transaction(write);
+    }
+    this.added(added);
+    return added;
+  }
+
+  /** Each bulk entry through the beforeJobSchedule chain, in order (a rejection rejects the whole call). */
+  private async scheduleAll(entries: readonly unknown[]): Promise<unknown[]> {
+    const schedule = this.hooks.beforeJobSchedule!;
+    const out: unknown[] = [];
+    for (const entry of entries) {
+      // Malformed entries are left for validation to name.
+      if (!entry || typeof entry !== "object" || typeof (entry as BulkJob).identifier !== "string") {
+        out.push(entry);
+        continue;
+      }
+      const { identifier, payload, ...spec } = entry as BulkJob;
+      const result = await schedule({ identifier, payload, spec });
+      out.push({ ...result.spec, identifier, payload: result.payload });
+    }
+    return out;
   }
 
   /** Delete the unlocked job with this key (a locked one is marked to not run again). */

@@ -40,24 +40,30 @@ export class RunningJob {
   }
 }
 
-/** Abort (`ctx.signal`) running jobs whose claim no longer holds the lock; their results will be refused. */
+/**
+ * Abort (`ctx.signal`) running jobs whose claim no longer holds the lock; their
+ * results will be refused. Returns the jobs it aborted.
+ */
 export async function abortRunsThatLostTheirLock(
   db: Queryable,
   schema: string,
   workerId: string,
   running: ReadonlyMap<string, RunningJob>,
   logger: Logger,
-): Promise<void> {
+): Promise<Job[]> {
   const entries = [...running.values()];
-  if (entries.length === 0) return;
+  const aborted: Job[] = [];
+  if (entries.length === 0) return aborted;
   try {
     const lost = await findLostClaims(db, { schema, workerId, jobs: entries.map((e) => e.job) });
     for (const entry of entries) {
       if (!lost.has(entry.job.id) || running.get(entry.job.id) !== entry || entry.isAborted) continue;
       logger.warn(`Job ${entry.job.id} lost its lock (recovered or unlocked); aborting this run`);
       entry.abort(new LockLostError(entry.job.id, workerId));
+      aborted.push(entry.job);
     }
   } catch (error) {
     logger.warn(`Could not check which running jobs still hold their lock: ${(error as Error).message}`);
   }
+  return aborted;
 }

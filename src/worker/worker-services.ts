@@ -4,6 +4,8 @@
  * worker starts and stops them (see Worker.start / Worker.shutdown).
  */
 import type { Driver } from "../driver/driver.js";
+import type { HookErrorLog } from "../hooks/hook-error-log.js";
+import type { JobRecovery } from "../hooks/interceptors.js";
 import type { WorkerEvents } from "../hooks/worker-events.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
@@ -15,6 +17,9 @@ export interface ServiceWiring {
   driver: Driver;
   config: WorkerConfig;
   events: WorkerEvents;
+  /** The plugins' onJobRecovery chain (undefined: none), and where their throws are logged. */
+  onJobRecovery: JobRecovery | undefined;
+  hookErrors: HookErrorLog;
   /** Something may be runnable now: claim. */
   wake(): void;
   /** Stop the worker (its code no longer matches the schema). */
@@ -60,6 +65,8 @@ export function createRecoveryService(w: ServiceWiring): RecoveryService | undef
     concurrency: config.concurrency,
     config: config.recovery,
     logger: config.logger,
+    onJobRecovery: w.onJobRecovery,
+    hookErrors: w.hookErrors,
     onRecovered: ({ recoveredWorkerIds, jobs }) =>
       w.events.emit("worker:recovered", { workerId: config.workerId, recoveredWorkerIds, jobIds: jobs.map((j) => j.jobId) }),
     onRecoveredAsDead: () => w.abortLostRuns(),

@@ -13,8 +13,7 @@ import { resolveDriver } from "../driver/connect.js";
 import type { Driver } from "../driver/driver.js";
 import { JobCompleter, type FlushOutcome } from "../completion/job-completer.js";
 import { reportFlushed } from "../completion/flush-report.js";
-import { composeRunInterceptors } from "../hooks/interceptors.js";
-import { attachObservers } from "../hooks/observers.js";
+import { HookSet } from "../hooks/hook-set.js";
 import { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
 import { ServiceGroup, type Service } from "../lifecycle/service.js";
@@ -50,7 +49,10 @@ export interface StopOptions {
 
 export class Worker<State = unknown> {
   readonly workerId: string;
+  /** The one registry of observers: your listeners and the plugins' observer hooks. */
   readonly events = new WorkerEvents();
+  /** The plugins (`hooks` option), composed once. */
+  readonly hooks: HookSet;
   private readonly config: WorkerConfig;
   private readonly logger: Logger;
   private readonly driver: Driver;
@@ -97,19 +99,19 @@ export class Worker<State = unknown> {
     const { schema, forbiddenFlags } = this.config;
     const maxClaim = Math.max(this.config.localQueue.size, this.config.concurrency);
     this.claimer = new JobClaimer(driver, schema, this.workerId, [...this.tasks.keys()], forbiddenFlags, maxClaim);
-    const utils = new WorkerUtils({ driver, schema, logger: this.logger });
+    this.hooks = new HookSet(this.config.hooks, this.logger, "worker", this.events);
+    const utils = new WorkerUtils({ driver, schema, logger: this.logger }, this.hooks);
     const finish = new FinishJobsStatements(driver, schema);
     this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) =>
       this.onFlushed(outcome),
     );
-    attachObservers(this.events, this.config.hooks, this.logger);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
       tasks: this.tasks,
       events: this.events,
       logger: this.logger,
       completer: this.completer,
-      interceptors: composeRunInterceptors(this.config.hooks),
+      interceptors: this.hooks.run,
       state: options.state as State,
       addJob: (taskOrIdentifier, ...args) => utils.addJob(taskOrIdentifier, ...args),
       onSlotFreed: () => this.onSlotFreed(),
@@ -123,6 +125,7 @@ export class Worker<State = unknown> {
         completionRate: () => this.runner.completionRate.perSecond(),
         onJobsAvailable: () => this.dispatch(),
         onDrained: () => this.once.checkIdle(),
+        onChange: (action, count) => this.localQueueChanged(action, count),
         onClaimError: (error) => {
           this.claimer.claimFailed();
           this.outage.failed(error);
@@ -136,6 +139,8 @@ export class Worker<State = unknown> {
       driver,
       config: this.config,
       events: this.events,
+      onJobRecovery: this.hooks.onJobRecovery,
+      hookErrors: this.hooks.errors,
       wake: () => this.localQueue.wake(),
       stop: () => void this.stop(),
       abortLostRuns: () => void this.abortLostRuns(),
@@ -293,8 +298,28 @@ export class Worker<State = unknown> {
     if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
   }
 
-  private abortLostRuns(): Promise<void> {
-    return abortRunsThatLostTheirLock(this.driver, this.config.schema, this.workerId, this.runner.running, this.logger);
+  private async abortLostRuns(): Promise<void> {
+    const aborted = await abortRunsThatLostTheirLock(
+      this.driver,
+      this.config.schema,
+      this.workerId,
+      this.runner.running,
+      this.logger,
+    );
+    for (const job of aborted) {
+      try {
+        this.events.emit("job:interrupted", { workerId: this.workerId, job, reason: "lock lost" });
+      } catch (error) {
+        this.logger.error(`A job:interrupted listener threw: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  /** The local queue took in or gave back jobs (`localQueue:change`, onLocalQueue). Once per batch, not per job. */
+  private localQueueChanged(action: "refill" | "give-back", count: number): void {
+    if (this.events.listenerCount("localQueue:change") === 0) return;
+    const { mode, size } = this.localQueue;
+    this.events.emit("localQueue:change", { workerId: this.workerId, action, count, mode, size });
   }
 
   private createRunOnce(enabled: boolean): RunOnce {
