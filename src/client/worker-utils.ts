@@ -216,7 +216,8 @@ export class WorkerUtils {
       added = await this.statements.addUnkeyedJob(db, job);
     }
     added ??= await this.statements.addJob(db, job);
-    this.added([added]);
+    // Checked here so an enqueue with no listener allocates nothing for them.
+    if (this.hooks.events.listenerCount("jobs:added") > 0) this.added([added]);
     return added;
   }
 
