@@ -8,8 +8,9 @@
  *
  * Variants: `none` (no plugin, no listener), `observer` (one plugin observing
  * every event), `interceptors` (one plugin with beforeJobRun + afterJobRun
- * that both continue), and `before` with --src. Each drain uses a fresh
- * schema. Wall time includes PostgreSQL; CPU time is this process's only.
+ * that both continue), and `before` with --src; their order rotates each
+ * round. Each drain uses a fresh schema. Wall time includes PostgreSQL; CPU
+ * time is this process's only (the worker runs in it).
  */
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -101,7 +102,11 @@ async function drainOnce(variant: (typeof variants)[number]): Promise<{ wallUs: 
 const samples = new Map(variants.map((v) => [v.name, [] as Array<{ wallUs: number; cpuUs: number }>]));
 await drainOnce(variants[0]!); // warm-up (JIT, connections)
 for (let r = 0; r < repeats; r += 1) {
-  for (const variant of variants) samples.get(variant.name)!.push(await drainOnce(variant));
+  // Rotated each round, so no variant always runs first or last.
+  for (let i = 0; i < variants.length; i += 1) {
+    const variant = variants[(i + r) % variants.length]!;
+    samples.get(variant.name)!.push(await drainOnce(variant));
+  }
 }
 await pool.end();
 

@@ -16,7 +16,8 @@ import type {
   WorkerPlugin,
 } from "./plugin.js";
 
-export type BeforeJobRun = (event: JobHookEvent) => Promise<BeforeJobRunResult>;
+/** The decision, with the plugin that made it when it is not "continue" (for the log line). */
+export type BeforeJobRun = (event: JobHookEvent) => Promise<BeforeJobRunResult & { plugin?: string }>;
 /** Resolves with the error to record (null: success), or undefined when no plugin changed it. */
 export type AfterJobRun = (
   event: JobHookEvent & { result: unknown; error: Error | null },
@@ -55,7 +56,7 @@ export function composeRunInterceptors(plugins: readonly WorkerPlugin[]): RunInt
                   `beforeJobRun of plugin ${plugin.name} returned ${JSON.stringify(result)}: expected { action: "continue" | "skip" | "fail" }`,
                 );
               }
-              if (result.action !== "continue") return result;
+              if (result.action !== "continue") return { ...result, plugin: plugin.name };
             }
             return CONTINUE;
           },

@@ -100,8 +100,16 @@ export class JobRunner<State> {
       (decision) => {
         if (entry.abandoned) return;
         if (decision.action === "continue") this.run(entry, task, done);
-        else if (decision.action === "skip") this.finish(entry, SUCCESS);
-        else this.finish(entry, { ok: false, failure: describeThrown(decision.error), permanent: false });
+        else if (decision.action === "skip") {
+          const why = decision.reason ? `: ${decision.reason}` : "";
+          this.emitSafely(() =>
+            deps.logger.info(`Job ${job.id} (${job.taskIdentifier}) skipped by beforeJobRun of plugin ${decision.plugin}${why}`, {
+              jobId: job.id,
+              task: job.taskIdentifier,
+            }),
+          );
+          this.finish(entry, SUCCESS);
+        } else this.finish(entry, { ok: false, failure: describeThrown(decision.error), permanent: false });
       },
       (thrown: unknown) => this.finish(entry, { ok: false, failure: describeThrown(thrown), permanent: false }),
     );

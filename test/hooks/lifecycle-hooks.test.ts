@@ -59,6 +59,22 @@ test("afterJobRun sees the task's result; it may introduce an error into a succe
   );
 });
 
+test("a skip is logged with the plugin and the reason; the job completes without running", async () => {
+  await resetJobs(db.pool);
+  const infos: string[] = [];
+  let ran = 0;
+  const job = await utils.addJob("t", {});
+  const worker = await testWorker(db, {
+    logger: { ...silentLogger, info: (message: string) => void infos.push(message) },
+    hooks: [{ name: "gate", beforeJobRun: () => ({ action: "skip", reason: "maintenance window" }) }],
+    tasks: { t: async () => void ran++ },
+  });
+  await worker.runOnce();
+  assert.equal(ran, 0);
+  assert.equal((await allJobs(pool)).length, 0);
+  assert.ok(infos.includes(`Job ${job.id} (t) skipped by beforeJobRun of plugin gate: maintenance window`), infos.join("\n"));
+});
+
 test("interceptors run in plugin order, each seeing what the one before left", async () => {
   await resetJobs(db.pool);
   const order: string[] = [];
