@@ -100,7 +100,7 @@ async function drainOnce(variant: (typeof variants)[number]): Promise<{ wallUs: 
 }
 
 const samples = new Map(variants.map((v) => [v.name, [] as Array<{ wallUs: number; cpuUs: number }>]));
-await drainOnce(variants[0]!); // warm-up (JIT, connections)
+for (const variant of variants) await drainOnce(variant); // warm-up: each variant's modules JIT-compiled, connections open
 for (let r = 0; r < repeats; r += 1) {
   // Rotated each round, so no variant always runs first or last.
   for (let i = 0; i < variants.length; i += 1) {
