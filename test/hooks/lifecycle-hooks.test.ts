@@ -18,7 +18,7 @@ import {
   waitForEvent,
   waitUntil,
 } from "../support/fixtures.js";
-import { insertLockedJob } from "../recovery/support.js";
+import { insertLockedJob, within } from "../recovery/support.js";
 
 const db = await createMigratedDatabase("hooks_lifecycle");
 const { utils, pool } = db;
@@ -129,13 +129,47 @@ test("onJobInterrupted hears a job aborted at shutdown; the job is failed and un
     },
   });
   await worker.start();
-  await started.promise;
+  await within(started.promise, "the job started");
   // The task only ends when aborted: the shutdown timeout is what aborts it.
   await worker.stop({ timeoutMs: 100 });
   assert.deepEqual(interrupted, [{ id: job.id, reason: "shutdown" }]);
   const [row] = await allJobs(pool);
   assert.equal(row!.locked_by, null);
   assert.match(row!.last_error ?? "", /aborted/);
+});
+
+test("onJobInterrupted hears a job whose lock was taken away (lock lost)", async () => {
+  await resetJobs(db.pool);
+  const started = deferred();
+  const job = await utils.addJob("hang", {}, { maxAttempts: 3 });
+  const interrupted: Array<{ id: string; reason: string }> = [];
+  const worker = await testWorker(db, {
+    recovery: { heartbeatIntervalMs: 50 },
+    hooks: [{ name: "watch", onJobInterrupted: ({ job, reason }) => void interrupted.push({ id: job.id, reason }) }],
+    tasks: {
+      hang: (_payload, ctx) =>
+        new Promise<void>((resolve) => {
+          ctx.signal.addEventListener("abort", () => resolve());
+          started.resolve();
+        }),
+    },
+  });
+  await worker.start();
+  await within(started.promise, "the job started");
+  const heard = waitForEvent(worker, "job:interrupted");
+  // As a sweeper with a recovery delay would: unlock the job (not runnable for now, so this worker
+  // cannot re-claim it) and forget the worker's row; its next heartbeat finds out.
+  await pool.query(
+    "update graphile_worker._private_jobs set locked_by = null, locked_at = null, run_at = now() + interval '1 hour' where id = $1",
+    [job.id],
+  );
+  await pool.query("delete from graphile_worker._private_workers where worker_id = $1", [worker.workerId]);
+  try {
+    await heard;
+  } finally {
+    await worker.stop({ timeoutMs: 1000 });
+  }
+  assert.deepEqual(interrupted, [{ id: job.id, reason: "lock lost" }]);
 });
 
 test("onLocalQueue hears the refill and the give-back at shutdown", async () => {
@@ -161,11 +195,14 @@ test("onLocalQueue hears the refill and the give-back at shutdown", async () => 
     },
   });
   await worker.start();
-  await started.promise;
+  await within(started.promise, "the job started");
   const gaveBack = waitForEvent(worker, "localQueue:change", (e) => e.action === "give-back");
   const stopping = worker.stop();
-  await gaveBack;
-  finish.resolve();
+  try {
+    await gaveBack;
+  } finally {
+    finish.resolve(); // also when the assertion fails, so the worker can stop
+  }
   await stopping;
   // drained (a short claim) or idle (a notification arrived meanwhile): either is right.
   const { mode: refillMode, ...refill } = changes[0]!;
