@@ -4,6 +4,9 @@ import { resolveDriver, type ConnectionOptions } from "../driver/connect.js";
 import { toQueryable, type Executor } from "../driver/executor.js";
 import type { Driver, Queryable } from "../driver/driver.js";
 import { ReleasedError, ValidationError } from "../errors/errors.js";
+import { HookSet } from "../hooks/hook-set.js";
+import type { WorkerPlugin } from "../hooks/plugin.js";
+import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job, JobSpec } from "../jobs/job.js";
 import {
   type ValidatedJob,
@@ -20,16 +23,28 @@ import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
 import { JobStatements } from "../sql/job-statements.js";
 import { ReadModel } from "../read-model/read-model.js";
 import { insertJobBatch } from "./bulk-insert.js";
+import { scheduleEntries } from "./schedule-entries.js";
+import { cleanupPlan, type CleanupOptions, type CleanupResult } from "./cleanup-options.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { parsePayload, type AnyTask, type PayloadArgs, type PayloadOf } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
 import { enqueueTracing, type EnqueueTracing } from "../telemetry/enqueue-tracing.js";
 import { loadOpenTelemetryApi } from "../telemetry/opentelemetry-api.js";
 
+export {
+  CLEANUP_TASKS,
+  DEFAULT_CLEANUP_TASKS,
+  type CleanupOptions,
+  type CleanupResult,
+  type CleanupTask,
+} from "./cleanup-options.js";
+
 export interface WorkerUtilsOptions extends ConnectionOptions {
   /** Schema of the graphile-worker tables (default GRAPHILE_WORKER_SCHEMA or `graphile_worker`). */
   schema?: string;
   logger?: Logger;
+  /** Plugins whose `beforeJobSchedule` and `onJobsAdded` hooks see every job added here (see docs/hooks.md). */
+  hooks?: readonly WorkerPlugin[];
 }
 
 /** One job for `addJobs`: `identifier` is a task identifier or a typed task (its payload is then type-checked). */
@@ -56,60 +71,16 @@ export interface RescheduleOptions {
   maxAttempts?: number;
 }
 
-export type CleanupTask = "DELETE_PERMAFAILED_JOBS" | "GC_TASK_IDENTIFIERS" | "GC_JOB_QUEUES";
-export const CLEANUP_TASKS: readonly CleanupTask[] = ["DELETE_PERMAFAILED_JOBS", "GC_TASK_IDENTIFIERS", "GC_JOB_QUEUES"];
-/**
- * What `cleanup()` does with no `tasks`: graphile-worker 0.18's default, which
- * keeps permanently failed jobs (they may still be inspected or retried).
- */
-export const DEFAULT_CLEANUP_TASKS: readonly CleanupTask[] = ["GC_JOB_QUEUES", "GC_TASK_IDENTIFIERS"];
-
-export interface CleanupOptions {
-  /** Which clean-ups to run (default: GC_JOB_QUEUES and GC_TASK_IDENTIFIERS, as graphile-worker). */
-  tasks?: readonly CleanupTask[];
-  /** Task identifiers GC_TASK_IDENTIFIERS must keep even when unused (e.g. your registered tasks). */
-  taskIdentifiersToKeep?: readonly string[];
-}
-
-const WORKER_UTILS_OPTION_NAMES = optionNames({ ...CONNECTION_OPTION_NAMES, schema: true, logger: true } satisfies Record<
-  keyof WorkerUtilsOptions,
-  true
->);
-const CLEANUP_OPTION_NAMES = optionNames({ tasks: true, taskIdentifiersToKeep: true } satisfies Record<
-  keyof CleanupOptions,
-  true
->);
+const WORKER_UTILS_OPTION_NAMES = optionNames({
+  ...CONNECTION_OPTION_NAMES,
+  schema: true,
+  logger: true,
+  hooks: true,
+} satisfies Record<keyof WorkerUtilsOptions, true>);
 const RESCHEDULE_OPTION_NAMES = optionNames({ runAt: true, priority: true, attempts: true, maxAttempts: true } satisfies Record<
   keyof RescheduleOptions,
   true
 >);
-
-/** Validate cleanup options; returns the tasks to run and the identifiers to keep. */
-function cleanupPlan(options: CleanupOptions): { tasks: readonly CleanupTask[]; keep: string[] } {
-  if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
-  checkKnownOptions(options, CLEANUP_OPTION_NAMES, "cleanup");
-  const tasks = options.tasks ?? DEFAULT_CLEANUP_TASKS;
-  if (!Array.isArray(tasks)) throw new ValidationError("tasks", tasks, `must be an array of ${CLEANUP_TASKS.join(", ")}`);
-  for (const task of tasks) {
-    if (!CLEANUP_TASKS.includes(task)) {
-      throw new ValidationError("tasks", task, `must be one of ${CLEANUP_TASKS.join(", ")}`);
-    }
-  }
-  const keep = options.taskIdentifiersToKeep ?? [];
-  if (!Array.isArray(keep)) throw new ValidationError("taskIdentifiersToKeep", keep, "must be an array of task identifiers");
-  for (const identifier of keep) {
-    if (typeof identifier !== "string")
-      throw new ValidationError("taskIdentifiersToKeep", identifier, "every entry must be a string");
-    validateStoredText("taskIdentifiersToKeep", identifier);
-  }
-  return { tasks, keep: [...keep] };
-}
-
-export interface CleanupResult {
-  deletedJobs: number;
-  deletedTaskIdentifiers: number;
-  deletedQueues: number;
-}
 
 /** Resolve a task reference (task object or identifier) to its identifier, validating the payload. */
 async function identifierOf(taskOrIdentifier: string | AnyTask, payload: unknown): Promise<string> {
@@ -132,8 +103,13 @@ export class WorkerUtils {
   private readModel: ReadModel | undefined;
   /** Enqueue spans: undefined until decided (the optional API loads in the background), null when off. */
   private tracing: EnqueueTracing | null | undefined;
+  private readonly hooks: HookSet;
 
-  constructor(options: WorkerUtilsOptions = {}) {
+  /**
+   * `hooks` (internal): a worker's own hooks, so its `ctx.addJob` goes through
+   * the worker's plugins and reports on `worker.events`.
+   */
+  constructor(options: WorkerUtilsOptions = {}, hooks?: HookSet) {
     if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
     checkKnownOptions(options, WORKER_UTILS_OPTION_NAMES, "createWorkerUtils");
     this.schema = validateSchemaName(schemaFromEnvironment(options.schema));
@@ -142,12 +118,29 @@ export class WorkerUtils {
     this.driver = driver;
     this.ownsDriver = owned;
     this.statements = new JobStatements(this.schema);
+    this.hooks = hooks ?? new HookSet(options.hooks, this.logger, "utils");
     void loadOpenTelemetryApi();
   }
 
   private enqueueTracing(): EnqueueTracing | null | undefined {
     if (this.tracing === undefined) this.tracing = enqueueTracing();
     return this.tracing;
+  }
+
+  /** Observers of this instance: `jobs:added` after each addJob / addJobs (a worker's utils: `worker.events`). */
+  get events(): WorkerEvents {
+    return this.hooks.events;
+  }
+
+  /** Tell `jobs:added` listeners (plugins' onJobsAdded) about inserted jobs. */
+  private added(jobs: readonly Job[]): void {
+    if (jobs.length === 0 || this.hooks.events.listenerCount("jobs:added") === 0) return;
+    try {
+      this.hooks.events.emit("jobs:added", { jobs });
+    } catch (error) {
+      // a user's own listener threw (plugin observers never do): the jobs are added all the same
+      this.logger.error(`A jobs:added listener threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private db(options?: ExecutionOptions): Queryable {
@@ -184,6 +177,12 @@ export class WorkerUtils {
     options?: ExecutionOptions,
   ): Promise<Job> {
     const identifier = await identifierOf(taskOrIdentifier, payload);
+    const schedule = this.hooks.beforeJobSchedule;
+    if (schedule) {
+      if (this.released) throw new ReleasedError("WorkerUtils");
+      // Plugins see the payload as given, before the trace context is added to it.
+      ({ payload, spec = {} } = await schedule({ identifier, payload, spec }));
+    }
     const tracing = this.enqueueTracing();
     if (!tracing) return this.insertJob(identifier, payload, spec, options);
     const traced = { identifier, queueName: (spec as JobSpec | null)?.queueName, payload };
@@ -198,12 +197,15 @@ export class WorkerUtils {
   private async insertJob(identifier: string, payload: unknown, spec: JobSpec, options?: ExecutionOptions): Promise<Job> {
     const job = validateJob(identifier, payload, spec);
     const db = this.db(options);
+    let added: Job | undefined;
     if (job.jobKey === null) {
       // The one-statement path; falls through to add_job the first time a task or queue name is used.
-      const inserted = await this.statements.addUnkeyedJob(db, job);
-      if (inserted) return inserted;
+      added = await this.statements.addUnkeyedJob(db, job);
     }
-    return this.statements.addJob(db, job);
+    added ??= await this.statements.addJob(db, job);
+    // Checked here so an enqueue with no listener allocates nothing for them.
+    if (this.hooks.events.listenerCount("jobs:added") > 0) this.added([added]);
+    return added;
   }
 
   /**
@@ -229,9 +231,11 @@ export class WorkerUtils {
         }
       }),
     );
-    const tracing = entries.length > 0 ? this.enqueueTracing() : null;
-    if (!tracing) return this.insertJobs(entries, options);
-    const traced = entries.map((entry) => ({
+    const schedule = this.hooks.beforeJobSchedule;
+    const scheduled = (schedule ? await scheduleEntries(schedule, entries) : entries) as readonly BulkJob<string | AnyTask>[];
+    const tracing = scheduled.length > 0 ? this.enqueueTracing() : null;
+    if (!tracing) return this.insertJobs(scheduled as BulkJob<string | AnyTask>[], options);
+    const traced = scheduled.map((entry) => ({
       identifier: String(entry?.identifier),
       queueName: entry?.queueName,
       payload: entry?.payload,
@@ -241,7 +245,7 @@ export class WorkerUtils {
       true,
       (payloads) =>
         this.insertJobs(
-          entries.map((entry, index) => (entry && typeof entry === "object" ? { ...entry, payload: payloads[index] } : entry)),
+          scheduled.map((entry, index) => (entry && typeof entry === "object" ? { ...entry, payload: payloads[index] } : entry)),
           options,
         ),
       (jobs) => jobs.map((job) => job.id),
@@ -271,9 +275,14 @@ export class WorkerUtils {
     if (validated.length === 0) return [];
     const write = (db: Queryable) => insertJobBatch(db, this.statements, validated);
     // Inside the caller's transaction we use it as is; otherwise we open our own.
-    if (options?.executor) return write(this.db(options));
-    this.db();
-    return this.driver.transaction(write);
+    let added: Job[];
+    if (options?.executor) added = await write(this.db(options));
+    else {
+      this.db();
+      added = await this.driver.transaction(write);
+    }
+    this.added(added);
+    return added;
   }
 
   /** Delete the unlocked job with this key (a locked one is marked to not run again). */

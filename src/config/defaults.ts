@@ -17,3 +17,10 @@ export const MIGRATE_CHANNEL = "worker:migrate";
 export function schemaFromEnvironment(option: string | undefined): string {
   return option ?? process.env.GRAPHILE_WORKER_SCHEMA ?? DEFAULT_SCHEMA;
 }
+
+/**
+ * A throwing hook observer (or recovery interceptor) is logged at most once per
+ * plugin and hook in this window (ms); the next line counts the ones left out.
+ * A broken observer on every job would otherwise write one line per job.
+ */
+export const HOOK_ERROR_LOG_INTERVAL_MS = 60_000;

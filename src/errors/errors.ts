@@ -137,6 +137,32 @@ export class CrontabError extends GraphileWorkerError {
   }
 }
 
+/**
+ * A plugin's `beforeJobSchedule` threw: the enqueue was rejected and nothing
+ * was written. `cause` is what the hook threw.
+ */
+export class HookRejectedError extends GraphileWorkerError {
+  /** The plugin whose hook rejected the job. */
+  readonly plugin: string;
+  /** The hook that threw, e.g. `beforeJobSchedule`. */
+  readonly hook: string;
+  /** The task identifier of the rejected job. */
+  readonly identifier: string;
+  constructor(plugin: string, hook: string, identifier: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      "HOOK_REJECTED",
+      `Hook ${hook} of plugin ${JSON.stringify(plugin)} rejected job ${JSON.stringify(identifier)}: ${why}`,
+      {
+        cause,
+      },
+    );
+    this.plugin = plugin;
+    this.hook = hook;
+    this.identifier = identifier;
+  }
+}
+
 /** Render a value for an error message, keeping it short and safe. */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") {

@@ -1,90 +1,82 @@
 /**
- * Observer hooks on the worker's event bus: each plugin observer becomes a
- * listener of the matching `worker.events` event, attached once at
- * construction. `worker.events` is the seam: a worker with no listener and no
- * observer pays nothing per job (events are emitted only when listened to).
- * Observers are not awaited; a throw (or a rejected promise) is logged and
- * never reaches the worker.
+ * Observer hooks on the event bus: each plugin observer becomes a listener of
+ * the matching `worker.events` (or `utils.events`) event, attached once at
+ * construction. The bus is the one registry: a worker with no listener and no
+ * observer pays nothing per job (events are built and emitted only when
+ * listened to). Observers are not awaited; a throw (or a rejected promise) is
+ * logged, rate-limited (HookErrorLog), and never reaches the worker.
  */
-import type { Logger } from "../logger/logger.js";
+import type { HookErrorLog } from "./hook-error-log.js";
 import type { WorkerPlugin } from "./plugin.js";
-import type { WorkerEventMap, WorkerEvents } from "./worker-events.js";
+import type { WorkerEventMap, WorkerEventName, WorkerEvents } from "./worker-events.js";
 
-export function attachObservers(events: WorkerEvents, plugins: readonly WorkerPlugin[], logger: Logger): void {
+type ObserverName = Exclude<
+  keyof WorkerPlugin,
+  "name" | "beforeJobRun" | "afterJobRun" | "beforeJobSchedule" | "onJobRecovery" | "onJobPermanentlyFail" | "onCronJobScheduled"
+>;
+
+/**
+ * The event each observer listens to. Two more are derived: onJobPermanentlyFail
+ * (`job:error` with `willRetry` false) and onCronJobScheduled (once per job of
+ * `cron:scheduled`).
+ */
+export const OBSERVER_EVENTS: Readonly<Record<ObserverName, WorkerEventName>> = {
+  onWorkerStart: "worker:start",
+  onWorkerShutdown: "worker:stopping",
+  onWorkerRecovered: "worker:recovered",
+  onJobFetch: "jobs:claimed",
+  onJobStart: "job:start",
+  onJobComplete: "job:success",
+  onJobFail: "job:error",
+  onJobInterrupted: "job:interrupted",
+  onLocalQueue: "localQueue:change",
+  onJobsAdded: "jobs:added",
+  onCronTick: "cron:tick",
+};
+
+/** Attach the observers of `plugins` to `events`. `only` limits which (WorkerUtils: onJobsAdded). */
+export function attachObservers(
+  events: WorkerEvents,
+  plugins: readonly WorkerPlugin[],
+  errors: HookErrorLog,
+  only?: readonly ObserverName[],
+): void {
+  const names = only ?? (Object.keys(OBSERVER_EVENTS) as ObserverName[]);
   for (const plugin of plugins) {
-    const call =
-      <E>(hook: keyof WorkerPlugin, invoke: (event: E) => unknown) =>
-      (event: E) => {
+    const listen = <E extends WorkerEventName>(event: E, hook: string, invoke: (payload: WorkerEventMap[E]) => unknown) =>
+      events.on(event, (payload) => {
         try {
-          const returned = invoke(event);
-          if (returned instanceof Promise) returned.catch((error: unknown) => report(plugin, hook, error, logger));
+          const returned = invoke(payload);
+          if (returned instanceof Promise) returned.catch((error: unknown) => errors.report(plugin.name, hook, error));
         } catch (error) {
-          report(plugin, hook, error, logger);
+          errors.report(plugin.name, hook, error);
         }
-      };
-    if (plugin.onWorkerStart)
-      events.on(
-        "worker:start",
-        call("onWorkerStart", (e) => plugin.onWorkerStart!(e)),
-      );
-    if (plugin.onWorkerShutdown)
-      events.on(
-        "worker:stopping",
-        call("onWorkerShutdown", (e) => plugin.onWorkerShutdown!(e)),
-      );
-    if (plugin.onWorkerRecovered)
-      events.on(
-        "worker:recovered",
-        call("onWorkerRecovered", (e) => plugin.onWorkerRecovered!(e)),
-      );
-    if (plugin.onJobFetch) {
-      events.on(
-        "jobs:claimed",
-        call("onJobFetch", (e) => plugin.onJobFetch!({ workerId: e.workerId, jobs: e.jobs })),
-      );
+      });
+    for (const name of names) {
+      const method = plugin[name] as ((event: unknown) => unknown) | undefined;
+      if (typeof method !== "function") continue;
+      listen(OBSERVER_EVENTS[name], name, (payload) => method.call(plugin, payload));
     }
-    if (plugin.onJobStart)
-      events.on(
-        "job:start",
-        call("onJobStart", (e) => plugin.onJobStart!(e)),
-      );
-    if (plugin.onJobComplete)
-      events.on(
-        "job:success",
-        call("onJobComplete", (e) => plugin.onJobComplete!(e)),
-      );
-    if (plugin.onJobFail)
-      events.on(
-        "job:error",
-        call("onJobFail", (e) => plugin.onJobFail!(e)),
-      );
-    if (plugin.onCronTick)
-      events.on(
-        "cron:tick",
-        call("onCronTick", (e) => plugin.onCronTick!({ workerId: e.workerId, timestamp: e.timestamp })),
-      );
-    if (plugin.onCronJobScheduled) {
-      events.on("cron:scheduled", (e: WorkerEventMap["cron:scheduled"]) => {
-        // One call per job, each guarded: a throw for one job does not skip the others.
-        const each = call("onCronJobScheduled", (job: { identifier: string; jobId: string }) =>
-          plugin.onCronJobScheduled!({ workerId: e.workerId, identifier: job.identifier, jobId: job.jobId }),
-        );
-        for (const job of e.jobs) each(job);
+    if (only === undefined && plugin.onJobPermanentlyFail) {
+      listen("job:error", "onJobPermanentlyFail", (e) => (e.willRetry ? undefined : plugin.onJobPermanentlyFail!(e)));
+    }
+    if (only === undefined && plugin.onCronJobScheduled) {
+      // One guarded call per job: a throw for one job does not skip the others.
+      events.on("cron:scheduled", (e) => {
+        for (const job of e.jobs) {
+          try {
+            const returned: unknown = plugin.onCronJobScheduled!({
+              workerId: e.workerId,
+              identifier: job.identifier,
+              jobId: job.jobId,
+            });
+            if (returned instanceof Promise)
+              returned.catch((error: unknown) => errors.report(plugin.name, "onCronJobScheduled", error));
+          } catch (error) {
+            errors.report(plugin.name, "onCronJobScheduled", error);
+          }
+        }
       });
     }
-    if (plugin.onJobPermanentlyFail) {
-      events.on(
-        "job:error",
-        call("onJobPermanentlyFail", (e) => (e.willRetry ? undefined : plugin.onJobPermanentlyFail!(e))),
-      );
-    }
-  }
-}
-
-function report(plugin: WorkerPlugin, hook: string, error: unknown, logger: Logger): void {
-  try {
-    logger.error(`Hook ${hook} of plugin ${plugin.name} threw: ${error instanceof Error ? error.message : String(error)}`);
-  } catch {
-    // the logger itself throws: nothing left to tell
   }
 }

@@ -7,9 +7,9 @@
  * - interceptors (`before…` / `after…` / `onJobRecovery`): awaited in plugin
  *   order, and may change what happens.
  *
- * The seam calls `beforeJobRun`, `afterJobRun` and the job and worker
- * observers; the cron, enqueue, local queue and recovery hooks are typed here
- * and called by the features that own those events.
+ * Observers are listeners of `worker.events` (or `utils.events` for
+ * `onJobsAdded`): one registry. The cron hooks are called by the cron feature
+ * (it emits `cron:tick` / `cron:jobScheduled`). See docs/hooks.md.
  */
 import type { Job, JobSpec } from "../jobs/job.js";
 
@@ -41,6 +41,11 @@ export interface BeforeJobScheduleEvent {
 /** `beforeJobSchedule`: replace the payload and/or spec; throwing rejects the enqueue. */
 export type BeforeJobScheduleResult = { payload?: unknown; spec?: JobSpec };
 
+/** `onJobRecovery`: the job as recovery released it; `workerId` is the sweeping worker. */
+export interface JobRecoveryEvent extends JobHookEvent {
+  /** The dead worker that held the job. */
+  recoveredWorkerId: string;
+}
 /** `onJobRecovery`: when a recovered job runs again, or fail it. */
 export type JobRecoveryResult = { runAt: Date } | { fail: string };
 
@@ -59,13 +64,16 @@ export interface WorkerPlugin {
   onJobInterrupted?(event: JobHookEvent & { reason: string }): void;
   onCronTick?(event: WorkerHookEvent & { timestamp: Date }): void;
   onCronJobScheduled?(event: WorkerHookEvent & { identifier: string; jobId: string }): void;
-  onLocalQueue?(event: WorkerHookEvent & { mode: string; size: number }): void;
+  /** `action`: a claimed batch came in (`refill`) or held jobs went back (`give-back`); `size`: jobs held now. */
+  onLocalQueue?(event: WorkerHookEvent & { action: "refill" | "give-back"; count: number; mode: string; size: number }): void;
   onJobsAdded?(event: { jobs: readonly Job[] }): void;
   // Interceptors.
   beforeJobRun?(event: JobHookEvent): Awaitable<BeforeJobRunResult | void>;
+  /** `result`: what the task returned (undefined when it failed). */
   afterJobRun?(event: JobHookEvent & { result: unknown; error: Error | null }): Awaitable<AfterJobRunResult | void>;
   beforeJobSchedule?(event: BeforeJobScheduleEvent): Awaitable<BeforeJobScheduleResult | void>;
-  onJobRecovery?(event: JobHookEvent): Awaitable<JobRecoveryResult | void>;
+  /** Called in the sweep's transaction for each job released from a dead worker (`recoveredWorkerId`). */
+  onJobRecovery?(event: JobRecoveryEvent): Awaitable<JobRecoveryResult | void>;
 }
 
 /** Every hook method name. */

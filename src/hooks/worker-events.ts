@@ -1,6 +1,7 @@
 /**
- * The worker's event bus (`worker.events`): the observer side of the hook seam
- * (plugin observers are listeners of it, see observers.ts).
+ * The event bus of a worker (`worker.events`) or of WorkerUtils
+ * (`utils.events`): the one registry of observers. A plugin's observer hooks
+ * are listeners of it (see observers.ts); there is no second system.
  */
 import { EventEmitter } from "node:events";
 import type { Job } from "../jobs/job.js";
@@ -36,6 +37,16 @@ export interface WorkerEventMap {
     backfilled: boolean;
     jobs: ReadonlyArray<{ identifier: string; jobId: string }>;
   };
+  /** A running job was aborted (its `ctx.signal`): the worker shut down before it finished, or it lost its lock. */
+  "job:interrupted": { workerId: string; job: Job; reason: "shutdown" | "lock lost" };
+  /**
+   * The local queue took in a claimed batch (`refill`) or gave held jobs back
+   * (`give-back`, at shutdown or after its TTL); `size` is how many it holds
+   * now, `mode` its state (idle, fetching, drained, stopped).
+   */
+  "localQueue:change": { workerId: string; action: "refill" | "give-back"; count: number; mode: string; size: number };
+  /** `addJob` / `addJobs` (of WorkerUtils, or a task's `ctx.addJob`) inserted these jobs. */
+  "jobs:added": { jobs: readonly Job[] };
 }
 
 export type WorkerEventName = keyof WorkerEventMap;

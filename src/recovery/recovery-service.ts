@@ -6,6 +6,8 @@
  * are logged and retried on the next tick.
  */
 import type { Driver } from "../driver/driver.js";
+import type { HookErrorLog } from "../hooks/hook-error-log.js";
+import type { JobRecovery } from "../hooks/interceptors.js";
 import { ServiceGroup, type Service } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -20,6 +22,10 @@ export interface RecoveryServiceOptions {
   concurrency: number;
   config: RecoveryConfig;
   logger: Logger;
+  /** The plugins' onJobRecovery chain: asked about each job a sweep releases (in the sweep's transaction). */
+  onJobRecovery?: JobRecovery;
+  /** Where a throwing onJobRecovery is logged (required with onJobRecovery). */
+  hookErrors?: HookErrorLog;
   /** Called after a sweep of this worker recovered other workers' jobs. */
   onRecovered?: (result: SweepResult) => void;
   /** Called when this worker finds its own heartbeat row deleted: another worker's sweeper judged it dead. */
@@ -56,6 +62,7 @@ export class RecoveryService implements Service {
       },
       logger,
       options.onRecovered,
+      options.onJobRecovery && options.hookErrors ? { intercept: options.onJobRecovery, errors: options.hookErrors } : undefined,
     );
     this.services = new ServiceGroup("recovery", [this.heartbeat, this.sweeper]);
   }

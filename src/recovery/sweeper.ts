@@ -13,7 +13,9 @@
  *      locks count only when older than `orphanThresholdMs` (default 4 hours):
  *      graphile-worker (Node) workers never heartbeat and use that very rule, and
  *      their worker ids look exactly like ours, so we cannot tell them apart;
- *   4. `recover_dead_worker_jobs(ids, delay)` then `delete_stale_workers(ids)`.
+ *   4. `recover_dead_worker_jobs(ids, delay)` then `delete_stale_workers(ids)`;
+ *   5. with plugins that have `onJobRecovery`: each released job is handed to
+ *      them and their answer (new run_at, or fail) written (recovery-hooks.ts).
  * The sweeping worker never recovers itself.
  */
 import type { Driver, Queryable } from "../driver/driver.js";
@@ -21,6 +23,7 @@ import type { Logger } from "../logger/logger.js";
 import { PeriodicTask } from "../lifecycle/periodic-task.js";
 import { BaseService } from "../lifecycle/service.js";
 import { sweepLockKey, type RecoveryStatements } from "../sql/recovery-statements.js";
+import { applyRecoveryHooks, type RecoveryHooks } from "./recovery-hooks.js";
 
 export interface SweeperConfig {
   schema: string;
@@ -61,6 +64,8 @@ export class Sweeper extends BaseService {
     private readonly logger: Logger,
     /** Called after every sweep that recovered a worker. */
     private readonly onRecovered: (result: SweepResult) => void = () => undefined,
+    /** The plugins' onJobRecovery (undefined: none). */
+    private readonly hooks?: RecoveryHooks,
   ) {
     super();
     this.lockKey = sweepLockKey(config.schema);
@@ -113,6 +118,9 @@ export class Sweeper extends BaseService {
     if (result.recoveredWorkerIds.length === 0) return result;
     result.jobs = await this.sql.recover(tx, { workerIds: result.recoveredWorkerIds, delayMs: this.config.recoveryDelayMs });
     if (result.staleWorkerIds.length > 0) await this.sql.deleteStale(tx, { workerIds: result.staleWorkerIds });
+    if (this.hooks && result.jobs.length > 0) {
+      await applyRecoveryHooks(tx, this.config.schema, this.config.workerId ?? "", result.jobs, this.hooks);
+    }
     return result;
   }
 }

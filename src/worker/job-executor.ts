@@ -32,14 +32,14 @@ function failure(thrown: unknown): JobFailure {
  * anything else is a success. Reading or calling `then` can throw (a Proxy, a
  * hostile thenable): that fails the job, as `await` would.
  */
-function follow(result: unknown, settle: (outcome: JobOutcome) => void): void {
+function follow(result: unknown, settle: (outcome: JobOutcome, value?: unknown) => void): void {
   try {
     if (result !== null && (typeof result === "object" || typeof result === "function")) {
       const then: unknown = (result as PromiseLike<unknown>).then;
       if (typeof then === "function") {
         then.call(
           result,
-          () => settle(SUCCESS),
+          (value: unknown) => settle(SUCCESS, value),
           (thrown: unknown) => settle(failure(thrown)),
         );
         return;
@@ -49,25 +49,26 @@ function follow(result: unknown, settle: (outcome: JobOutcome) => void): void {
     queueMicrotask(() => settle(failure(thrown)));
     return;
   }
-  queueMicrotask(() => settle(SUCCESS));
+  queueMicrotask(() => settle(SUCCESS, result));
 }
 
 /**
- * Run `job` and call `done` exactly once with its outcome. Callback style and
- * no promise of its own beyond what the task creates: this runs for every job.
+ * Run `job` and call `done` exactly once with its outcome (and, on success,
+ * what the task returned: afterJobRun sees it). Callback style and no promise
+ * of its own beyond what the task creates: this runs for every job.
  */
 export function executeJob<State>(
   task: AnyTask,
   job: Job,
   context: JobContext<State>,
   logger: Logger,
-  done: (outcome: JobOutcome) => void,
+  done: (outcome: JobOutcome, result?: unknown) => void,
 ): void {
   let settled = false;
-  const settle = (outcome: JobOutcome) => {
+  const settle = (outcome: JobOutcome, value?: unknown) => {
     if (settled) return;
     settled = true;
-    done(outcome);
+    done(outcome, value);
   };
   const scope = {
     fail(reason: unknown) {

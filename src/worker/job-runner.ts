@@ -99,7 +99,7 @@ export class JobRunner<State> {
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
     const { beforeJobRun, afterJobRun } = deps.interceptors;
     const done = afterJobRun
-      ? (outcome: JobOutcome) => this.afterRun(entry, outcome)
+      ? (outcome: JobOutcome, result?: unknown) => this.afterRun(entry, outcome, result)
       : (outcome: JobOutcome) => this.finish(entry, outcome);
     if (!beforeJobRun) return this.run(entry, task, done);
     // A job skipped or failed by beforeJobRun never ran: afterJobRun does not see it.
@@ -107,14 +107,22 @@ export class JobRunner<State> {
       (decision) => {
         if (entry.abandoned) return;
         if (decision.action === "continue") this.run(entry, task, done);
-        else if (decision.action === "skip") this.finish(entry, SUCCESS);
-        else this.finish(entry, { ok: false, failure: describeThrown(decision.error), permanent: false });
+        else if (decision.action === "skip") {
+          const why = decision.reason ? `: ${decision.reason}` : "";
+          this.emitSafely(() =>
+            deps.logger.info(`Job ${job.id} (${job.taskIdentifier}) skipped by beforeJobRun of plugin ${decision.plugin}${why}`, {
+              jobId: job.id,
+              task: job.taskIdentifier,
+            }),
+          );
+          this.finish(entry, SUCCESS);
+        } else this.finish(entry, { ok: false, failure: describeThrown(decision.error), permanent: false });
       },
       (thrown: unknown) => this.finish(entry, { ok: false, failure: describeThrown(thrown), permanent: false }),
     );
   }
 
-  private run(entry: RunningJob, task: AnyTask | undefined, done: (outcome: JobOutcome) => void): void {
+  private run(entry: RunningJob, task: AnyTask | undefined, done: (outcome: JobOutcome, result?: unknown) => void): void {
     const job = entry.job;
     if (task && entry.telemetry) {
       const context = new RunContext<State>(entry, this.deps);
@@ -127,10 +135,10 @@ export class JobRunner<State> {
   }
 
   /** afterJobRun may turn a failure into a success (`error: null`) or replace the error; a throw fails the job. */
-  private afterRun(entry: RunningJob, outcome: JobOutcome): void {
+  private afterRun(entry: RunningJob, outcome: JobOutcome, result: unknown): void {
     if (entry.abandoned) return;
     const error = outcome.ok ? null : outcome.failure.error;
-    this.deps.interceptors.afterJobRun!({ workerId: this.deps.workerId, job: entry.job, result: undefined, error }).then(
+    this.deps.interceptors.afterJobRun!({ workerId: this.deps.workerId, job: entry.job, result, error }).then(
       (changed) => {
         if (!changed || changed.error === error) this.finish(entry, outcome);
         else if (changed.error === null) this.finish(entry, SUCCESS);
@@ -226,6 +234,7 @@ export class JobRunner<State> {
     for (const entry of this.running.values()) {
       entry.abandoned = true;
       entry.abort(new Error("Worker shutdown timeout reached"));
+      this.emitSafely(() => deps.events.emit("job:interrupted", { workerId: deps.workerId, job: entry.job, reason: "shutdown" }));
       const error = new Error(`Job aborted: worker ${deps.workerId} shut down before it finished (timeout ${timeoutMs}ms)`);
       deps.events.emit("job:error", {
         workerId: deps.workerId,

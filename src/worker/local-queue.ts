@@ -41,6 +41,8 @@ export interface LocalQueueDeps {
   /** A claim came back short: nothing more is runnable for now. */
   onDrained(): void;
   onClaimError(error: Error): void;
+  /** Jobs came in from a claim (`refill`) or went back to the database (`give-back`). */
+  onChange(action: "refill" | "give-back", count: number): void;
 }
 
 export class LocalQueue extends BaseService {
@@ -114,7 +116,10 @@ export class LocalQueue extends BaseService {
     await this.settled();
     const jobs = this.held.map((h) => h.job);
     this.held = [];
-    if (jobs.length > 0) await this.deps.release(jobs, "shutdown");
+    if (jobs.length > 0) {
+      await this.deps.release(jobs, "shutdown");
+      this.deps.onChange("give-back", jobs.length);
+    }
   }
 
   /** Jobs worth holding now (see the class comment). */
@@ -166,7 +171,10 @@ export class LocalQueue extends BaseService {
     const woken = this.wakePending;
     this.wakePending = false;
     this.modeValue = short && !woken ? "drained" : "idle";
-    if (jobs.length > 0) this.deps.onJobsAvailable();
+    if (jobs.length > 0) {
+      this.deps.onChange("refill", jobs.length);
+      this.deps.onJobsAvailable();
+    }
     if (this.modeValue === "idle") this.maybeFetch();
     else this.deps.onDrained();
   }
@@ -183,6 +191,7 @@ export class LocalQueue extends BaseService {
         expired.map((h) => h.job),
         "ttl",
       );
+      this.deps.onChange("give-back", expired.length);
     } catch (error) {
       // Keep them: they are still locked by us, so run them rather than strand them.
       this.held.unshift(...expired);

@@ -2,6 +2,7 @@
 import type { Queryable } from "../driver/driver.js";
 import { LockLostError } from "../errors/errors.js";
 import type { Job } from "../jobs/job.js";
+import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Logger } from "../logger/logger.js";
 import type { JobRunTelemetry } from "../telemetry/worker-telemetry.js";
 import { findLostClaims } from "../sql/lost-claims.js";
@@ -43,24 +44,39 @@ export class RunningJob {
   }
 }
 
-/** Abort (`ctx.signal`) running jobs whose claim no longer holds the lock; their results will be refused. */
+/**
+ * Abort (`ctx.signal`) running jobs whose claim no longer holds the lock; their
+ * results will be refused. Returns the jobs it aborted.
+ */
 export async function abortRunsThatLostTheirLock(
   db: Queryable,
   schema: string,
   workerId: string,
   running: ReadonlyMap<string, RunningJob>,
   logger: Logger,
-): Promise<void> {
+  /** Told `job:interrupted` (reason "lock lost") for each aborted run. */
+  events?: WorkerEvents,
+): Promise<Job[]> {
   const entries = [...running.values()];
-  if (entries.length === 0) return;
+  const aborted: Job[] = [];
+  if (entries.length === 0) return aborted;
   try {
     const lost = await findLostClaims(db, { schema, workerId, jobs: entries.map((e) => e.job) });
     for (const entry of entries) {
       if (!lost.has(entry.job.id) || running.get(entry.job.id) !== entry || entry.isAborted) continue;
       logger.warn(`Job ${entry.job.id} lost its lock (recovered or unlocked); aborting this run`);
       entry.abort(new LockLostError(entry.job.id, workerId));
+      aborted.push(entry.job);
     }
   } catch (error) {
     logger.warn(`Could not check which running jobs still hold their lock: ${(error as Error).message}`);
   }
+  for (const job of events ? aborted : []) {
+    try {
+      events!.emit("job:interrupted", { workerId, job, reason: "lock lost" });
+    } catch (error) {
+      logger.error(`A job:interrupted listener threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return aborted;
 }

@@ -4,8 +4,11 @@
  * worker starts and stops them (see Worker.start / Worker.shutdown).
  */
 import type { Driver } from "../driver/driver.js";
+import type { HookErrorLog } from "../hooks/hook-error-log.js";
+import type { BeforeJobSchedule, JobRecovery } from "../hooks/interceptors.js";
 import type { WorkerEvents } from "../hooks/worker-events.js";
 import { CronScheduler } from "../cron/cron-scheduler.js";
+import { cronScheduleInterceptor } from "../cron/schedule-interceptor.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { NotifyListener } from "./notify-listener.js";
@@ -16,6 +19,11 @@ export interface ServiceWiring {
   driver: Driver;
   config: WorkerConfig;
   events: WorkerEvents;
+  /** The plugins' onJobRecovery chain (undefined: none), and where their throws are logged. */
+  onJobRecovery: JobRecovery | undefined;
+  hookErrors: HookErrorLog;
+  /** The plugins' beforeJobSchedule chain (undefined: none), applied to cron's jobs too. */
+  beforeJobSchedule: BeforeJobSchedule | undefined;
   /** Something may be runnable now: claim. */
   wake(): void;
   /** Stop the worker (its code no longer matches the schema). */
@@ -61,6 +69,8 @@ export function createRecoveryService(w: ServiceWiring): RecoveryService | undef
     concurrency: config.concurrency,
     config: config.recovery,
     logger: config.logger,
+    onJobRecovery: w.onJobRecovery,
+    hookErrors: w.hookErrors,
     onRecovered: ({ recoveredWorkerIds, jobs }) =>
       w.events.emit("worker:recovered", { workerId: config.workerId, recoveredWorkerIds, jobIds: jobs.map((j) => j.jobId) }),
     onRecoveredAsDead: () => w.abortLostRuns(),
@@ -79,5 +89,14 @@ export function createCronScheduler(w: ServiceWiring, taskIdentifiers: readonly 
     events: w.events,
     logger: config.logger,
     taskIdentifiers,
+    transformSpecs: w.beforeJobSchedule && cronScheduleInterceptor(w.beforeJobSchedule, w.hookErrors),
   });
+}
+
+/** The worker's background services: LISTEN, recovery (when on), cron (with a crontab). */
+export function createServices(
+  w: ServiceWiring,
+  taskIdentifiers: readonly string[],
+): { listener: NotifyListener; recovery: RecoveryService | undefined; cron: CronScheduler | undefined } {
+  return { listener: createNotifyListener(w), recovery: createRecoveryService(w), cron: createCronScheduler(w, taskIdentifiers) };
 }

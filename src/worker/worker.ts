@@ -13,8 +13,7 @@ import { resolveDriver } from "../driver/connect.js";
 import type { Driver } from "../driver/driver.js";
 import { JobCompleter, type FlushOutcome } from "../completion/job-completer.js";
 import { reportFlushed } from "../completion/flush-report.js";
-import { composeRunInterceptors } from "../hooks/interceptors.js";
-import { attachObservers } from "../hooks/observers.js";
+import { HookSet } from "../hooks/hook-set.js";
 import { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
 import { ServiceGroup, type Service } from "../lifecycle/service.js";
@@ -35,24 +34,21 @@ import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { RunOnce } from "./run-once.js";
-import { createCronScheduler, createNotifyListener, createRecoveryService, type ServiceWiring } from "./worker-services.js";
+import { createServices, type ServiceWiring } from "./worker-services.js";
 import type { CronScheduler } from "../cron/cron-scheduler.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { ActivityLog } from "./activity-log.js";
 import { OutageLog } from "./outage-log.js";
 
-export type WorkerState = "created" | "running" | "stopping" | "stopped";
-
-export interface StopOptions {
-  /** Override the configured shutdown timeout (ms). */
-  timeoutMs?: number;
-  /** The process signal that asked for this stop (recorded as `stopSignal`). */
-  signal?: NodeJS.Signals;
-}
+export type { StopOptions, WorkerState } from "./worker-state.js";
+import type { StopOptions, WorkerState } from "./worker-state.js";
 
 export class Worker<State = unknown> {
   readonly workerId: string;
+  /** The one registry of observers: your listeners and the plugins' observer hooks. */
   readonly events = new WorkerEvents();
+  /** The plugins (`hooks` option), composed once. */
+  readonly hooks: HookSet;
   private readonly config: WorkerConfig;
   private readonly logger: Logger;
   private readonly driver: Driver;
@@ -103,19 +99,19 @@ export class Worker<State = unknown> {
     const { schema, forbiddenFlags } = this.config;
     const maxClaim = Math.max(this.config.localQueue.size, this.config.concurrency);
     this.claimer = new JobClaimer(driver, schema, this.workerId, [...this.tasks.keys()], forbiddenFlags, maxClaim);
-    const utils = new WorkerUtils({ driver, schema, logger: this.logger });
+    this.hooks = new HookSet(this.config.hooks, this.logger, "worker", this.events);
+    const utils = new WorkerUtils({ driver, schema, logger: this.logger }, this.hooks);
     const finish = new FinishJobsStatements(driver, schema);
     this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) =>
       this.onFlushed(outcome),
     );
-    attachObservers(this.events, this.config.hooks, this.logger);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
       tasks: this.tasks,
       events: this.events,
       logger: this.logger,
       completer: this.completer,
-      interceptors: composeRunInterceptors(this.config.hooks),
+      interceptors: this.hooks.run,
       state: options.state as State,
       addJob: (taskOrIdentifier, ...args) => utils.addJob(taskOrIdentifier, ...args),
       onSlotFreed: () => this.onSlotFreed(),
@@ -129,6 +125,13 @@ export class Worker<State = unknown> {
         completionRate: () => this.runner.completionRate.perSecond(),
         onJobsAvailable: () => this.dispatch(),
         onDrained: () => this.once.checkIdle(),
+        // `localQueue:change` (onLocalQueue): once per batch, not per job, and only when listened to.
+        onChange: (action, count) => {
+          const { mode, size } = this.localQueue;
+          if (this.events.listenerCount("localQueue:change") > 0) {
+            this.events.emit("localQueue:change", { workerId: this.workerId, action, count, mode, size });
+          }
+        },
         onClaimError: (error) => {
           this.claimer.claimFailed();
           this.outage.failed(error);
@@ -142,13 +145,14 @@ export class Worker<State = unknown> {
       driver,
       config: this.config,
       events: this.events,
+      onJobRecovery: this.hooks.onJobRecovery,
+      hookErrors: this.hooks.errors,
+      beforeJobSchedule: this.hooks.beforeJobSchedule,
       wake: () => this.localQueue.wake(),
       stop: () => void this.stop(),
       abortLostRuns: () => void this.abortLostRuns(),
     };
-    this.listener = createNotifyListener(wiring);
-    this.recovery = createRecoveryService(wiring);
-    this.cron = createCronScheduler(wiring, [...this.tasks.keys()]);
+    ({ listener: this.listener, recovery: this.recovery, cron: this.cron } = createServices(wiring, [...this.tasks.keys()]));
     this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));
     this.once = this.createRunOnce(false);
   }
@@ -159,11 +163,6 @@ export class Worker<State = unknown> {
     for (const id of this.localQueue.heldJobIds()) known.add(id);
     for (const id of this.runner.running.keys()) known.add(id);
     return known;
-  }
-
-  private async releaseStrandedClaims(): Promise<void> {
-    const released = await this.claimer.releaseStranded(() => this.knownJobIds());
-    if (released.length > 0) this.logger.warn(`Gave back ${released.length} jobs locked by a claim whose reply was lost`);
   }
 
   get status(): WorkerState {
@@ -272,7 +271,10 @@ export class Worker<State = unknown> {
 
   /** Claim up to `count` jobs; the claim carries the results not yet written (see JobCompleter.claimWith). */
   private async claim(count: number): Promise<Job[]> {
-    if (this.claimer.mayHaveStranded) await this.releaseStrandedClaims();
+    if (this.claimer.mayHaveStranded) {
+      const released = await this.claimer.releaseStranded(() => this.knownJobIds());
+      if (released.length > 0) this.logger.warn(`Gave back ${released.length} jobs locked by a claim whose reply was lost`);
+    }
     const claimStarted = this.telemetry ? performance.now() : 0;
     const { jobs } = await this.completer.claimWith(
       (results) => this.claimer.claim(count, results),
@@ -314,8 +316,9 @@ export class Worker<State = unknown> {
     if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
   }
 
-  private abortLostRuns(): Promise<void> {
-    return abortRunsThatLostTheirLock(this.driver, this.config.schema, this.workerId, this.runner.running, this.logger);
+  private async abortLostRuns(): Promise<void> {
+    const { driver, workerId, runner, logger, events } = this;
+    await abortRunsThatLostTheirLock(driver, this.config.schema, workerId, runner.running, logger, events);
   }
 
   private createRunOnce(enabled: boolean): RunOnce {

@@ -11,6 +11,7 @@ import { parseCrontab } from "../../src/cron/resolve-items.js";
 import type { Logger } from "../../src/logger/logger.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { attachObservers } from "../../src/hooks/observers.js";
+import { HookErrorLog } from "../../src/hooks/hook-error-log.js";
 import { countingQueryable, cronJobs, iso, MINUTE, startSchedulers } from "./support.js";
 
 const db = await createMigratedDatabase("cron_scheduler");
@@ -193,7 +194,7 @@ test("events and plugin observers: tick, backfill, jobs scheduled", async () => 
           onCronJobScheduled: (e) => seen.push(`job ${e.identifier} ${/^\d+$/.test(e.jobId)}`),
         },
       ],
-      silentLogger,
+      new HookErrorLog(silentLogger),
     );
     events.on("cron:scheduled", (e) => seen.push(`scheduled ${e.timestamp.toISOString()} ${e.backfilled} ${e.jobs.length}`));
     await h.set(T0 + MINUTE);

@@ -102,6 +102,7 @@ test("observers hear job start, complete and fail; a throwing observer breaks no
   const observer: WorkerPlugin = {
     name: "observer",
     onWorkerStart: () => void heard.push("worker start"),
+    onWorkerShutdown: ({ reason }) => void heard.push(`worker shutdown ${reason}`),
     onJobStart: ({ job }) => void heard.push(`start ${job.taskIdentifier}`),
     onJobComplete: ({ job }) => void heard.push(`complete ${job.taskIdentifier}`),
     onJobFail: ({ job, willRetry }) => void heard.push(`fail ${job.taskIdentifier} retry=${willRetry}`),
@@ -129,6 +130,7 @@ test("observers hear job start, complete and fail; a throwing observer breaks no
   });
   await worker.runOnce();
   assert.equal(heard[0], "worker start");
+  assert.equal(heard.at(-1), "worker shutdown stop");
   for (const expected of ["start ok", "complete ok", "start bad", "fail bad retry=false", "permanently fail bad"]) {
     assert.ok(heard.includes(expected), `heard ${expected} in ${heard.join(", ")}`);
   }
