@@ -9,7 +9,7 @@
  *
  * Observers are listeners of `worker.events` (or `utils.events` for
  * `onJobsAdded`): one registry. The cron hooks are called by the cron feature
- * (it emits `cron:tick` / `cron:jobScheduled`). See docs/hooks.md.
+ * (it emits `cron:tick` / `cron:scheduled`). See docs/hooks.md.
  */
 import type { Job, JobSpec } from "../jobs/job.js";
 
