@@ -14,9 +14,12 @@ import { getJob, listJobs, type JobWithState } from "./job-queries.js";
 import { JOB_STATES, type JobState } from "./job-state.js";
 import { jobStats, listCrontabs, listQueues, listWorkers } from "./overview-queries.js";
 import type { CrontabInfo, JobStats, QueueInfo, WorkerInfo } from "./overview-queries.js";
+import { jobTableActivity, type TableActivity } from "./activity-queries.js";
+import { listTaskIdentifiers } from "./name-queries.js";
 
 export type { JobWithState } from "./job-queries.js";
 export type { CrontabInfo, JobStats, QueueInfo, WorkerInfo } from "./overview-queries.js";
+export type { TableActivity } from "./activity-queries.js";
 export { JOB_STATES, type JobState } from "./job-state.js";
 
 /** Filters and paging of `jobs()`. */
@@ -134,6 +137,16 @@ export class ReadModel {
   /** Job counts by state, task and queue, and how long the oldest ready job has waited. */
   stats(): Promise<JobStats> {
     return jobStats(this.db, this.s);
+  }
+
+  /** Task identifiers known to the database, in name order (at most `limit`, default 100). */
+  taskIdentifiers(options: { limit?: number } = {}): Promise<string[]> {
+    return listTaskIdentifiers(this.db, this.s, validLimit(options.limit));
+  }
+
+  /** Cumulative inserted and deleted rows of the jobs table (PostgreSQL statistics; for throughput). */
+  activity(): Promise<TableActivity> {
+    return jobTableActivity(this.db, this.s);
   }
 }
 
