@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAddCommand } from "./commands/add-command.js";
+import { registerAdminCommand } from "./commands/admin-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
 import { registerMigrateCommand } from "./commands/migrate-command.js";
 import { registerSweepCommand } from "./commands/sweep-command.js";
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerAddCommand(program);
   registerJobCommands(program);
   registerSweepCommand(program);
+  registerAdminCommand(program);
   return program;
 }
