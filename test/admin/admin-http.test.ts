@@ -109,7 +109,7 @@ test("a mutation without the CSRF token, or with another cookie's token, is refu
 test("a cross-origin mutation is refused even with a valid token", async () => {
   const server = await fx.start();
   const client = await new AdminClient(server.url).init();
-  for (const headers of [
+  for (const headers of <Record<string, string>[]>[
     { origin: "https://evil.example" },
     { "sec-fetch-site": "cross-site" },
     { "sec-fetch-site": "same-site" },
