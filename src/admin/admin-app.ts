@@ -158,6 +158,9 @@ export function createAdminApp(state: AdminState): Hono<AdminEnv> {
     return c.body(asset.content, 200, { "Content-Type": asset.type, ETag: asset.etag, "Cache-Control": "no-cache" });
   });
 
+  // Browsers ask for it whatever the page says; no icon, and no 404 in their console.
+  base.get("/favicon.ico", (c) => c.body(null, 204));
+
   registerApiRoutes(base, state);
   registerPageRoutes(base, state);
 
