@@ -30,15 +30,17 @@
     });
   }
 
-  // A line chart of `series` ({ name, color, values: [[t, v]...] }) over the last hour.
-  function lineChart(container, series, now) {
+  // A line chart of `series` ({ name, color, values: [[t, v]...] }) over the last hour, or over the time
+  // since the first sample when that is shorter (at least a minute), so a fresh server shows a readable line.
+  function lineChart(container, series, now, first) {
     var width = 560,
       height = 200,
       left = 44,
       bottom = 22,
       top = 8,
       right = 8;
-    var start = now - 3600000;
+    var span = Math.min(3600000, Math.max(60000, now - (first || now)));
+    var start = now - span;
     var max = 1;
     series.forEach(function (s) {
       s.values.forEach(function (p) {
@@ -46,7 +48,7 @@
       });
     });
     var x = function (t) {
-      return left + ((t - start) / 3600000) * (width - left - right);
+      return left + ((t - start) / span) * (width - left - right);
     };
     var y = function (v) {
       return top + (1 - v / max) * (height - top - bottom);
@@ -58,13 +60,21 @@
       var label = el("text", { x: left - 4, y: y(v) + 4, "text-anchor": "end", "font-size": 10, fill: "#6b7385" }, svg);
       label.textContent = v >= 100 ? Math.round(v).toLocaleString("en") : String(Math.round(v * 10) / 10);
     }
-    for (var m = 0; m <= 60; m += 15) {
+    for (var q = 0; q <= 4; q += 1) {
+      var ago = span - (span * q) / 4;
       var tx = el(
         "text",
-        { x: x(start + m * 60000), y: height - 6, "text-anchor": "middle", "font-size": 10, fill: "#6b7385" },
+        {
+          x: x(start + (span * q) / 4),
+          y: height - 6,
+          "text-anchor": q === 0 ? "start" : q === 4 ? "end" : "middle",
+          "font-size": 10,
+          fill: "#6b7385",
+        },
         svg,
       );
-      tx.textContent = m === 60 ? "now" : "-" + (60 - m) + " min";
+      tx.textContent =
+        q === 4 ? "now" : ago >= 60000 ? "-" + Math.round(ago / 60000) + " min" : "-" + Math.round(ago / 1000) + " s";
     }
     series.forEach(function (s) {
       if (s.values.length === 0) return;
@@ -90,6 +100,7 @@
   function drawCharts(data) {
     var now = Date.now();
     var samples = data.samples;
+    var first = samples.length > 0 ? samples[0].at : now;
     var rate = function (field) {
       return samples
         .filter(function (s) {
@@ -106,6 +117,7 @@
         { name: "added / min", color: COLORS.added, values: rate("addedPerMinute") },
       ],
       now,
+      first,
     );
     lineChart(
       document.getElementById("chart-depth"),
@@ -119,6 +131,7 @@
         };
       }),
       now,
+      first,
     );
   }
 
