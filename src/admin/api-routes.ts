@@ -53,7 +53,9 @@ export function registerApiRoutes(app: Hono<AdminEnv>, state: AdminState): void 
 
   app.get("/api/stats", async (c) => c.json(await read.stats()));
 
-  app.get("/api/timeseries", (c) => c.json({ intervalMs: state.sampler.intervalMs, samples: state.sampler.samples() }));
+  app.get("/api/timeseries", async (c) =>
+    c.json({ intervalMs: state.sampler.intervalMs, latest: await state.sampler.latest(), samples: state.sampler.samples() }),
+  );
 
   app.get("/api/jobs", async (c) => {
     const order = c.req.query("order");

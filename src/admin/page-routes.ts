@@ -32,7 +32,7 @@ function describeFilter(p: Record<string, string | undefined>): string {
 export function registerPageRoutes(app: Hono<AdminEnv>, state: AdminState): void {
   const { read, options } = state;
 
-  app.get("/", async (c) => page(c, overviewPage(pageContext(c, state), await read.stats(), options.sampleIntervalMs)));
+  app.get("/", async (c) => page(c, overviewPage(pageContext(c, state), await state.sampler.latest(), options.sampleIntervalMs)));
 
   app.get("/jobs", async (c) => {
     const ctx = pageContext(c, state);

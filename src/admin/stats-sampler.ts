@@ -7,7 +7,7 @@
  */
 import { PeriodicTask } from "../lifecycle/periodic-task.js";
 import type { Logger } from "../logger/logger.js";
-import type { ReadModel, TableActivity } from "../read-model/read-model.js";
+import type { JobStats, ReadModel, TableActivity } from "../read-model/read-model.js";
 import type { JobState } from "../read-model/job-state.js";
 
 export interface StatsSample {
@@ -25,7 +25,8 @@ export class StatsSampler {
   private next = 0;
   private previous: { at: number; activity: TableActivity } | undefined;
   private readonly task: PeriodicTask;
-  private started = false;
+  private started: Promise<void> | undefined;
+  private last: (JobStats & { at: number }) | undefined;
 
   constructor(
     private readonly read: ReadModel,
@@ -39,12 +40,26 @@ export class StatsSampler {
 
   /** Start sampling (idempotent); resolves after the first sample. */
   start(): Promise<void> {
-    this.started = true;
-    return this.task.start();
+    this.started ??= this.task.start();
+    return this.started;
   }
 
   get running(): boolean {
-    return this.started;
+    return this.started !== undefined;
+  }
+
+  /**
+   * The full stats of the latest sample (taken at `at`), waiting for the first
+   * one if needed. Pages show these, so any number of viewers costs one
+   * `stats()` per interval rather than one per page view.
+   */
+  async latest(): Promise<JobStats & { at: number }> {
+    if (this.last === undefined) {
+      await this.start();
+      // The first sample failed (logged): read the stats directly.
+      if (this.last === undefined) await this.sample();
+    }
+    return this.last!;
   }
 
   stop(): Promise<void> {
@@ -75,6 +90,7 @@ export class StatsSampler {
       addedPerMinute: previous ? rate(activity.inserted, previous.activity.inserted, at - previous.at) : null,
     };
     this.previous = { at, activity };
+    this.last = { ...stats, at };
     this.buffer[this.next] = sample;
     this.next = (this.next + 1) % this.buffer.length;
     return sample;

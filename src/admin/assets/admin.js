@@ -143,23 +143,23 @@
     return (ms / 3600000).toFixed(1) + " h";
   }
 
+  // One request per interval: the samples for the charts and the latest counts (taken by the server's sampler).
   function refreshOverview() {
     getJson("/api/timeseries")
-      .then(drawCharts)
-      .catch(function () {
-        /* keep the last chart */
-      });
-    getJson("/api/stats")
-      .then(function (stats) {
+      .then(function (data) {
+        drawCharts(data);
+        var stats = data.latest;
         STATES.forEach(function (state) {
           var node = document.querySelector('.count[data-state="' + state + '"]');
           if (node) node.textContent = stats.byState[state].toLocaleString("en");
         });
         var oldest = document.getElementById("oldest-ready");
         if (oldest) oldest.textContent = formatDuration(stats.oldestReadyAgeMs);
+        var counted = document.getElementById("counted-at");
+        if (counted) counted.textContent = "at " + new Date(stats.at).toLocaleTimeString();
       })
       .catch(function () {
-        /* keep the last counts */
+        /* keep the last chart and counts */
       });
   }
 

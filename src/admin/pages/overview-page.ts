@@ -1,7 +1,7 @@
 /** Overview: counts by state, by task and by queue, and the live charts (drawn by admin.js from /api/timeseries). */
 import type { JobStats } from "../../read-model/read-model.js";
 import { JOB_STATES } from "../../read-model/job-state.js";
-import { duration, html, queryString } from "../html.js";
+import { duration, html, queryString, relativeTime } from "../html.js";
 import { layout, type PageContext } from "./layout.js";
 
 const TOP = 20;
@@ -37,7 +37,8 @@ function countTable(ctx: PageContext, title: string, counts: Record<string, numb
   </section>`;
 }
 
-export function overviewPage(ctx: PageContext, stats: JobStats, sampleIntervalMs: number) {
+/** `stats`: the sampler's latest reading (taken at `at`). */
+export function overviewPage(ctx: PageContext, stats: JobStats & { at: number }, sampleIntervalMs: number) {
   const cards = JOB_STATES.map(
     (state) =>
       html`<a class="card state-${state}" href="${ctx.base}/jobs${queryString({ state })}"
@@ -46,7 +47,14 @@ export function overviewPage(ctx: PageContext, stats: JobStats, sampleIntervalMs
       >`,
   );
   const body = html`<section class="cards" id="counts">${cards}</section>
-    <p>Oldest ready job has waited <strong id="oldest-ready">${duration(stats.oldestReadyAgeMs)}</strong>.</p>
+    <p>
+      Oldest ready job has waited <strong id="oldest-ready">${duration(stats.oldestReadyAgeMs)}</strong>.
+      <span class="muted"
+        >Counted
+        <time id="counted-at" datetime="${new Date(stats.at).toISOString()}">${relativeTime(new Date(stats.at), ctx.now)}</time>;
+        refreshed every ${duration(sampleIntervalMs)}.</span
+      >
+    </p>
     <section id="charts" data-interval="${sampleIntervalMs}">
       <figure>
         <figcaption>Throughput (jobs per minute, last hour)</figcaption>
