@@ -48,6 +48,7 @@ try {
     recovery: { enabled: true },
   });
   const running = worker.run();
+  await fetch(admin.url); // the first request starts the sampler
   let n = 0;
   const addSome = async (count: number) => {
     const jobs = [];
@@ -56,7 +57,12 @@ try {
       jobs.push(
         { identifier: "send_email", payload: { to: `user${n}@example.com` } },
         { identifier: "resize_image", payload: { image: `photo${n}.png` }, queueName: `images-${n % 3}` },
-        { identifier: "charge_card", payload: { amount: n }, maxAttempts: 2, jobKey: n % 10 === 0 ? `charge-${n}` : undefined },
+        {
+          identifier: "charge_card",
+          payload: { amount: n },
+          maxAttempts: n % 8 === 0 ? 5 : 2,
+          jobKey: n % 10 === 0 ? `charge-${n}` : undefined,
+        },
       );
     }
     await utils.addJobs(jobs);
@@ -66,16 +72,35 @@ try {
     await addSome(Math.round(8 + 7 * Math.sin(second / 5)));
     await pause(1000);
   }
+  // Stop the worker and leave a backlog, so every state and the queues have something to show.
+  await worker.stop();
+  await running;
   await utils.addJobs([
     { identifier: "send_email", payload: { to: "later@example.com" }, runAt: new Date(Date.now() + 3_600_000) },
     { identifier: "send_email", payload: { to: "tomorrow@example.com" }, runAt: new Date(Date.now() + 86_400_000) },
+    ...Array.from({ length: 45 }, (_, i) => ({
+      identifier: "resize_image",
+      payload: { image: `backlog${i}.png` },
+      queueName: `images-${i % 3}`,
+    })),
+    ...Array.from({ length: 30 }, (_, i) => ({ identifier: "send_email", payload: { to: `backlog${i}@example.com` } })),
   ]);
-  await utils.addJobs(
-    Array.from({ length: 60 }, (_, i) => ({ identifier: "resize_image", payload: { image: `backlog${i}.png` } })),
+  await utils.driver.query(
+    `update graphile_worker._private_jobs set locked_at = now() - interval '40 seconds', locked_by = 'worker-7f3a91'
+     where id in (select min(id) from graphile_worker._private_jobs where job_queue_id is not null group by job_queue_id limit 2)`,
+  );
+  await utils.driver.query(
+    `update graphile_worker._private_job_queues set locked_at = now() - interval '40 seconds', locked_by = 'worker-7f3a91'
+     where id in (select job_queue_id from graphile_worker._private_jobs where locked_by = 'worker-7f3a91')`,
+  );
+  await utils.driver.query(
+    `insert into graphile_worker._private_workers (worker_id, started_at, last_heartbeat_at)
+     values ('worker-7f3a91', now() - interval '2 hours', now() - interval '3 minutes'),
+            ('worker-c04d12', now() - interval '25 minutes', now() - interval '4 seconds')
+     on conflict do nothing`,
   );
   const failed = await utils.read.jobs({ state: "permanently-failed", limit: 1 });
-  await pause(2500);
-  await utils.read.jobs({ limit: 1 });
+  await pause(2500); // one more sample with the backlog
   await utils.driver.query(
     `insert into graphile_worker._private_known_crontabs (identifier, known_since, last_execution)
      values ('daily-report', now() - interval '3 days', now() - interval '5 hours'),
@@ -103,8 +128,6 @@ try {
     console.log(`${OUT}/admin-${name}.png`);
   }
   await browser.close();
-  await worker.stop();
-  await running;
   await admin.close();
   await utils.release();
 } finally {
