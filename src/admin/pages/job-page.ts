@@ -30,10 +30,10 @@ export function jobPage(ctx: PageContext, job: JobWithState) {
       ${field("Flags", job.flags && Object.keys(job.flags).length > 0 ? Object.keys(job.flags).join(", ") : "—")}
       ${field("Revision", job.revision)}
     </dl>
+    ${actions}
     <h2>Payload</h2>
     <pre class="payload" id="payload">${JSON.stringify(job.payload, null, 2)}</pre>
     <h2>Last error</h2>
-    ${job.lastError ? html`<pre class="error-text" id="last-error">${job.lastError}</pre>` : html`<p class="muted">None.</p>`}
-    ${actions}`;
+    ${job.lastError ? html`<pre class="error-text" id="last-error">${job.lastError}</pre>` : html`<p class="muted">None.</p>`}`;
   return layout(ctx, { title: `Job ${job.id}`, path: "/jobs", body });
 }
