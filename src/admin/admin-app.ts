@@ -5,6 +5,7 @@
  * JSON API are registered from page-routes.ts and api-routes.ts.
  */
 import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { WorkerUtils } from "../client/worker-utils.js";
 import { ValidationError } from "../errors/errors.js";
@@ -43,6 +44,7 @@ export interface AdminEnv {
 export type AdminContext = Context<AdminEnv>;
 
 const NOTICE_COOKIE = "gw_admin_notice";
+const MAX_BODY_BYTES = 1024 * 1024;
 
 function cookiePath(state: AdminState): string {
   return state.options.basePath === "" ? "/" : state.options.basePath;
@@ -119,6 +121,9 @@ export function createAdminApp(state: AdminState): Hono<AdminEnv> {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });
+
+  // Mutation bodies are small (ids, a reason, a filter): refuse anything over 1 MiB unread.
+  base.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: "request body too large" }, 413) }));
 
   base.use("*", async (c, next) => {
     if (!isAuthorized(options.auth, c.req.header("authorization"))) {

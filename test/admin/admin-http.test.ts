@@ -106,6 +106,14 @@ test("a mutation without the CSRF token, or with another cookie's token, is refu
   assert.ok(await jobRow(fx.db, fx.ids.ready), "the job is still there");
 });
 
+test("a mutation body over 1 MiB is refused unread", async () => {
+  const server = await fx.start();
+  const client = await new AdminClient(server.url).init();
+  const response = await client.post(`api/jobs/${fx.ids.ready}/fail`, { reason: "x".repeat(1_100_000) });
+  assert.equal(response.status, 413);
+  assert.equal((await jobRow(fx.db, fx.ids.ready))!.last_error, null);
+});
+
 test("a cross-origin mutation is refused even with a valid token", async () => {
   const server = await fx.start();
   const client = await new AdminClient(server.url).init();
