@@ -95,7 +95,7 @@ try {
   );
   await utils.driver.query(
     `insert into graphile_worker._private_workers (worker_id, started_at, last_heartbeat_at)
-     values ('worker-7f3a91', now() - interval '2 hours', now() - interval '3 minutes'),
+     values ('worker-7f3a91', now() - interval '2 hours', now() - interval '30 minutes'),
             ('worker-c04d12', now() - interval '25 minutes', now() - interval '4 seconds')
      on conflict do nothing`,
   );
