@@ -23,6 +23,8 @@ export interface AdminHandler {
   fetch(request: Request): Promise<Response>;
   /** The base path, "" for the root. */
   readonly basePath: string;
+  /** Resolves once a first stats sample is read; rejects when the database cannot be read (unreachable, not migrated). */
+  ready(): Promise<void>;
   /** Stop sampling stats and release the connections made from the connection options (a given `utils` stays open). */
   close(): Promise<void>;
 }
@@ -62,6 +64,10 @@ export function createAdminHandler(options: AdminHandlerOptions = {}): AdminHand
   }) as AdminHandler;
   Object.defineProperty(handler, "basePath", { value: resolved.basePath, enumerable: true });
   handler.fetch = fetch;
+  handler.ready = async () => {
+    // One sample now, its error thrown rather than logged; the periodic sampling starts with the first request.
+    await state.sampler.sample();
+  };
   let closing: Promise<void> | undefined;
   handler.close = () => {
     closing ??= (async () => {

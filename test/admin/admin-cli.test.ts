@@ -38,6 +38,15 @@ for (const [args, message] of badArguments) {
   });
 }
 
+test("admin on a database without the schema fails at start in one line, exit code 1", async () => {
+  const empty = await createTestDatabase("admin_cli_empty");
+  const result = await runCliInProcess(["admin", "--port", "0", "--connection", empty.connectionString]);
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(result.stderr, /migrate/);
+  assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+  assert.doesNotMatch(result.stdout, /admin on http/);
+});
+
 test("admin --auth bearer on 0.0.0.0 prints its URL, requires the token, and stops on SIGTERM", async () => {
   const token = "cli-token-0123456789";
   const cli = startCli(["admin", "--host", "0.0.0.0", "--port", "0", "--auth", "bearer", "--read-only", "--base-path", "/ops"], {

@@ -80,6 +80,13 @@ Examples:
       basePath: basePath === "" ? undefined : basePath,
       logger,
     });
+    try {
+      // Fail now, in one line, when the database cannot be read (not reachable, not migrated).
+      await server.handler.ready();
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
     console.log(
       `graphile-worker-ts admin on ${server.url} (auth ${auth.mode}${options.readOnly ? ", read-only" : ""}; Ctrl+C to stop)`,
     );
