@@ -300,6 +300,28 @@ test("mounts under a base path in node:http (Express-style originalUrl too) and 
   }
 });
 
+test("job data is escaped in pages, and a form post only redirects within the UI", async () => {
+  const f = await adminFixture("admin_http_escape");
+  const server = await f.start();
+  const evil = await f.utils.addJob("<img src=x onerror=alert(1)>", { html: "<script>alert(1)</script>" }, { jobKey: '"><b>k' });
+  const page = await (await fetch(`${server.url}jobs/${evil.id}`)).text();
+  assert.doesNotMatch(page, /<script>alert|<img src=x|"><b>/);
+  assert.match(page, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  const list = await (await fetch(`${server.url}jobs`)).text();
+  assert.doesNotMatch(list, /<img src=x/);
+  const client = await new AdminClient(server.url).init();
+  for (const target of ["//evil.example/", "https://evil.example/", "/\\evil.example"]) {
+    const response = await fetch(`${server.url}api/jobs/${f.ids.scheduled}/run-now`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: client.cookie },
+      body: new URLSearchParams({ _csrf: client.token, _return: target }).toString(),
+    });
+    assert.equal(response.status, 303, target);
+    assert.equal(response.headers.get("location"), "/", target);
+  }
+});
+
 test("bad options are refused naming the option, without echoing secrets", () => {
   assert.throws(() => createAdminHandler({ basePath: "admin" }), /basePath/);
   assert.throws(() => createAdminHandler({ readOnyl: true } as never), /readOnyl.*readOnly/);
