@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import { CLEANUP_TASKS } from "../client/worker-utils.js";
 import { ADMIN_DEFAULTS } from "../config/defaults.js";
 import { ValidationError } from "../errors/errors.js";
+import type { JobState } from "../read-model/job-state.js";
 import { isJobAction, JOB_ACTION_LABELS, JOB_ACTIONS } from "../admin/admin-actions.js";
 import { pageContext, type AdminContext, type AdminEnv, type AdminState } from "./admin-app.js";
 import { jobFilterFrom } from "./api-routes.js";
@@ -48,7 +49,7 @@ export function registerPageRoutes(app: Hono<AdminEnv>, state: AdminState): void
       after: c.req.query("after") || undefined,
       order,
     };
-    const [jobs, tasks] = await Promise.all([
+    const [jobs, tasks, estimate] = await Promise.all([
       read.jobs({
         ...jobFilterFrom((name) => (p as Record<string, string | undefined>)[name]),
         after: p.after,
@@ -56,8 +57,20 @@ export function registerPageRoutes(app: Hono<AdminEnv>, state: AdminState): void
         order,
       }),
       read.taskIdentifiers({ limit: 200 }),
+      read.estimatedJobCount(),
     ]);
-    return page(c, jobsPage(ctx, p, jobs, tasks, ADMIN_DEFAULTS.pageSize));
+    // Counts without a scan: the planner's estimate in all, the latest sample's count for a state.
+    const sample = state.sampler.running ? await state.sampler.latest() : undefined;
+    const total = p.state && sample && p.state in sample.byState ? sample.byState[p.state as JobState] : estimate;
+    const countNote =
+      p.task || p.queue || p.key
+        ? undefined
+        : p.state
+          ? `${total?.toLocaleString("en") ?? "?"} ${p.state} jobs at the last count`
+          : total === null
+            ? undefined
+            : `about ${total.toLocaleString("en")} jobs in all (the planner's estimate)`;
+    return page(c, jobsPage(ctx, p, jobs, tasks, ADMIN_DEFAULTS.pageSize, undefined, countNote));
   });
 
   app.get("/jobs/bulk", async (c) => {

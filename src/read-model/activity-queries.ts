@@ -25,3 +25,18 @@ from pg_stat_user_tables where relid = to_regclass($1::text)`,
   const row = rows[0];
   return { inserted: Number(row?.inserted ?? 0), deleted: Number(row?.deleted ?? 0) };
 }
+
+/**
+ * The planner's estimate of the number of jobs (`pg_class.reltuples`, kept by
+ * autovacuum and ANALYZE): instant at any size, where `count(*)` would scan.
+ * Null before the table was ever analyzed.
+ */
+export async function estimatedJobCount(db: Queryable, s: string): Promise<number | null> {
+  const { rows } = await db.query<{ estimate: number | null }>(
+    `select case when c.reltuples < 0 then null else c.reltuples::float8 end as estimate
+from pg_class c where c.oid = to_regclass($1::text)`,
+    [`${s}._private_jobs`],
+  );
+  const estimate = rows[0]?.estimate ?? null;
+  return estimate === null ? null : Math.round(estimate);
+}

@@ -14,7 +14,7 @@ import { getJob, listJobs, type JobWithState } from "./job-queries.js";
 import { JOB_STATES, type JobState } from "./job-state.js";
 import { jobStats, listCrontabs, listQueues, listWorkers } from "./overview-queries.js";
 import type { CrontabInfo, JobStats, QueueInfo, WorkerInfo } from "./overview-queries.js";
-import { jobTableActivity, type TableActivity } from "./activity-queries.js";
+import { estimatedJobCount, jobTableActivity, type TableActivity } from "./activity-queries.js";
 import { listTaskIdentifiers } from "./name-queries.js";
 
 export type { JobWithState } from "./job-queries.js";
@@ -142,6 +142,11 @@ export class ReadModel {
   /** Task identifiers known to the database, in name order (at most `limit`, default 100). */
   taskIdentifiers(options: { limit?: number } = {}): Promise<string[]> {
     return listTaskIdentifiers(this.db, this.s, validLimit(options.limit));
+  }
+
+  /** The planner's estimate of the number of jobs (instant; null before the first ANALYZE). */
+  estimatedJobCount(): Promise<number | null> {
+    return estimatedJobCount(this.db, this.s);
   }
 
   /** Cumulative inserted and deleted rows of the jobs table (PostgreSQL statistics; for throughput). */

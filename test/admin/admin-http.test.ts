@@ -40,6 +40,15 @@ test("pages and API answer with the security headers", async () => {
   }
 });
 
+test("the Jobs page counts without a scan: the state's last sampled count, the planner's estimate", async () => {
+  const server = await fx.start();
+  const failed = await (await fetch(`${server.url}jobs?state=failed`)).text();
+  assert.match(failed, /1 failed jobs at the last count/);
+  await fx.db.pool.query("analyze graphile_worker._private_jobs");
+  const all = await (await fetch(`${server.url}jobs`)).text();
+  assert.match(all, /about \d+ jobs in all/);
+});
+
 test("the JSON API: stats, jobs with filters and keyset paging, one job, queues, workers, crontabs", async () => {
   const server = await fx.start();
   const client = await new AdminClient(server.url).init();

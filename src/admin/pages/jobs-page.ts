@@ -102,6 +102,7 @@ export function jobsPage(
   tasks: readonly string[],
   pageSize: number,
   message?: string,
+  countNote?: string,
 ) {
   const last = jobs[jobs.length - 1];
   const next = jobs.length === pageSize && last ? queryString({ ...filterParams(p), after: last.id }) : undefined;
@@ -130,6 +131,7 @@ export function jobsPage(
     ${p.after ? html`<a href="${ctx.base}/jobs${queryString(filterParams(p))}">First page</a>` : ""}
     ${next ? html`<a rel="next" href="${ctx.base}/jobs${next}">Next page</a>` : ""}
   </nav>`;
-  const body = html`${filterForm(ctx, p, tasks)}${bulkForm(ctx, p)}${table}${paging}${removeByKeyForm(ctx)}`;
+  const count = countNote ? html`<p class="muted" id="job-count">${countNote}</p>` : "";
+  const body = html`${filterForm(ctx, p, tasks)}${bulkForm(ctx, p)}${count}${table}${paging}${removeByKeyForm(ctx)}`;
   return layout(ctx, { title: "Jobs", path: "/jobs", body });
 }
