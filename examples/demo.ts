@@ -1,14 +1,17 @@
 /**
  * `npm start`: a demo worker with a few example tasks. Without DATABASE_URL it
- * starts an embedded PostgreSQL (data in .data/demo). It migrates, adds jobs,
- * shows them being processed, and exits when they are done
- * (`npm start -- --keep-running` keeps the worker running until Ctrl+C, and
- * prints the database URL for the CLI).
+ * starts an embedded PostgreSQL (data in .data/demo). It migrates, starts the
+ * admin UI on 127.0.0.1 (port DEMO_ADMIN_PORT, default 5959, or a free one)
+ * and prints its URL, adds jobs, shows them being processed, and exits when
+ * they are done (`npm start -- --keep-running` keeps the worker running until
+ * Ctrl+C, adds a stream of demo jobs, some of them failing, and prints the
+ * database URL for the CLI).
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { cron, createWorker, createWorkerUtils, defineTask, type Logger } from "../src/index.js";
+import { startAdminServer, type AdminServer } from "../src/admin/index.js";
 
 const keepRunning = process.argv.includes("--keep-running");
 
@@ -50,7 +53,8 @@ if (!connectionString) {
 
 const quietLogger: Logger = {
   error: (m) => console.error(`  [worker] error: ${m}`),
-  warn: (m) => console.error(`  [worker] ${m}`),
+  // The first line only: a demo job's expected failure needs no stack trace.
+  warn: (m) => console.error(`  [worker] ${m.split("\n")[0]}`),
   info: () => undefined,
   debug: () => undefined,
 };
@@ -95,19 +99,44 @@ const heartbeatReport = defineTask<{ note: string }>({
   },
 });
 
+/** Charges fail now and then, and give up after two attempts: the admin UI then shows failed jobs. */
+const chargeCard = defineTask<{ amount: number }>({
+  identifier: "charge_card",
+  async run(payload, ctx) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (payload.amount % 3 === 0) throw new Error(`card declined for amount ${payload.amount}`);
+    console.log(`  💳 charge_card #${ctx.job.id}: charged ${payload.amount}`);
+  },
+});
+
+/** The admin UI on 127.0.0.1 (DEMO_ADMIN_PORT, default 5959; a free port when that one is taken). */
+async function startDemoAdmin(): Promise<AdminServer> {
+  const port = Number(process.env.DEMO_ADMIN_PORT ?? 5959);
+  const options = { connectionString, logger: quietLogger, host: "127.0.0.1", sampleIntervalMs: 5000 };
+  try {
+    return await startAdminServer({ ...options, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    return startAdminServer({ ...options, port: 0 });
+  }
+}
+
 const utils = await createWorkerUtils({ connectionString, logger: quietLogger });
 const migration = await utils.migrate();
 console.log(`Schema ready (revision ${migration.latest}).`);
 
 const worker = await createWorker({
   connectionString,
-  tasks: [sendEmail, resizeImage, flakyWebhook, heartbeatReport],
+  tasks: [sendEmail, resizeImage, flakyWebhook, heartbeatReport, chargeCard],
   concurrency: 4,
   // A cron entry: every minute, wall clock of Europe/Berlin, missed runs of the last 2 minutes filled on start.
   crontab: [cron("* * * * *").task(heartbeatReport).payload({ note: "still alive" }).timeZone("Europe/Berlin").backfill("2m")],
   logger: quietLogger,
   migrate: false,
 });
+
+const admin = await startDemoAdmin();
+console.log(`Admin UI: ${admin.url}`);
 
 const jobs = await utils.addJobs([
   { identifier: "send_email", payload: { to: "ada@example.com", subject: "Welcome!" } },
@@ -143,11 +172,31 @@ if (finished && keepRunning) {
   console.log(
     `Add jobs from another terminal: DATABASE_URL='${connectionString}' npx tsx src/cli/main.ts add send_email --payload '{"to":"you@example.com","subject":"Hi"}'`,
   );
+  console.log("A stream of demo jobs is being added every 2 s (one charge in three is declined).");
   console.log("Ctrl+C to stop.");
 } else {
   await worker.stop();
 }
+// With --keep-running: a few jobs every 2 s, one charge in three declined (fails twice, then for good).
+let streamed = 0;
+const stream =
+  finished && keepRunning
+    ? setInterval(() => {
+        streamed += 1;
+        void utils
+          .addJobs([
+            { identifier: "send_email", payload: { to: `user${streamed}@example.com`, subject: `Update #${streamed}` } },
+            { identifier: "resize_image", payload: { image: `photo${streamed}.png`, width: 320 }, queueName: "images" },
+            { identifier: "charge_card", payload: { amount: streamed }, maxAttempts: 2 },
+          ])
+          .catch(() => undefined);
+      }, 2000)
+    : undefined;
+// Stop adding jobs as soon as shutdown begins (the worker handles the signal itself).
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => clearInterval(stream));
 await running;
+clearInterval(stream);
+await admin.close();
 await utils.release();
 await embedded?.stop(); // after the worker: it needs the database to release its locks
 console.log("Stopped.");

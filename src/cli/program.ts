@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAddCommand } from "./commands/add-command.js";
 import { registerCronCommand } from "./commands/cron-command.js";
+import { registerAdminCommand } from "./commands/admin-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
 import { registerListCommands } from "./commands/list-commands.js";
 import { registerMigrateCommand } from "./commands/migrate-command.js";
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   registerOverviewCommands(program);
   registerSweepCommand(program);
   registerCronCommand(program);
+  registerAdminCommand(program);
   return program;
 }

@@ -24,3 +24,16 @@ export function schemaFromEnvironment(option: string | undefined): string {
  * A broken observer on every job would otherwise write one line per job.
  */
 export const HOOK_ERROR_LOG_INTERVAL_MS = 60_000;
+/** Defaults of the admin UI (`createAdminHandler` and `graphile-worker-ts admin`). */
+export const ADMIN_DEFAULTS = {
+  host: "127.0.0.1",
+  port: 5959,
+  /** Stats sampled this often for the Overview charts (an hour of samples is kept). */
+  sampleIntervalMs: 10_000,
+  /** Samples kept: one hour at the default interval. */
+  sampleHistoryMs: 3_600_000,
+  /** Jobs per page of the Jobs page and `/api/jobs`. */
+  pageSize: 50,
+  /** Most jobs one bulk action changes (the filter's first jobs, oldest first). */
+  bulkLimit: 1000,
+} as const;

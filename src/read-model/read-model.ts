@@ -19,6 +19,9 @@ import { jobStats, type JobStats } from "./job-stats.js";
 export type { JobWithState } from "./job-queries.js";
 export type { CrontabInfo, QueueInfo, WorkerInfo } from "./overview-queries.js";
 export type { JobStats } from "./job-stats.js";
+import { estimatedJobCount, jobTableActivity, type TableActivity } from "./activity-queries.js";
+import { listTaskIdentifiers } from "./name-queries.js";
+export type { TableActivity } from "./activity-queries.js";
 export { JOB_STATES, type JobState } from "./job-state.js";
 
 /** Filters and paging of `jobs()`. */
@@ -148,6 +151,21 @@ export class ReadModel {
       throw new ValidationError("exact", options.exact, "must be a boolean");
     }
     return jobStats(this.db, this.s, options);
+  }
+
+  /** Task identifiers known to the database, in name order (at most `limit`, default 100). */
+  taskIdentifiers(options: { limit?: number } = {}): Promise<string[]> {
+    return listTaskIdentifiers(this.db, this.s, validLimit(options.limit));
+  }
+
+  /** The planner's estimate of the number of jobs (instant; null before the first ANALYZE). */
+  estimatedJobCount(): Promise<number | null> {
+    return estimatedJobCount(this.db, this.s);
+  }
+
+  /** Cumulative inserted and deleted rows of the jobs table (PostgreSQL statistics; for throughput). */
+  activity(): Promise<TableActivity> {
+    return jobTableActivity(this.db, this.s);
   }
 }
 

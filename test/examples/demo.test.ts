@@ -15,7 +15,7 @@ const dataDir = path.join(".data", `demo-test-${process.pid}`);
 after(() => rmSync(path.join(REPO_ROOT, dataDir), { recursive: true, force: true }));
 
 test("npm start -- --keep-running prints the database URL and stops cleanly on Ctrl-C", async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, DEMO_DATA_DIR: dataDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, DEMO_DATA_DIR: dataDir, DEMO_ADMIN_PORT: "0" };
   delete env.DATABASE_URL;
   const child = spawn(process.execPath, ["--import", "tsx", "examples/demo.ts", "--keep-running"], {
     cwd: REPO_ROOT,
@@ -39,6 +39,9 @@ test("npm start -- --keep-running prints the database URL and stops cleanly on C
   const killer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 120_000);
   await Promise.race([ready, exited]);
   assert.match(output, /Worker keeps running on postgres:\/\/\S+:\d+\//, output);
+  const adminUrl = /Admin UI: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+  assert.ok(adminUrl, output);
+  assert.equal((await fetch(`${adminUrl}api/stats`)).status, 200);
   signalled = true;
   process.kill(-child.pid!, "SIGINT");
   const code = await exited;
