@@ -11,8 +11,8 @@ export interface JobResult {
   jobId: string;
   /** True when the job belongs to a named queue (its queue is unlocked by the write). */
   queued: boolean;
-  /** Absent for success. */
-  failure?: { message: string; permanent: boolean };
+  /** Absent for success. `replacementPayload`: JSON text of a batch job's new payload (its failed items). */
+  failure?: { message: string; permanent: boolean; replacementPayload?: string };
   /** `locked_at` of the claim this result belongs to: refused if the job was re-claimed since (fencing). */
   lockedAt?: Date | null;
   /** A statement carrying it failed without a reply: it may have been applied then. */
@@ -37,12 +37,14 @@ export interface CarriedResults {
 export function finishParams(batch: readonly JobResult[], fenced: Fenced): FinishParams {
   const completed: string[] = [];
   const failed: string[] = [];
-  const failures: Record<string, { e: string; p: boolean }> = {};
+  const failures: Record<string, { e: string; p: boolean; r?: string }> = {};
   const lockedAt: Record<string, number> = {};
   for (const result of batch) {
     if (result.failure) {
       failed.push(result.jobId);
-      failures[result.jobId] = { e: result.failure.message, p: result.failure.permanent };
+      const { message, permanent, replacementPayload } = result.failure;
+      failures[result.jobId] =
+        replacementPayload === undefined ? { e: message, p: permanent } : { e: message, p: permanent, r: replacementPayload };
     } else {
       completed.push(result.jobId);
     }
@@ -59,12 +61,14 @@ export function finishParams(batch: readonly JobResult[], fenced: Fenced): Finis
   };
 }
 
-/** The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here). */
-export function failureResult(job: Job, message: string, permanent: boolean): JobResult {
-  return {
-    jobId: job.id,
-    queued: job.queueName !== null,
-    failure: { message: storableErrorText(message), permanent },
-    lockedAt: job.lockedAt,
-  };
+/**
+ * The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here).
+ * `replacementPayload`: a batch job's failed items, its payload from now on.
+ */
+export function failureResult(job: Job, message: string, permanent: boolean, replacementPayload?: readonly unknown[]): JobResult {
+  const failure: JobResult["failure"] = { message: storableErrorText(message), permanent };
+  // Sent as JSON text inside the failures map (`r`), not as a nested jsonb value: jsonb would reorder
+  // the items' keys and refuses \u0000, which a json payload may hold.
+  if (replacementPayload !== undefined) failure.replacementPayload = JSON.stringify(replacementPayload);
+  return { jobId: job.id, queued: job.queueName !== null, failure, lockedAt: job.lockedAt };
 }

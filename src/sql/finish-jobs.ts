@@ -22,7 +22,7 @@ export interface FinishParams {
   completed: string;
   /** bigint[] literal of the failed ids */
   failed: string;
-  /** JSON: failed id -> {"e": error, "p": permanent} */
+  /** JSON: failed id -> {"e": error, "p": permanent, "r"?: a batch job's new payload as JSON text} */
   failures: string;
   /** JSON: id -> the claim's locked_at in epoch ms (fenced ids only) */
   lockedAt: string;
@@ -42,7 +42,7 @@ export interface FinishPlaceholders {
   worker: string;
   /** bigint[] failed job ids */
   failed: string;
-  /** jsonb map failed id -> {"e": error text, "p": permanent} */
+  /** jsonb map failed id -> {"e": error text, "p": permanent, "r"?: new payload as JSON text (batch jobs)} */
   failures: string;
   /** jsonb map id -> the claim's locked_at in epoch milliseconds (absent: not checked) */
   lockedAt: string;
@@ -78,6 +78,7 @@ export function finishCtes(schema: string, p: FinishPlaceholders): string {
   set last_error = ${p.failures}::jsonb -> j.id::text ->> 'e',
       run_at = greatest(now(), j.run_at) + (exp(least(j.attempts, 10)) * interval '1 second'),
       attempts = case when (${p.failures}::jsonb -> j.id::text ->> 'p')::boolean then greatest(j.attempts, j.max_attempts) else j.attempts end,
+      payload = coalesce((${p.failures}::jsonb -> j.id::text ->> 'r')::json, j.payload),
       locked_by = null,
       locked_at = null,
       updated_at = now()
@@ -98,7 +99,8 @@ export function finishJobsSql(schema: string) {
      * One round-trip for a whole batch of results. $1 bigint[] completed ids,
      * $2 worker id, $3 bigint[] failed ids, $4 jsonb map failed id -> {"e": error
      * text, "p": permanent (fail now with attempts = max_attempts, else retry with
-     * backoff)}, $5 jsonb map id -> the claim's locked_at in epoch milliseconds.
+     * backoff), "r": absent, or a batch job's new payload (its failed items) as
+     * JSON text}, $5 jsonb map id -> the claim's locked_at in epoch milliseconds.
      * Returns the ids whose result was applied, with `outcome` 'completed' or 'failed'.
      */
     finish: `with ${finishCtes(schema, { completed: "$1", worker: "$2", failed: "$3", failures: "$4", lockedAt: "$5" })}

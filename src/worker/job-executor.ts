@@ -7,10 +7,17 @@
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { parsePayload, PayloadValidationError, type AnyTask, type JobContext } from "../tasks/task.js";
+import { settleBatch } from "./batch-outcome.js";
 import { describeThrown, type TaskFailure } from "./thrown-value.js";
 import { runInJobScope } from "./unhandled-rejections.js";
 
-export type JobFailure = { ok: false; failure: TaskFailure; permanent: boolean };
+export type JobFailure = {
+  ok: false;
+  failure: TaskFailure;
+  permanent: boolean;
+  /** A batch job's failed items: its payload becomes these (see batch-outcome.ts). */
+  replacementPayload?: readonly unknown[];
+};
 export type JobOutcome = { ok: true } | JobFailure;
 
 export const SUCCESS: JobOutcome = Object.freeze({ ok: true as const });
@@ -28,18 +35,33 @@ function failure(thrown: unknown): JobFailure {
 }
 
 /**
- * Follow what the task returned: a thenable settles the job when it settles,
- * anything else is a success. Reading or calling `then` can throw (a Proxy, a
- * hostile thenable): that fails the job, as `await` would.
+ * The task's value: one result per item of a batch job (an array for an array
+ * payload, see batch-outcome.ts), else a success.
  */
-function follow(result: unknown, settle: (outcome: JobOutcome) => void): void {
+function settleValue(value: unknown, job: Job, logger: Logger, settle: (outcome: JobOutcome) => void): void {
+  if (!Array.isArray(job.payload)) return settle(SUCCESS);
+  try {
+    // Array.isArray and reading the array can throw (a revoked Proxy): that fails the job.
+    if (Array.isArray(value)) settleBatch(job, job.payload, value as readonly unknown[], logger, settle);
+    else settle(SUCCESS);
+  } catch (thrown) {
+    settle(failure(thrown));
+  }
+}
+
+/**
+ * Follow what the task returned: a thenable settles the job when it settles,
+ * anything else settles it now (see settleValue). Reading or calling `then`
+ * can throw (a Proxy, a hostile thenable): that fails the job, as `await` would.
+ */
+function follow(result: unknown, job: Job, logger: Logger, settle: (outcome: JobOutcome) => void): void {
   try {
     if (result !== null && (typeof result === "object" || typeof result === "function")) {
       const then: unknown = (result as PromiseLike<unknown>).then;
       if (typeof then === "function") {
         then.call(
           result,
-          () => settle(SUCCESS),
+          (value: unknown) => (value === undefined ? settle(SUCCESS) : settleValue(value, job, logger, settle)),
           (thrown: unknown) => settle(failure(thrown)),
         );
         return;
@@ -49,7 +71,7 @@ function follow(result: unknown, settle: (outcome: JobOutcome) => void): void {
     queueMicrotask(() => settle(failure(thrown)));
     return;
   }
-  queueMicrotask(() => settle(SUCCESS));
+  queueMicrotask(() => (result === undefined ? settle(SUCCESS) : settleValue(result, job, logger, settle)));
 }
 
 /**
@@ -91,6 +113,6 @@ export function executeJob<State>(
       queueMicrotask(() => settle(failure(thrown)));
       return;
     }
-    follow(result, settle);
+    follow(result, job, logger, settle);
   });
 }
