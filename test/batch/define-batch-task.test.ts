@@ -125,8 +125,8 @@ describe("defineBatchTask", () => {
     // @ts-expect-error a batch task's payload is an array of items
     await assert.rejects(utils.addJob(send, { to: "a@example.com" }), /payload/);
     assert.equal((await allJobs(pool)).length, 0);
-    // @ts-expect-error run is required
     assert.throws(
+      // @ts-expect-error run is required
       () => defineBatchTask({ identifier: "x" }),
       (e: unknown) => e instanceof ValidationError && e.field === "run",
     );
