@@ -63,12 +63,12 @@ export function finishParams(batch: readonly JobResult[], fenced: Fenced): Finis
 
 /**
  * The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here).
- * `replacementPayload`: a batch job's failed items, its payload from now on.
+ * `replacementPayload`: JSON text of a batch job's failed items, its payload from now on. It is sent
+ * as text inside the failures map (`r`), not as a nested jsonb value: jsonb would reorder the items'
+ * keys and refuses \u0000, which a json payload may hold.
  */
-export function failureResult(job: Job, message: string, permanent: boolean, replacementPayload?: readonly unknown[]): JobResult {
+export function failureResult(job: Job, message: string, permanent: boolean, replacementPayload?: string): JobResult {
   const failure: JobResult["failure"] = { message: storableErrorText(message), permanent };
-  // Sent as JSON text inside the failures map (`r`), not as a nested jsonb value: jsonb would reorder
-  // the items' keys and refuses \u0000, which a json payload may hold.
-  if (replacementPayload !== undefined) failure.replacementPayload = JSON.stringify(replacementPayload);
+  if (replacementPayload !== undefined) failure.replacementPayload = replacementPayload;
   return { jobId: job.id, queued: job.queueName !== null, failure, lockedAt: job.lockedAt };
 }

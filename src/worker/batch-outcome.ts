@@ -87,7 +87,14 @@ function batchOutcome(payload: readonly unknown[], settled: readonly PromiseSett
     described.push({ index, message: failure.message, detail: failure.detail });
   }
   if (failures.length === 0) return { ok: true };
-  const message = batchFailureMessage(described);
+  let message = batchFailureMessage(described);
+  let replacementPayload: string | undefined;
+  try {
+    replacementPayload = JSON.stringify(failures.map((f) => payload[f.index]));
+  } catch (error) {
+    // The task put something into its items that JSON cannot hold (a bigint, a cycle): keep every item.
+    message += `\n(the failed items could not be stored as JSON: ${describeThrown(error).message}; every item will run again)`;
+  }
   const detail = described
     .slice(0, 10)
     .map((f) => `payload[${f.index}]: ${f.detail ?? f.message}`)
@@ -97,6 +104,6 @@ function batchOutcome(payload: readonly unknown[], settled: readonly PromiseSett
     failure: { error: new BatchJobError(message, failures, payload.length), message, detail },
     // As for a single payload that fails its schema: only invalid items left means no retry can help.
     permanent: failures.every((f) => isValidationError(f.error)),
-    replacementPayload: failures.map((f) => payload[f.index]),
+    replacementPayload,
   };
 }

@@ -15,8 +15,8 @@ export type JobFailure = {
   ok: false;
   failure: TaskFailure;
   permanent: boolean;
-  /** A batch job's failed items: its payload becomes these (see batch-outcome.ts). */
-  replacementPayload?: readonly unknown[];
+  /** JSON text of a batch job's failed items: its payload becomes these (see batch-outcome.ts). */
+  replacementPayload?: string;
 };
 export type JobOutcome = { ok: true } | JobFailure;
 

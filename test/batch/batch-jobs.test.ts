@@ -163,6 +163,25 @@ describe("batch jobs", () => {
     }
   });
 
+  test("failed items the task made unserialisable (a bigint): the job fails keeping every item", async () => {
+    await utils.addJob("mutates", [{ n: 1 }, { n: 2 }]);
+    await runOnce({
+      mutates: (payload: Array<{ n: unknown }>) =>
+        payload.map((item) => {
+          if (item.n === 1) return "ok";
+          item.n = 2n;
+          return Promise.reject(new Error("bad"));
+        }),
+    });
+    const [row] = await allJobs(pool);
+    assert.deepEqual(row!.payload, [{ n: 1 }, { n: 2 }]);
+    assert.match(
+      row!.last_error ?? "",
+      /^Batch failures:\npayload\[1\]: bad\n\(the failed items could not be stored as JSON: .*every item will run again\)$/,
+    );
+    assert.equal(row!.attempts, 1);
+  });
+
   test("items keep their JSON as stored: key order and a \\u0000 escape survive the replacement", async () => {
     await pool.query(`select graphile_worker.add_job('keep', '[{"z": 1, "a": "x\\u0000y"}, {"ok": true}]'::json)`);
     await runOnce({ keep: (payload: unknown[]) => payload.map((_, i) => (i === 0 ? Promise.reject(new Error("no")) : i)) });

@@ -29,7 +29,7 @@ async function claimedBatchJob(workerId: string): Promise<Job> {
 }
 
 function partialFailure(job: Job, lockedAt: Date | null = job.lockedAt) {
-  return failureResult({ ...job, lockedAt }, "Batch failures:\npayload[1]: no", false, ["b"]);
+  return failureResult({ ...job, lockedAt }, "Batch failures:\npayload[1]: no", false, JSON.stringify(["b"]));
 }
 
 describe("partial failures and fencing", () => {
