@@ -182,6 +182,36 @@ describe("batch jobs", () => {
     assert.equal(row!.attempts, 1);
   });
 
+  test("afterJobRun sees the BatchJobError; replacing the error keeps the failed items, clearing it completes", async () => {
+    const tasks: TaskList = {
+      hooked: (payload: number[]) => payload.map((n) => (n > 1 ? Promise.reject(new Error(`n=${n}`)) : n)),
+    };
+    await utils.addJob("hooked", [1, 2, 3], { jobKey: "replace" });
+    let seen: unknown;
+    const replace = await testWorker(db, {
+      tasks,
+      hooks: [
+        {
+          name: "rewrite",
+          afterJobRun: ({ error }) => {
+            seen = error;
+            return { error: new Error("rewritten by a hook") };
+          },
+        },
+      ],
+    });
+    await replace.runOnce();
+    assert.ok(seen instanceof BatchJobError);
+    const [row] = await allJobs(pool);
+    assert.deepEqual(row!.payload, [2, 3]);
+    assert.equal(row!.last_error, "rewritten by a hook");
+
+    await makeDue();
+    const clear = await testWorker(db, { tasks, hooks: [{ name: "clear", afterJobRun: () => ({ error: null }) }] });
+    await clear.runOnce();
+    assert.deepEqual(await allJobs(pool), []);
+  });
+
   test("items keep their JSON as stored: key order and a \\u0000 escape survive the replacement", async () => {
     await pool.query(`select graphile_worker.add_job('keep', '[{"z": 1, "a": "x\\u0000y"}, {"ok": true}]'::json)`);
     await runOnce({ keep: (payload: unknown[]) => payload.map((_, i) => (i === 0 ? Promise.reject(new Error("no")) : i)) });
