@@ -37,14 +37,15 @@ export interface CarriedResults {
 export function finishParams(batch: readonly JobResult[], fenced: Fenced): FinishParams {
   const completed: string[] = [];
   const failed: string[] = [];
-  const failures: Record<string, { e: string; p: boolean; r?: string }> = {};
+  const failures: Record<string, { e: string; p: boolean }> = {};
+  let replacements: Record<string, string> | undefined;
   const lockedAt: Record<string, number> = {};
   for (const result of batch) {
     if (result.failure) {
       failed.push(result.jobId);
       const { message, permanent, replacementPayload } = result.failure;
-      failures[result.jobId] =
-        replacementPayload === undefined ? { e: message, p: permanent } : { e: message, p: permanent, r: replacementPayload };
+      failures[result.jobId] = { e: message, p: permanent };
+      if (replacementPayload !== undefined) (replacements ??= {})[result.jobId] = replacementPayload;
     } else {
       completed.push(result.jobId);
     }
@@ -58,13 +59,14 @@ export function finishParams(batch: readonly JobResult[], fenced: Fenced): Finis
     failed: idArrayLiteral(failed),
     failures: JSON.stringify(failures),
     lockedAt: JSON.stringify(lockedAt),
+    replacements: replacements ? JSON.stringify(replacements) : "{}",
   };
 }
 
 /**
  * The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here).
  * `replacementPayload`: JSON text of a batch job's failed items, its payload from now on. It is sent
- * as text inside the failures map (`r`), not as a nested jsonb value: jsonb would reorder the items'
+ * as text in the replacements map, not as a nested jsonb value: jsonb would reorder the items'
  * keys and refuses \u0000, which a json payload may hold.
  */
 export function failureResult(job: Job, message: string, permanent: boolean, replacementPayload?: string): JobResult {
