@@ -12,7 +12,10 @@ export type {
   TaskDefinition,
   TaskHandler,
   TaskList,
+  TaskResult,
 } from "./tasks/task.js";
+export { BatchResultError, defineBatchTask } from "./tasks/batch-task.js";
+export type { BatchTask, BatchTaskDefinition, BatchTaskHandler } from "./tasks/batch-task.js";
 export { createWorker, Worker } from "./worker/worker.js";
 export type { StopOptions, WorkerState } from "./worker/worker.js";
 export { resolveWorkerConfig, WORKER_DEFAULTS } from "./worker/worker-config.js";
@@ -61,7 +64,9 @@ export type { PostgresJsDriverOptions, PostgresJsQueryable } from "./driver/post
 export type { ConnectionOptions } from "./driver/connect.js";
 export { createConsoleLogger, silentLogger } from "./logger/logger.js";
 export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
+export type { BatchItemFailure } from "./errors/errors.js";
 export {
+  BatchJobError,
   ConnectionTimeoutError,
   CrontabError,
   GraphileWorkerError,

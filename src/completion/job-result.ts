@@ -11,8 +11,8 @@ export interface JobResult {
   jobId: string;
   /** True when the job belongs to a named queue (its queue is unlocked by the write). */
   queued: boolean;
-  /** Absent for success. */
-  failure?: { message: string; permanent: boolean };
+  /** Absent for success. `replacementPayload`: JSON text of a batch job's new payload (its failed items). */
+  failure?: { message: string; permanent: boolean; replacementPayload?: string };
   /** `locked_at` of the claim this result belongs to: refused if the job was re-claimed since (fencing). */
   lockedAt?: Date | null;
   /** A statement carrying it failed without a reply: it may have been applied then. */
@@ -38,11 +38,14 @@ export function finishParams(batch: readonly JobResult[], fenced: Fenced): Finis
   const completed: string[] = [];
   const failed: string[] = [];
   const failures: Record<string, { e: string; p: boolean }> = {};
+  let replacements: Record<string, string> | undefined;
   const lockedAt: Record<string, number> = {};
   for (const result of batch) {
     if (result.failure) {
       failed.push(result.jobId);
-      failures[result.jobId] = { e: result.failure.message, p: result.failure.permanent };
+      const { message, permanent, replacementPayload } = result.failure;
+      failures[result.jobId] = { e: message, p: permanent };
+      if (replacementPayload !== undefined) (replacements ??= {})[result.jobId] = replacementPayload;
     } else {
       completed.push(result.jobId);
     }
@@ -56,15 +59,18 @@ export function finishParams(batch: readonly JobResult[], fenced: Fenced): Finis
     failed: idArrayLiteral(failed),
     failures: JSON.stringify(failures),
     lockedAt: JSON.stringify(lockedAt),
+    replacements: replacements ? JSON.stringify(replacements) : "{}",
   };
 }
 
-/** The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here). */
-export function failureResult(job: Job, message: string, permanent: boolean): JobResult {
-  return {
-    jobId: job.id,
-    queued: job.queueName !== null,
-    failure: { message: storableErrorText(message), permanent },
-    lockedAt: job.lockedAt,
-  };
+/**
+ * The result recording a failed run of `job`; `message` becomes its `last_error` (made storable here).
+ * `replacementPayload`: JSON text of a batch job's failed items, its payload from now on. It is sent
+ * as text in the replacements map, not as a nested jsonb value: jsonb would reorder the items'
+ * keys and refuses \u0000, which a json payload may hold.
+ */
+export function failureResult(job: Job, message: string, permanent: boolean, replacementPayload?: string): JobResult {
+  const failure: JobResult["failure"] = { message: storableErrorText(message), permanent };
+  if (replacementPayload !== undefined) failure.replacementPayload = replacementPayload;
+  return { jobId: job.id, queued: job.queueName !== null, failure, lockedAt: job.lockedAt };
 }

@@ -61,7 +61,7 @@ export class ResultWriter {
           "recording a placeholder message instead",
         { jobId: result.jobId, refusedText: result.failure.message },
       );
-      result.failure = { message: refusedErrorText(code), permanent: result.failure.permanent };
+      result.failure = { ...result.failure, message: refusedErrorText(code) };
       try {
         await this.writeOnce([result], fenced, unwritten);
         return;

@@ -163,6 +163,30 @@ export class HookRejectedError extends GraphileWorkerError {
   }
 }
 
+/** One rejected entry of a batch job's results: its index in the payload the run was given, and why. */
+export interface BatchItemFailure {
+  readonly index: number;
+  readonly error: Error;
+}
+
+/**
+ * A batch job (array payload) whose task returned one result per item and some
+ * rejected ("partial success"). Its message is the job's `last_error`: the line
+ * `Batch failures:` (graphile-worker's wording), then one `payload[i]: message`
+ * line per failed item. The job's payload becomes the failed items only.
+ */
+export class BatchJobError extends GraphileWorkerError {
+  /** The rejected entries, in payload order. */
+  readonly failures: readonly BatchItemFailure[];
+  /** How many items the run was given. */
+  readonly itemCount: number;
+  constructor(message: string, failures: readonly BatchItemFailure[], itemCount: number) {
+    super("BATCH_PARTIAL_FAILURE", message);
+    this.failures = failures;
+    this.itemCount = itemCount;
+  }
+}
+
 /** Render a value for an error message, keeping it short and safe. */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") {

@@ -26,7 +26,7 @@
  *   and only if the queue row itself can be locked now (SKIP LOCKED again, with
  *   the re-check of `is_available` PostgreSQL does on a concurrently updated row).
  *   A job whose queue could not be locked is not claimed.
- * - It also records a batch of finished jobs' results ($5..$8, see finishCtes;
+ * - It also records a batch of finished jobs' results ($5..$9, see finishCtes;
  *   empty arrays for none), so a worker under load needs one statement per cycle
  *   instead of two. Rows with `finished_id` set report those results; the
  *   others are the claimed jobs.
@@ -97,6 +97,7 @@ export class ClaimJobsStatement {
         results?.failed ?? "{}",
         results?.failures ?? "{}",
         results?.lockedAt ?? "{}",
+        results?.replacements ?? "{}",
       ],
       { name: this.name },
     );
@@ -106,7 +107,14 @@ export class ClaimJobsStatement {
 
 export function claimJobsSql(schema: string, maxClaim: number): string {
   const s = quoteIdentifier(schema);
-  const finish = finishCtes(schema, { completed: "$5", worker: "$4", failed: "$6", failures: "$7", lockedAt: "$8" });
+  const finish = finishCtes(schema, {
+    completed: "$5",
+    worker: "$4",
+    failed: "$6",
+    failures: "$7",
+    lockedAt: "$8",
+    replacements: "$9",
+  });
   return `with ${finish}, candidates as (
   select * from (
     select j.id, j.job_queue_id, j.priority, j.run_at

@@ -26,6 +26,8 @@ export interface FinishParams {
   failures: string;
   /** JSON: id -> the claim's locked_at in epoch ms (fenced ids only) */
   lockedAt: string;
+  /** JSON: failed batch job id -> its new payload (its failed items) as JSON text; `{}` when none (nearly always) */
+  replacements: string;
 }
 
 /** A result the finish statement applied. */
@@ -46,6 +48,12 @@ export interface FinishPlaceholders {
   failures: string;
   /** jsonb map id -> the claim's locked_at in epoch milliseconds (absent: not checked) */
   lockedAt: string;
+  /**
+   * jsonb map failed batch job id -> its new payload as JSON text. A map of its own, not a key in
+   * `failures`: an id looked up in the empty map costs nothing measurable, while one more lookup in
+   * the failures map cost 0-4% on a statement of 500 ordinary failures (unnamed statements, 2026-12-02).
+   */
+  replacements: string;
 }
 
 function unlockQueuesCte(s: string, source: string, worker: string): string {
@@ -78,6 +86,7 @@ export function finishCtes(schema: string, p: FinishPlaceholders): string {
   set last_error = ${p.failures}::jsonb -> j.id::text ->> 'e',
       run_at = greatest(now(), j.run_at) + (exp(least(j.attempts, 10)) * interval '1 second'),
       attempts = case when (${p.failures}::jsonb -> j.id::text ->> 'p')::boolean then greatest(j.attempts, j.max_attempts) else j.attempts end,
+      payload = coalesce((${p.replacements}::jsonb ->> j.id::text)::json, j.payload),
       locked_by = null,
       locked_at = null,
       updated_at = now()
@@ -98,10 +107,11 @@ export function finishJobsSql(schema: string) {
      * One round-trip for a whole batch of results. $1 bigint[] completed ids,
      * $2 worker id, $3 bigint[] failed ids, $4 jsonb map failed id -> {"e": error
      * text, "p": permanent (fail now with attempts = max_attempts, else retry with
-     * backoff)}, $5 jsonb map id -> the claim's locked_at in epoch milliseconds.
+     * backoff)}, $5 jsonb map id -> the claim's locked_at in epoch milliseconds,
+     * $6 jsonb map failed batch job id -> its new payload (its failed items) as JSON text.
      * Returns the ids whose result was applied, with `outcome` 'completed' or 'failed'.
      */
-    finish: `with ${finishCtes(schema, { completed: "$1", worker: "$2", failed: "$3", failures: "$4", lockedAt: "$5" })}
+    finish: `with ${finishCtes(schema, { completed: "$1", worker: "$2", failed: "$3", failures: "$4", lockedAt: "$5", replacements: "$6" })}
 select id, outcome from finished`,
     /**
      * $1 bigint[] job ids, $2 worker id: give back jobs that were claimed but
@@ -146,7 +156,7 @@ export class FinishJobsStatements {
     const { results } = p;
     const { rows } = await this.db.query<FinishedRow>(
       this.sql.finish,
-      [results.completed, p.workerId, results.failed, results.failures, results.lockedAt],
+      [results.completed, p.workerId, results.failed, results.failures, results.lockedAt, results.replacements],
       { name: this.sql.names.finish },
     );
     return rows;

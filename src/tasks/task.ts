@@ -20,11 +20,14 @@ export interface JobContext<State = unknown> {
   state: State;
 }
 
+/**
+ * What a task returns: nothing, or for a batch job (an array payload) one
+ * result per payload item, each a value or a promise (docs/batch-jobs.md).
+ */
+export type TaskResult = void | readonly unknown[] | Promise<void | readonly unknown[]>;
+
 /** A task handler: resolve to succeed, throw (or reject) to fail the job. */
-export type TaskHandler<Payload = unknown, State = unknown> = (
-  payload: Payload,
-  context: JobContext<State>,
-) => void | Promise<void>;
+export type TaskHandler<Payload = unknown, State = unknown> = (payload: Payload, context: JobContext<State>) => TaskResult;
 
 /**
  * A task: a stable identifier, an optional payload schema and its handler.
@@ -42,12 +45,12 @@ export interface Task<Payload = unknown, State = unknown, Input = Payload> {
 export interface AnyTask {
   readonly identifier: string;
   readonly schema?: StandardSchemaV1;
-  readonly run: (payload: never, context: JobContext<never>) => void | Promise<void>;
+  readonly run: (payload: never, context: JobContext<never>) => TaskResult;
 }
 
 /** Tasks as given to `createWorker`: a list of tasks or an identifier -> handler map. */
 export type TaskList<State = unknown> =
-  readonly AnyTask[] | { readonly [identifier: string]: (payload: never, context: JobContext<State>) => void | Promise<void> };
+  readonly AnyTask[] | { readonly [identifier: string]: (payload: never, context: JobContext<State>) => TaskResult };
 
 export interface TaskDefinition<Payload, State, Input = Payload> {
   identifier: string;

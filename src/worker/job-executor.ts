@@ -7,13 +7,12 @@
 import type { Job } from "../jobs/job.js";
 import type { Logger } from "../logger/logger.js";
 import { parsePayload, PayloadValidationError, type AnyTask, type JobContext } from "../tasks/task.js";
-import { describeThrown, type TaskFailure } from "./thrown-value.js";
+import { settleBatch } from "./batch-outcome.js";
+import { describeThrown } from "./thrown-value.js";
 import { runInJobScope } from "./unhandled-rejections.js";
 
-export type JobFailure = { ok: false; failure: TaskFailure; permanent: boolean };
-export type JobOutcome = { ok: true } | JobFailure;
-
-export const SUCCESS: JobOutcome = Object.freeze({ ok: true as const });
+export { SUCCESS, type JobFailure, type JobOutcome } from "./job-outcome.js";
+import { SUCCESS, type JobFailure, type JobOutcome } from "./job-outcome.js";
 
 function isPayloadValidationError(thrown: unknown): boolean {
   try {
@@ -27,19 +26,38 @@ function failure(thrown: unknown): JobFailure {
   return { ok: false, failure: describeThrown(thrown), permanent: isPayloadValidationError(thrown) };
 }
 
+/** Report an outcome and, on success, what the task returned (afterJobRun sees it). */
+type Settle = (outcome: JobOutcome, value?: unknown) => void;
+
+/**
+ * The task's value: one result per item of a batch job (an array for an array
+ * payload, see batch-outcome.ts), else a success.
+ */
+function settleValue(value: unknown, job: Job, logger: Logger, settle: Settle): void {
+  if (!Array.isArray(job.payload)) return settle(SUCCESS, value);
+  try {
+    // Array.isArray and reading the array can throw (a revoked Proxy): that fails the job.
+    if (Array.isArray(value))
+      settleBatch(job, job.payload, value as readonly unknown[], logger, (outcome) => settle(outcome, value));
+    else settle(SUCCESS, value);
+  } catch (thrown) {
+    settle(failure(thrown));
+  }
+}
+
 /**
  * Follow what the task returned: a thenable settles the job when it settles,
- * anything else is a success. Reading or calling `then` can throw (a Proxy, a
- * hostile thenable): that fails the job, as `await` would.
+ * anything else settles it now (see settleValue). Reading or calling `then`
+ * can throw (a Proxy, a hostile thenable): that fails the job, as `await` would.
  */
-function follow(result: unknown, settle: (outcome: JobOutcome, value?: unknown) => void): void {
+function follow(result: unknown, job: Job, logger: Logger, settle: Settle): void {
   try {
     if (result !== null && (typeof result === "object" || typeof result === "function")) {
       const then: unknown = (result as PromiseLike<unknown>).then;
       if (typeof then === "function") {
         then.call(
           result,
-          (value: unknown) => settle(SUCCESS, value),
+          (value: unknown) => (value === undefined ? settle(SUCCESS) : settleValue(value, job, logger, settle)),
           (thrown: unknown) => settle(failure(thrown)),
         );
         return;
@@ -49,7 +67,7 @@ function follow(result: unknown, settle: (outcome: JobOutcome, value?: unknown) 
     queueMicrotask(() => settle(failure(thrown)));
     return;
   }
-  queueMicrotask(() => settle(SUCCESS, result));
+  queueMicrotask(() => (result === undefined ? settle(SUCCESS) : settleValue(result, job, logger, settle)));
 }
 
 /**
@@ -92,6 +110,6 @@ export function executeJob<State>(
       queueMicrotask(() => settle(failure(thrown)));
       return;
     }
-    follow(result, settle);
+    follow(result, job, logger, settle);
   });
 }

@@ -143,7 +143,13 @@ export class JobRunner<State> {
         if (!changed || changed.error === error) this.finish(entry, outcome);
         else if (changed.error === null) this.finish(entry, SUCCESS);
         else
-          this.finish(entry, { ok: false, failure: describeThrown(changed.error), permanent: !outcome.ok && outcome.permanent });
+          this.finish(entry, {
+            ok: false,
+            failure: describeThrown(changed.error),
+            permanent: !outcome.ok && outcome.permanent,
+            // A batch job's partial failure keeps its failed items whatever the error says now.
+            replacementPayload: outcome.ok ? undefined : outcome.replacementPayload,
+          });
       },
       (thrown: unknown) => this.finish(entry, { ok: false, failure: describeThrown(thrown), permanent: false }),
     );
@@ -166,7 +172,7 @@ export class JobRunner<State> {
       }
     } else {
       const { failure, permanent } = result;
-      deps.completer.add(failureResult(job, failure.message, permanent));
+      deps.completer.add(failureResult(job, failure.message, permanent, result.replacementPayload));
       const willRetry = !permanent && job.attempts < job.maxAttempts;
       const durationMs = performance.now() - entry.startedAt;
       // last_error holds the message only (as graphile-worker's); the stack is for operators, here.

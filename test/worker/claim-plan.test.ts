@@ -38,11 +38,11 @@ test("with 100k future jobs present, claiming queue heads of 10 queues touches f
   try {
     await client.query("set plan_cache_mode = force_generic_plan");
     await client.query(
-      `prepare claim(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
+      `prepare claim(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
     );
     await client.query("begin");
     const { rows } = await client.query(
-      "explain (analyze, buffers, format json) execute claim('{t}', 100, null, 'w', '{}', '{}', '{}', '{}')",
+      "explain (analyze, buffers, format json) execute claim('{t}', 100, null, 'w', '{}', '{}', '{}', '{}', '{}')",
     );
     await client.query("rollback");
     const plan = (rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan;
@@ -79,11 +79,11 @@ test(
       // `limit $2` for a tenth of the table would then pick a sequential scan and a sort of every job.
       await client.query("set random_page_cost = 100");
       await client.query(
-        `prepare claim2(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
+        `prepare claim2(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
       );
       await client.query("begin");
       const { rows } = await client.query(
-        "explain (analyze, format json) execute claim2('{t}', 300, null, 'w', '{}', '{}', '{}', '{}')",
+        "explain (analyze, format json) execute claim2('{t}', 300, null, 'w', '{}', '{}', '{}', '{}', '{}')",
       );
       await client.query("rollback");
       const all = [...nodes((rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan)];
@@ -98,7 +98,7 @@ test(
         ),
         "no sequential scan of the jobs table",
       );
-      const { rows: claimed } = await client.query("execute claim2('{t}', 37, null, 'w', '{}', '{}', '{}', '{}')");
+      const { rows: claimed } = await client.query("execute claim2('{t}', 37, null, 'w', '{}', '{}', '{}', '{}', '{}')");
       assert.equal(claimed.length, 37);
     } finally {
       await client.query("deallocate all").catch(() => undefined);
