@@ -79,6 +79,8 @@ export class PgDriver implements Driver {
   readonly name = "pg";
   readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
+  /** close() was called: idle-connection errors are no longer reported. */
+  private closing = false;
   private readonly options: PgDriverOptions;
   private readonly pooled: Queryable;
   private readonly subscriptions = new Set<ListenSubscription>();
@@ -101,7 +103,11 @@ export class PgDriver implements Driver {
         connectionTimeoutMillis: this.connectTimeoutMs,
       });
       this.ownsPool = true;
-      this.pool.on("error", (error) => options.onIdleError?.(error));
+      // Once closing, a connection's error is expected: pool.end() resolves before the sockets
+      // have closed, so a server stopping right after can still reach them (seen at load).
+      this.pool.on("error", (error) => {
+        if (!this.closing) options.onIdleError?.(error);
+      });
     }
     const warn = options.onWarning ?? ((message: string) => console.warn(message));
     this.statements = new PreparedStatementMode(options.preparedStatements ?? true, (error) =>
@@ -218,6 +224,7 @@ export class PgDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     if (this.ownsPool) await this.pool.end();
   }

@@ -32,3 +32,16 @@ test("pg driver: query, transaction rollback, listen/notify", async () => {
     await driver.close();
   }
 });
+
+test("pg driver: idle-connection errors are reported while open, not once closing", async () => {
+  const reported: string[] = [];
+  const driver = new PgDriver({ connectionString: db.connectionString, onIdleError: (error) => reported.push(error.message) });
+  await driver.query("select 1");
+  // pg's pool re-emits an idle client's error; a server going away while the pool ends does this.
+  driver.pool.emit("error", new Error("while open"));
+  const closing = driver.close();
+  driver.pool.emit("error", new Error("while closing"));
+  await closing;
+  driver.pool.emit("error", new Error("after close"));
+  assert.deepEqual(reported, ["while open"]);
+});
