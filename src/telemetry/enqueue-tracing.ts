@@ -6,7 +6,7 @@
  * Made only when a tracer provider is registered (see `enqueueTracing`);
  * otherwise WorkerUtils does nothing extra per call.
  */
-import type { Tracer } from "@opentelemetry/api";
+import type { Span, Tracer } from "@opentelemetry/api";
 import {
   ATTR_BATCH_COUNT,
   ATTR_DESTINATION_NAME,
@@ -52,34 +52,62 @@ export class EnqueueTracing {
     const queues = [...new Set(jobs.map((j) => j.queueName).filter((q): q is string => typeof q === "string"))];
     const operation = bulk ? OPERATION_ADD_JOBS : OPERATION_ADD_JOB;
     const destination = identifiers.length === 1 ? identifiers[0] : undefined;
-    const span = this.tracer.startSpan(
-      destination === undefined ? operation : `${operation} ${destination}`,
-      {
-        kind: api.SpanKind.PRODUCER,
-        attributes: {
-          [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM,
-          [ATTR_OPERATION_TYPE]: "send",
-          [ATTR_OPERATION_NAME]: operation,
-          ...(destination === undefined ? {} : { [ATTR_DESTINATION_NAME]: destination }),
-          ...(queues.length === 1 ? { [ATTR_QUEUE_NAME]: queues[0] } : {}),
-          ...(bulk ? { [ATTR_BATCH_COUNT]: jobs.length } : {}),
-        },
-      },
-      api.context.active(),
-    );
-    const spanContext = span.spanContext();
-    const field = api.isSpanContextValid(spanContext) ? traceFieldOf(spanContext) : undefined;
-    const payloads = jobs.map((j) => (field ? withTraceField(j.payload, field) : j.payload));
+    // Telemetry never decides an enqueue: an SDK that throws is reported through OpenTelemetry's
+    // own diagnostic logger, and the insert goes on (untraced if the span could not be started).
+    let span: Span;
+    let payloads: unknown[];
     try {
-      const result = await api.context.with(api.trace.setSpan(api.context.active(), span), () => insert(payloads));
+      span = this.tracer.startSpan(
+        destination === undefined ? operation : `${operation} ${destination}`,
+        {
+          kind: api.SpanKind.PRODUCER,
+          attributes: {
+            [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM,
+            [ATTR_OPERATION_TYPE]: "send",
+            [ATTR_OPERATION_NAME]: operation,
+            ...(destination === undefined ? {} : { [ATTR_DESTINATION_NAME]: destination }),
+            ...(queues.length === 1 ? { [ATTR_QUEUE_NAME]: queues[0] } : {}),
+            ...(bulk ? { [ATTR_BATCH_COUNT]: jobs.length } : {}),
+          },
+        },
+        api.context.active(),
+      );
+      const spanContext = span.spanContext();
+      const field = api.isSpanContextValid(spanContext) ? traceFieldOf(spanContext) : undefined;
+      payloads = jobs.map((j) => (field ? withTraceField(j.payload, field) : j.payload));
+    } catch (error) {
+      this.report(error);
+      return insert(jobs.map((j) => j.payload));
+    }
+    let result: T;
+    try {
+      result = await api.context.with(api.trace.setSpan(api.context.active(), span), () => insert(payloads));
+    } catch (thrown) {
+      this.safely(() => recordFailure(api, span, thrown instanceof Error ? thrown : new Error(String(thrown))));
+      this.safely(() => span.end());
+      throw thrown;
+    }
+    this.safely(() => {
       const stored = ids(result);
       if (!bulk && stored.length === 1) span.setAttribute(ATTR_MESSAGE_ID, stored[0]);
-      return result;
-    } catch (thrown) {
-      recordFailure(api, span, thrown instanceof Error ? thrown : new Error(String(thrown)));
-      throw thrown;
-    } finally {
-      span.end();
+    });
+    this.safely(() => span.end());
+    return result;
+  }
+
+  private safely(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  private report(error: unknown): void {
+    try {
+      this.api.diag.error("graphile-worker-ts: enqueue tracing failed", error);
+    } catch {
+      // the diagnostic logger itself threw: nothing left to tell
     }
   }
 }

@@ -34,3 +34,17 @@ test("jobs run and complete although the span processor throws", async () => {
   assert.deepEqual(seen.map((p) => (p as { n: number }).n).sort(), [1, 2]);
   assert.deepEqual(await allJobs(db.pool), [], "both completed");
 });
+
+test("addJob and addJobs write each job once although the span processor throws", async () => {
+  const { utils } = db;
+  // Wait until the optional API has loaded for this WorkerUtils: the first add decides tracing.
+  const first = await utils.addJob("t", { n: 3 });
+  const batch = await utils.addJobs([
+    { identifier: "t", payload: { n: 4 } },
+    { identifier: "t", payload: { n: 5 } },
+  ]);
+  const again = await utils.addJob("t", { n: 6 });
+  const rows = await allJobs(db.pool);
+  assert.deepEqual(rows.map((r) => (r.payload as { n: number }).n).sort(), [3, 4, 5, 6], "each job written exactly once");
+  assert.deepEqual([first, ...batch, again].map((j) => j.id).sort(), rows.map((r) => r.id).sort());
+});
