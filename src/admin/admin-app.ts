@@ -12,6 +12,7 @@ import { loadAssets } from "./assets.js";
 import { authChallenge, isAuthorized } from "./auth.js";
 import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, crossOriginReason } from "./csrf.js";
 import { SECURITY_HEADERS } from "./security-headers.js";
+import { hostName } from "./admin-options.js";
 import { registerApiRoutes } from "./api-routes.js";
 import { registerPageRoutes } from "./page-routes.js";
 import { messagePage } from "./pages/layout.js";
@@ -66,6 +67,11 @@ export function createAdminApp(state: AdminState): Hono<AdminEnv> {
   base.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: "request body too large" }, 413) }));
 
   base.use("*", async (c, next) => {
+    // Before auth: with auth none, a page of another site re-pointed to 127.0.0.1 (DNS rebinding)
+    // carries its own host name, and is refused here.
+    if (options.allowedHosts && !options.allowedHosts.has(hostName(c.req.header("host") ?? new URL(c.req.url).host))) {
+      return c.text("Host not allowed (allowedHosts)", 403);
+    }
     if (!isAuthorized(options.auth, c.req.header("authorization"))) {
       const challenge = authChallenge(options.auth);
       return c.text("Authentication required", 401, challenge ? { "WWW-Authenticate": challenge } : {});

@@ -16,6 +16,12 @@ export interface AdminHandlerOptions extends ConnectionOptions {
   auth?: AdminAuth;
   /** Hide every mutation and answer 403 to each (default false). */
   readOnly?: boolean;
+  /**
+   * Host names (the request's Host header, without the port) the UI answers.
+   * Default: with `auth` none, loopback names only (localhost, 127.0.0.1, [::1]),
+   * which stops DNS rebinding; with basic or bearer auth, any. `["*"]`: any.
+   */
+  allowedHosts?: readonly string[];
   /** The path the UI is mounted under, e.g. `/admin` (default: the root). */
   basePath?: string;
   /** Signs CSRF tokens: give every instance behind one load balancer the same value (default: random per process). */
@@ -33,6 +39,7 @@ const ADMIN_OPTION_NAMES = optionNames({
   schema: true,
   auth: true,
   readOnly: true,
+  allowedHosts: true,
   basePath: true,
   csrfSecret: true,
   sampleIntervalMs: true,
@@ -43,6 +50,8 @@ const ADMIN_OPTION_NAMES = optionNames({
 export interface ResolvedAdminOptions {
   auth: AdminAuth;
   readOnly: boolean;
+  /** Lower-case host names answered; undefined: any. */
+  allowedHosts: ReadonlySet<string> | undefined;
   /** "" for the root, else "/segment..." without a trailing slash. */
   basePath: string;
   csrfSecret: string | undefined;
@@ -82,12 +91,30 @@ export function resolveAdminOptions(options: AdminHandlerOptions): ResolvedAdmin
   if (csrfSecret !== undefined && (typeof csrfSecret !== "string" || csrfSecret.length < 16)) {
     throw new ValidationError("csrfSecret", "(hidden)", "must be a string of at least 16 characters");
   }
+  const auth = validateAuth(options.auth);
   return {
-    auth: validateAuth(options.auth),
+    auth,
     readOnly,
+    allowedHosts: resolveAllowedHosts(options.allowedHosts, auth),
     basePath: normalizeBasePath(options.basePath),
     csrfSecret,
     sampleIntervalMs,
     staleAfterMs,
   };
+}
+
+const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+function resolveAllowedHosts(value: unknown, auth: AdminAuth): ReadonlySet<string> | undefined {
+  if (value === undefined) return auth.mode === "none" ? new Set(LOOPBACK_HOSTS) : undefined;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((h) => typeof h === "string" && h.length > 0)) {
+    throw new ValidationError("allowedHosts", value, 'must be a non-empty array of host names (or ["*"])');
+  }
+  return value.includes("*") ? undefined : new Set(value.map((h: string) => h.toLowerCase()));
+}
+
+/** The Host header's name without the port ("[::1]:5959" -> "[::1]"), lower-case. */
+export function hostName(header: string | undefined): string {
+  const host = (header ?? "").toLowerCase();
+  return host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
 }

@@ -14,13 +14,16 @@ import { mutationResponse, type AdminEnv, type AdminState } from "./admin-contex
 /** A form field or JSON value as a list of strings (a single value becomes a list of one). */
 export function toList(value: unknown): string[] {
   if (value === undefined || value === null || value === "") return [];
-  if (Array.isArray(value))
-    return value.filter((v): v is string | number => typeof v === "string" || typeof v === "number").map(String);
+  if (Array.isArray(value) && value.every((v) => (typeof v === "string" && v !== "") || typeof v === "number")) {
+    return value.map(String);
+  }
   if (typeof value === "string" || typeof value === "number") return [String(value)];
   throw new ValidationError("ids", value, "must be a list of job ids");
 }
 
+/** A filter field: one non-empty string, or absent. A repeated field is refused (it would widen a bulk action). */
 function text(value: unknown): string | undefined {
+  if (Array.isArray(value)) throw new ValidationError("filter", value, "each filter field may be given once");
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
@@ -105,6 +108,8 @@ export function registerApiRoutes(app: Hono<AdminEnv>, state: AdminState): void 
     if (!isJobAction(action)) throw new ValidationError("action", action, `must be one of ${JOB_ACTIONS.join(", ")}`);
     const body = c.get("body");
     const ids = toList(body.ids);
+    // Given ids, but none usable: refuse rather than fall through to the whole filter.
+    if ("ids" in body && ids.length === 0) throw new ValidationError("ids", body.ids, "must be a non-empty list of job ids");
     const outcome =
       ids.length > 0
         ? await actions.jobs(action, ids, body)

@@ -61,7 +61,9 @@ export class ResultWriter {
           "recording a placeholder message instead",
         { jobId: result.jobId, refusedText: result.failure.message },
       );
-      result.failure = { ...result.failure, message: refusedErrorText(code) };
+      // The batch items the task left (replacementPayload) may be what was refused: keep the job's payload.
+      const { replacementPayload: _refusedItems, ...failure } = result.failure;
+      result.failure = { ...failure, message: refusedErrorText(code) };
       try {
         await this.writeOnce([result], fenced, unwritten);
         return;

@@ -24,6 +24,13 @@ export function schemaFromEnvironment(option: string | undefined): string {
  * A broken observer on every job would otherwise write one line per job.
  */
 export const HOOK_ERROR_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * How long a sweep waits for the plugins' `onJobRecovery` answer for one job
+ * (ms). The sweep holds its advisory lock and the job's row meanwhile, so a
+ * hung plugin must not stop recovery for every worker.
+ */
+export const ON_JOB_RECOVERY_TIMEOUT_MS = 5_000;
 /** Defaults of the admin UI (`createAdminHandler` and `graphile-worker-ts admin`). */
 export const ADMIN_DEFAULTS = {
   host: "127.0.0.1",

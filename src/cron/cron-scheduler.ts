@@ -167,11 +167,15 @@ export class CronScheduler extends BaseService {
       if (due.length === 0) continue;
       const firing = itemsFiringAt(due, ts);
       if (firing.length === 0) continue;
-      this.options.events.emit("cron:backfill", {
-        workerId: this.options.workerId,
-        timestamp: new Date(ts),
-        identifiers: firing.map((i) => i.identifier),
-      });
+      this.options.events.emitSafely(
+        "cron:backfill",
+        {
+          workerId: this.options.workerId,
+          timestamp: new Date(ts),
+          identifiers: firing.map((i) => i.identifier),
+        },
+        this.options.logger,
+      );
       await this.schedule(firing, ts, true);
     }
   }
@@ -186,11 +190,15 @@ export class CronScheduler extends BaseService {
 
   private async tick(ts: number, backfilled: boolean): Promise<void> {
     const firing = itemsFiringAt(this.options.items, ts);
-    this.options.events.emit("cron:tick", {
-      workerId: this.options.workerId,
-      timestamp: new Date(ts),
-      identifiers: firing.map((i) => i.identifier),
-    });
+    this.options.events.emitSafely(
+      "cron:tick",
+      {
+        workerId: this.options.workerId,
+        timestamp: new Date(ts),
+        identifiers: firing.map((i) => i.identifier),
+      },
+      this.options.logger,
+    );
     if (firing.length > 0) await this.schedule(firing, ts, backfilled);
   }
 
@@ -198,6 +206,10 @@ export class CronScheduler extends BaseService {
     const specs = await buildTickSpecs(items, ts, backfilled, this.options.transformSpecs);
     if (specs.length === 0) return;
     const jobs = await this.sql.scheduleTick(this.options.db, { tick: new Date(ts), specs });
-    this.options.events.emit("cron:scheduled", { workerId: this.options.workerId, timestamp: new Date(ts), backfilled, jobs });
+    this.options.events.emitSafely(
+      "cron:scheduled",
+      { workerId: this.options.workerId, timestamp: new Date(ts), backfilled, jobs },
+      this.options.logger,
+    );
   }
 }

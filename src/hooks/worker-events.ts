@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Job } from "../jobs/job.js";
+import type { Logger } from "../logger/logger.js";
 
 /** Events a worker emits (`worker.events.on(name, listener)`). */
 export interface WorkerEventMap {
@@ -76,6 +77,23 @@ export class WorkerEvents {
 
   emit<E extends WorkerEventName>(event: E, payload: WorkerEventMap[E]): void {
     if (this.emitter.listenerCount(event) > 0) this.emitter.emit(event, payload);
+  }
+
+  /**
+   * Emit where a throwing listener (your own `events.on(...)`; plugin
+   * observers never throw) must not change what the caller does next: the
+   * error is logged and the caller goes on.
+   */
+  emitSafely<E extends WorkerEventName>(event: E, payload: WorkerEventMap[E], logger: Logger): void {
+    try {
+      this.emit(event, payload);
+    } catch (error) {
+      try {
+        logger.error(`A ${event} listener threw: ${error instanceof Error ? error.message : String(error)}`);
+      } catch {
+        // the logger itself threw: nothing left to tell
+      }
+    }
   }
 
   listenerCount(event: WorkerEventName): number {

@@ -166,7 +166,11 @@ export class WorkerTelemetry {
   }
 
   close(): void {
-    this.metrics?.close();
+    try {
+      this.metrics?.close();
+    } catch (error) {
+      this.reportError(error);
+    }
   }
 }
 

@@ -191,11 +191,13 @@ export class LocalQueue extends BaseService {
         expired.map((h) => h.job),
         "ttl",
       );
-      this.deps.onChange("give-back", expired.length);
     } catch (error) {
       // Keep them: they are still locked by us, so run them rather than strand them.
       this.held.unshift(...expired);
       this.logger.warn(`Could not give back expired jobs: ${(error as Error).message}`);
+      return;
     }
+    // Only once they are given back (outside the try: a failing listener must not make us keep unlocked jobs).
+    this.deps.onChange("give-back", expired.length);
   }
 }

@@ -71,12 +71,6 @@ export async function abortRunsThatLostTheirLock(
   } catch (error) {
     logger.warn(`Could not check which running jobs still hold their lock: ${(error as Error).message}`);
   }
-  for (const job of events ? aborted : []) {
-    try {
-      events!.emit("job:interrupted", { workerId, job, reason: "lock lost" });
-    } catch (error) {
-      logger.error(`A job:interrupted listener threw: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
+  for (const job of aborted) events?.emitSafely("job:interrupted", { workerId, job, reason: "lock lost" }, logger);
   return aborted;
 }

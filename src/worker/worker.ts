@@ -17,6 +17,7 @@ import { HookSet } from "../hooks/hook-set.js";
 import { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
 import { ServiceGroup, type Service } from "../lifecycle/service.js";
+import { runCleanups } from "../lifecycle/cleanups.js";
 import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
 import type { RecoveryService } from "../recovery/recovery-service.js";
@@ -127,15 +128,14 @@ export class Worker<State = unknown> {
         onDrained: () => this.once.checkIdle(),
         // `localQueue:change` (onLocalQueue): once per batch, not per job, and only when listened to.
         onChange: (action, count) => {
+          if (this.events.listenerCount("localQueue:change") === 0) return;
           const { mode, size } = this.localQueue;
-          if (this.events.listenerCount("localQueue:change") > 0) {
-            this.events.emit("localQueue:change", { workerId: this.workerId, action, count, mode, size });
-          }
+          this.events.emitSafely("localQueue:change", { workerId: this.workerId, action, count, mode, size }, this.logger);
         },
         onClaimError: (error) => {
           this.claimer.claimFailed();
           this.outage.failed(error);
-          this.events.emit("claim:error", { workerId: this.workerId, error });
+          this.events.emitSafely("claim:error", { workerId: this.workerId, error }, this.logger);
           this.once.claimFailed(error);
         },
       },
@@ -233,7 +233,7 @@ export class Worker<State = unknown> {
     this.cleanups.push(trackUnhandledRejections(this.logger));
     await this.startTelemetry();
     if (this.config.handleSignals) this.cleanups.push(handleShutdownSignals(this, this.logger));
-    this.events.emit("worker:start", { workerId: this.workerId });
+    this.events.emitSafely("worker:start", { workerId: this.workerId }, this.logger);
     this.logger.info(`Worker ${this.workerId} started (concurrency ${this.config.concurrency}, ${this.tasks.size} tasks)`);
     // runOnce neither listens nor polls: it claims until nothing is runnable.
     const poller = new Poller(this.config.pollInterval, () => this.localQueue.wake());
@@ -285,7 +285,7 @@ export class Worker<State = unknown> {
     this.outage.succeeded();
     if (jobs.length > 0) {
       this.once.noteActivity();
-      this.events.emit("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs });
+      this.events.emitSafely("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs }, this.logger);
     }
     return jobs;
   }
@@ -335,7 +335,7 @@ export class Worker<State = unknown> {
 
   private async releaseJobs(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void> {
     const jobIds = await this.claimer.release(jobs);
-    this.events.emit("jobs:released", { workerId: this.workerId, jobIds, reason });
+    this.events.emitSafely("jobs:released", { workerId: this.workerId, jobIds, reason }, this.logger);
     if (jobs.some((j) => j.queueName !== null)) this.localQueue.wake();
   }
 
@@ -349,7 +349,7 @@ export class Worker<State = unknown> {
     if (this.stateValue !== "running") return this.runFinished;
     this.stateValue = "stopping";
     const reason = this.stoppedBySignal ? `signal ${this.stoppedBySignal}` : "stop";
-    this.events.emit("worker:stopping", { workerId: this.workerId, reason });
+    this.events.emitSafely("worker:stopping", { workerId: this.workerId, reason }, this.logger);
     let failure: Error | undefined;
     try {
       // Stop taking work (held jobs are given back), let running jobs finish, write every result.
@@ -364,13 +364,13 @@ export class Worker<State = unknown> {
         failure ??= error;
       });
     } finally {
-      for (const cleanup of this.cleanups.splice(0)) cleanup();
+      runCleanups(this.cleanups, this.logger);
       // Recovery last, after locks are released; if they could not be, keep our row so it goes stale and is swept.
       if (failure !== undefined) this.recovery?.keepRegistration();
       await this.recovery?.stop();
       if (this.ownsDriver) await this.driver.close().catch(() => undefined);
       this.stateValue = "stopped";
-      this.events.emit("worker:stop", { workerId: this.workerId, error: failure });
+      this.events.emitSafely("worker:stop", { workerId: this.workerId, error: failure }, this.logger);
       this.logger.info(`Worker ${this.workerId} stopped`);
       this.resolveRun();
     }

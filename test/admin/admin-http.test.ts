@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { Hono } from "hono";
 import { createAdminHandler } from "../../src/admin/index.js";
 import { silentLogger } from "../../src/logger/logger.js";
+import { ValidationError } from "../../src/errors/errors.js";
 import { AdminClient, adminFixture, jobRow } from "./admin-fixture.js";
 
 const fx = await adminFixture("admin_http");
@@ -254,6 +255,12 @@ test("every job action through the API changes the database", async () => {
   );
   assert.equal(left.rows[0].n, 0);
   assert.equal((await client.post("api/jobs/bulk/explode", {})).status, 400);
+  // Ids given but none usable, or a repeated filter field: refused, never widened to the whole table.
+  const before = (await f.db.pool.query("select count(*)::int as n from graphile_worker._private_jobs")).rows[0].n as number;
+  for (const body of [{ ids: [] }, { ids: [{}] }, { ids: "" }, { task: ["a", "a"] }]) {
+    assert.equal((await client.post("api/jobs/bulk/delete", body)).status, 400, JSON.stringify(body));
+  }
+  assert.equal((await f.db.pool.query("select count(*)::int as n from graphile_worker._private_jobs")).rows[0].n, before);
 });
 
 test("maintenance through the API: force-unlock, sweep, cleanup", async () => {
@@ -342,4 +349,25 @@ test("bad options are refused naming the option, without echoing secrets", () =>
     () => createAdminHandler({ csrfSecret: "short-secret" }),
     (error: Error) => /csrfSecret/.test(error.message) && !error.message.includes("short-secret"),
   );
+});
+
+test("auth none answers loopback host names only (DNS rebinding); allowedHosts widens it", async () => {
+  const handler = createAdminHandler({ utils: fx.utils, logger: silentLogger });
+  const open = createAdminHandler({ utils: fx.utils, logger: silentLogger, allowedHosts: ["admin.example.com"] });
+  try {
+    for (const host of ["127.0.0.1:5959", "localhost:5959", "[::1]:5959"]) {
+      const response = await handler.fetch(new Request("http://127.0.0.1/api/stats", { headers: { host } }));
+      assert.equal(response.status, 200, host);
+    }
+    const rebound = await handler.fetch(
+      new Request("http://evil.example:5959/api/stats", { headers: { host: "evil.example:5959" } }),
+    );
+    assert.equal(rebound.status, 403);
+    assert.equal((await open.fetch(new Request("http://admin.example.com/api/stats"))).status, 200);
+    assert.equal((await open.fetch(new Request("http://evil.example/api/stats"))).status, 403);
+    assert.throws(() => createAdminHandler({ utils: fx.utils, allowedHosts: [] }), ValidationError);
+  } finally {
+    await handler.close();
+    await open.close();
+  }
 });
