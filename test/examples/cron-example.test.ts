@@ -5,23 +5,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "../support/database.js";
+import { runExample } from "../support/run-example.js";
 
 const db = await createTestDatabase("example_cron");
 
 test("examples/cron.ts backfills its crontab and typed items and runs the jobs", { timeout: 60_000 }, async () => {
-  const script = fileURLToPath(new URL("../../examples/cron.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, DATABASE_URL: db.connectionString },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let output = "";
-  child.stdout.on("data", (d) => ((stdout += d), (output += d)));
-  child.stderr.on("data", (d) => (output += d));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const { code, stdout, output } = await runExample("cron.ts", db.connectionString);
   assert.equal(code, 0, output);
   const summary = JSON.parse(stdout.trim().split("\n").at(-1)!) as { ran: number };
   // cleanup: */2 within 5 minutes (2 or 3 runs); ops_digest: every minute within 3 minutes (3 runs).

@@ -5,28 +5,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "../support/database.js";
+import { runExample } from "../support/run-example.js";
 import { allJobs } from "../support/fixtures.js";
 
 const db = await createTestDatabase("examples");
-
-function runExample(file: string): Promise<{ code: number | null; stdout: string; output: string }> {
-  const script = fileURLToPath(new URL(`../../examples/${file}`, import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, DATABASE_URL: db.connectionString },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let output = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-    output += d;
-  });
-  child.stderr.on("data", (d) => (output += d));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, output })));
-}
 
 for (const file of [
   "enqueue-in-transaction-pg.ts",
@@ -35,7 +18,7 @@ for (const file of [
   "enqueue-in-transaction-drizzle.ts",
 ]) {
   test(`examples/${file} enqueues its job with the user row`, async () => {
-    const { code, stdout, output } = await runExample(file);
+    const { code, stdout, output } = await runExample(file, db.connectionString);
     assert.equal(code, 0, output);
     const { jobId } = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { jobId?: string };
     assert.ok(jobId, `no job id printed:\n${output}`);

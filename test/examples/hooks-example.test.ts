@@ -6,27 +6,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "../support/database.js";
+import { runExample } from "../support/run-example.js";
 import { allJobs } from "../support/fixtures.js";
 
 const db = await createTestDatabase("example_hooks");
 
 test("examples/hooks.ts: the plugin's hooks decide what is left in the database", async () => {
-  const script = fileURLToPath(new URL("../../examples/hooks.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, DATABASE_URL: db.connectionString },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let output = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-    output += d;
-  });
-  child.stderr.on("data", (d) => (output += d));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const { code, stdout, output } = await runExample("hooks.ts", db.connectionString);
   assert.equal(code, 0, output);
   const report = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { rejected?: string; audit?: string[] };
   assert.equal(report.rejected, "policy/beforeJobSchedule");

@@ -5,23 +5,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "../support/database.js";
+import { runExample } from "../support/run-example.js";
 
 const db = await createTestDatabase("example_otel");
 
 test("examples/opentelemetry.ts traces a job from the request to the task's span", async () => {
-  const script = fileURLToPath(new URL("../../examples/opentelemetry.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, DATABASE_URL: db.connectionString },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let output = "";
-  child.stdout.on("data", (d) => ((stdout += d), (output += d)));
-  child.stderr.on("data", (d) => (output += d));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const { code, stdout, output } = await runExample("opentelemetry.ts", db.connectionString);
   assert.equal(code, 0, output);
   assert.match(
     stdout,
