@@ -7,39 +7,13 @@
  * call over HTTP (warm; median and worst of RUNS runs). Prints a Markdown
  * table for docs/admin.md.
  */
-import pg from "pg";
-import { createWorkerUtils } from "../src/client/worker-utils.js";
 import { silentLogger } from "../src/logger/logger.js";
 import { startAdminServer } from "../src/admin/index.js";
 import { openBenchServer } from "./database-server.js";
+import { fillMillionJobs } from "./million-jobs.js";
 
 const JOBS = Number(process.env.ADMIN_SPEED_JOBS ?? 1_000_000);
 const RUNS = Number(process.env.ADMIN_SPEED_RUNS ?? 10);
-
-const FILL = `
-insert into graphile_worker._private_tasks (identifier)
-  select 'task_' || i from generate_series(0, 9) i union all select 'rare_task';
-insert into graphile_worker._private_job_queues (queue_name) select 'queue_' || i from generate_series(0, 999) i;
-insert into graphile_worker._private_jobs
-  (task_id, job_queue_id, payload, run_at, attempts, max_attempts, last_error, key, locked_at, locked_by)
-select
-  case when i % 10000 = 0 then (select id from graphile_worker._private_tasks where identifier = 'rare_task')
-       else (select min(id) from graphile_worker._private_tasks) + i % 10 end,
-  case when i % 5 = 0 then (select min(id) from graphile_worker._private_job_queues) + (i / 5) % 1000 end,
-  json_build_object('n', i, 'to', 'user' || i || '@example.com'),
-  case when i % 100 < 90 then now() + (i % 86400) * interval '1 second' else now() - (i % 3600) * interval '1 second' end,
-  case when i % 1000 = 1 then 1 when i % 1000 = 2 then 25 when i % 1000 = 3 then 1 else 0 end,
-  25,
-  case when i % 1000 in (2, 3) then 'Error: boom' end,
-  case when i % 100 = 7 then 'key_' || i end,
-  case when i % 1000 = 1 then now() end,
-  case when i % 1000 = 1 then 'worker_' || (i % 10) end
-from generate_series(1, ${JOBS}) i;
-insert into graphile_worker._private_workers (worker_id, last_heartbeat_at)
-  select 'worker_' || i, now() - i * interval '1 minute' from generate_series(0, 9) i;
-insert into graphile_worker._private_known_crontabs (identifier, known_since)
-  select 'cron_' || i, now() from generate_series(0, 49) i;
-`;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -48,19 +22,12 @@ function median(values: number[]): number {
 
 const server = await openBenchServer(process.env.DATABASE_URL);
 try {
-  const connectionString = await server.createDatabase("admin_speed");
-  const utils = await createWorkerUtils({ connectionString, logger: silentLogger });
-  await utils.migrate();
-  const started = Date.now();
-  const db = new pg.Client({ connectionString });
-  await db.connect();
-  await db.query(FILL);
-  await db.query("vacuum analyze");
-  console.log(`${server.description} ${server.version}: ${JOBS} jobs filled in ${Date.now() - started} ms`);
-  const key = (
-    await db.query<{ key: string }>("select key from graphile_worker._private_jobs where key is not null offset 5000 limit 1")
-  ).rows[0]!.key;
-  const middle = String(Math.floor(JOBS / 2));
+  const filled = await fillMillionJobs(server, "admin_speed", {
+    jobs: JOBS,
+    payload: "json_build_object('n', i, 'to', 'user' || i || '@example.com')",
+    lastError: "'Error: boom'",
+  });
+  const { connectionString, key, middleId: middle } = filled;
   const admin = await startAdminServer({ connectionString, port: 0, logger: silentLogger, sampleIntervalMs: 3_600_000 });
   const csrf = await fetch(`${admin.url}api/csrf`);
   const cookie = (csrf.headers.get("set-cookie") ?? "").split(";")[0]!;
@@ -127,8 +94,7 @@ try {
   );
   await time("POST bulk fail (task=rare_task, 100 jobs)", post("api/jobs/bulk/fail", { task: "rare_task", reason: "bench" }));
   await admin.close();
-  await db.end();
-  await utils.release();
+  await filled.close();
 } finally {
   await server.close();
 }

@@ -6,56 +6,18 @@
  * named queues and a rare task), then runs every read-model query warm and
  * prints the median and worst of RUNS runs, and each plan with --explain.
  */
-import pg from "pg";
-import { createWorkerUtils } from "../src/client/worker-utils.js";
-import { silentLogger } from "../src/logger/logger.js";
 import type { JobQuery } from "../src/read-model/read-model.js";
 import { openBenchServer } from "./database-server.js";
+import { fillMillionJobs } from "./million-jobs.js";
 
 const JOBS = Number(process.env.READ_MODEL_JOBS ?? 1_000_000);
 const RUNS = 20;
 const explain = process.argv.includes("--explain");
 
-const FILL = `
-insert into graphile_worker._private_tasks (identifier)
-  select 'task_' || i from generate_series(0, 9) i union all select 'rare_task';
-insert into graphile_worker._private_job_queues (queue_name) select 'queue_' || i from generate_series(0, 999) i;
-insert into graphile_worker._private_jobs
-  (task_id, job_queue_id, payload, run_at, attempts, max_attempts, last_error, key, locked_at, locked_by)
-select
-  case when i % 10000 = 0 then (select id from graphile_worker._private_tasks where identifier = 'rare_task')
-       else (select min(id) from graphile_worker._private_tasks) + i % 10 end,
-  case when i % 5 = 0 then (select min(id) from graphile_worker._private_job_queues) + (i / 5) % 1000 end,
-  json_build_object('n', i),
-  case when i % 100 < 90 then now() + (i % 86400) * interval '1 second' else now() - (i % 3600) * interval '1 second' end,
-  case when i % 1000 = 1 then 1 when i % 1000 = 2 then 25 when i % 1000 = 3 then 1 else 0 end,
-  25,
-  case when i % 1000 in (2, 3) then 'boom' end,
-  case when i % 100 = 7 then 'key_' || i end,
-  case when i % 1000 = 1 then now() end,
-  case when i % 1000 = 1 then 'worker_' || (i % 10) end
-from generate_series(1, ${JOBS}) i;
-insert into graphile_worker._private_workers (worker_id, last_heartbeat_at)
-  select 'worker_' || i, now() - i * interval '1 minute' from generate_series(0, 9) i;
-insert into graphile_worker._private_known_crontabs (identifier, known_since)
-  select 'cron_' || i, now() from generate_series(0, 49) i;
-`;
-
 const server = await openBenchServer(process.env.DATABASE_URL);
 try {
-  const connectionString = await server.createDatabase("read_model");
-  const utils = await createWorkerUtils({ connectionString, logger: silentLogger });
-  await utils.migrate();
-  const started = Date.now();
-  const admin = new pg.Client({ connectionString });
-  await admin.connect();
-  await admin.query(FILL);
-  await admin.query("vacuum analyze");
-  console.log(`${server.description} ${server.version}: ${JOBS} jobs filled in ${Date.now() - started} ms`);
-  const keyed = (
-    await admin.query<{ key: string }>("select key from graphile_worker._private_jobs where key is not null limit 1 offset 5000")
-  ).rows[0]!.key;
-  const middle = String(Math.floor(JOBS / 2));
+  const filled = await fillMillionJobs(server, "read_model", { jobs: JOBS });
+  const { utils, client: admin, key: keyed, middleId: middle } = filled;
 
   const jobQueries: Record<string, JobQuery> = {
     "jobs (first page)": {},
@@ -100,8 +62,7 @@ try {
     const rows = Array.isArray(result) ? result.length : 1;
     console.log(`| ${name} | ${rows} | ${times[Math.floor(RUNS / 2)]!.toFixed(1)} | ${times[RUNS - 1]!.toFixed(1)} |`);
   }
-  await admin.end();
-  await utils.release();
+  await filled.close();
 } finally {
   await server.close();
 }
