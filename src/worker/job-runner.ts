@@ -7,7 +7,8 @@
  */
 import { failureResult } from "../completion/job-result.js";
 import type { ResultSink } from "../completion/job-completer.js";
-import { UnknownTaskError } from "../errors/errors.js";
+import { JOB_TIMEOUT_GRACE_MS } from "../config/defaults.js";
+import { JobCancelledError, JobTimeoutError, UnknownTaskError } from "../errors/errors.js";
 import type { RunInterceptors } from "../hooks/interceptors.js";
 import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
@@ -35,6 +36,8 @@ export interface JobRunnerDeps<State> {
   addJob: JobContext["addJob"];
   /** A job finished and its result was handed to the completer: a slot is free. */
   onSlotFreed: () => void;
+  /** A cancelled run settled (its job is being removed): record the outcome. */
+  onCancelledRunSettled?: (job: Job, outcome: "aborted" | "finished") => void;
 }
 
 /**
@@ -96,6 +99,8 @@ export class JobRunner<State> {
     const entry = new RunningJob(job);
     if (this.telemetry) entry.telemetry = this.telemetry.startJob(job, traceField);
     this.running.set(job.id, entry);
+    // No timer unless the task has a timeout (nothing allocated on the hot path otherwise).
+    if (task?.timeoutMs !== undefined) this.armTimeout(entry, task.timeoutMs);
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
     const { beforeJobRun, afterJobRun } = deps.interceptors;
     const done = afterJobRun
@@ -155,11 +160,57 @@ export class JobRunner<State> {
     );
   }
 
+  /**
+   * At the deadline abort `ctx.signal` with a JobTimeoutError; a run still going
+   * JOB_TIMEOUT_GRACE_MS later fails with it anyway (slot freed, late outcome ignored).
+   */
+  private armTimeout(entry: RunningJob, timeoutMs: number): void {
+    entry.timer = setTimeout(() => {
+      const error = new JobTimeoutError(entry.job.id, timeoutMs);
+      entry.abort(error);
+      entry.timer = setTimeout(() => {
+        entry.timer = undefined;
+        if (entry.abandoned || this.running.get(entry.job.id) !== entry) return;
+        this.deps.logger.warn(
+          `Job ${entry.job.id} (${entry.job.taskIdentifier}) ignored its timeout signal for ${JOB_TIMEOUT_GRACE_MS} ms: ` +
+            `failing it now; its late outcome will be ignored`,
+          { jobId: entry.job.id, task: entry.job.taskIdentifier },
+        );
+        this.finish(entry, { ok: false, failure: describeThrown(error), permanent: false });
+        entry.abandoned = true;
+      }, JOB_TIMEOUT_GRACE_MS);
+      entry.timer.unref();
+    }, timeoutMs);
+    entry.timer.unref();
+  }
+
+  /**
+   * `cancelJobs` asked to stop these jobs: abort the runs of those this worker
+   * runs (`ctx.signal`, JobCancelledError). When a run settles its job is removed.
+   */
+  cancel(ids: readonly string[], reason: string | null): string[] {
+    const cancelled: string[] = [];
+    for (const id of ids) {
+      const entry = this.running.get(id);
+      if (!entry || entry.cancelled || entry.abandoned) continue;
+      entry.cancelled = true;
+      this.deps.logger.info(`Job ${id} (${entry.job.taskIdentifier}) cancelled${reason ? `: ${reason}` : ""}; aborting its run`, {
+        jobId: id,
+        task: entry.job.taskIdentifier,
+      });
+      entry.abort(new JobCancelledError(id, reason));
+      cancelled.push(id);
+    }
+    return cancelled;
+  }
+
   private finish(entry: RunningJob, result: JobOutcome): void {
     if (entry.abandoned) return;
     const { deps } = this;
     const job = entry.job;
     if (this.running.get(job.id) === entry) this.running.delete(job.id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.cancelled) return this.finishCancelled(entry, result);
     entry.telemetry?.end(result.ok ? null : result.failure.error, !result.ok && result.permanent);
     this.completionRate.record();
     // The result is queued before listeners and the logger run: if they throw, the job is still finished.
@@ -187,6 +238,20 @@ export class JobRunner<State> {
         deps.events.emit("job:error", { workerId: deps.workerId, job, error: failure.error, willRetry, durationMs }),
       );
     }
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
+    deps.onSlotFreed();
+  }
+
+  /** A cancelled run settled: its job is removed (not retried) and the outcome recorded. */
+  private finishCancelled(entry: RunningJob, result: JobOutcome): void {
+    const { deps } = this;
+    const job = entry.job;
+    entry.telemetry?.end(result.ok ? null : result.failure.error, true);
+    this.completionRate.record();
+    deps.completer.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
+    this.emitSafely(() => deps.onCancelledRunSettled?.(job, result.ok ? "finished" : "aborted"));
     const waiters = this.slotWaiters;
     this.slotWaiters = [];
     for (const resolve of waiters) resolve();
@@ -239,6 +304,7 @@ export class JobRunner<State> {
     deps.logger.warn(`${why}: aborting ${ids.length} running job(s) and failing them: ${listed}`);
     for (const entry of this.running.values()) {
       entry.abandoned = true;
+      if (entry.timer) clearTimeout(entry.timer);
       entry.abort(new Error("Worker shutdown timeout reached"));
       this.emitSafely(() => deps.events.emit("job:interrupted", { workerId: deps.workerId, job: entry.job, reason: "shutdown" }));
       const error = new Error(`Job aborted: worker ${deps.workerId} shut down before it finished (timeout ${timeoutMs}ms)`);
