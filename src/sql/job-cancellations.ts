@@ -86,3 +86,17 @@ export function parseCancelNotice(payload: string | undefined): CancelNotice | u
     return undefined;
   }
 }
+
+/** Cancel requests still open for `jobIds` (after a LISTEN reconnect, when notifications may have been missed). */
+export async function openCancelRequests(
+  db: Queryable,
+  p: { schema: string; jobIds: readonly string[] },
+): Promise<Array<{ id: string; reason: string | null }>> {
+  const s = quoteIdentifier(p.schema);
+  const { rows } = await db.query<{ id: string; reason: string | null }>(
+    `select job_id::text as id, reason from ${s}._private_job_cancellations
+where state = 'requested' and job_id = any($1::bigint[])`,
+    [p.jobIds],
+  );
+  return rows;
+}

@@ -33,6 +33,8 @@ export interface ServiceWiring {
   abortLostRuns(): void;
   /** A JOB_CANCEL_CHANNEL notification (cancelJobs asked running jobs to stop). */
   cancelRuns(payload: string | undefined): void;
+  /** LISTEN (re)connected: cancel requests may have been missed; look them up for the running jobs. */
+  recheckCancelRequests(): void;
 }
 
 /**
@@ -56,6 +58,7 @@ export function createNotifyListener(w: ServiceWiring): NotifyListener {
       onConnected: () => {
         w.events.emit("listen:connect", { workerId });
         w.wake();
+        w.recheckCancelRequests();
       },
       onDisconnected: (error) => w.events.emit("listen:error", { workerId, error }),
       onVerified: (working) => w.events.emit("listen:verified", { workerId, working }),

@@ -28,7 +28,7 @@ import { normalizeTaskList, type AnyTask } from "../tasks/task.js";
 import { WorkerUtils } from "../client/worker-utils.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
 import { JobRunner } from "./job-runner.js";
-import { parseCancelNotice, recordCancelledRun } from "../sql/job-cancellations.js";
+import { CancelRequests } from "./cancel-requests.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
 import type { NotifyListener } from "./notify-listener.js";
@@ -107,6 +107,7 @@ export class Worker<State = unknown> {
     this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) =>
       this.onFlushed(outcome),
     );
+    const cancels = new CancelRequests(driver, schema, () => this.runner, this.logger);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
       tasks: this.tasks,
@@ -117,7 +118,7 @@ export class Worker<State = unknown> {
       state: options.state as State,
       addJob: (taskOrIdentifier, ...args) => utils.addJob(taskOrIdentifier, ...args),
       onSlotFreed: () => this.onSlotFreed(),
-      onCancelledRunSettled: (job, outcome) => void this.recordCancelledRun(job.id, outcome),
+      onCancelledRunSettled: (job, outcome) => void cancels.recordOutcome(job.id, outcome),
     });
     this.localQueue = new LocalQueue(
       this.config.localQueue,
@@ -153,10 +154,8 @@ export class Worker<State = unknown> {
       wake: () => this.localQueue.wake(),
       stop: () => void this.stop(),
       abortLostRuns: () => void this.abortLostRuns(),
-      cancelRuns: (payload) => {
-        const notice = parseCancelNotice(payload);
-        if (notice) this.runner.cancel(notice.ids, notice.reason);
-      },
+      cancelRuns: (payload) => cancels.heard(payload),
+      recheckCancelRequests: () => void cancels.recheck(),
     };
     ({ listener: this.listener, recovery: this.recovery, cron: this.cron } = createServices(wiring, [...this.tasks.keys()]));
     this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));
@@ -320,15 +319,6 @@ export class Worker<State = unknown> {
     if (outcome.rejected.length > 0) void this.abortLostRuns();
     // Finishing a queued job unlocks its queue: the next job of that queue may now be runnable.
     if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
-  }
-
-  /** Record how a cancelled run ended (the job itself is removed by the completer). */
-  private async recordCancelledRun(jobId: string, outcome: "aborted" | "finished"): Promise<void> {
-    try {
-      await recordCancelledRun(this.driver, { schema: this.config.schema, jobId, outcome });
-    } catch (error) {
-      this.logger.warn(`Could not record the outcome of cancelled job ${jobId}: ${(error as Error).message}`);
-    }
   }
 
   private async abortLostRuns(): Promise<void> {
