@@ -27,6 +27,14 @@ export const JOB_CANCEL_CHANNEL = "graphile_worker_ts:cancel";
  */
 export const JOB_TIMEOUT_GRACE_MS = 1000;
 
+/**
+ * A job's own timeout (`spec.timeoutMs`) travels in its `flags` as one flag
+ * `gwts:timeoutMs=<ms>`: it persists with the job, the claim already returns
+ * flags (no join, no extra query), and graphile-worker ignores it. Users' own
+ * flags may not start with this prefix.
+ */
+export const JOB_TIMEOUT_FLAG_PREFIX = "gwts:timeoutMs=";
+
 /** The schema to use: the option, else GRAPHILE_WORKER_SCHEMA, else the default (not yet validated). */
 export function schemaFromEnvironment(option: string | undefined): string {
   return option ?? process.env.GRAPHILE_WORKER_SCHEMA ?? DEFAULT_SCHEMA;

@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { ValidationError } from "../errors/errors.js";
 import type { Job, JobSpec } from "../jobs/job.js";
-import { validateTaskIdentifier } from "../jobs/job-spec-validation.js";
+import { validateTaskIdentifier, validateTimeoutMs } from "../jobs/job-spec-validation.js";
 import type { Logger } from "../logger/logger.js";
 
 /** What a running task receives besides its payload. */
@@ -109,15 +109,6 @@ export function defineTask<Payload = unknown, State = unknown, Input = Payload>(
   const timeoutMs = validateTimeoutMs(definition.timeoutMs, "timeoutMs");
   const task = { identifier: definition.identifier, schema: definition.schema, run: definition.run };
   return Object.freeze(timeoutMs === undefined ? task : { ...task, timeoutMs });
-}
-
-/** A timeout in ms: a positive safe integer (undefined: none). */
-export function validateTimeoutMs(value: unknown, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0 || value > 2_147_483_647) {
-    throw new ValidationError(field, value, "must be a positive integer number of milliseconds (at most 2147483647)");
-  }
-  return value;
 }
 
 /** A payload that failed its task's schema. */

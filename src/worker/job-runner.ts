@@ -12,6 +12,7 @@ import { JobCancelledError, JobTimeoutError, UnknownTaskError } from "../errors/
 import type { RunInterceptors } from "../hooks/interceptors.js";
 import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
+import { timeoutFromFlags } from "../jobs/job-spec-validation.js";
 import { jobLogger } from "../logger/job-logger.js";
 import { jobFailureMessage } from "./activity-log.js";
 import type { Logger } from "../logger/logger.js";
@@ -99,8 +100,9 @@ export class JobRunner<State> {
     const entry = new RunningJob(job);
     if (this.telemetry) entry.telemetry = this.telemetry.startJob(job, traceField);
     this.running.set(job.id, entry);
-    // No timer unless the task has a timeout (nothing allocated on the hot path otherwise).
-    if (task?.timeoutMs !== undefined) this.armTimeout(entry, task.timeoutMs);
+    // No timer unless the job or its task has a timeout (nothing allocated on the hot path otherwise).
+    const timeoutMs = job.flags === null ? task?.timeoutMs : (timeoutFromFlags(job.flags) ?? task?.timeoutMs);
+    if (timeoutMs !== undefined) this.armTimeout(entry, timeoutMs);
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
     const { beforeJobRun, afterJobRun } = deps.interceptors;
     const done = afterJobRun

@@ -108,3 +108,46 @@ test("a task without a timeout is not timed out, and defineTask refuses a bad ti
   assert.equal(defineTask({ identifier: "t", run: () => undefined }).timeoutMs, undefined);
   assert.equal(defineTask({ identifier: "t", timeoutMs: 5, run: () => undefined }).timeoutMs, 5);
 });
+
+test("spec.timeoutMs overrides the task's timeout and persists with the job (as a flag)", async () => {
+  await resetJobs(pool);
+  const reasons = new Map<string, unknown>();
+  const honour = (name: string, timeoutMs?: number) =>
+    defineTask({
+      identifier: name,
+      timeoutMs,
+      run: (_payload, ctx) =>
+        new Promise<void>((_resolve, reject) =>
+          ctx.signal.addEventListener("abort", () => {
+            reasons.set(ctx.job.id, ctx.signal.reason);
+            reject(ctx.signal.reason as Error);
+          }),
+        ),
+    });
+  const worker = await testWorker(db, { tasks: [honour("none"), honour("long", 600_000)], concurrency: 2, pollInterval: 50 });
+  // Added before the worker starts: the timeout is read from the stored job, not from memory.
+  const a = await utils.addJob("none", {}, { timeoutMs: 120, maxAttempts: 1 });
+  const b = await utils.addJob("long", {}, { timeoutMs: 130, maxAttempts: 1, flags: ["mine"] });
+  const { rows } = await pool.query(`select flags from graphile_worker._private_jobs where id = $1`, [b.id]);
+  assert.deepEqual(rows[0].flags, { mine: true, "gwts:timeoutMs=130": true });
+  await worker.start();
+  try {
+    await waitUntil("both jobs timed out", async () => {
+      const [ra, rb] = [await jobRow(a.id), await jobRow(b.id)];
+      return ra?.locked_by === null && ra.attempts === 1 && rb?.locked_by === null && rb.attempts === 1;
+    });
+    assert.match((await jobRow(a.id))?.last_error ?? "", /timed out after 120 ms/);
+    assert.match((await jobRow(b.id))?.last_error ?? "", /timed out after 130 ms/);
+    assert.ok(reasons.get(a.id) instanceof JobTimeoutError);
+  } finally {
+    await worker.stop({ timeoutMs: 1000 });
+  }
+  await assert.rejects(
+    utils.addJob("none", {}, { timeoutMs: 0 }),
+    (error: unknown) => error instanceof ValidationError && error.field === "timeoutMs",
+  );
+  await assert.rejects(
+    utils.addJob("none", {}, { flags: ["gwts:timeoutMs=5"] }),
+    (error: unknown) => error instanceof ValidationError && error.field === "flags",
+  );
+});
