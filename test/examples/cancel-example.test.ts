@@ -27,7 +27,12 @@ test("examples/cancel.ts: timeouts and cancels end as the docs say", { timeout: 
   child.stderr.on("data", (d) => (output += d));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   assert.equal(code, 0, output);
-  const report = JSON.parse(stdout.split("\n").findLast((line) => line.startsWith("{")) ?? "{}") as Record<string, unknown>;
+  const report = JSON.parse(
+    stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .at(-1) ?? "{}",
+  ) as Record<string, unknown>;
   assert.equal(report.report, "timed out after 200 ms");
   assert.equal(report.quick, "timed out after 100 ms");
   assert.equal(report.export, "cancelled: customer left");
