@@ -201,6 +201,9 @@ export class JobRunner<State> {
         task: entry.job.taskIdentifier,
       });
       entry.abort(new JobCancelledError(id, reason));
+      this.emitSafely(() =>
+        this.deps.events.emit("job:interrupted", { workerId: this.deps.workerId, job: entry.job, reason: "cancelled" }),
+      );
       cancelled.push(id);
     }
     return cancelled;

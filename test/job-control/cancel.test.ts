@@ -82,6 +82,8 @@ test("a running job cancelled from another connection: ctx.signal aborts with Jo
   await worker.start();
   await listening.promise;
   // Its own pool: the request reaches the worker only through PostgreSQL.
+  const interrupted: string[] = [];
+  worker.events.on("job:interrupted", ({ job, reason }) => interrupted.push(`${job.id}:${reason}`));
   const other = new WorkerUtils({ connectionString: db.connectionString, logger: silentLogger });
   try {
     const job = await utils.addJob("slow", {}, { maxAttempts: 5 });
@@ -105,6 +107,7 @@ test("a running job cancelled from another connection: ctx.signal aborts with Jo
       done: true,
     });
     assert.equal(runs, 1, "not retried");
+    assert.deepEqual(interrupted, [`${job.id}:cancelled`]);
   } finally {
     await other.release();
     await worker.stop({ timeoutMs: 1000 });

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createMigratedDatabase, deferred, resetJobs, testWorker, waitUntil } from "../support/fixtures.js";
 import { defineTask } from "../../src/tasks/task.js";
+import { defineBatchTask } from "../../src/tasks/batch-task.js";
 import { JobTimeoutError, ValidationError } from "../../src/errors/errors.js";
 import { JOB_TIMEOUT_GRACE_MS } from "../../src/config/defaults.js";
 
@@ -149,5 +150,13 @@ test("spec.timeoutMs overrides the task's timeout and persists with the job (as 
   await assert.rejects(
     utils.addJob("none", {}, { flags: ["gwts:timeoutMs=5"] }),
     (error: unknown) => error instanceof ValidationError && error.field === "flags",
+  );
+});
+
+test("defineBatchTask takes a timeoutMs too", () => {
+  assert.equal(defineBatchTask({ identifier: "b", timeoutMs: 50, run: (items) => items.map(() => undefined) }).timeoutMs, 50);
+  assert.throws(
+    () => defineBatchTask({ identifier: "b", timeoutMs: -5, run: (items) => items.map(() => undefined) }),
+    (error: unknown) => error instanceof ValidationError && error.field === "timeoutMs",
   );
 });
