@@ -88,6 +88,7 @@ test("a running job cancelled from another connection: ctx.signal aborts with Jo
   try {
     const job = await utils.addJob("slow", {}, { maxAttempts: 5 });
     await started.promise;
+    await other.driver.query("select 1"); // its connection is open: the figure below is the notification's path
     const sent = performance.now();
     assert.deepEqual(await other.cancelJobs([job.id], { reason: "operator said so" }), [
       { id: job.id, outcome: "requested", taskIdentifier: "slow" },
