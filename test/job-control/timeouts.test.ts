@@ -5,6 +5,7 @@ import { defineTask } from "../../src/tasks/task.js";
 import { defineBatchTask } from "../../src/tasks/batch-task.js";
 import { JobTimeoutError, ValidationError } from "../../src/errors/errors.js";
 import { JOB_TIMEOUT_GRACE_MS } from "../../src/config/defaults.js";
+import { spawnCli } from "../cli/spawn-cli.js";
 
 const db = await createMigratedDatabase("job_timeouts");
 const { utils, pool } = db;
@@ -159,4 +160,15 @@ test("defineBatchTask takes a timeoutMs too", () => {
     () => defineBatchTask({ identifier: "b", timeoutMs: -5, run: (items) => items.map(() => undefined) }),
     (error: unknown) => error instanceof ValidationError && error.field === "timeoutMs",
   );
+});
+
+test("CLI add --timeout-ms stores the job's timeout; a bad value is a usage error", async () => {
+  const added = await spawnCli(["add", "cli_timeout", "--timeout-ms", "250", "--json"], { databaseUrl: db.connectionString });
+  assert.equal(added.code, 0, added.stderr);
+  const { id } = JSON.parse(added.stdout) as { id: string };
+  const { rows } = await pool.query(`select flags from graphile_worker._private_jobs where id = $1`, [id]);
+  assert.deepEqual(rows[0].flags, { "gwts:timeoutMs=250": true });
+  const bad = await spawnCli(["add", "cli_timeout", "--timeout-ms", "0"], { databaseUrl: db.connectionString });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--timeout-ms/);
 });
