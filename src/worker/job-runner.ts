@@ -312,6 +312,13 @@ export class JobRunner<State> {
       if (entry.timer) clearTimeout(entry.timer);
       entry.abort(new Error("Worker shutdown timeout reached"));
       this.emitSafely(() => deps.events.emit("job:interrupted", { workerId: deps.workerId, job: entry.job, reason: "shutdown" }));
+      if (entry.cancelled) {
+        // Cancelled before the shutdown gave up on it: removed, as when its run settles.
+        entry.telemetry?.end(null, true);
+        deps.completer.add({ jobId: entry.job.id, queued: entry.job.queueName !== null, lockedAt: entry.job.lockedAt });
+        this.emitSafely(() => deps.onCancelledRunSettled?.(entry.job, "aborted"));
+        continue;
+      }
       const error = new Error(`Job aborted: worker ${deps.workerId} shut down before it finished (timeout ${timeoutMs}ms)`);
       deps.events.emit("job:error", {
         workerId: deps.workerId,

@@ -159,3 +159,30 @@ test("CLI cancel (a child process) cancels a running job; exit 1 when nothing ma
     await worker.stop({ timeoutMs: 1000 });
   }
 });
+
+test("a cancelled run that ignores its signal is still removed when the shutdown gives up on it", async () => {
+  await resetJobs(pool);
+  const started = deferred();
+  const aborted = deferred();
+  const stubborn = defineTask({
+    identifier: "stubborn",
+    run: (_payload, ctx) => {
+      started.resolve();
+      ctx.signal.addEventListener("abort", () => aborted.resolve());
+      return new Promise<void>(() => undefined); // never settles
+    },
+  });
+  const worker = await testWorker(db, { tasks: [stubborn], concurrency: 1, pollInterval: 50 });
+  const listening = deferred();
+  worker.events.on("listen:connect", () => listening.resolve());
+  await worker.start();
+  await listening.promise;
+  const job = await utils.addJob("stubborn", {}, { maxAttempts: 5 });
+  await started.promise;
+  assert.equal((await utils.cancelJobs([job.id]))[0]?.outcome, "requested");
+  await aborted.promise;
+  await worker.stop({ timeoutMs: 50 });
+  await waitUntil("the job is removed", async () => !(await jobExists(job.id)));
+  await waitUntil("the outcome is recorded", async () => (await cancellation(job.id))?.state === "cancelled");
+  assert.equal((await cancellation(job.id))?.outcome, "aborted");
+});
