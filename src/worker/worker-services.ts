@@ -13,6 +13,9 @@ import { RecoveryService } from "../recovery/recovery-service.js";
 import { JOB_CANCEL_CHANNEL } from "../config/defaults.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { NotifyListener } from "./notify-listener.js";
+import type { CancelRequests } from "./cancel-requests.js";
+
+export { CancelRequests } from "./cancel-requests.js";
 import type { WorkerConfig } from "./worker-config.js";
 
 /** What the services reach of the worker. */
@@ -31,10 +34,8 @@ export interface ServiceWiring {
   stop(): void;
   /** This worker lost locks: abort its runs that no longer hold theirs. */
   abortLostRuns(): void;
-  /** A JOB_CANCEL_CHANNEL notification (cancelJobs asked running jobs to stop). */
-  cancelRuns(payload: string | undefined): void;
-  /** LISTEN (re)connected: cancel requests may have been missed; look them up for the running jobs. */
-  recheckCancelRequests(): void;
+  /** Hears JOB_CANCEL_CHANNEL, and looks up missed cancel requests after a LISTEN (re)connect. */
+  cancels: Pick<CancelRequests, "heard" | "recheck">;
 }
 
 /**
@@ -54,11 +55,11 @@ export function createNotifyListener(w: ServiceWiring): NotifyListener {
     ["jobs:insert", MIGRATE_CHANNEL, JOB_CANCEL_CHANNEL],
     {
       onNotification: ({ channel, payload }) =>
-        channel === MIGRATE_CHANNEL ? onMigrated(payload) : channel === JOB_CANCEL_CHANNEL ? w.cancelRuns(payload) : w.wake(),
+        channel === MIGRATE_CHANNEL ? onMigrated(payload) : channel === JOB_CANCEL_CHANNEL ? w.cancels.heard(payload) : w.wake(),
       onConnected: () => {
         w.events.emit("listen:connect", { workerId });
         w.wake();
-        w.recheckCancelRequests();
+        void w.cancels.recheck();
       },
       onDisconnected: (error) => w.events.emit("listen:error", { workerId, error }),
       onVerified: (working) => w.events.emit("listen:verified", { workerId, working }),

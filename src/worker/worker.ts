@@ -28,7 +28,6 @@ import { normalizeTaskList, type AnyTask } from "../tasks/task.js";
 import { WorkerUtils } from "../client/worker-utils.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
 import { JobRunner } from "./job-runner.js";
-import { CancelRequests } from "./cancel-requests.js";
 import { JobClaimer } from "./job-claimer.js";
 import { LocalQueue } from "./local-queue.js";
 import type { NotifyListener } from "./notify-listener.js";
@@ -36,7 +35,7 @@ import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { RunOnce } from "./run-once.js";
-import { createServices, type ServiceWiring } from "./worker-services.js";
+import { CancelRequests, createServices, type ServiceWiring } from "./worker-services.js";
 import type { CronScheduler } from "../cron/cron-scheduler.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { ActivityLog } from "./activity-log.js";
@@ -154,8 +153,7 @@ export class Worker<State = unknown> {
       wake: () => this.localQueue.wake(),
       stop: () => void this.stop(),
       abortLostRuns: () => void this.abortLostRuns(),
-      cancelRuns: (payload) => cancels.heard(payload),
-      recheckCancelRequests: () => void cancels.recheck(),
+      cancels,
     };
     ({ listener: this.listener, recovery: this.recovery, cron: this.cron } = createServices(wiring, [...this.tasks.keys()]));
     this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));
