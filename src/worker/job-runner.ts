@@ -24,6 +24,9 @@ import { executeJob, SUCCESS, type JobOutcome } from "./job-executor.js";
 import { RunningJob } from "./running-job.js";
 import { describeThrown } from "./thrown-value.js";
 
+/** Cancel requests kept for jobs not (yet) running here. */
+const MAX_PENDING_CANCELS = 1000;
+
 export interface JobRunnerDeps<State> {
   workerId: string;
   tasks: ReadonlyMap<string, AnyTask>;
@@ -83,6 +86,12 @@ export class JobRunner<State> {
   private forceAbort: (() => void) | undefined;
   /** Set by `force`; also honoured when asked before the shutdown wait began. */
   private forceRequested = false;
+  /**
+   * Cancel requests for jobs this worker does not run (yet): a job claimed into
+   * the local queue is cancelled when it starts. Bounded: most ids belong to
+   * other workers' jobs.
+   */
+  private readonly pendingCancels = new Map<string, string | null>();
   /** Run spans and job metrics (set at worker start; null: telemetry off). */
   telemetry: WorkerTelemetry | null = null;
 
@@ -103,6 +112,7 @@ export class JobRunner<State> {
     // No timer unless the job or its task has a timeout (nothing allocated on the hot path otherwise).
     const timeoutMs = job.flags === null ? task?.timeoutMs : (timeoutFromFlags(job.flags) ?? task?.timeoutMs);
     if (timeoutMs !== undefined) this.armTimeout(entry, timeoutMs);
+    if (this.pendingCancels.size !== 0 && this.startCancelled(entry)) return;
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
     const { beforeJobRun, afterJobRun } = deps.interceptors;
     const done = afterJobRun
@@ -194,7 +204,13 @@ export class JobRunner<State> {
     const cancelled: string[] = [];
     for (const id of ids) {
       const entry = this.running.get(id);
-      if (!entry || entry.cancelled || entry.abandoned) continue;
+      if (!entry) {
+        this.deps.logger.debug(`Cancel request for job ${id} noted: it does not run here (yet)`, { jobId: id });
+        this.pendingCancels.set(id, reason);
+        if (this.pendingCancels.size > MAX_PENDING_CANCELS) this.pendingCancels.delete(this.pendingCancels.keys().next().value!);
+        continue;
+      }
+      if (entry.cancelled || entry.abandoned) continue;
       entry.cancelled = true;
       this.deps.logger.info(`Job ${id} (${entry.job.taskIdentifier}) cancelled${reason ? `: ${reason}` : ""}; aborting its run`, {
         jobId: id,
@@ -207,6 +223,18 @@ export class JobRunner<State> {
       cancelled.push(id);
     }
     return cancelled;
+  }
+
+  /** A job cancelled while held in the local queue: never run, removed. True when it was. */
+  private startCancelled(entry: RunningJob): boolean {
+    const id = entry.job.id;
+    if (!this.pendingCancels.has(id)) return false;
+    const reason = this.pendingCancels.get(id) ?? null;
+    this.pendingCancels.delete(id);
+    this.cancel([id], reason);
+    const failure = describeThrown(new JobCancelledError(id, reason));
+    queueMicrotask(() => this.finish(entry, { ok: false, failure, permanent: false }));
+    return true;
   }
 
   private finish(entry: RunningJob, result: JobOutcome): void {

@@ -186,3 +186,55 @@ test("a cancelled run that ignores its signal is still removed when the shutdown
   await waitUntil("the outcome is recorded", async () => (await cancellation(job.id))?.state === "cancelled");
   assert.equal((await cancellation(job.id))?.outcome, "aborted");
 });
+
+test("a job cancelled while held in the worker's local queue never runs and is removed", async () => {
+  await resetJobs(pool);
+  const startedA = deferred();
+  const releaseA = deferred();
+  const ran: string[] = [];
+  const step = defineTask({
+    identifier: "step",
+    run: async (payload: unknown) => {
+      const { name } = payload as { name: string };
+      ran.push(name);
+      if (name === "a") {
+        startedA.resolve();
+        await releaseA.promise;
+      }
+    },
+  });
+  const noted = deferred();
+  // Both waiting before the worker starts: its first claim takes both, runs a, holds b.
+  await utils.addJob("step", { name: "a" });
+  const b = await utils.addJob("step", { name: "b" });
+  const worker = await testWorker(db, {
+    tasks: [step],
+    concurrency: 1,
+    pollInterval: 50,
+    localQueue: { size: 10, lookaheadMs: 0 },
+    logger: { ...silentLogger, debug: (message) => /Cancel request for job \d+ noted/.test(message) && noted.resolve() },
+  });
+  const listening = deferred();
+  worker.events.on("listen:connect", () => listening.resolve());
+  await worker.start();
+  await listening.promise;
+  try {
+    await startedA.promise;
+    await waitUntil("b is claimed into the local queue", async () => {
+      const { rows } = await pool.query(`select locked_by from graphile_worker._private_jobs where id = $1`, [b.id]);
+      return rows[0]?.locked_by;
+    });
+    assert.equal((await utils.cancelJobs([b.id], { reason: "held" }))[0]?.outcome, "requested");
+    await noted.promise; // the worker heard the request while b was held
+    const interrupted = deferred();
+    worker.events.on("job:interrupted", ({ job }) => job.id === b.id && interrupted.resolve());
+    releaseA.resolve();
+    await interrupted.promise;
+    await waitUntil("b is removed", async () => !(await jobExists(b.id)));
+    await waitUntil("the outcome is recorded", async () => (await cancellation(b.id))?.outcome === "aborted");
+    assert.deepEqual(ran, ["a"], "b never ran");
+  } finally {
+    releaseA.resolve();
+    await worker.stop({ timeoutMs: 1000 });
+  }
+});
