@@ -39,6 +39,7 @@ export type {
   WorkerPlugin,
 } from "./hooks/plugin.js";
 export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "./client/worker-utils.js";
+export type { CancelJobResult, CancelJobsOptions } from "./client/cancel-jobs.js";
 export type {
   BulkJob,
   CleanupOptions,
@@ -73,6 +74,8 @@ export {
   HookRejectedError,
   LockedJobsMigrationError,
   LockLostError,
+  JobTimeoutError,
+  JobCancelledError,
   MigrationCompatibilityError,
   ReleasedError,
   UnknownTaskError,

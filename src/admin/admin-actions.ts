@@ -18,7 +18,7 @@ import { deleteJobs, runJobsNow } from "../sql/admin-statements.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
 import { recoveryStatements } from "../sql/recovery-statements.js";
 
-export const JOB_ACTIONS = ["run-now", "reschedule", "complete", "fail", "delete"] as const;
+export const JOB_ACTIONS = ["run-now", "reschedule", "complete", "fail", "cancel", "delete"] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 export const JOB_ACTION_LABELS: Readonly<Record<JobAction, string>> = {
@@ -26,10 +26,11 @@ export const JOB_ACTION_LABELS: Readonly<Record<JobAction, string>> = {
   reschedule: "Reschedule",
   complete: "Complete",
   fail: "Permanently fail",
+  cancel: "Cancel",
   delete: "Delete",
 };
 
-/** Extra input of an action: `runAt` for reschedule, `reason` for fail. */
+/** Extra input of an action: `runAt` for reschedule, `reason` for fail (and, optional, cancel). */
 export interface ActionInput {
   runAt?: unknown;
   reason?: unknown;
@@ -39,7 +40,7 @@ export interface ActionOutcome {
   action: JobAction;
   /** Ids asked for. */
   requested: number;
-  /** Ids changed (locked jobs are left to their worker and not counted). */
+  /** Ids changed (locked jobs are left to their worker and not counted; cancel counts running jobs it asked to stop). */
   changed: string[];
 }
 
@@ -87,6 +88,12 @@ export class AdminActions {
       case "fail":
         changed = (await this.utils.permanentlyFailJobs(valid, reasonOf(input.reason))).map((j) => j.id);
         break;
+      case "cancel": {
+        const reason = typeof input.reason === "string" && input.reason.trim() !== "" ? input.reason : undefined;
+        const results = await this.utils.cancelJobs(valid, reason === undefined ? {} : { reason });
+        changed = results.filter((r) => r.outcome !== "not_found").map((r) => r.id);
+        break;
+      }
       case "delete":
         changed = await deleteJobs(db, this.s, { ids: valid });
         break;

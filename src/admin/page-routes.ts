@@ -146,7 +146,7 @@ export function registerPageRoutes(app: Hono<AdminEnv>, state: AdminState): void
       apiPath: `/api/jobs/${job.id}/${action}`,
       hidden: [],
       inputs: actionInputs(action, ctx.now),
-      returnTo: action === "complete" || action === "delete" ? "/jobs" : `/jobs/${job.id}`,
+      returnTo: action === "complete" || action === "delete" || action === "cancel" ? "/jobs" : `/jobs/${job.id}`,
       confirmLabel: JOB_ACTION_LABELS[action],
     };
     return page(c, confirmPage(ctx, spec, "/jobs"));

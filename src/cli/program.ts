@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAddCommand } from "./commands/add-command.js";
+import { registerCancelCommand } from "./commands/cancel-command.js";
 import { registerCronCommand } from "./commands/cron-command.js";
 import { registerAdminCommand } from "./commands/admin-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerAddCommand(program);
   registerJobCommands(program);
+  registerCancelCommand(program);
   registerListCommands(program);
   registerOverviewCommands(program);
   registerSweepCommand(program);

@@ -28,6 +28,7 @@ import { cleanupPlan, type CleanupOptions, type CleanupResult } from "./cleanup-
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { parsePayload, type AnyTask, type PayloadArgs, type PayloadOf } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
+import { cancelJobs, validateCancelOptions, type CancelJobResult, type CancelJobsOptions } from "./cancel-jobs.js";
 import { enqueueTracing, type EnqueueTracing } from "../telemetry/enqueue-tracing.js";
 import { loadOpenTelemetryApi } from "../telemetry/opentelemetry-api.js";
 
@@ -293,6 +294,21 @@ export class WorkerUtils {
   /** Mark jobs as completed (deletes them); locked jobs are left alone. */
   async completeJobs(ids: readonly (string | number | bigint)[], options?: ExecutionOptions): Promise<Job[]> {
     return this.statements.completeJobs(this.db(options), { ids: validateJobIds(ids) });
+  }
+
+  /**
+   * Cancel jobs: a waiting job is removed (and its cancellation recorded); a
+   * running one is aborted by its worker (`ctx.signal`, JobCancelledError) and
+   * removed when its run settles. Returns what was done per id (docs/job-control.md).
+   */
+  async cancelJobs(
+    ids: readonly (string | number | bigint)[],
+    cancelOptions?: CancelJobsOptions,
+    options?: ExecutionOptions,
+  ): Promise<CancelJobResult[]> {
+    validateJobIds(ids);
+    validateCancelOptions(cancelOptions);
+    return cancelJobs(this.db(options), this.schema, ids, cancelOptions);
   }
 
   /** Fail jobs permanently with `reason` (they will not run again). */

@@ -13,6 +13,28 @@ export const JOBS_INSERT_CHANNEL = "jobs:insert";
 /** Notified by a migrator for each migration it applies (`{"migrationNumber":n,"breaking":b}`). */
 export const MIGRATE_CHANNEL = "worker:migrate";
 
+/**
+ * Notified by `cancelJobs` (payload: a JSON array of job ids as strings) when it
+ * asks running jobs to stop; workers LISTEN on it and abort those runs' `ctx.signal`.
+ * Our own channel: graphile-worker does not listen on it.
+ */
+export const JOB_CANCEL_CHANNEL = "graphile_worker_ts:cancel";
+
+/**
+ * How long a run may go on after its timeout aborted `ctx.signal` (ms). Past
+ * it the job fails with JobTimeoutError anyway: its slot is freed and the
+ * stray promise's late outcome is ignored.
+ */
+export const JOB_TIMEOUT_GRACE_MS = 1000;
+
+/**
+ * A job's own timeout (`spec.timeoutMs`) travels in its `flags` as one flag
+ * `gwts:timeoutMs=<ms>`: it persists with the job, the claim already returns
+ * flags (no join, no extra query), and graphile-worker ignores it. Users' own
+ * flags may not start with this prefix.
+ */
+export const JOB_TIMEOUT_FLAG_PREFIX = "gwts:timeoutMs=";
+
 /** The schema to use: the option, else GRAPHILE_WORKER_SCHEMA, else the default (not yet validated). */
 export function schemaFromEnvironment(option: string | undefined): string {
   return option ?? process.env.GRAPHILE_WORKER_SCHEMA ?? DEFAULT_SCHEMA;

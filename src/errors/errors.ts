@@ -115,6 +115,28 @@ export class ConnectionTimeoutError extends GraphileWorkerError {
   }
 }
 
+/** A run passed its timeout (`defineTask({ timeoutMs })` or `spec.timeoutMs`): the reason of `ctx.signal`. */
+export class JobTimeoutError extends GraphileWorkerError {
+  readonly jobId: string;
+  readonly timeoutMs: number;
+  constructor(jobId: string, timeoutMs: number) {
+    super("JOB_TIMEOUT", `Job ${jobId} timed out after ${timeoutMs} ms`);
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The job was cancelled by `cancelJobs` while it ran: the reason of `ctx.signal`. */
+export class JobCancelledError extends GraphileWorkerError {
+  readonly jobId: string;
+  readonly reason: string | null;
+  constructor(jobId: string, reason: string | null) {
+    super("JOB_CANCELLED", `Job ${jobId} was cancelled${reason ? `: ${reason}` : ""}`);
+    this.jobId = jobId;
+    this.reason = reason;
+  }
+}
+
 /**
  * A crontab (text or items) is invalid: names the file (or `crontab` for text
  * given in code, `crontab items` for typed items), the line (the item's

@@ -39,7 +39,8 @@ export interface WorkerEventMap {
     jobs: ReadonlyArray<{ identifier: string; jobId: string }>;
   };
   /** A running job was aborted (its `ctx.signal`): the worker shut down before it finished, or it lost its lock. */
-  "job:interrupted": { workerId: string; job: Job; reason: "shutdown" | "lock lost" };
+  /** `cancelled`: `cancelJobs` aborted the run (it is removed when it settles). */
+  "job:interrupted": { workerId: string; job: Job; reason: "shutdown" | "lock lost" | "cancelled" };
   /**
    * The local queue took in a claimed batch (`refill`) or gave held jobs back
    * (`give-back`, at shutdown or after its TTL); `size` is how many it holds

@@ -1,5 +1,6 @@
 import { ValidationError } from "../errors/errors.js";
 import { JOB_KEY_MODES, type JobKeyMode, type JobSpec } from "./job.js";
+import { JOB_TIMEOUT_FLAG_PREFIX } from "../config/defaults.js";
 
 /** Limits shared with graphile-worker's schema (check constraints). */
 export const LIMITS = {
@@ -132,11 +133,34 @@ export function validateFlags(value: unknown, field = "flags"): string[] {
       throw new ValidationError(field, flag, "every flag must be a non-empty string");
     }
     validateStoredText(field, flag);
+    if (flag.startsWith(JOB_TIMEOUT_FLAG_PREFIX)) {
+      throw new ValidationError(field, flag, `flags starting with ${JOB_TIMEOUT_FLAG_PREFIX} are reserved (use timeoutMs)`);
+    }
   }
   return value as string[];
 }
 
-const SPEC_FIELDS = new Set(["queueName", "runAt", "maxAttempts", "jobKey", "jobKeyMode", "priority", "flags"]);
+/** A timeout in ms: a positive safe integer up to 2^31-1, the longest a Node timer waits (undefined: none). */
+export function validateTimeoutMs(value: unknown, field = "timeoutMs"): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0 || value > 2_147_483_647) {
+    throw new ValidationError(field, value, "must be a positive integer number of milliseconds (at most 2147483647)");
+  }
+  return value;
+}
+
+/** A job's own timeout from its flags (undefined: none). */
+export function timeoutFromFlags(flags: Readonly<Record<string, true>>): number | undefined {
+  for (const flag in flags) {
+    if (flag.startsWith(JOB_TIMEOUT_FLAG_PREFIX)) {
+      const ms = Number(flag.slice(JOB_TIMEOUT_FLAG_PREFIX.length));
+      if (Number.isSafeInteger(ms) && ms > 0) return ms;
+    }
+  }
+  return undefined;
+}
+
+const SPEC_FIELDS = new Set(["queueName", "runAt", "maxAttempts", "jobKey", "jobKeyMode", "priority", "flags", "timeoutMs"]);
 /** The fields of an `addJobs` entry: a JobSpec plus its identifier and payload. */
 const BULK_ENTRY_FIELDS = new Set([...SPEC_FIELDS, "identifier", "payload"]);
 
@@ -174,6 +198,10 @@ function validatedJob(identifier: unknown, payload: unknown, spec: JobSpec): Val
     priority: spec.priority == null ? null : validatePriority(spec.priority),
     flags: spec.flags == null ? null : validateFlags(spec.flags),
   };
+  if (spec.timeoutMs != null) {
+    const flag = `${JOB_TIMEOUT_FLAG_PREFIX}${validateTimeoutMs(spec.timeoutMs)}`;
+    validated.flags = validated.flags ? [...validated.flags, flag] : [flag];
+  }
   if (spec.jobKey != null) validated.jobKey = validateJobKey(spec.jobKey);
   if (spec.jobKeyMode != null) {
     if (!JOB_KEY_MODES.includes(spec.jobKeyMode)) {

@@ -19,6 +19,11 @@ export interface JobSpec {
   priority?: number;
   /** Flags a worker may refuse via `forbiddenFlags`. */
   flags?: string[];
+  /**
+   * This job's run time limit (ms), overriding its task's `timeoutMs`. Stored
+   * as the flag `gwts:timeoutMs=<ms>` (docs/job-control.md).
+   */
+  timeoutMs?: number;
 }
 
 /** A job as stored in the database. */

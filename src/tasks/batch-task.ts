@@ -16,7 +16,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { GraphileWorkerError, ValidationError } from "../errors/errors.js";
-import { validateTaskIdentifier } from "../jobs/job-spec-validation.js";
+import { validateTaskIdentifier, validateTimeoutMs } from "../jobs/job-spec-validation.js";
 import { PayloadValidationError, type JobContext, type Task } from "./task.js";
 
 /** A batch task's handler: one result (value or promise; a rejection fails that item) per item. */
@@ -30,6 +30,8 @@ export interface BatchTaskDefinition<Item, State = unknown, Input = Item> {
   /** Any Standard Schema (zod, valibot, arktype) for ONE item: each item is validated on its own. */
   schema?: StandardSchemaV1<Input, Item>;
   run: BatchTaskHandler<Item, State>;
+  /** A run's time limit (ms), as `defineTask({ timeoutMs })` (docs/job-control.md). */
+  timeoutMs?: number;
 }
 
 /**
@@ -127,5 +129,7 @@ export function defineBatchTask<Item = unknown, State = unknown, Input = Item>(
     return returned;
   }
 
-  return Object.freeze({ identifier, schema: arrayPayloadSchema<Input>(), itemSchema, run: runBatch });
+  const timeoutMs = validateTimeoutMs(definition.timeoutMs, "timeoutMs");
+  const task = { identifier, schema: arrayPayloadSchema<Input>(), itemSchema, run: runBatch };
+  return Object.freeze(timeoutMs === undefined ? task : { ...task, timeoutMs });
 }

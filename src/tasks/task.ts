@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { ValidationError } from "../errors/errors.js";
 import type { Job, JobSpec } from "../jobs/job.js";
-import { validateTaskIdentifier } from "../jobs/job-spec-validation.js";
+import { validateTaskIdentifier, validateTimeoutMs } from "../jobs/job-spec-validation.js";
 import type { Logger } from "../logger/logger.js";
 
 /** What a running task receives besides its payload. */
@@ -10,7 +10,10 @@ export interface JobContext<State = unknown> {
   job: Job;
   /** The id of the worker running the job (the value in `locked_by`). */
   workerId: string;
-  /** Aborted on shutdown timeout, or when the job's lock was lost. */
+  /**
+   * Aborted on shutdown timeout, when the job's lock was lost, at its timeout
+   * (reason JobTimeoutError) or when it is cancelled (reason JobCancelledError).
+   */
   signal: AbortSignal;
   /** A logger scoped to this job. */
   logger: Logger;
@@ -39,6 +42,8 @@ export interface Task<Payload = unknown, State = unknown, Input = Payload> {
   /** Any Standard Schema (zod, valibot, arktype): payloads are validated before `run`. */
   readonly schema?: StandardSchemaV1<Input, Payload>;
   readonly run: TaskHandler<Payload, State>;
+  /** A run's time limit (ms); `spec.timeoutMs` overrides it per job. */
+  readonly timeoutMs?: number;
 }
 
 /** A task of any payload and state type (for heterogeneous lists of tasks). */
@@ -46,6 +51,7 @@ export interface AnyTask {
   readonly identifier: string;
   readonly schema?: StandardSchemaV1;
   readonly run: (payload: never, context: JobContext<never>) => TaskResult;
+  readonly timeoutMs?: number;
 }
 
 /** Tasks as given to `createWorker`: a list of tasks or an identifier -> handler map. */
@@ -56,6 +62,11 @@ export interface TaskDefinition<Payload, State, Input = Payload> {
   identifier: string;
   schema?: StandardSchemaV1<Input, Payload>;
   run: TaskHandler<Payload, State>;
+  /**
+   * A run's time limit (ms). At the deadline `ctx.signal` aborts with a
+   * JobTimeoutError; a run still going after JOB_TIMEOUT_GRACE_MS fails anyway.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -95,7 +106,9 @@ export function defineTask<Payload = unknown, State = unknown, Input = Payload>(
   if (definition.schema !== undefined && typeof definition.schema?.["~standard"]?.validate !== "function") {
     throw new ValidationError("schema", definition.schema, "must implement the Standard Schema interface");
   }
-  return Object.freeze({ identifier: definition.identifier, schema: definition.schema, run: definition.run });
+  const timeoutMs = validateTimeoutMs(definition.timeoutMs, "timeoutMs");
+  const task = { identifier: definition.identifier, schema: definition.schema, run: definition.run };
+  return Object.freeze(timeoutMs === undefined ? task : { ...task, timeoutMs });
 }
 
 /** A payload that failed its task's schema. */

@@ -7,10 +7,12 @@
  */
 import { failureResult } from "../completion/job-result.js";
 import type { ResultSink } from "../completion/job-completer.js";
-import { UnknownTaskError } from "../errors/errors.js";
+import { JOB_TIMEOUT_GRACE_MS } from "../config/defaults.js";
+import { JobCancelledError, JobTimeoutError, UnknownTaskError } from "../errors/errors.js";
 import type { RunInterceptors } from "../hooks/interceptors.js";
 import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
+import { timeoutFromFlags } from "../jobs/job-spec-validation.js";
 import { jobLogger } from "../logger/job-logger.js";
 import { jobFailureMessage } from "./activity-log.js";
 import type { Logger } from "../logger/logger.js";
@@ -21,6 +23,9 @@ import { CompletionRate } from "./completion-rate.js";
 import { executeJob, SUCCESS, type JobOutcome } from "./job-executor.js";
 import { RunningJob } from "./running-job.js";
 import { describeThrown } from "./thrown-value.js";
+
+/** Cancel requests kept for jobs not (yet) running here. */
+const MAX_PENDING_CANCELS = 1000;
 
 export interface JobRunnerDeps<State> {
   workerId: string;
@@ -35,6 +40,8 @@ export interface JobRunnerDeps<State> {
   addJob: JobContext["addJob"];
   /** A job finished and its result was handed to the completer: a slot is free. */
   onSlotFreed: () => void;
+  /** A cancelled run settled (its job is being removed): record the outcome. */
+  onCancelledRunSettled?: (job: Job, outcome: "aborted" | "finished") => void;
 }
 
 /**
@@ -79,6 +86,12 @@ export class JobRunner<State> {
   private forceAbort: (() => void) | undefined;
   /** Set by `force`; also honoured when asked before the shutdown wait began. */
   private forceRequested = false;
+  /**
+   * Cancel requests for jobs this worker does not run (yet): a job claimed into
+   * the local queue is cancelled when it starts. Bounded: most ids belong to
+   * other workers' jobs.
+   */
+  private readonly pendingCancels = new Map<string, string | null>();
   /** Run spans and job metrics (set at worker start; null: telemetry off). */
   telemetry: WorkerTelemetry | null = null;
 
@@ -96,6 +109,10 @@ export class JobRunner<State> {
     const entry = new RunningJob(job);
     if (this.telemetry) entry.telemetry = this.telemetry.startJob(job, traceField);
     this.running.set(job.id, entry);
+    // No timer unless the job or its task has a timeout (nothing allocated on the hot path otherwise).
+    const timeoutMs = job.flags === null ? task?.timeoutMs : (timeoutFromFlags(job.flags) ?? task?.timeoutMs);
+    if (timeoutMs !== undefined) this.armTimeout(entry, timeoutMs);
+    if (this.pendingCancels.size !== 0 && this.startCancelled(entry)) return;
     if (deps.events.listenerCount("job:start") > 0) deps.events.emit("job:start", { workerId: deps.workerId, job });
     const { beforeJobRun, afterJobRun } = deps.interceptors;
     const done = afterJobRun
@@ -155,11 +172,78 @@ export class JobRunner<State> {
     );
   }
 
+  /**
+   * At the deadline abort `ctx.signal` with a JobTimeoutError; a run still going
+   * JOB_TIMEOUT_GRACE_MS later fails with it anyway (slot freed, late outcome ignored).
+   */
+  private armTimeout(entry: RunningJob, timeoutMs: number): void {
+    entry.timer = setTimeout(() => {
+      const error = new JobTimeoutError(entry.job.id, timeoutMs);
+      entry.abort(error);
+      entry.timer = setTimeout(() => {
+        entry.timer = undefined;
+        if (entry.abandoned || this.running.get(entry.job.id) !== entry) return;
+        this.deps.logger.warn(
+          `Job ${entry.job.id} (${entry.job.taskIdentifier}) ignored its timeout signal for ${JOB_TIMEOUT_GRACE_MS} ms: ` +
+            `failing it now; its late outcome will be ignored`,
+          { jobId: entry.job.id, task: entry.job.taskIdentifier },
+        );
+        this.finish(entry, { ok: false, failure: describeThrown(error), permanent: false });
+        entry.abandoned = true;
+      }, JOB_TIMEOUT_GRACE_MS);
+      entry.timer.unref();
+    }, timeoutMs);
+    entry.timer.unref();
+  }
+
+  /**
+   * `cancelJobs` asked to stop these jobs: abort the runs of those this worker
+   * runs (`ctx.signal`, JobCancelledError). When a run settles its job is removed.
+   */
+  cancel(ids: readonly string[], reason: string | null): string[] {
+    const cancelled: string[] = [];
+    for (const id of ids) {
+      const entry = this.running.get(id);
+      if (!entry) {
+        this.deps.logger.debug(`Cancel request for job ${id} noted: it does not run here (yet)`, { jobId: id });
+        this.pendingCancels.set(id, reason);
+        if (this.pendingCancels.size > MAX_PENDING_CANCELS) this.pendingCancels.delete(this.pendingCancels.keys().next().value!);
+        continue;
+      }
+      if (entry.cancelled || entry.abandoned) continue;
+      entry.cancelled = true;
+      this.deps.logger.info(`Job ${id} (${entry.job.taskIdentifier}) cancelled${reason ? `: ${reason}` : ""}; aborting its run`, {
+        jobId: id,
+        task: entry.job.taskIdentifier,
+      });
+      entry.abort(new JobCancelledError(id, reason));
+      this.emitSafely(() =>
+        this.deps.events.emit("job:interrupted", { workerId: this.deps.workerId, job: entry.job, reason: "cancelled" }),
+      );
+      cancelled.push(id);
+    }
+    return cancelled;
+  }
+
+  /** A job cancelled while held in the local queue: never run, removed. True when it was. */
+  private startCancelled(entry: RunningJob): boolean {
+    const id = entry.job.id;
+    if (!this.pendingCancels.has(id)) return false;
+    const reason = this.pendingCancels.get(id) ?? null;
+    this.pendingCancels.delete(id);
+    this.cancel([id], reason);
+    const failure = describeThrown(new JobCancelledError(id, reason));
+    queueMicrotask(() => this.finish(entry, { ok: false, failure, permanent: false }));
+    return true;
+  }
+
   private finish(entry: RunningJob, result: JobOutcome): void {
     if (entry.abandoned) return;
     const { deps } = this;
     const job = entry.job;
     if (this.running.get(job.id) === entry) this.running.delete(job.id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.cancelled) return this.finishCancelled(entry, result);
     entry.telemetry?.end(result.ok ? null : result.failure.error, !result.ok && result.permanent);
     this.completionRate.record();
     // The result is queued before listeners and the logger run: if they throw, the job is still finished.
@@ -187,6 +271,20 @@ export class JobRunner<State> {
         deps.events.emit("job:error", { workerId: deps.workerId, job, error: failure.error, willRetry, durationMs }),
       );
     }
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
+    deps.onSlotFreed();
+  }
+
+  /** A cancelled run settled: its job is removed (not retried) and the outcome recorded. */
+  private finishCancelled(entry: RunningJob, result: JobOutcome): void {
+    const { deps } = this;
+    const job = entry.job;
+    entry.telemetry?.end(result.ok ? null : result.failure.error, true);
+    this.completionRate.record();
+    deps.completer.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
+    this.emitSafely(() => deps.onCancelledRunSettled?.(job, result.ok ? "finished" : "aborted"));
     const waiters = this.slotWaiters;
     this.slotWaiters = [];
     for (const resolve of waiters) resolve();
@@ -239,8 +337,16 @@ export class JobRunner<State> {
     deps.logger.warn(`${why}: aborting ${ids.length} running job(s) and failing them: ${listed}`);
     for (const entry of this.running.values()) {
       entry.abandoned = true;
+      if (entry.timer) clearTimeout(entry.timer);
       entry.abort(new Error("Worker shutdown timeout reached"));
       this.emitSafely(() => deps.events.emit("job:interrupted", { workerId: deps.workerId, job: entry.job, reason: "shutdown" }));
+      if (entry.cancelled) {
+        // Cancelled before the shutdown gave up on it: removed, as when its run settles.
+        entry.telemetry?.end(null, true);
+        deps.completer.add({ jobId: entry.job.id, queued: entry.job.queueName !== null, lockedAt: entry.job.lockedAt });
+        this.emitSafely(() => deps.onCancelledRunSettled?.(entry.job, "aborted"));
+        continue;
+      }
       const error = new Error(`Job aborted: worker ${deps.workerId} shut down before it finished (timeout ${timeoutMs}ms)`);
       deps.events.emit("job:error", {
         workerId: deps.workerId,

@@ -18,6 +18,10 @@ export class RunningJob {
   abandoned = false;
   /** Its run span and metrics, when telemetry is on. */
   telemetry: JobRunTelemetry | undefined = undefined;
+  /** The timeout's timer (deadline, then grace), when the run has a timeout. */
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** Set when `cancelJobs` cancelled the run: when it settles the job is removed. */
+  cancelled = false;
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private aborted = false;

@@ -10,8 +10,12 @@ import type { WorkerEvents } from "../hooks/worker-events.js";
 import { CronScheduler } from "../cron/cron-scheduler.js";
 import { cronScheduleInterceptor } from "../cron/schedule-interceptor.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
+import { JOB_CANCEL_CHANNEL } from "../config/defaults.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { NotifyListener } from "./notify-listener.js";
+import type { CancelRequests } from "./cancel-requests.js";
+
+export { CancelRequests } from "./cancel-requests.js";
 import type { WorkerConfig } from "./worker-config.js";
 
 /** What the services reach of the worker. */
@@ -30,9 +34,14 @@ export interface ServiceWiring {
   stop(): void;
   /** This worker lost locks: abort its runs that no longer hold theirs. */
   abortLostRuns(): void;
+  /** Hears JOB_CANCEL_CHANNEL, and looks up missed cancel requests after a LISTEN (re)connect. */
+  cancels: Pick<CancelRequests, "heard" | "recheck">;
 }
 
-/** LISTEN for `jobs:insert` (wake) and `worker:migrate` (stop on a newer breaking migration). */
+/**
+ * LISTEN for `jobs:insert` (wake), `worker:migrate` (stop on a newer breaking
+ * migration) and JOB_CANCEL_CHANNEL (abort cancelled runs).
+ */
 export function createNotifyListener(w: ServiceWiring): NotifyListener {
   const { workerId, logger } = w.config;
   const onMigrated = (payload: string | undefined) => {
@@ -43,12 +52,14 @@ export function createNotifyListener(w: ServiceWiring): NotifyListener {
   };
   return new NotifyListener(
     w.driver,
-    ["jobs:insert", MIGRATE_CHANNEL],
+    ["jobs:insert", MIGRATE_CHANNEL, JOB_CANCEL_CHANNEL],
     {
-      onNotification: ({ channel, payload }) => (channel === MIGRATE_CHANNEL ? onMigrated(payload) : w.wake()),
+      onNotification: ({ channel, payload }) =>
+        channel === MIGRATE_CHANNEL ? onMigrated(payload) : channel === JOB_CANCEL_CHANNEL ? w.cancels.heard(payload) : w.wake(),
       onConnected: () => {
         w.events.emit("listen:connect", { workerId });
         w.wake();
+        void w.cancels.recheck();
       },
       onDisconnected: (error) => w.events.emit("listen:error", { workerId, error }),
       onVerified: (working) => w.events.emit("listen:verified", { workerId, working }),

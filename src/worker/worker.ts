@@ -35,7 +35,7 @@ import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { RunOnce } from "./run-once.js";
-import { createServices, type ServiceWiring } from "./worker-services.js";
+import { CancelRequests, createServices, type ServiceWiring } from "./worker-services.js";
 import type { CronScheduler } from "../cron/cron-scheduler.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { ActivityLog } from "./activity-log.js";
@@ -106,6 +106,7 @@ export class Worker<State = unknown> {
     this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) =>
       this.onFlushed(outcome),
     );
+    const cancels = new CancelRequests(driver, schema, () => this.runner, this.logger);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
       tasks: this.tasks,
@@ -116,6 +117,7 @@ export class Worker<State = unknown> {
       state: options.state as State,
       addJob: (taskOrIdentifier, ...args) => utils.addJob(taskOrIdentifier, ...args),
       onSlotFreed: () => this.onSlotFreed(),
+      onCancelledRunSettled: (job, outcome) => void cancels.recordOutcome(job.id, outcome),
     });
     this.localQueue = new LocalQueue(
       this.config.localQueue,
@@ -151,6 +153,7 @@ export class Worker<State = unknown> {
       wake: () => this.localQueue.wake(),
       stop: () => void this.stop(),
       abortLostRuns: () => void this.abortLostRuns(),
+      cancels,
     };
     ({ listener: this.listener, recovery: this.recovery, cron: this.cron } = createServices(wiring, [...this.tasks.keys()]));
     this.runFinished = new Promise((resolve) => (this.resolveRun = resolve));

@@ -20,19 +20,20 @@ const driver = new PgDriver({ connectionString: db.connectionString, maxConnecti
 after(() => driver.close());
 
 const REFERENCE_LATEST = 20;
-/** What migrations 21 to 25 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
+/** What migrations 21 to 26 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
 const OUR_ADDITIONS = {
-  relations: ["_private_workers"],
-  types: ["_private_workers", "__private_workers"],
+  relations: ["_private_workers", "_private_job_cancellations"],
+  types: ["_private_workers", "__private_workers", "_private_job_cancellations", "__private_job_cancellations"],
   indexes: [
     "_private_workers_pkey",
+    "_private_job_cancellations_pkey",
     "jobs_queue_head_index",
     "jobs_available_task_index",
     "jobs_available_queue_index",
     "jobs_unavailable_index",
     "jobs_errored_index",
   ],
-  constraintOwners: ["_private_workers"],
+  constraintOwners: ["_private_workers", "_private_job_cancellations"],
   functions: [
     "worker_heartbeat",
     "worker_deregister",
@@ -78,7 +79,7 @@ test("graphile-worker 0.18 ships migrations 1..20", () => {
   );
 });
 
-test("our full catalog is graphile-worker's plus only the documented additions of 21 to 24", async () => {
+test("our full catalog is graphile-worker's plus only the documented additions of 21 to 26", async () => {
   assert.deepEqual(withoutObjects(oursFull, OUR_ADDITIONS), referenceFull);
   // ...and the additions are really there.
   assert.ok(oursFull.relations._private_workers);
@@ -128,11 +129,11 @@ test("a database migrated by us up to any id is completed by graphile-worker's m
   }
 });
 
-test("graphile-worker fully migrated first, then ours: 21 to 25 are applied", async () => {
+test("graphile-worker fully migrated first, then ours: 21 to 26 are applied", async () => {
   const schema = "reference_first";
   await migrateWithReference(schema);
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25], latest: 25 });
+  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25, 26], latest: 26 });
   assert.deepEqual(await snapshot(schema), oursFull);
 });
 
@@ -143,7 +144,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
   await migrateWithReference(schema, referenceLogger(logs));
   const warnings = logs.filter((entry) => entry.level === "warning").map((entry) => entry.message);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /revision 25/);
+  assert.match(warnings[0]!, /revision 26/);
   assert.deepEqual(await snapshot(schema), oursFull, "graphile-worker changed nothing");
 
   await driver.query(`select "${schema}".add_job('say_hello', '{"name":"Bobby"}')`);

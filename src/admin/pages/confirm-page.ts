@@ -38,12 +38,20 @@ export function confirmPage(ctx: PageContext, spec: ConfirmSpec, navPath: string
   return layout(ctx, { title: spec.title, path: navPath, body });
 }
 
-/** The input of an action: a reason (fail) or a date and time (reschedule). */
+/** The input of an action: a reason (fail, cancel) or a date and time (reschedule). */
 export function actionInputs(action: string, now: number): SafeHtml | undefined {
   if (action === "fail") {
     return html`<p>
       <label
         >Reason (stored as last_error) <input name="reason" required maxlength="1000" value="Failed from the admin UI"
+      /></label>
+    </p>`;
+  }
+  if (action === "cancel") {
+    return html`<p>
+      <label
+        >Reason (optional; a running job's task sees it)
+        <input name="reason" maxlength="1000" value="Cancelled from the admin UI"
       /></label>
     </p>`;
   }

@@ -19,6 +19,7 @@ const ARGUMENT_OF_FIELD: Readonly<Record<string, string>> = {
   jobKeyMode: "--job-key-mode",
   priority: "--priority",
   flags: "--flags",
+  timeoutMs: "--timeout-ms",
 };
 
 /** Validate the job as addJob will, so a bad value is reported against its argument before connecting. */
@@ -41,6 +42,7 @@ interface AddOptions extends GlobalOptions {
   jobKeyMode?: JobKeyMode;
   priority?: string;
   flags?: string;
+  timeoutMs?: string;
   json?: boolean;
 }
 
@@ -59,6 +61,7 @@ export function registerAddCommand(program: Command): void {
         .addOption(new Option("--job-key-mode <mode>", "job key mode (with --job-key; default replace)").choices(JOB_KEY_MODES))
         .option("--priority <n>", "priority (lower runs first; default 0)")
         .option("--flags <a,b>", "comma-separated flags")
+        .option("--timeout-ms <ms>", "this job's run time limit, overriding its task's timeoutMs")
         .option("--json", "print the job as JSON"),
     ),
     [
@@ -79,6 +82,8 @@ export function registerAddCommand(program: Command): void {
     }
     if (options.priority !== undefined) spec.priority = parseInteger("--priority", options.priority, { min: -32768, max: 32767 });
     if (options.flags !== undefined) spec.flags = parseList(options.flags);
+    if (options.timeoutMs !== undefined)
+      spec.timeoutMs = parseInteger("--timeout-ms", options.timeoutMs, { min: 1, max: 2_147_483_647 });
     validateBeforeConnecting(identifier, payload, spec);
     const { job, outcome, message } = await withUtils(options, async (utils) => {
       if (spec.jobKey === undefined) {
