@@ -65,6 +65,8 @@ export type { ConnectionOptions } from "./driver/connect.js";
 export { createConsoleLogger, silentLogger } from "./logger/logger.js";
 export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
 export type { BatchItemFailure } from "./errors/errors.js";
+export type { JobProgressInfo, JobResultInfo, JobResultState, WaitForResultOptions } from "./client/job-results.js";
+export type { KeepResultOptions } from "./tasks/keep-result.js";
 export {
   BatchJobError,
   ConnectionTimeoutError,
@@ -75,6 +77,7 @@ export {
   LockLostError,
   MigrationCompatibilityError,
   ReleasedError,
+  ResultTimeoutError,
   UnknownTaskError,
   UnsupportedPostgresError,
   ValidationError,

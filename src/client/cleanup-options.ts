@@ -6,16 +6,23 @@ import { checkKnownOptions, optionNames } from "../config/known-options.js";
 import { ValidationError } from "../errors/errors.js";
 import { validateStoredText } from "../jobs/job-spec-validation.js";
 
-export type CleanupTask = "DELETE_PERMAFAILED_JOBS" | "GC_TASK_IDENTIFIERS" | "GC_JOB_QUEUES";
-export const CLEANUP_TASKS: readonly CleanupTask[] = ["DELETE_PERMAFAILED_JOBS", "GC_TASK_IDENTIFIERS", "GC_JOB_QUEUES"];
+export type CleanupTask = "DELETE_PERMAFAILED_JOBS" | "GC_TASK_IDENTIFIERS" | "GC_JOB_QUEUES" | "DELETE_EXPIRED_RESULTS";
+export const CLEANUP_TASKS: readonly CleanupTask[] = [
+  "DELETE_PERMAFAILED_JOBS",
+  "GC_TASK_IDENTIFIERS",
+  "GC_JOB_QUEUES",
+  "DELETE_EXPIRED_RESULTS",
+];
 /**
  * What `cleanup()` does with no `tasks`: graphile-worker 0.18's default, which
- * keeps permanently failed jobs (they may still be inspected or retried).
+ * keeps permanently failed jobs (they may still be inspected or retried), plus
+ * DELETE_EXPIRED_RESULTS (our own: an expired result can no longer be read,
+ * so deleting it loses nothing).
  */
-export const DEFAULT_CLEANUP_TASKS: readonly CleanupTask[] = ["GC_JOB_QUEUES", "GC_TASK_IDENTIFIERS"];
+export const DEFAULT_CLEANUP_TASKS: readonly CleanupTask[] = ["GC_JOB_QUEUES", "GC_TASK_IDENTIFIERS", "DELETE_EXPIRED_RESULTS"];
 
 export interface CleanupOptions {
-  /** Which clean-ups to run (default: GC_JOB_QUEUES and GC_TASK_IDENTIFIERS, as graphile-worker). */
+  /** Which clean-ups to run (default: GC_JOB_QUEUES and GC_TASK_IDENTIFIERS, as graphile-worker, and DELETE_EXPIRED_RESULTS). */
   tasks?: readonly CleanupTask[];
   /** Task identifiers GC_TASK_IDENTIFIERS must keep even when unused (e.g. your registered tasks). */
   taskIdentifiersToKeep?: readonly string[];
@@ -50,4 +57,6 @@ export interface CleanupResult {
   deletedJobs: number;
   deletedTaskIdentifiers: number;
   deletedQueues: number;
+  /** Expired results deleted by DELETE_EXPIRED_RESULTS (with the progress rows of jobs gone). */
+  deletedResults: number;
 }

@@ -22,6 +22,15 @@ import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
 import { JobStatements } from "../sql/job-statements.js";
 import { ReadModel } from "../read-model/read-model.js";
+import { ResultStatements } from "../sql/result-statements.js";
+import {
+  readJobResult,
+  validateJobId,
+  waitForJobResult,
+  type JobProgressInfo,
+  type JobResultInfo,
+  type WaitForResultOptions,
+} from "./job-results.js";
 import { insertJobBatch } from "./bulk-insert.js";
 import { scheduleEntries } from "./schedule-entries.js";
 import { cleanupPlan, type CleanupOptions, type CleanupResult } from "./cleanup-options.js";
@@ -104,6 +113,7 @@ export class WorkerUtils {
   /** Enqueue spans: undefined until decided (the optional API loads in the background), null when off. */
   private tracing: EnqueueTracing | null | undefined;
   private readonly hooks: HookSet;
+  private readonly results: ResultStatements;
 
   /**
    * `hooks` (internal): a worker's own hooks, so its `ctx.addJob` goes through
@@ -118,6 +128,7 @@ export class WorkerUtils {
     this.driver = driver;
     this.ownsDriver = owned;
     this.statements = new JobStatements(this.schema);
+    this.results = new ResultStatements(this.schema);
     this.hooks = hooks ?? new HookSet(options.hooks, this.logger, "utils");
     void loadOpenTelemetryApi();
   }
@@ -339,7 +350,7 @@ export class WorkerUtils {
   async cleanup(options: CleanupOptions = {}): Promise<CleanupResult> {
     const { tasks, keep } = cleanupPlan(options);
     const db = this.db();
-    const result: CleanupResult = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0 };
+    const result: CleanupResult = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0, deletedResults: 0 };
     // Jobs first, so the task and queue rows they referenced become collectable.
     if (tasks.includes("DELETE_PERMAFAILED_JOBS")) {
       result.deletedJobs = await this.statements.deletePermanentlyFailedJobs(db);
@@ -350,7 +361,25 @@ export class WorkerUtils {
     if (tasks.includes("GC_JOB_QUEUES")) {
       result.deletedQueues = await this.statements.gcJobQueues(db);
     }
+    if (tasks.includes("DELETE_EXPIRED_RESULTS")) {
+      result.deletedResults = await this.results.deleteExpired(db);
+    }
     return result;
+  }
+
+  /** What is known of a job's outcome (docs/job-control.md, "Results and progress"). */
+  async getJobResult(id: string | number | bigint): Promise<JobResultInfo> {
+    return readJobResult(this.db(), this.results, validateJobId(id));
+  }
+
+  /** Wait (through LISTEN) until the job's result is final; rejects with ResultTimeoutError after `timeoutMs`. */
+  async waitForResult(id: string | number | bigint, options: WaitForResultOptions = {}): Promise<JobResultInfo> {
+    return waitForJobResult(this.driver, this.results, validateJobId(id), options);
+  }
+
+  /** The job's last `ctx.progress()` value, or null. */
+  async getJobProgress(id: string | number | bigint): Promise<JobProgressInfo | null> {
+    return (await this.results.progress(this.db(), { id: validateJobId(id) })) ?? null;
   }
 
   /** Close the connections this instance opened. Idempotent. */

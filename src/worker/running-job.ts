@@ -6,6 +6,8 @@ import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Logger } from "../logger/logger.js";
 import type { JobRunTelemetry } from "../telemetry/worker-telemetry.js";
 import { findLostClaims } from "../sql/lost-claims.js";
+import type { KeepResultOptions } from "../tasks/keep-result.js";
+import type { JobProgress } from "./job-progress.js";
 
 /**
  * A job this worker is running. Its AbortController is created only when the
@@ -18,6 +20,10 @@ export class RunningJob {
   abandoned = false;
   /** Its run span and metrics, when telemetry is on. */
   telemetry: JobRunTelemetry | undefined = undefined;
+  /** Its task's `keepResult` (undefined for most tasks). */
+  keep: KeepResultOptions | undefined = undefined;
+  /** Its `ctx.progress()` writer, made on the first call. */
+  progress: JobProgress | undefined = undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private aborted = false;

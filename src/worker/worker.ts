@@ -22,6 +22,7 @@ import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
 import type { RecoveryService } from "../recovery/recovery-service.js";
 import { resetLockedAt } from "../recovery/reset-locked.js";
+import { ResultStatements } from "../sql/result-statements.js";
 import { FinishJobsStatements } from "../sql/finish-jobs.js";
 import { createWorkerTelemetry, type WorkerTelemetry } from "../telemetry/worker-telemetry.js";
 import { normalizeTaskList, type AnyTask } from "../tasks/task.js";
@@ -116,6 +117,7 @@ export class Worker<State = unknown> {
       state: options.state as State,
       addJob: (taskOrIdentifier, ...args) => utils.addJob(taskOrIdentifier, ...args),
       onSlotFreed: () => this.onSlotFreed(),
+      progress: { db: driver, statements: new ResultStatements(schema), workerId: this.workerId, logger: this.logger, writes: 0 },
     });
     this.localQueue = new LocalQueue(
       this.config.localQueue,

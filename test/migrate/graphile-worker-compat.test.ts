@@ -20,10 +20,17 @@ const driver = new PgDriver({ connectionString: db.connectionString, maxConnecti
 after(() => driver.close());
 
 const REFERENCE_LATEST = 20;
-/** What migrations 21 to 25 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
+/** What migrations 21 to 26 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
 const OUR_ADDITIONS = {
-  relations: ["_private_workers"],
-  types: ["_private_workers", "__private_workers"],
+  relations: ["_private_workers", "_private_job_results", "_private_job_progress"],
+  types: [
+    "_private_workers",
+    "__private_workers",
+    "_private_job_results",
+    "__private_job_results",
+    "_private_job_progress",
+    "__private_job_progress",
+  ],
   indexes: [
     "_private_workers_pkey",
     "jobs_queue_head_index",
@@ -31,8 +38,11 @@ const OUR_ADDITIONS = {
     "jobs_available_queue_index",
     "jobs_unavailable_index",
     "jobs_errored_index",
+    "_private_job_results_pkey",
+    "job_results_expires_at_index",
+    "_private_job_progress_pkey",
   ],
-  constraintOwners: ["_private_workers"],
+  constraintOwners: ["_private_workers", "_private_job_results", "_private_job_progress"],
   functions: [
     "worker_heartbeat",
     "worker_deregister",
@@ -40,6 +50,7 @@ const OUR_ADDITIONS = {
     "list_orphan_locked_workers",
     "recover_dead_worker_jobs",
     "delete_stale_workers",
+    "tg_job_results__notify",
   ],
 };
 
@@ -128,11 +139,11 @@ test("a database migrated by us up to any id is completed by graphile-worker's m
   }
 });
 
-test("graphile-worker fully migrated first, then ours: 21 to 25 are applied", async () => {
+test("graphile-worker fully migrated first, then ours: 21 to 26 are applied", async () => {
   const schema = "reference_first";
   await migrateWithReference(schema);
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25], latest: 25 });
+  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25, 26], latest: 26 });
   assert.deepEqual(await snapshot(schema), oursFull);
 });
 
@@ -143,7 +154,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
   await migrateWithReference(schema, referenceLogger(logs));
   const warnings = logs.filter((entry) => entry.level === "warning").map((entry) => entry.message);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /revision 25/);
+  assert.match(warnings[0]!, /revision 26/);
   assert.deepEqual(await snapshot(schema), oursFull, "graphile-worker changed nothing");
 
   await driver.query(`select "${schema}".add_job('say_hello', '{"name":"Bobby"}')`);
