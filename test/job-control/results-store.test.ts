@@ -8,7 +8,15 @@ import { describe, test } from "node:test";
 import { ValidationError } from "../../src/errors/errors.js";
 import { defineTask } from "../../src/tasks/task.js";
 import type { Worker } from "../../src/worker/worker.js";
-import { countRows, createMigratedDatabase, deferred, resetJobs, testWorker, waitForEvent, waitUntil } from "../support/fixtures.js";
+import {
+  countRows,
+  createMigratedDatabase,
+  deferred,
+  resetJobs,
+  testWorker,
+  waitForEvent,
+  waitUntil,
+} from "../support/fixtures.js";
 
 const db = await createMigratedDatabase("results_store");
 const { utils, pool } = db;
@@ -186,7 +194,9 @@ describe("results", () => {
     }
     // Expired once its ttl has passed (the database's clock decides).
     await waitUntil("the short result expires", async () => {
-      const { rows } = await pool.query("select count(*)::int as n from graphile_worker._private_job_results where expires_at <= now()");
+      const { rows } = await pool.query(
+        "select count(*)::int as n from graphile_worker._private_job_results where expires_at <= now()",
+      );
       return rows[0].n === 1;
     });
     assert.deepEqual(await utils.getJobResult(shortJob.id), { state: "unknown" }, "an expired result is not read");
