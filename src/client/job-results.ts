@@ -3,9 +3,10 @@
  * `getJobProgress`): see docs/job-control.md, "Results and progress".
  */
 import { checkKnownOptions, optionNames } from "../config/known-options.js";
-import type { Driver, ListenSubscription, Queryable } from "../driver/driver.js";
+import type { Queryable } from "../driver/driver.js";
 import { ResultTimeoutError, ValidationError } from "../errors/errors.js";
-import { RESULT_CHANNEL, type ResultStatements } from "../sql/result-statements.js";
+import type { ResultStatements } from "../sql/result-statements.js";
+import type { ResultListener } from "./result-listener.js";
 import { validateJobIds } from "./id-validation.js";
 
 export type JobResultState = "pending" | "running" | "completed" | "failed" | "cancelled" | "unknown";
@@ -68,12 +69,13 @@ function validateWaitOptions(options: WaitForResultOptions): void {
 
 /**
  * Resolve with the job's result once it is final (completed, failed,
- * cancelled, or unknown: no job and no kept result). LISTENs on the result
- * channel before the first read, so a result stored at any moment wakes it;
- * between notifications it sends no query.
+ * cancelled, or unknown: no job and no kept result). Registers with the
+ * shared LISTEN (`listener`) before the first read, so a result stored at any
+ * moment wakes it; between notifications it sends no query.
  */
 export async function waitForJobResult(
-  driver: Driver,
+  db: Queryable,
+  listener: ResultListener,
   statements: ResultStatements,
   id: string,
   options: WaitForResultOptions,
@@ -83,45 +85,42 @@ export async function waitForJobResult(
   signal?.throwIfAborted();
   const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
   let notified = false;
-  let wake: (() => void) | undefined;
-  const onNotification = (payload: string | undefined) => {
-    if (payload !== id) return;
+  let wakeWaiting: (() => void) | undefined;
+  const wake = () => {
     notified = true;
-    wake?.();
+    wakeWaiting?.();
   };
-  let subscription: ListenSubscription | undefined;
+  listener.add(id, wake);
   try {
     for (;;) {
-      subscription ??= await driver.listen([RESULT_CHANNEL], (n) => onNotification(n.payload));
+      await listener.listening();
       notified = false;
-      const info = await readJobResult(driver, statements, id);
+      const info = await readJobResult(db, statements, id);
       if (isFinalState(info.state)) return info;
       if (notified) continue;
       const left = deadline === undefined ? undefined : deadline - performance.now();
       if (left !== undefined && left <= 0) throw new ResultTimeoutError(id, timeoutMs!, info.state);
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
-      const outcome = await new Promise<"notified" | "timeout" | "closed" | "aborted">((resolve) => {
+      const outcome = await new Promise<"notified" | "timeout" | "aborted">((resolve) => {
         if (left !== undefined) timer = setTimeout(() => resolve("timeout"), left);
         onAbort = () => resolve("aborted");
         signal?.addEventListener("abort", onAbort, { once: true });
-        void subscription!.closed.then(() => resolve("closed"));
-        wake = () => resolve("notified");
+        wakeWaiting = () => resolve("notified");
         if (notified) resolve("notified");
       }).finally(() => {
-        wake = undefined;
+        wakeWaiting = undefined;
         clearTimeout(timer);
         if (onAbort) signal?.removeEventListener("abort", onAbort);
       });
       if (outcome === "aborted") throw signal!.reason;
-      if (outcome === "closed") subscription = undefined; // listen again, then read again
       if (outcome === "timeout") {
-        const last = await readJobResult(driver, statements, id);
+        const last = await readJobResult(db, statements, id);
         if (isFinalState(last.state)) return last;
         throw new ResultTimeoutError(id, timeoutMs!, last.state);
       }
     }
   } finally {
-    await subscription?.close().catch(() => undefined);
+    await listener.remove(id, wake).catch(() => undefined);
   }
 }

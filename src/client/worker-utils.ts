@@ -23,6 +23,7 @@ import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
 import { JobStatements } from "../sql/job-statements.js";
 import { ReadModel } from "../read-model/read-model.js";
 import { ResultStatements } from "../sql/result-statements.js";
+import { ResultListener } from "./result-listener.js";
 import {
   readJobResult,
   validateJobId,
@@ -114,6 +115,8 @@ export class WorkerUtils {
   private tracing: EnqueueTracing | null | undefined;
   private readonly hooks: HookSet;
   private readonly results: ResultStatements;
+  /** The LISTEN shared by waitForResult calls (made on the first). */
+  private resultListener: ResultListener | undefined;
 
   /**
    * `hooks` (internal): a worker's own hooks, so its `ctx.addJob` goes through
@@ -374,7 +377,9 @@ export class WorkerUtils {
 
   /** Wait (through LISTEN) until the job's result is final; rejects with ResultTimeoutError after `timeoutMs`. */
   async waitForResult(id: string | number | bigint, options: WaitForResultOptions = {}): Promise<JobResultInfo> {
-    return waitForJobResult(this.driver, this.results, validateJobId(id), options);
+    const jobId = validateJobId(id);
+    this.resultListener ??= new ResultListener(this.driver);
+    return waitForJobResult(this.driver, this.resultListener, this.results, jobId, options);
   }
 
   /** The job's last `ctx.progress()` value, or null. */

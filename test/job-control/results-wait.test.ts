@@ -115,6 +115,28 @@ describe("waitForResult", () => {
     }
   });
 
+  test("concurrent waits share one LISTEN connection, each woken by its own job", async () => {
+    await resetJobs(pool);
+    const later = { runAt: new Date(Date.now() + 3_600_000) };
+    const jobs = await Promise.all(Array.from({ length: 5 }, (_, n) => utils.addJob(quick, { n }, later)));
+    const waits = jobs.map((job) => utils.waitForResult(job.id, { timeoutMs: 60_000 }));
+    await waitUntil("the waits are listening", async () => (await resultListeners()) >= 1);
+    assert.equal(await resultListeners(), 1, "one LISTEN for all five waits");
+    await pool.query("update graphile_worker._private_jobs set run_at = now()");
+    const worker = await testWorker(db, { tasks: [quick], pollInterval: 60_000 });
+    await worker.start();
+    try {
+      const results = await Promise.all(waits);
+      assert.deepEqual(
+        results,
+        jobs.map((_, n) => ({ state: "completed", result: n + 1 })),
+      );
+    } finally {
+      await worker.stop();
+    }
+    await waitUntil("the shared LISTEN is closed after the last wait", async () => (await resultListeners()) === 0);
+  });
+
   test("bad options are refused", async () => {
     await assert.rejects(utils.waitForResult("1", { timeoutMs: -1 }), /timeoutMs/);
     await assert.rejects(utils.waitForResult("1", { timeout: 5 } as never), /timeout/);

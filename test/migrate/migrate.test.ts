@@ -40,6 +40,8 @@ test("fresh migrate creates every object and a ledger with the breaking flags; r
     "_private_job_queues",
     "_private_known_crontabs",
     "_private_workers",
+    "_private_job_results",
+    "_private_job_progress",
     "jobs",
     "migrations",
   ]) {
@@ -62,6 +64,7 @@ test("fresh migrate creates every object and a ledger with the breaking flags; r
       "recover_dead_worker_jobs",
       "remove_job",
       "reschedule_jobs",
+      "tg_job_results__notify",
       "worker_deregister",
       "worker_heartbeat",
     ],
@@ -85,7 +88,7 @@ test("a custom schema name is used for every object", async () => {
     `select count(*)::int as n from pg_class where relnamespace = to_regnamespace($1) and relkind = 'r'`,
     [`"${schema}"`],
   );
-  assert.equal(tables[0].n, 6); // migrations + 5 private tables
+  assert.equal(tables[0].n, 8); // migrations + 7 private tables
 });
 
 test("an invalid schema name is a ValidationError and nothing is created", async () => {
