@@ -5,8 +5,9 @@
 import { checkKnownOptions, optionNames } from "../config/known-options.js";
 import type { Queryable } from "../driver/driver.js";
 import { ResultTimeoutError, ValidationError } from "../errors/errors.js";
-import type { ResultStatements } from "../sql/result-statements.js";
-import type { ResultListener } from "./result-listener.js";
+import type { Driver } from "../driver/driver.js";
+import { ResultStatements } from "../sql/result-statements.js";
+import { ResultListener } from "./result-listener.js";
 import { validateJobIds } from "./id-validation.js";
 
 export type JobResultState = "pending" | "running" | "completed" | "failed" | "cancelled" | "unknown";
@@ -122,5 +123,32 @@ export async function waitForJobResult(
     }
   } finally {
     await listener.remove(id, wake).catch(() => undefined);
+  }
+}
+
+/** What WorkerUtils' result methods use: the statements and the shared LISTEN (made on the first wait). */
+export class JobResultReader {
+  readonly statements: ResultStatements;
+  private listener: ResultListener | undefined;
+
+  constructor(
+    private readonly driver: Driver,
+    schema: string,
+  ) {
+    this.statements = new ResultStatements(schema);
+  }
+
+  get(db: Queryable, id: unknown): Promise<JobResultInfo> {
+    return readJobResult(db, this.statements, validateJobId(id));
+  }
+
+  wait(id: unknown, options: WaitForResultOptions): Promise<JobResultInfo> {
+    const jobId = validateJobId(id);
+    this.listener ??= new ResultListener(this.driver);
+    return waitForJobResult(this.driver, this.listener, this.statements, jobId, options);
+  }
+
+  async progress(db: Queryable, id: unknown): Promise<JobProgressInfo | null> {
+    return (await this.statements.progress(db, { id: validateJobId(id) })) ?? null;
   }
 }

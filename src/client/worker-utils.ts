@@ -22,16 +22,7 @@ import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
 import { JobStatements } from "../sql/job-statements.js";
 import { ReadModel } from "../read-model/read-model.js";
-import { ResultStatements } from "../sql/result-statements.js";
-import { ResultListener } from "./result-listener.js";
-import {
-  readJobResult,
-  validateJobId,
-  waitForJobResult,
-  type JobProgressInfo,
-  type JobResultInfo,
-  type WaitForResultOptions,
-} from "./job-results.js";
+import { JobResultReader, type JobProgressInfo, type JobResultInfo, type WaitForResultOptions } from "./job-results.js";
 import { insertJobBatch } from "./bulk-insert.js";
 import { scheduleEntries } from "./schedule-entries.js";
 import { cleanupPlan, type CleanupOptions, type CleanupResult } from "./cleanup-options.js";
@@ -114,9 +105,7 @@ export class WorkerUtils {
   /** Enqueue spans: undefined until decided (the optional API loads in the background), null when off. */
   private tracing: EnqueueTracing | null | undefined;
   private readonly hooks: HookSet;
-  private readonly results: ResultStatements;
-  /** The LISTEN shared by waitForResult calls (made on the first). */
-  private resultListener: ResultListener | undefined;
+  private readonly results: JobResultReader;
 
   /**
    * `hooks` (internal): a worker's own hooks, so its `ctx.addJob` goes through
@@ -131,7 +120,7 @@ export class WorkerUtils {
     this.driver = driver;
     this.ownsDriver = owned;
     this.statements = new JobStatements(this.schema);
-    this.results = new ResultStatements(this.schema);
+    this.results = new JobResultReader(this.driver, this.schema);
     this.hooks = hooks ?? new HookSet(options.hooks, this.logger, "utils");
     void loadOpenTelemetryApi();
   }
@@ -365,26 +354,24 @@ export class WorkerUtils {
       result.deletedQueues = await this.statements.gcJobQueues(db);
     }
     if (tasks.includes("DELETE_EXPIRED_RESULTS")) {
-      result.deletedResults = await this.results.deleteExpired(db);
+      result.deletedResults = await this.results.statements.deleteExpired(db);
     }
     return result;
   }
 
   /** What is known of a job's outcome (docs/job-control.md, "Results and progress"). */
   async getJobResult(id: string | number | bigint): Promise<JobResultInfo> {
-    return readJobResult(this.db(), this.results, validateJobId(id));
+    return this.results.get(this.db(), id);
   }
 
   /** Wait (through LISTEN) until the job's result is final; rejects with ResultTimeoutError after `timeoutMs`. */
   async waitForResult(id: string | number | bigint, options: WaitForResultOptions = {}): Promise<JobResultInfo> {
-    const jobId = validateJobId(id);
-    this.resultListener ??= new ResultListener(this.driver);
-    return waitForJobResult(this.driver, this.resultListener, this.results, jobId, options);
+    return this.results.wait(id, options);
   }
 
   /** The job's last `ctx.progress()` value, or null. */
   async getJobProgress(id: string | number | bigint): Promise<JobProgressInfo | null> {
-    return (await this.results.progress(this.db(), { id: validateJobId(id) })) ?? null;
+    return this.results.progress(this.db(), id);
   }
 
   /** Close the connections this instance opened. Idempotent. */

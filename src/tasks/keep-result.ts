@@ -1,5 +1,4 @@
 /** `defineTask({ keepResult })`: the option and its validation. */
-import { checkKnownOptions, optionNames } from "../config/known-options.js";
 import { MAX_RESULT_TTL_MS } from "../config/defaults.js";
 import { ValidationError } from "../errors/errors.js";
 
@@ -9,7 +8,7 @@ export interface KeepResultOptions {
   ttlMs: number;
 }
 
-const KEEP_RESULT_OPTION_NAMES = optionNames({ ttlMs: true } satisfies Record<keyof KeepResultOptions, true>);
+const KEEP_RESULT_OPTION_NAMES: ReadonlySet<string> = new Set(["ttlMs"] satisfies (keyof KeepResultOptions)[]);
 
 /** Validate `keepResult`; returns a frozen copy (undefined when not given). */
 export function validateKeepResult(keepResult: unknown): KeepResultOptions | undefined {
@@ -17,7 +16,16 @@ export function validateKeepResult(keepResult: unknown): KeepResultOptions | und
   if (keepResult === null || typeof keepResult !== "object") {
     throw new ValidationError("keepResult", keepResult, "must be an object like { ttlMs: 3600000 }");
   }
-  checkKnownOptions(keepResult, KEEP_RESULT_OPTION_NAMES, "keepResult", "keepResult.");
+  // Checked here, not with checkKnownOptions: config/known-options.ts imports the task types.
+  for (const name of Object.keys(keepResult)) {
+    if (!KEEP_RESULT_OPTION_NAMES.has(name)) {
+      throw new ValidationError(
+        `keepResult.${name}`,
+        (keepResult as Record<string, unknown>)[name],
+        "unknown keepResult option (expected ttlMs)",
+      );
+    }
+  }
   const { ttlMs } = keepResult as { ttlMs?: unknown };
   if (typeof ttlMs !== "number" || !Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > MAX_RESULT_TTL_MS) {
     throw new ValidationError(
