@@ -21,7 +21,7 @@ export function keptValue(job: Job, value: unknown): { ok: true; text: string } 
   if (text !== undefined && problem === undefined) return { ok: true, text };
   const error = new ValidationError(
     "result",
-    typeof value === "bigint" ? `${value}n` : typeof value,
+    value,
     `task ${job.taskIdentifier} keeps its result, but its return value cannot be stored as JSON: ${problem}`,
   );
   return { ok: false, failure: describeThrown(error), permanent: false };

@@ -207,6 +207,26 @@ describe("results", () => {
     assert.deepEqual(await utils.getJobResult(longJob.id), { state: "completed", result: 2 });
   });
 
+  test("a return value JSON cannot hold fails the run (retried); no result is stored", async () => {
+    await reset();
+    const big = defineTask({ identifier: "bigint_result", keepResult: { ttlMs: 60_000 }, run: async () => 10n });
+    const worker = await started(await testWorker(db, { tasks: [big], pollInterval: 60_000 }));
+    try {
+      const job = await utils.addJob(big, {}, { maxAttempts: 2 });
+      assert.equal((await waitForEvent(worker, "job:complete")).outcome, "failed");
+      const { rows } = await pool.query("select attempts, last_error from graphile_worker._private_jobs where id = $1", [job.id]);
+      assert.equal(rows[0].attempts, 1);
+      assert.match(
+        rows[0].last_error,
+        /Invalid result 10n: task bigint_result keeps its result, but its return value cannot be stored as JSON/,
+      );
+      assert.equal(await countRows(pool, "_private_job_results"), 0);
+      assert.deepEqual(await utils.getJobResult(job.id), { state: "pending" });
+    } finally {
+      await worker.stop();
+    }
+  });
+
   test("keepResult is validated by defineTask", () => {
     const run = async () => undefined;
     assert.throws(() => defineTask({ identifier: "x", keepResult: { ttlMs: 0 }, run }), /keepResult\.ttlMs/);
