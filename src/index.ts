@@ -66,6 +66,8 @@ export type { ConnectionOptions } from "./driver/connect.js";
 export { createConsoleLogger, silentLogger } from "./logger/logger.js";
 export type { Logger, LogLevel, LogMeta } from "./logger/logger.js";
 export type { BatchItemFailure } from "./errors/errors.js";
+export type { JobProgressInfo, JobResultInfo, JobResultState, WaitForResultOptions } from "./client/job-results.js";
+export type { KeepResultOptions } from "./tasks/keep-result.js";
 export {
   BatchJobError,
   ConnectionTimeoutError,
@@ -78,6 +80,7 @@ export {
   JobCancelledError,
   MigrationCompatibilityError,
   ReleasedError,
+  ResultTimeoutError,
   UnknownTaskError,
   UnsupportedPostgresError,
   ValidationError,

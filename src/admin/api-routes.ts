@@ -130,7 +130,7 @@ export function registerApiRoutes(app: Hono<AdminEnv>, state: AdminState): void 
 
   app.post("/api/maintenance/cleanup", async (c) => {
     const result = await actions.cleanup(c.get("body").tasks);
-    const message = `Cleanup: deleted ${result.deletedJobs} jobs, ${result.deletedTaskIdentifiers} task identifiers, ${result.deletedQueues} queues`;
+    const message = `Cleanup: deleted ${result.deletedJobs} jobs, ${result.deletedTaskIdentifiers} task identifiers, ${result.deletedQueues} queues, ${result.deletedResults} expired results`;
     return mutationResponse(c, state, message, result);
   });
 

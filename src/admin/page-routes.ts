@@ -130,7 +130,7 @@ export function registerPageRoutes(app: Hono<AdminEnv>, state: AdminState): void
     const ctx = pageContext(c, state);
     const job = await read.job(c.req.param("id"));
     if (!job) return page(c, messagePage(ctx, "Not found", `There is no job ${c.req.param("id")}.`), 404);
-    return page(c, jobPage(ctx, job));
+    return page(c, jobPage(ctx, job, await state.utils.getJobProgress(job.id)));
   });
 
   app.get("/jobs/:id/confirm/:action", async (c) => {

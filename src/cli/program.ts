@@ -6,6 +6,7 @@ import { registerCronCommand } from "./commands/cron-command.js";
 import { registerAdminCommand } from "./commands/admin-command.js";
 import { registerJobCommands } from "./commands/job-commands.js";
 import { registerListCommands } from "./commands/list-commands.js";
+import { registerResultCommand } from "./commands/result-command.js";
 import { registerMigrateCommand } from "./commands/migrate-command.js";
 import { registerOverviewCommands } from "./commands/overview-commands.js";
 import { registerSweepCommand } from "./commands/sweep-command.js";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerCancelCommand(program);
   registerListCommands(program);
+  registerResultCommand(program);
   registerOverviewCommands(program);
   registerSweepCommand(program);
   registerCronCommand(program);

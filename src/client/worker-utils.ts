@@ -22,9 +22,10 @@ import { createConsoleLogger, type Logger } from "../logger/logger.js";
 import { runMigrations, type MigrationResult } from "../migrate/migrate.js";
 import { JobStatements } from "../sql/job-statements.js";
 import { ReadModel } from "../read-model/read-model.js";
+import { JobResultReader, type JobProgressInfo, type JobResultInfo, type WaitForResultOptions } from "./job-results.js";
 import { insertJobBatch } from "./bulk-insert.js";
 import { scheduleEntries } from "./schedule-entries.js";
-import { cleanupPlan, type CleanupOptions, type CleanupResult } from "./cleanup-options.js";
+import { cleanupPlan, runCleanup, type CleanupOptions, type CleanupResult } from "./cleanup-options.js";
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { parsePayload, type AnyTask, type PayloadArgs, type PayloadOf } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
@@ -105,6 +106,7 @@ export class WorkerUtils {
   /** Enqueue spans: undefined until decided (the optional API loads in the background), null when off. */
   private tracing: EnqueueTracing | null | undefined;
   private readonly hooks: HookSet;
+  private readonly results: JobResultReader;
 
   /**
    * `hooks` (internal): a worker's own hooks, so its `ctx.addJob` goes through
@@ -119,6 +121,7 @@ export class WorkerUtils {
     this.driver = driver;
     this.ownsDriver = owned;
     this.statements = new JobStatements(this.schema);
+    this.results = new JobResultReader(this.driver, this.schema);
     this.hooks = hooks ?? new HookSet(options.hooks, this.logger, "utils");
     void loadOpenTelemetryApi();
   }
@@ -353,20 +356,22 @@ export class WorkerUtils {
    * default); with `tasks: [..., "DELETE_PERMAFAILED_JOBS"]` also delete permanently failed jobs.
    */
   async cleanup(options: CleanupOptions = {}): Promise<CleanupResult> {
-    const { tasks, keep } = cleanupPlan(options);
-    const db = this.db();
-    const result: CleanupResult = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0 };
-    // Jobs first, so the task and queue rows they referenced become collectable.
-    if (tasks.includes("DELETE_PERMAFAILED_JOBS")) {
-      result.deletedJobs = await this.statements.deletePermanentlyFailedJobs(db);
-    }
-    if (tasks.includes("GC_TASK_IDENTIFIERS")) {
-      result.deletedTaskIdentifiers = await this.statements.gcTaskIdentifiers(db, { keep });
-    }
-    if (tasks.includes("GC_JOB_QUEUES")) {
-      result.deletedQueues = await this.statements.gcJobQueues(db);
-    }
-    return result;
+    return runCleanup(this.db(), cleanupPlan(options), this.statements, this.results.statements);
+  }
+
+  /** What is known of a job's outcome (docs/job-control.md, "Results and progress"). */
+  async getJobResult(id: string | number | bigint): Promise<JobResultInfo> {
+    return this.results.get(this.db(), id);
+  }
+
+  /** Wait (through LISTEN) until the job's result is final; rejects with ResultTimeoutError after `timeoutMs`. */
+  async waitForResult(id: string | number | bigint, options: WaitForResultOptions = {}): Promise<JobResultInfo> {
+    return this.results.wait(id, options);
+  }
+
+  /** The job's last `ctx.progress()` value, or null. */
+  async getJobProgress(id: string | number | bigint): Promise<JobProgressInfo | null> {
+    return this.results.progress(this.db(), id);
   }
 
   /** Close the connections this instance opened. Idempotent. */

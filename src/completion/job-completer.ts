@@ -241,8 +241,14 @@ export class JobCompleter implements ResultSink {
       this.timer = undefined;
     }
     const batch = this.pending.splice(0, this.config.maxBatchSize);
+    const params = finishParams(batch, this.fencedIds);
+    if (params.kept !== undefined) {
+      // Kept results (keepResult tasks) are stored by the finish statement, never carried by a claim.
+      this.pending.unshift(...batch);
+      return undefined;
+    }
     for (const result of batch) this.inFlight.add(result);
-    return { batch, params: finishParams(batch, this.fencedIds) };
+    return { batch, params };
   }
 
   /**

@@ -17,6 +17,11 @@ export interface JobResult {
   lockedAt?: Date | null;
   /** A statement carrying it failed without a reply: it may have been applied then. */
   uncertain?: boolean;
+  /**
+   * Set only for jobs of `keepResult` tasks: store the outcome for `ttlMs`. `value`: the task's
+   * return value as JSON text (a success); a failure stores its message when it is permanent.
+   */
+  keep?: { ttlMs: number; value?: string };
 }
 
 /** The `last_error` of a failure whose own text PostgreSQL refused (plain ASCII: always storable). */
@@ -40,7 +45,9 @@ export function finishParams(batch: readonly JobResult[], fenced: Fenced): Finis
   const failures: Record<string, { e: string; p: boolean }> = {};
   let replacements: Record<string, string> | undefined;
   const lockedAt: Record<string, number> = {};
+  let kept: Record<string, { v: string | null; t: number }> | undefined;
   for (const result of batch) {
+    if (result.keep) (kept ??= {})[result.jobId] = { v: result.keep.value ?? null, t: result.keep.ttlMs };
     if (result.failure) {
       failed.push(result.jobId);
       const { message, permanent, replacementPayload } = result.failure;
@@ -54,13 +61,15 @@ export function finishParams(batch: readonly JobResult[], fenced: Fenced): Finis
     }
   }
   // Array literals built here: cheaper than node-postgres quoting every element of a JS array.
-  return {
+  const params: FinishParams = {
     completed: idArrayLiteral(completed),
     failed: idArrayLiteral(failed),
     failures: JSON.stringify(failures),
     lockedAt: JSON.stringify(lockedAt),
     replacements: replacements ? JSON.stringify(replacements) : "{}",
   };
+  if (kept) params.kept = JSON.stringify(kept);
+  return params;
 }
 
 /**

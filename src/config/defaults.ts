@@ -66,3 +66,16 @@ export const ADMIN_DEFAULTS = {
   /** Most jobs one bulk action changes (the filter's first jobs, oldest first). */
   bulkLimit: 1000,
 } as const;
+
+/** Longest `keepResult.ttlMs` accepted: a year (ms). */
+export const MAX_RESULT_TTL_MS = 366 * 24 * 3_600_000;
+
+/**
+ * `ctx.progress()` writes at most once per job in this window (ms); the last
+ * value of a burst is written when the window ends, and before the job's
+ * result is handed over, so the final value is always stored.
+ */
+export const PROGRESS_WRITE_INTERVAL_MS = 250;
+
+/** Most characters of one `ctx.progress()` value as JSON text. */
+export const MAX_PROGRESS_JSON_LENGTH = 65_536;

@@ -185,6 +185,20 @@ export class HookRejectedError extends GraphileWorkerError {
   }
 }
 
+/** `waitForResult` gave up: the job had no result within `timeoutMs`. */
+export class ResultTimeoutError extends GraphileWorkerError {
+  readonly jobId: string;
+  readonly timeoutMs: number;
+  /** The job's state when the wait gave up (`pending`, `running`). */
+  readonly state: string;
+  constructor(jobId: string, timeoutMs: number, state: string) {
+    super("RESULT_TIMEOUT", `Job ${jobId} had no result within ${timeoutMs}ms (it is ${state})`);
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+    this.state = state;
+  }
+}
+
 /** One rejected entry of a batch job's results: its index in the payload the run was given, and why. */
 export interface BatchItemFailure {
   readonly index: number;

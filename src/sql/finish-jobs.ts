@@ -10,6 +10,7 @@
 import type { Queryable } from "../driver/driver.js";
 import { idArrayLiteral } from "../driver/parameter-text.js";
 import { quoteIdentifier } from "./quote-identifier.js";
+import { keptResultsCte } from "./result-statements.js";
 import { statementName } from "./statement-name.js";
 
 /**
@@ -28,6 +29,11 @@ export interface FinishParams {
   lockedAt: string;
   /** JSON: failed batch job id -> its new payload (its failed items) as JSON text; `{}` when none (nearly always) */
   replacements: string;
+  /**
+   * JSON: id -> {"v": the task's return value as JSON text (null for a failure), "t": ttl ms}, for jobs
+   * of `keepResult` tasks only; undefined when the batch has none (then the common statement runs).
+   */
+  kept?: string;
 }
 
 /** A result the finish statement applied. */
@@ -114,6 +120,13 @@ export function finishJobsSql(schema: string) {
     finish: `with ${finishCtes(schema, { completed: "$1", worker: "$2", failed: "$3", failures: "$4", lockedAt: "$5", replacements: "$6" })}
 select id, outcome from finished`,
     /**
+     * `finish` for a batch holding results of `keepResult` tasks, $7 the kept map (FinishParams.kept):
+     * their results are stored by the same statement (fenced the same way). A statement of its own,
+     * so the common one's text and plan stay as they are.
+     */
+    finishKept: `with ${finishCtes(schema, { completed: "$1", worker: "$2", failed: "$3", failures: "$4", lockedAt: "$5", replacements: "$6" })}, ${keptResultsCte(schema, "$4", "$7")}
+select id, outcome from finished`,
+    /**
      * $1 bigint[] job ids, $2 worker id: give back jobs that were claimed but
      * never started (local queue at shutdown or TTL): unlock and restore attempts.
      */
@@ -134,7 +147,11 @@ select id from released`,
   };
   return {
     ...statements,
-    names: { finish: statementName("finish", statements.finish), release: statementName("release", statements.release) },
+    names: {
+      finish: statementName("finish", statements.finish),
+      finishKept: statementName("finishKept", statements.finishKept),
+      release: statementName("release", statements.release),
+    },
   };
 }
 
@@ -154,11 +171,12 @@ export class FinishJobsStatements {
   /** Record a batch of results; returns the ids applied (the others were refused: lock lost). */
   async finish(p: { workerId: string; results: FinishParams }): Promise<FinishedRow[]> {
     const { results } = p;
-    const { rows } = await this.db.query<FinishedRow>(
-      this.sql.finish,
-      [results.completed, p.workerId, results.failed, results.failures, results.lockedAt, results.replacements],
-      { name: this.sql.names.finish },
-    );
+    const values = [results.completed, p.workerId, results.failed, results.failures, results.lockedAt, results.replacements];
+    if (results.kept !== undefined) {
+      values.push(results.kept);
+      return (await this.db.query<FinishedRow>(this.sql.finishKept, values, { name: this.sql.names.finishKept })).rows;
+    }
+    const { rows } = await this.db.query<FinishedRow>(this.sql.finish, values, { name: this.sql.names.finish });
     return rows;
   }
 

@@ -3,6 +3,7 @@ import { ValidationError } from "../errors/errors.js";
 import type { Job, JobSpec } from "../jobs/job.js";
 import { validateTaskIdentifier, validateTimeoutMs } from "../jobs/job-spec-validation.js";
 import type { Logger } from "../logger/logger.js";
+import { validateKeepResult, type KeepResultOptions } from "./keep-result.js";
 
 /** What a running task receives besides its payload. */
 export interface JobContext<State = unknown> {
@@ -21,13 +22,19 @@ export interface JobContext<State = unknown> {
   addJob: AddJobFunction;
   /** The application state given to `createWorker({ state })`. */
   state: State;
+  /**
+   * Report progress: a number from 0 to 100, or any JSON value. Writes are
+   * throttled (the last value is always stored); read with `utils.getJobProgress(id)`.
+   */
+  progress(value: unknown): void;
 }
 
 /**
  * What a task returns: nothing, or for a batch job (an array payload) one
  * result per payload item, each a value or a promise (docs/batch-jobs.md).
+ * A `keepResult` task's return value (JSON) is stored as the job's result.
  */
-export type TaskResult = void | readonly unknown[] | Promise<void | readonly unknown[]>;
+export type TaskResult = unknown;
 
 /** A task handler: resolve to succeed, throw (or reject) to fail the job. */
 export type TaskHandler<Payload = unknown, State = unknown> = (payload: Payload, context: JobContext<State>) => TaskResult;
@@ -44,6 +51,8 @@ export interface Task<Payload = unknown, State = unknown, Input = Payload> {
   readonly run: TaskHandler<Payload, State>;
   /** A run's time limit (ms); `spec.timeoutMs` overrides it per job. */
   readonly timeoutMs?: number;
+  /** Keep each job's outcome for `ttlMs` (utils.getJobResult / waitForResult). */
+  readonly keepResult?: KeepResultOptions;
 }
 
 /** A task of any payload and state type (for heterogeneous lists of tasks). */
@@ -52,6 +61,7 @@ export interface AnyTask {
   readonly schema?: StandardSchemaV1;
   readonly run: (payload: never, context: JobContext<never>) => TaskResult;
   readonly timeoutMs?: number;
+  readonly keepResult?: KeepResultOptions;
 }
 
 /** Tasks as given to `createWorker`: a list of tasks or an identifier -> handler map. */
@@ -67,6 +77,8 @@ export interface TaskDefinition<Payload, State, Input = Payload> {
    * JobTimeoutError; a run still going after JOB_TIMEOUT_GRACE_MS fails anyway.
    */
   timeoutMs?: number;
+  /** Store each job's return value (or permanent failure) for `ttlMs`: opt-in, see docs/job-control.md. */
+  keepResult?: KeepResultOptions;
 }
 
 /**
@@ -107,7 +119,8 @@ export function defineTask<Payload = unknown, State = unknown, Input = Payload>(
     throw new ValidationError("schema", definition.schema, "must implement the Standard Schema interface");
   }
   const timeoutMs = validateTimeoutMs(definition.timeoutMs, "timeoutMs");
-  const task = { identifier: definition.identifier, schema: definition.schema, run: definition.run };
+  const keepResult = validateKeepResult(definition.keepResult);
+  const task = { identifier: definition.identifier, schema: definition.schema, run: definition.run, keepResult };
   return Object.freeze(timeoutMs === undefined ? task : { ...task, timeoutMs });
 }
 

@@ -5,7 +5,7 @@
  * at shutdown waits for them (up to a timeout, or until forced), then aborts
  * and fails those still running.
  */
-import { failureResult } from "../completion/job-result.js";
+import { failureResult, type JobResult } from "../completion/job-result.js";
 import type { ResultSink } from "../completion/job-completer.js";
 import { JOB_TIMEOUT_GRACE_MS } from "../config/defaults.js";
 import { JobCancelledError, JobTimeoutError, UnknownTaskError } from "../errors/errors.js";
@@ -21,6 +21,8 @@ import { takeTraceField } from "../telemetry/trace-field.js";
 import type { AnyTask, JobContext } from "../tasks/task.js";
 import { CompletionRate } from "./completion-rate.js";
 import { executeJob, SUCCESS, type JobOutcome } from "./job-executor.js";
+import { JobProgress, type ProgressTarget } from "./job-progress.js";
+import { keptValue } from "./kept-value.js";
 import { RunningJob } from "./running-job.js";
 import { describeThrown } from "./thrown-value.js";
 
@@ -42,6 +44,8 @@ export interface JobRunnerDeps<State> {
   onSlotFreed: () => void;
   /** A cancelled run settled (its job is being removed): record the outcome. */
   onCancelledRunSettled?: (job: Job, outcome: "aborted" | "finished") => void;
+  /** Where `ctx.progress()` writes. */
+  progress: ProgressTarget;
 }
 
 /**
@@ -75,6 +79,10 @@ class RunContext<State> implements JobContext<State> {
   get logger(): Logger {
     return (this.#logger ??= jobLogger(this.#deps.logger, this.job));
   }
+
+  progress(value: unknown): void {
+    (this.#entry.progress ??= new JobProgress(this.job.id, this.#deps.progress)).report(value);
+  }
 }
 
 export class JobRunner<State> {
@@ -107,6 +115,7 @@ export class JobRunner<State> {
     // Always: the task and its schema never see `_trace` (no copy when the payload has none).
     const traceField = takeTraceField(job);
     const entry = new RunningJob(job);
+    if (task?.keepResult) entry.keep = task.keepResult;
     if (this.telemetry) entry.telemetry = this.telemetry.startJob(job, traceField);
     this.running.set(job.id, entry);
     // No timer unless the job or its task has a timeout (nothing allocated on the hot path otherwise).
@@ -117,7 +126,7 @@ export class JobRunner<State> {
     const { beforeJobRun, afterJobRun } = deps.interceptors;
     const done = afterJobRun
       ? (outcome: JobOutcome, result?: unknown) => this.afterRun(entry, outcome, result)
-      : (outcome: JobOutcome) => this.finish(entry, outcome);
+      : (outcome: JobOutcome, result?: unknown) => this.finish(entry, outcome, result);
     if (!beforeJobRun) return this.run(entry, task, done);
     // A job skipped or failed by beforeJobRun never ran: afterJobRun does not see it.
     beforeJobRun({ workerId: deps.workerId, job }).then(
@@ -157,7 +166,7 @@ export class JobRunner<State> {
     const error = outcome.ok ? null : outcome.failure.error;
     this.deps.interceptors.afterJobRun!({ workerId: this.deps.workerId, job: entry.job, result, error }).then(
       (changed) => {
-        if (!changed || changed.error === error) this.finish(entry, outcome);
+        if (!changed || changed.error === error) this.finish(entry, outcome, result);
         else if (changed.error === null) this.finish(entry, SUCCESS);
         else
           this.finish(entry, {
@@ -188,7 +197,8 @@ export class JobRunner<State> {
             `failing it now; its late outcome will be ignored`,
           { jobId: entry.job.id, task: entry.job.taskIdentifier },
         );
-        this.finish(entry, { ok: false, failure: describeThrown(error), permanent: false });
+        // settle, not finish: an abandoned run's progress is not waited for.
+        this.settle(entry, { ok: false, failure: describeThrown(error), permanent: false });
         entry.abandoned = true;
       }, JOB_TIMEOUT_GRACE_MS);
       entry.timer.unref();
@@ -237,8 +247,30 @@ export class JobRunner<State> {
     return true;
   }
 
-  private finish(entry: RunningJob, result: JobOutcome): void {
+  /** `value`: what the task returned (stored for a keepResult task). */
+  private finish(entry: RunningJob, result: JobOutcome, value?: unknown): void {
     if (entry.abandoned) return;
+    // The last ctx.progress() value is written while the job is still locked, before its result.
+    if (entry.progress?.busy) {
+      void entry.progress.flush().then(() => this.finish(entry, result, value));
+      return;
+    }
+    if (entry.keep && result.ok) {
+      const kept = keptValue(entry.job, value);
+      if (!kept.ok) result = kept;
+      else
+        return this.settle(entry, result, {
+          jobId: entry.job.id,
+          queued: entry.job.queueName !== null,
+          lockedAt: entry.job.lockedAt,
+          keep: { ttlMs: entry.keep.ttlMs, value: kept.text },
+        });
+    }
+    this.settle(entry, result);
+  }
+
+  /** `kept`: the result to write for a keepResult task's success (else made here). */
+  private settle(entry: RunningJob, result: JobOutcome, kept?: JobResult): void {
     const { deps } = this;
     const job = entry.job;
     if (this.running.get(job.id) === entry) this.running.delete(job.id);
@@ -248,7 +280,7 @@ export class JobRunner<State> {
     this.completionRate.record();
     // The result is queued before listeners and the logger run: if they throw, the job is still finished.
     if (result.ok) {
-      deps.completer.add({ jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
+      deps.completer.add(kept ?? { jobId: job.id, queued: job.queueName !== null, lockedAt: job.lockedAt });
       if (deps.events.listenerCount("job:success") > 0) {
         this.emitSafely(() =>
           deps.events.emit("job:success", { workerId: deps.workerId, job, durationMs: performance.now() - entry.startedAt }),
@@ -256,7 +288,9 @@ export class JobRunner<State> {
       }
     } else {
       const { failure, permanent } = result;
-      deps.completer.add(failureResult(job, failure.message, permanent, result.replacementPayload));
+      const failed = failureResult(job, failure.message, permanent, result.replacementPayload);
+      if (entry.keep) failed.keep = { ttlMs: entry.keep.ttlMs };
+      deps.completer.add(failed);
       const willRetry = !permanent && job.attempts < job.maxAttempts;
       const durationMs = performance.now() - entry.startedAt;
       // last_error holds the message only (as graphile-worker's); the stack is for operators, here.
@@ -356,7 +390,9 @@ export class JobRunner<State> {
         durationMs: performance.now() - entry.startedAt,
       });
       entry.telemetry?.end(error, false);
-      deps.completer.add(failureResult(entry.job, error.message, false));
+      const failed = failureResult(entry.job, error.message, false);
+      if (entry.keep) failed.keep = { ttlMs: entry.keep.ttlMs };
+      deps.completer.add(failed);
     }
     this.running.clear();
   }

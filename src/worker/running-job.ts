@@ -6,6 +6,8 @@ import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Logger } from "../logger/logger.js";
 import type { JobRunTelemetry } from "../telemetry/worker-telemetry.js";
 import { findLostClaims } from "../sql/lost-claims.js";
+import type { KeepResultOptions } from "../tasks/keep-result.js";
+import type { JobProgress } from "./job-progress.js";
 
 /**
  * A job this worker is running. Its AbortController is created only when the
@@ -22,6 +24,10 @@ export class RunningJob {
   timer: NodeJS.Timeout | undefined = undefined;
   /** Set when `cancelJobs` cancelled the run: when it settles the job is removed. */
   cancelled = false;
+  /** Its task's `keepResult` (undefined for most tasks). */
+  keep: KeepResultOptions | undefined = undefined;
+  /** Its `ctx.progress()` writer, made on the first call. */
+  progress: JobProgress | undefined = undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private aborted = false;

@@ -22,6 +22,7 @@ import type { Logger } from "../logger/logger.js";
 import { runMigrations } from "../migrate/migrate.js";
 import type { RecoveryService } from "../recovery/recovery-service.js";
 import { resetLockedAt } from "../recovery/reset-locked.js";
+import { ResultStatements } from "../sql/result-statements.js";
 import { FinishJobsStatements } from "../sql/finish-jobs.js";
 import { createWorkerTelemetry, type WorkerTelemetry } from "../telemetry/worker-telemetry.js";
 import { normalizeTaskList, type AnyTask } from "../tasks/task.js";
@@ -103,9 +104,7 @@ export class Worker<State = unknown> {
     this.hooks = new HookSet(this.config.hooks, this.logger, "worker", this.events);
     const utils = new WorkerUtils({ driver, schema, logger: this.logger }, this.hooks);
     const finish = new FinishJobsStatements(driver, schema);
-    this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (outcome) =>
-      this.onFlushed(outcome),
-    );
+    this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (o) => this.onFlushed(o));
     const cancels = new CancelRequests(driver, schema, () => this.runner, this.logger);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
@@ -118,6 +117,7 @@ export class Worker<State = unknown> {
       addJob: (taskOrIdentifier, ...args) => utils.addJob(taskOrIdentifier, ...args),
       onSlotFreed: () => this.onSlotFreed(),
       onCancelledRunSettled: (job, outcome) => void cancels.recordOutcome(job.id, outcome),
+      progress: { db: driver, statements: new ResultStatements(schema), workerId: this.workerId, logger: this.logger, writes: 0 },
     });
     this.localQueue = new LocalQueue(
       this.config.localQueue,

@@ -153,7 +153,12 @@ describe("job commands", { concurrency: true }, () => {
 
     const byDefault = await cli("cleanup", "--schema", "cleanup_gw", "--json");
     assert.equal(byDefault.code, 0, byDefault.stderr);
-    assert.deepEqual(JSON.parse(byDefault.stdout), { deletedJobs: 0, deletedTaskIdentifiers: 1, deletedQueues: 1 });
+    assert.deepEqual(JSON.parse(byDefault.stdout), {
+      deletedJobs: 0,
+      deletedTaskIdentifiers: 1,
+      deletedQueues: 1,
+      deletedResults: 0,
+    });
     assert.deepEqual(
       (await allJobs(pool, "cleanup_gw")).map((r) => r.id),
       [failed.id, live.id],
@@ -169,7 +174,12 @@ describe("job commands", { concurrency: true }, () => {
       "DELETE_PERMAFAILED_JOBS, GC_TASK_IDENTIFIERS,GC_JOB_QUEUES",
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), { deletedJobs: 1, deletedTaskIdentifiers: 1, deletedQueues: 1 });
+    assert.deepEqual(JSON.parse(result.stdout), {
+      deletedJobs: 1,
+      deletedTaskIdentifiers: 1,
+      deletedQueues: 1,
+      deletedResults: 0,
+    });
     assert.deepEqual(
       (await allJobs(pool, "cleanup_gw")).map((r) => r.id),
       [live.id],

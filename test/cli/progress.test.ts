@@ -70,7 +70,7 @@ describe("stderr not a terminal: the result only", { concurrency: 4 }, () => {
     const result = await cli("cleanup", "--tasks", "DELETE_PERMAFAILED_JOBS,GC_TASK_IDENTIFIERS");
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, "");
-    assert.match(result.stdout, /^Deleted \d+ failed jobs?, \d+ task identifiers?, 0 queues\n$/);
+    assert.match(result.stdout, /^Deleted \d+ failed jobs?, \d+ task identifiers?, 0 queues, 0 expired results\n$/);
     const { rows } = await pool.query("select 1 from graphile_worker._private_tasks where identifier = 'to_clean'");
     assert.equal(rows.length, 0);
   });

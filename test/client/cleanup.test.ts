@@ -64,7 +64,7 @@ describe("cleanup", () => {
   test("DELETE_PERMAFAILED_JOBS deletes unlocked permanently failed jobs only", async () => {
     const { lockedFailed, live } = await seed();
     const result = await utils.cleanup({ tasks: ["DELETE_PERMAFAILED_JOBS"] });
-    assert.deepEqual(result, { deletedJobs: 1, deletedTaskIdentifiers: 0, deletedQueues: 0 });
+    assert.deepEqual(result, { deletedJobs: 1, deletedTaskIdentifiers: 0, deletedQueues: 0, deletedResults: 0 });
     assert.deepEqual(
       (await allJobs(pool)).map((r) => r.id),
       [lockedFailed.id, live.id],
@@ -76,7 +76,7 @@ describe("cleanup", () => {
   test("GC_TASK_IDENTIFIERS deletes unused identifiers except taskIdentifiersToKeep", async () => {
     await seed();
     const result = await utils.cleanup({ tasks: ["GC_TASK_IDENTIFIERS"], taskIdentifiersToKeep: ["keep_me"] });
-    assert.deepEqual(result, { deletedJobs: 0, deletedTaskIdentifiers: 1, deletedQueues: 0 });
+    assert.deepEqual(result, { deletedJobs: 0, deletedTaskIdentifiers: 1, deletedQueues: 0, deletedResults: 0 });
     assert.deepEqual((await names()).tasks, ["failed", "keep_me", "live", "locked_failed"]);
     assert.equal(await countRows(pool, "_private_jobs"), 3);
   });
@@ -84,7 +84,7 @@ describe("cleanup", () => {
   test("GC_JOB_QUEUES deletes unlocked queues without jobs", async () => {
     await seed();
     const result = await utils.cleanup({ tasks: ["GC_JOB_QUEUES"] });
-    assert.deepEqual(result, { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 1 });
+    assert.deepEqual(result, { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 1, deletedResults: 0 });
     assert.deepEqual((await names()).queues, ["q_empty_locked", "q_failed", "q_live"]);
   });
 
@@ -93,7 +93,7 @@ describe("cleanup", () => {
     const result = await utils.cleanup({
       tasks: ["DELETE_PERMAFAILED_JOBS", "GC_TASK_IDENTIFIERS", "GC_JOB_QUEUES"],
     });
-    assert.deepEqual(result, { deletedJobs: 1, deletedTaskIdentifiers: 3, deletedQueues: 2 });
+    assert.deepEqual(result, { deletedJobs: 1, deletedTaskIdentifiers: 3, deletedQueues: 2, deletedResults: 0 });
     assert.deepEqual(await names(), { tasks: ["live", "locked_failed"], queues: ["q_empty_locked", "q_live"] });
   });
 
@@ -111,7 +111,7 @@ describe("cleanup", () => {
   test("with no options it does what graphile-worker's cleanup does: queues and task identifiers, not failed jobs", async () => {
     const { failed, lockedFailed, live } = await seed();
     const result = await utils.cleanup();
-    assert.deepEqual(result, { deletedJobs: 0, deletedTaskIdentifiers: 2, deletedQueues: 1 });
+    assert.deepEqual(result, { deletedJobs: 0, deletedTaskIdentifiers: 2, deletedQueues: 1, deletedResults: 0 });
     assert.deepEqual(
       (await allJobs(pool)).map((r) => r.id),
       [failed.id, lockedFailed.id, live.id],

@@ -20,10 +20,19 @@ const driver = new PgDriver({ connectionString: db.connectionString, maxConnecti
 after(() => driver.close());
 
 const REFERENCE_LATEST = 20;
-/** What migrations 21 to 26 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
+/** What migrations 21 to 27 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
 const OUR_ADDITIONS = {
-  relations: ["_private_workers", "_private_job_cancellations"],
-  types: ["_private_workers", "__private_workers", "_private_job_cancellations", "__private_job_cancellations"],
+  relations: ["_private_workers", "_private_job_cancellations", "_private_job_results", "_private_job_progress"],
+  types: [
+    "_private_workers",
+    "__private_workers",
+    "_private_job_cancellations",
+    "__private_job_cancellations",
+    "_private_job_results",
+    "__private_job_results",
+    "_private_job_progress",
+    "__private_job_progress",
+  ],
   indexes: [
     "_private_workers_pkey",
     "_private_job_cancellations_pkey",
@@ -32,8 +41,11 @@ const OUR_ADDITIONS = {
     "jobs_available_queue_index",
     "jobs_unavailable_index",
     "jobs_errored_index",
+    "_private_job_results_pkey",
+    "job_results_expires_at_index",
+    "_private_job_progress_pkey",
   ],
-  constraintOwners: ["_private_workers", "_private_job_cancellations"],
+  constraintOwners: ["_private_workers", "_private_job_cancellations", "_private_job_results", "_private_job_progress"],
   functions: [
     "worker_heartbeat",
     "worker_deregister",
@@ -41,6 +53,7 @@ const OUR_ADDITIONS = {
     "list_orphan_locked_workers",
     "recover_dead_worker_jobs",
     "delete_stale_workers",
+    "tg_job_results__notify",
   ],
 };
 
@@ -79,7 +92,7 @@ test("graphile-worker 0.18 ships migrations 1..20", () => {
   );
 });
 
-test("our full catalog is graphile-worker's plus only the documented additions of 21 to 26", async () => {
+test("our full catalog is graphile-worker's plus only the documented additions of 21 to 27", async () => {
   assert.deepEqual(withoutObjects(oursFull, OUR_ADDITIONS), referenceFull);
   // ...and the additions are really there.
   assert.ok(oursFull.relations._private_workers);
@@ -129,11 +142,11 @@ test("a database migrated by us up to any id is completed by graphile-worker's m
   }
 });
 
-test("graphile-worker fully migrated first, then ours: 21 to 26 are applied", async () => {
+test("graphile-worker fully migrated first, then ours: 21 to 27 are applied", async () => {
   const schema = "reference_first";
   await migrateWithReference(schema);
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25, 26], latest: 26 });
+  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25, 26, 27], latest: 27 });
   assert.deepEqual(await snapshot(schema), oursFull);
 });
 
@@ -144,7 +157,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
   await migrateWithReference(schema, referenceLogger(logs));
   const warnings = logs.filter((entry) => entry.level === "warning").map((entry) => entry.message);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /revision 26/);
+  assert.match(warnings[0]!, /revision 27/);
   assert.deepEqual(await snapshot(schema), oursFull, "graphile-worker changed nothing");
 
   await driver.query(`select "${schema}".add_job('say_hello', '{"name":"Bobby"}')`);

@@ -28,7 +28,7 @@ async function relationExists(name: string): Promise<boolean> {
 test("fresh migrate creates every object and a ledger with the breaking flags; rerun is a no-op that keeps jobs", async () => {
   const result = await runMigrations({ driver, logger: silentLogger });
   assert.deepEqual(result, { applied: ALL_IDS, latest: LATEST_MIGRATION });
-  assert.equal(LATEST_MIGRATION, 26);
+  assert.equal(LATEST_MIGRATION, 27);
 
   assert.deepEqual(
     await ledger("graphile_worker"),
@@ -40,6 +40,8 @@ test("fresh migrate creates every object and a ledger with the breaking flags; r
     "_private_job_queues",
     "_private_known_crontabs",
     "_private_workers",
+    "_private_job_results",
+    "_private_job_progress",
     "jobs",
     "migrations",
   ]) {
@@ -62,6 +64,7 @@ test("fresh migrate creates every object and a ledger with the breaking flags; r
       "recover_dead_worker_jobs",
       "remove_job",
       "reschedule_jobs",
+      "tg_job_results__notify",
       "worker_deregister",
       "worker_heartbeat",
     ],
@@ -85,7 +88,7 @@ test("a custom schema name is used for every object", async () => {
     `select count(*)::int as n from pg_class where relnamespace = to_regnamespace($1) and relkind = 'r'`,
     [`"${schema}"`],
   );
-  assert.equal(tables[0].n, 7); // migrations + 5 private tables + _private_job_cancellations (26)
+  assert.equal(tables[0].n, 9); // migrations + 5 private tables + _private_job_cancellations (26) + results and progress (27)
 });
 
 test("an invalid schema name is a ValidationError and nothing is created", async () => {

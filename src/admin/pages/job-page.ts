@@ -1,4 +1,5 @@
 /** Job detail: every field, the payload pretty-printed, last_error, and the actions (each behind a confirmation page). */
+import type { JobProgressInfo } from "../../client/job-results.js";
 import type { JobWithState } from "../../read-model/read-model.js";
 import { JOB_ACTIONS, JOB_ACTION_LABELS } from "../admin-actions.js";
 import { html, queryString, timeTag } from "../html.js";
@@ -9,7 +10,8 @@ function field(label: string, value: unknown) {
     <dd>${value}</dd>`;
 }
 
-export function jobPage(ctx: PageContext, job: JobWithState) {
+/** `progress`: the job's last ctx.progress() value (null: none reported). */
+export function jobPage(ctx: PageContext, job: JobWithState, progress: JobProgressInfo | null = null) {
   const actions = ctx.readOnly
     ? ""
     : html`<section class="actions">
@@ -29,6 +31,15 @@ export function jobPage(ctx: PageContext, job: JobWithState) {
       ${field("Locked by", job.lockedBy ? html`${job.lockedBy} (${timeTag(job.lockedAt, ctx.now)})` : "—")}
       ${field("Flags", job.flags && Object.keys(job.flags).length > 0 ? Object.keys(job.flags).join(", ") : "—")}
       ${field("Revision", job.revision)}
+      ${field(
+        "Progress",
+        progress
+          ? html`<span id="progress"
+                >${typeof progress.progress === "number" ? `${progress.progress}%` : JSON.stringify(progress.progress)}</span
+              >
+              (${timeTag(progress.updatedAt, ctx.now)})`
+          : "—",
+      )}
     </dl>
     ${actions}
     <h2>Payload</h2>

@@ -153,20 +153,21 @@ export function registerJobCommands(program: Command): void {
     const steps = CLEANUP_TASKS.filter((task) => tasks.includes(task));
     const progress = createProgress("Cleaning up");
     const result = await withUtils(options, async (utils) => {
-      const total = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0 };
+      const total = { deletedJobs: 0, deletedTaskIdentifiers: 0, deletedQueues: 0, deletedResults: 0 };
       for (const [done, task] of steps.entries()) {
         progress.update(done, steps.length, task);
         const step = await utils.cleanup({ tasks: [task] });
         total.deletedJobs += step.deletedJobs;
         total.deletedTaskIdentifiers += step.deletedTaskIdentifiers;
         total.deletedQueues += step.deletedQueues;
+        total.deletedResults += step.deletedResults;
       }
       return total;
     }).finally(() => progress.done());
     if (options.json) console.log(JSON.stringify(result));
     else {
       console.log(
-        `Deleted ${plural(result.deletedJobs, "failed job")}, ${plural(result.deletedTaskIdentifiers, "task identifier")}, ${plural(result.deletedQueues, "queue")}`,
+        `Deleted ${plural(result.deletedJobs, "failed job")}, ${plural(result.deletedTaskIdentifiers, "task identifier")}, ${plural(result.deletedQueues, "queue")}, ${plural(result.deletedResults, "expired result")}`,
       );
     }
   });

@@ -1,5 +1,6 @@
 /** `list` (a filtered, paged table of jobs) and `show <id>` (one job, every field), from the read model. */
 import { Option, type Command } from "commander";
+import type { JobProgressInfo } from "../../client/job-results.js";
 import { JOB_STATES, READ_MODEL_DEFAULTS, type JobState, type JobWithState } from "../../read-model/read-model.js";
 import { parseInteger, parseJobId } from "../argument-parsers.js";
 import { NothingMatchedError } from "../command-report.js";
@@ -116,7 +117,7 @@ function registerList(program: Command): void {
   });
 }
 
-function showText(job: JobWithState, now: Date): string {
+function showText(job: JobWithState, progress: JobProgressInfo | null, now: Date): string {
   const at = (date: Date | null) => (date === null ? "-" : `${date.toISOString()} (${relativeTime(date, now)})`);
   const fields = formatFields([
     ["id", job.id],
@@ -133,6 +134,7 @@ function showText(job: JobWithState, now: Date): string {
     ["created at", at(job.createdAt)],
     ["updated at", at(job.updatedAt)],
     ["revision", String(job.revision)],
+    ["progress", progress ? `${JSON.stringify(progress.progress)} (${relativeTime(progress.updatedAt, now)})` : "-"],
   ]);
   const payload = JSON.stringify(job.payload, null, 2) ?? "null";
   const indent = (text: string) => text.replace(/^/gm, "  ");
@@ -142,15 +144,17 @@ function showText(job: JobWithState, now: Date): string {
 function registerShow(program: Command): void {
   const command = program
     .command("show")
-    .description("show one job: every field, the payload pretty-printed, and its last error")
+    .description("show one job: every field, its progress, the payload pretty-printed, and its last error")
     .argument("<id>", "job id")
     .option("--json", "print the job as JSON");
   addExamples(addGlobalOptions(command), ["show 1042", "show 1042 --json"]).action(
     async (idText: string, options: GlobalOptions & { json?: boolean }) => {
       const id = parseJobId("<id>", idText);
-      const job = await withUtils(options, (utils) => utils.read.job(id));
+      const [job, progress] = await withUtils(options, (utils) => Promise.all([utils.read.job(id), utils.getJobProgress(id)]));
       if (!job) throw new NothingMatchedError(`no job with id ${id}`);
-      console.log(options.json ? JSON.stringify(jobJson(job)) : showText(job, new Date()));
+      // `progress` (ctx.progress) only when the job reported some: the JSON of other jobs is unchanged.
+      const json = () => JSON.stringify(progress ? { ...jobJson(job), progress: progress.progress } : jobJson(job));
+      console.log(options.json ? json() : showText(job, progress, new Date()));
     },
   );
 }

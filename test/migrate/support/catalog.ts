@@ -178,6 +178,9 @@ export function withoutObjects(
     delete copy.relations[name];
     delete copy.columns[name];
   }
+  for (const key of Object.keys(copy.triggers)) {
+    if ((names.relations ?? []).includes(key.split(".")[0]!)) delete copy.triggers[key];
+  }
   for (const name of names.types ?? []) delete copy.types[name];
   for (const name of names.indexes ?? []) delete copy.indexes[name];
   for (const key of Object.keys(copy.constraints)) {

@@ -1,0 +1,114 @@
+/**
+ * Statements of job results and progress (migration 26: `_private_job_results`,
+ * `_private_job_progress`). Results are written by the finish statement
+ * (`keptResultsCte`, only for batches holding results of `keepResult` tasks);
+ * the reads, progress writes and clean-up are here.
+ */
+import type { Queryable } from "../driver/driver.js";
+import { quoteIdentifier } from "./quote-identifier.js";
+
+/** NOTIFY channel told the job id whenever a result is stored (a trigger of migration 26). */
+export const RESULT_CHANNEL = "jobs:result";
+
+/**
+ * The CTE `stored_results` storing the kept results of the jobs in `finished`
+ * (see finishCtes): the return value of a completed job, the error of a job
+ * that failed permanently (asked to, or out of attempts). It reads the jobs'
+ * rows as they were before the statement (every CTE sees the same snapshot):
+ * a failure leaves `attempts` as it was unless it is permanent.
+ * `failures`: placeholder of the failures map; `kept`: of the kept map
+ * (id -> {"v": value as JSON text or null, "t": ttl ms}).
+ */
+export function keptResultsCte(schema: string, failures: string, kept: string): string {
+  const s = quoteIdentifier(schema);
+  return `stored_results as (
+  insert into ${s}._private_job_results as r (job_id, state, result, error, expires_at)
+  select f.id,
+    case when f.outcome = 'completed' then 'completed' else 'failed' end,
+    case when f.outcome = 'completed' then (k.value ->> 'v')::json end,
+    case when f.outcome = 'failed' then ${failures}::jsonb -> f.id::text ->> 'e' end,
+    now() + (k.value ->> 't')::float8 * interval '1 millisecond'
+  from finished f
+  join jsonb_each(${kept}::jsonb) k on k.key = f.id::text
+  join ${s}._private_jobs j on j.id = f.id
+  where f.outcome = 'completed'
+    or coalesce((${failures}::jsonb -> f.id::text ->> 'p')::boolean, false)
+    or j.attempts >= j.max_attempts
+  on conflict (job_id) do update
+  set state = excluded.state, result = excluded.result, error = excluded.error, created_at = now(), expires_at = excluded.expires_at
+)`;
+}
+
+/** What `getJobResult` reads for one id: the job's row (if any) and its unexpired result (if any). */
+export interface JobResultRow {
+  job_exists: boolean;
+  locked: boolean | null;
+  exhausted: boolean | null;
+  last_error: string | null;
+  result_state: "completed" | "failed" | "cancelled" | null;
+  result: unknown;
+  error: string | null;
+}
+
+export class ResultStatements {
+  private readonly s: string;
+
+  constructor(schema: string) {
+    this.s = quoteIdentifier(schema);
+  }
+
+  async jobResult(db: Queryable, p: { id: string }): Promise<JobResultRow> {
+    const { rows } = await db.query<JobResultRow>(
+      `select j.id is not null as job_exists, j.locked_at is not null as locked, j.attempts >= j.max_attempts as exhausted,
+  j.last_error, r.state as result_state, r.result, r.error
+from (select $1::bigint as id) i
+left join ${this.s}._private_jobs j on j.id = i.id
+left join ${this.s}._private_job_results r on r.job_id = i.id and r.expires_at > now()`,
+      [p.id],
+    );
+    return rows[0]!;
+  }
+
+  /** The last progress stored for a job, or undefined. */
+  async progress(db: Queryable, p: { id: string }): Promise<{ progress: unknown; updatedAt: Date } | undefined> {
+    const { rows } = await db.query<{ progress: unknown; updated_at: Date }>(
+      `select progress, updated_at from ${this.s}._private_job_progress where job_id = $1::bigint`,
+      [p.id],
+    );
+    const row = rows[0];
+    return row ? { progress: row.progress, updatedAt: new Date(row.updated_at) } : undefined;
+  }
+
+  /**
+   * Store a job's progress ($3: JSON text) if the job is still locked by this
+   * worker ($2): a run that lost its lock writes nothing. Returns whether it was stored.
+   */
+  async writeProgress(db: Queryable, p: { id: string; workerId: string; progress: string }): Promise<boolean> {
+    const { rows } = await db.query<{ job_id: string }>(
+      `insert into ${this.s}._private_job_progress as g (job_id, progress, updated_at)
+select j.id, $3::json, now() from ${this.s}._private_jobs j where j.id = $1::bigint and j.locked_by = $2::text
+on conflict (job_id) do update set progress = excluded.progress, updated_at = excluded.updated_at
+returning g.job_id`,
+      [p.id, p.workerId, p.progress],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Delete expired results, and progress rows whose job no longer exists and
+   * has no result left. Returns the number of results deleted.
+   */
+  async deleteExpired(db: Queryable): Promise<number> {
+    const { rows } = await db.query<{ count: string }>(
+      `with deleted as (
+  delete from ${this.s}._private_job_results where expires_at <= now() returning job_id
+), orphan_progress as (
+  delete from ${this.s}._private_job_progress g
+  where not exists (select 1 from ${this.s}._private_jobs j where j.id = g.job_id)
+    and not exists (select 1 from ${this.s}._private_job_results r where r.job_id = g.job_id and r.expires_at > now())
+)
+select count(*)::text as count from deleted`,
+    );
+    return Number(rows[0]!.count);
+  }
+}
