@@ -54,6 +54,9 @@ export async function readJobResult(db: Queryable, statements: ResultStatements,
   if (row.result_state === "completed") return { state: "completed", result: row.result };
   if (row.result_state !== null)
     return row.error === null ? { state: row.result_state } : { state: row.result_state, error: row.error };
+  // Gone, with no kept result, after cancelJobs: cancelled (its reason as the error).
+  if (row.cancelled)
+    return row.cancel_reason === null ? { state: "cancelled" } : { state: "cancelled", error: row.cancel_reason };
   return { state: "unknown" };
 }
 

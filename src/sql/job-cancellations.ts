@@ -7,6 +7,7 @@
 import { JOB_CANCEL_CHANNEL } from "../config/defaults.js";
 import type { Queryable } from "../driver/driver.js";
 import { quoteIdentifier } from "./quote-identifier.js";
+import { RESULT_CHANNEL } from "./result-statements.js";
 
 /** What `cancelJobs` did to one job. */
 export interface CancelledJobRow {
@@ -52,9 +53,13 @@ export async function cancelJobsStatement(
   select pg_notify('${JOB_CANCEL_CHANNEL}', json_build_object('ids', array_agg(r.id::text), 'reason', $2::text)::text)
   from (select id, (row_number() over (order by id) - 1) / ${IDS_PER_NOTICE} as chunk from targets where running) r
   group by r.chunk
+), results_notified as (
+  -- waitForResult wakes on RESULT_CHANNEL: a removed job's state is now final (cancelled).
+  select pg_notify('${RESULT_CHANNEL}', r.id::text) from removed r
 )
 select t.id::text as id, case when t.running then 'requested' else 'cancelled' end as outcome,
-  t.identifier as task_identifier, (select count(*) from notified) + (select count(*) from recorded) as n
+  t.identifier as task_identifier,
+  (select count(*) from notified) + (select count(*) from recorded) + (select count(*) from results_notified) as n
 from targets t
 order by t.id`,
     [p.ids, p.reason],

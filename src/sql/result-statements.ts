@@ -48,6 +48,9 @@ export interface JobResultRow {
   result_state: "completed" | "failed" | "cancelled" | null;
   result: unknown;
   error: string | null;
+  /** `cancelJobs` recorded a cancellation of this id (its reason, if any). */
+  cancelled: boolean;
+  cancel_reason: string | null;
 }
 
 export class ResultStatements {
@@ -60,10 +63,11 @@ export class ResultStatements {
   async jobResult(db: Queryable, p: { id: string }): Promise<JobResultRow> {
     const { rows } = await db.query<JobResultRow>(
       `select j.id is not null as job_exists, j.locked_at is not null as locked, j.attempts >= j.max_attempts as exhausted,
-  j.last_error, r.state as result_state, r.result, r.error
+  j.last_error, r.state as result_state, r.result, r.error, c.job_id is not null as cancelled, c.reason as cancel_reason
 from (select $1::bigint as id) i
 left join ${this.s}._private_jobs j on j.id = i.id
-left join ${this.s}._private_job_results r on r.job_id = i.id and r.expires_at > now()`,
+left join ${this.s}._private_job_results r on r.job_id = i.id and r.expires_at > now()
+left join ${this.s}._private_job_cancellations c on c.job_id = i.id`,
       [p.id],
     );
     return rows[0]!;
