@@ -40,6 +40,7 @@ export type {
 } from "./hooks/plugin.js";
 export { createWorkerUtils, WorkerUtils, CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "./client/worker-utils.js";
 export type { CancelJobResult, CancelJobsOptions } from "./client/cancel-jobs.js";
+export type { Pause, PauseKind } from "./client/pause-control.js";
 export type {
   BulkJob,
   CleanupOptions,

@@ -1,6 +1,6 @@
 /**
  * Every mutation the admin UI offers, in one place: job actions (single and
- * bulk), remove by key, and maintenance. They go through WorkerUtils or the
+ * bulk), remove by key, pause and resume, and maintenance. They go through WorkerUtils or the
  * typed statements of src/sql/admin-statements.ts; inputs are validated
  * (ValidationError naming the field) before anything is written.
  */
@@ -9,12 +9,19 @@ import { CLEANUP_TASKS, type CleanupResult, type CleanupTask } from "../client/w
 import { validateJobIds, validateWorkerIds } from "../client/id-validation.js";
 import { ADMIN_DEFAULTS } from "../config/defaults.js";
 import { ValidationError } from "../errors/errors.js";
-import { validateJobKey, validateRunAt, validateStoredText } from "../jobs/job-spec-validation.js";
+import {
+  validateJobKey,
+  validateQueueName,
+  validateRunAt,
+  validateStoredText,
+  validateTaskIdentifier,
+} from "../jobs/job-spec-validation.js";
 import { silentLogger } from "../logger/logger.js";
 import type { JobQuery } from "../read-model/read-model.js";
 import { RECOVERY_DEFAULTS } from "../recovery/recovery-config.js";
 import { Sweeper, type SweepResult } from "../recovery/sweeper.js";
 import { deleteJobs, runJobsNow } from "../sql/admin-statements.js";
+import type { PauseKind } from "../sql/pauses.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
 import { recoveryStatements } from "../sql/recovery-statements.js";
 
@@ -143,6 +150,26 @@ export class AdminActions {
     const ids = validateWorkerIds(list as string[]);
     await this.utils.forceUnlockWorkers(ids);
     return [...ids];
+  }
+
+  /**
+   * Pause (`paused` true) or resume the queue or task the body names (`queue`
+   * or `task`, exactly one); true when the state changed.
+   */
+  async setPaused(
+    paused: boolean,
+    body: { queue?: unknown; task?: unknown },
+  ): Promise<{ kind: PauseKind; name: string; changed: boolean }> {
+    const hasQueue = body.queue !== undefined && body.queue !== "";
+    const hasTask = body.task !== undefined && body.task !== "";
+    if (hasQueue === hasTask)
+      throw new ValidationError("queue/task", { queue: body.queue, task: body.task }, "name exactly one queue or one task");
+    if (hasQueue) {
+      const name = validateQueueName(body.queue, "queue");
+      return { kind: "queue", name, changed: await (paused ? this.utils.pauseQueue(name) : this.utils.resumeQueue(name)) };
+    }
+    const name = validateTaskIdentifier(body.task, "task");
+    return { kind: "task", name, changed: await (paused ? this.utils.pauseTask(name) : this.utils.resumeTask(name)) };
   }
 
   /** One sweep of stale workers now (the worker's sweeper rules and default thresholds). */

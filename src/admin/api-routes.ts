@@ -128,6 +128,20 @@ export function registerApiRoutes(app: Hono<AdminEnv>, state: AdminState): void 
     return mutationResponse(c, state, describeOutcome(outcome), outcome);
   });
 
+  app.get("/api/pauses", async (c) => c.json(await state.utils.listPauses()));
+
+  for (const verb of ["pause", "resume"] as const) {
+    app.post(`/api/${verb}`, async (c) => {
+      const paused = verb === "pause";
+      const done = await actions.setPaused(paused, c.get("body"));
+      const what = `${done.kind} ${done.name}`;
+      const message = done.changed
+        ? `${paused ? "Paused" : "Resumed"} ${what}`
+        : `The ${what} was already ${paused ? "paused" : "active"}`;
+      return mutationResponse(c, state, message, { ...done, paused });
+    });
+  }
+
   app.post("/api/maintenance/cleanup", async (c) => {
     const result = await actions.cleanup(c.get("body").tasks);
     const message = `Cleanup: deleted ${result.deletedJobs} jobs, ${result.deletedTaskIdentifiers} task identifiers, ${result.deletedQueues} queues, ${result.deletedResults} expired results`;

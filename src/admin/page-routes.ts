@@ -13,7 +13,8 @@ import { jobPage } from "./pages/job-page.js";
 import { filterParams, jobsPage, type JobsParams } from "./pages/jobs-page.js";
 import { messagePage } from "./pages/layout.js";
 import { overviewPage } from "./pages/overview-page.js";
-import { cronPage, maintenancePage, queuesPage, workersPage } from "./pages/system-pages.js";
+import { cronPage, maintenancePage, workersPage } from "./pages/system-pages.js";
+import { queuesPage } from "./pages/queues-page.js";
 
 function page(c: AdminContext, body: SafeHtml, status: 200 | 400 | 403 | 404 = 200): Response {
   return c.html(body.value, status);
@@ -155,7 +156,8 @@ export function registerPageRoutes(app: Hono<AdminEnv>, state: AdminState): void
   app.get("/queues", async (c) => {
     const queues = await read.queues({ after: c.req.query("after") || undefined, limit: 100 });
     const last = queues[queues.length - 1];
-    return page(c, queuesPage(pageContext(c, state), queues, queues.length === 100 ? last?.queueName : undefined));
+    const pauses = await state.utils.listPauses();
+    return page(c, queuesPage(pageContext(c, state), queues, queues.length === 100 ? last?.queueName : undefined, pauses));
   });
 
   app.get("/workers", async (c) =>

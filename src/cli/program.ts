@@ -8,6 +8,7 @@ import { registerJobCommands } from "./commands/job-commands.js";
 import { registerListCommands } from "./commands/list-commands.js";
 import { registerResultCommand } from "./commands/result-command.js";
 import { registerMigrateCommand } from "./commands/migrate-command.js";
+import { registerPauseCommands } from "./commands/pause-commands.js";
 import { registerOverviewCommands } from "./commands/overview-commands.js";
 import { registerSweepCommand } from "./commands/sweep-command.js";
 import { registerWorkerCommand } from "./commands/worker-command.js";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAddCommand(program);
   registerJobCommands(program);
   registerCancelCommand(program);
+  registerPauseCommands(program);
   registerListCommands(program);
   registerResultCommand(program);
   registerOverviewCommands(program);

@@ -13,9 +13,6 @@ import {
   validateBulkEntry,
   validateJob,
   validateJobKey,
-  validateMaxAttempts,
-  validatePriority,
-  validateRunAt,
   validateStoredText,
 } from "../jobs/job-spec-validation.js";
 import { createConsoleLogger, type Logger } from "../logger/logger.js";
@@ -29,10 +26,14 @@ import { cleanupPlan, runCleanup, type CleanupOptions, type CleanupResult } from
 import { validateSchemaName } from "../sql/quote-identifier.js";
 import { parsePayload, type AnyTask, type PayloadArgs, type PayloadOf } from "../tasks/task.js";
 import { validateJobIds, validateWorkerIds } from "./id-validation.js";
+import { validateRescheduleOptions, type RescheduleOptions } from "./reschedule-options.js";
+import { changePause, listPauses, type Pause } from "./pause-control.js";
 import { cancelJobs, validateCancelOptions, type CancelJobResult, type CancelJobsOptions } from "./cancel-jobs.js";
 import { enqueueTracing, type EnqueueTracing } from "../telemetry/enqueue-tracing.js";
 import { loadOpenTelemetryApi } from "../telemetry/opentelemetry-api.js";
 
+export type { RescheduleOptions } from "./reschedule-options.js";
+export type { Pause, PauseKind } from "./pause-control.js";
 export {
   CLEANUP_TASKS,
   DEFAULT_CLEANUP_TASKS,
@@ -66,23 +67,12 @@ export interface ExecutionOptions {
   executor?: Executor;
 }
 
-export interface RescheduleOptions {
-  runAt?: Date;
-  priority?: number;
-  attempts?: number;
-  maxAttempts?: number;
-}
-
 const WORKER_UTILS_OPTION_NAMES = optionNames({
   ...CONNECTION_OPTION_NAMES,
   schema: true,
   logger: true,
   hooks: true,
 } satisfies Record<keyof WorkerUtilsOptions, true>);
-const RESCHEDULE_OPTION_NAMES = optionNames({ runAt: true, priority: true, attempts: true, maxAttempts: true } satisfies Record<
-  keyof RescheduleOptions,
-  true
->);
 
 /** Resolve a task reference (task object or identifier) to its identifier, validating the payload. */
 async function identifierOf(taskOrIdentifier: string | AnyTask, payload: unknown): Promise<string> {
@@ -331,19 +321,37 @@ export class WorkerUtils {
     changes: RescheduleOptions,
     options?: ExecutionOptions,
   ): Promise<Job[]> {
-    if (!changes || typeof changes !== "object") throw new ValidationError("changes", changes, "must be an object");
-    checkKnownOptions(changes, RESCHEDULE_OPTION_NAMES, "rescheduleJobs");
-    const runAt = changes.runAt === undefined ? null : validateRunAt(changes.runAt);
-    const priority = changes.priority === undefined ? null : validatePriority(changes.priority);
-    if (
-      changes.attempts !== undefined &&
-      (!Number.isInteger(changes.attempts) || changes.attempts < 0 || changes.attempts > 32767)
-    ) {
-      throw new ValidationError("attempts", changes.attempts, "must be an integer between 0 and 32767");
-    }
-    const attempts = changes.attempts ?? null;
-    const maxAttempts = changes.maxAttempts === undefined ? null : validateMaxAttempts(changes.maxAttempts);
-    return this.statements.rescheduleJobs(this.db(options), { ids: validateJobIds(ids), runAt, priority, attempts, maxAttempts });
+    const valid = validateRescheduleOptions(changes);
+    return this.statements.rescheduleJobs(this.db(options), { ids: validateJobIds(ids), ...valid });
+  }
+
+  /**
+   * Pause a queue: no worker of ours claims its jobs until `resumeQueue` (running
+   * jobs finish; held ones are given back). Holds across workers and restarts.
+   * True when this call paused it (false: it already was). docs/job-control.md.
+   */
+  async pauseQueue(queueName: string): Promise<boolean> {
+    return changePause(() => this.db(), this.schema, "queue", queueName, true);
+  }
+
+  /** Resume a paused queue; true when it was paused. */
+  async resumeQueue(queueName: string): Promise<boolean> {
+    return changePause(() => this.db(), this.schema, "queue", queueName, false);
+  }
+
+  /** Pause a task (its jobs in every queue), as `pauseQueue`. */
+  async pauseTask(taskIdentifier: string): Promise<boolean> {
+    return changePause(() => this.db(), this.schema, "task", taskIdentifier, true);
+  }
+
+  /** Resume a paused task; true when it was paused. */
+  async resumeTask(taskIdentifier: string): Promise<boolean> {
+    return changePause(() => this.db(), this.schema, "task", taskIdentifier, false);
+  }
+
+  /** The paused queues and tasks. */
+  async listPauses(): Promise<Pause[]> {
+    return listPauses(this.db(), this.schema);
   }
 
   /** Unlock every job and queue locked by these worker ids (crashed workers). */

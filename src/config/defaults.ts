@@ -21,6 +21,13 @@ export const MIGRATE_CHANNEL = "worker:migrate";
 export const JOB_CANCEL_CHANNEL = "graphile_worker_ts:cancel";
 
 /**
+ * Notified by `pauseQueue`/`pauseTask` and their `resume` pair (payload: JSON
+ * `{ kind, name, paused }`). Workers LISTEN on it: a pause gives back the jobs
+ * they hold but have not started, a resume wakes them. Our own channel.
+ */
+export const PAUSE_CHANNEL = "graphile_worker_ts:pause";
+
+/**
  * How long a run may go on after its timeout aborted `ctx.signal` (ms). Past
  * it the job fails with JobTimeoutError anyway: its slot is freed and the
  * stray promise's late outcome is ignored.

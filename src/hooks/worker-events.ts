@@ -19,7 +19,7 @@ export interface WorkerEventMap {
   /** The job's result reached the database (or was refused because the lock was lost). */
   "job:complete": { workerId: string; jobId: string; outcome: "completed" | "failed" | "rejected" };
   "jobs:claimed": { workerId: string; count: number; jobs: readonly Job[] };
-  "jobs:released": { workerId: string; jobIds: string[]; reason: "shutdown" | "ttl" };
+  "jobs:released": { workerId: string; jobIds: string[]; reason: "shutdown" | "ttl" | "pause" };
   "listen:connect": { workerId: string };
   "listen:error": { workerId: string; error?: Error };
   /** After each LISTEN (re)connect: whether a notification sent to ourselves arrived (false: polling only). */

@@ -13,6 +13,7 @@
  * The oldest ready job is found without a scan: one walk of the main index
  * (priority, run_at) per distinct priority (a loose index scan).
  */
+import { listPauses, pausedNames } from "../sql/pauses.js";
 import type { Queryable } from "../driver/driver.js";
 import { JOB_STATES, STATE_CASE, STATE_PREDICATES, type JobState } from "./job-state.js";
 
@@ -38,6 +39,8 @@ export interface JobStats {
    * are exact either way.
    */
   estimated: boolean;
+  /** Paused queues and tasks (utils.pauseQueue / pauseTask): their ready jobs wait until resumed. */
+  paused: { queues: string[]; tasks: string[] };
 }
 
 interface GroupRow {
@@ -127,5 +130,7 @@ export async function jobStats(db: Queryable, s: string, options: { exact?: bool
       for (const name of Object.keys(table)) table[name as JobState] = Math.round(table[name as JobState]);
     }
   }
-  return { byState, byTask, byQueue, oldestReadyAgeMs: await oldestReadyAge(db, s), estimated };
+  const pauses = await listPauses(db, s);
+  const paused = { queues: pausedNames(pauses, "queue"), tasks: pausedNames(pauses, "task") };
+  return { byState, byTask, byQueue, oldestReadyAgeMs: await oldestReadyAge(db, s), estimated, paused };
 }

@@ -12,20 +12,35 @@ export interface QueueInfo {
   lockedAt: Date | null;
   /** Jobs of the queue that are neither locked nor permanently failed. */
   waiting: number;
+  /** Paused (utils.pauseQueue): our workers claim none of its jobs until it is resumed. */
+  paused: boolean;
 }
 
 /** Named queues in name order, `limit` of them after the name `after`. */
 export async function listQueues(db: Queryable, s: string, page: { after?: string; limit: number }): Promise<QueueInfo[]> {
-  const { rows } = await db.query<{ queue_name: string; locked_by: string | null; locked_at: Date | null; waiting: string }>(
+  const { rows } = await db.query<{
+    queue_name: string;
+    locked_by: string | null;
+    locked_at: Date | null;
+    waiting: string;
+    paused: boolean;
+  }>(
     `select q.queue_name, q.locked_by, q.locked_at,
-  (select count(*) from ${s}._private_jobs j where j.job_queue_id = q.id and j.is_available = true) as waiting
+  (select count(*) from ${s}._private_jobs j where j.job_queue_id = q.id and j.is_available = true) as waiting,
+  exists (select from ${s}._private_pauses p where p.kind = 'queue' and p.name = q.queue_name) as paused
 from ${s}._private_job_queues q
 where $1::text is null or q.queue_name > $1::text
 order by q.queue_name
 limit $2::int`,
     [page.after ?? null, page.limit],
   );
-  return rows.map((r) => ({ queueName: r.queue_name, lockedBy: r.locked_by, lockedAt: r.locked_at, waiting: Number(r.waiting) }));
+  return rows.map((r) => ({
+    queueName: r.queue_name,
+    lockedBy: r.locked_by,
+    lockedAt: r.locked_at,
+    waiting: Number(r.waiting),
+    paused: r.paused,
+  }));
 }
 
 export interface WorkerInfo {

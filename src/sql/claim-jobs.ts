@@ -26,6 +26,12 @@
  *   and only if the queue row itself can be locked now (SKIP LOCKED again, with
  *   the re-check of `is_available` PostgreSQL does on a concurrently updated row).
  *   A job whose queue could not be locked is not claimed.
+ * - Paused tasks and queues (migration 28, utils.pauseQueue/pauseTask) are left
+ *   out by reading `_private_pauses` in the statement itself: a pause holds for
+ *   every claim that starts after it committed, on every worker, with no state
+ *   in the worker to keep in step. Both checks run once per statement (the task
+ *   ids and the available queues are computed before the jobs are scanned), on
+ *   a table that is empty unless something is paused.
  * - It also records a batch of finished jobs' results ($5..$9, see finishCtes;
  *   empty arrays for none), so a worker under load needs one statement per cycle
  *   instead of two. Rows with `finished_id` set report those results; the
@@ -121,10 +127,13 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
     from ${s}._private_jobs j
     where j.is_available = true
       and j.run_at <= now()
-      and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])))
+      and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])
+        and not exists (select from ${s}._private_pauses p where p.kind = 'task' and p.name = t.identifier)))
       and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
       and (j.job_queue_id is null or j.job_queue_id in (
-        select q.id from ${s}._private_job_queues q where q.is_available = true for update skip locked))
+        select q.id from ${s}._private_job_queues q where q.is_available = true
+          and not exists (select from ${s}._private_pauses p where p.kind = 'queue' and p.name = q.queue_name)
+        for update skip locked))
     order by j.priority asc, j.run_at asc
     limit ${maxClaim}
     for update of j skip locked

@@ -23,6 +23,9 @@ import type { ResolvedLocalQueue } from "./worker-config.js";
 
 export type LocalQueueMode = "idle" | "fetching" | "drained" | "stopped";
 
+/** Why held jobs go back to the database: shutdown, held past the TTL, or their queue or task was paused. */
+export type ReleaseReason = "shutdown" | "ttl" | "pause";
+
 interface HeldJob {
   job: Job;
   heldSince: number;
@@ -31,7 +34,7 @@ interface HeldJob {
 export interface LocalQueueDeps {
   claim(count: number): Promise<Job[]>;
   /** Give jobs back (unlock, restore attempts). */
-  release(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void>;
+  release(jobs: Job[], reason: ReleaseReason): Promise<void>;
   /** Free concurrency slots right now. */
   freeSlots(): number;
   /** Jobs finished per second recently. */
@@ -177,6 +180,32 @@ export class LocalQueue extends BaseService {
     }
     if (this.modeValue === "idle") this.maybeFetch();
     else this.deps.onDrained();
+  }
+
+  /**
+   * Give back the held jobs `match` selects (their queue or task was paused).
+   * A claim in flight is awaited first: it may have taken such jobs before the
+   * pause committed. Returns how many went back.
+   */
+  async giveBack(match: (job: Job) => boolean): Promise<number> {
+    await this.settled();
+    if (this.modeValue === "stopped") return 0;
+    const back = this.held.filter((h) => match(h.job));
+    if (back.length === 0) return 0;
+    this.held = this.held.filter((h) => !match(h.job));
+    try {
+      await this.deps.release(
+        back.map((h) => h.job),
+        "pause",
+      );
+    } catch (error) {
+      // Still locked by us: run them rather than strand them (as expire does).
+      this.held.unshift(...back);
+      this.logger.warn(`Could not give back jobs of a paused queue or task: ${(error as Error).message}`);
+      return 0;
+    }
+    this.deps.onChange("give-back", back.length);
+    return back.length;
   }
 
   private async expire(): Promise<void> {

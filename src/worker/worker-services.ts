@@ -10,7 +10,9 @@ import type { WorkerEvents } from "../hooks/worker-events.js";
 import { CronScheduler } from "../cron/cron-scheduler.js";
 import { cronScheduleInterceptor } from "../cron/schedule-interceptor.js";
 import { RecoveryService } from "../recovery/recovery-service.js";
-import { JOB_CANCEL_CHANNEL } from "../config/defaults.js";
+import { JOB_CANCEL_CHANNEL, PAUSE_CHANNEL } from "../config/defaults.js";
+import type { Job } from "../jobs/job.js";
+import { parsePauseNotice } from "../sql/pauses.js";
 import { MIGRATE_CHANNEL, newerBreakingMigration } from "./migration-notice.js";
 import { NotifyListener } from "./notify-listener.js";
 import type { CancelRequests } from "./cancel-requests.js";
@@ -30,6 +32,8 @@ export interface ServiceWiring {
   beforeJobSchedule: BeforeJobSchedule | undefined;
   /** Something may be runnable now: claim. */
   wake(): void;
+  /** Give back the held jobs `match` selects (a queue or task was paused). */
+  giveBack(match: (job: Job) => boolean): Promise<number>;
   /** Stop the worker (its code no longer matches the schema). */
   stop(): void;
   /** This worker lost locks: abort its runs that no longer hold theirs. */
@@ -39,8 +43,20 @@ export interface ServiceWiring {
 }
 
 /**
+ * A PAUSE_CHANNEL notice: a pause gives back the held jobs of that queue or
+ * task (the claim itself already skips them); a resume wakes the worker.
+ */
+function heardPause(w: ServiceWiring, payload: string | undefined): void {
+  const notice = parsePauseNotice(payload);
+  if (!notice) return;
+  if (!notice.paused) return w.wake();
+  const { kind, name } = notice;
+  void w.giveBack((job) => (kind === "queue" ? job.queueName === name : job.taskIdentifier === name));
+}
+
+/**
  * LISTEN for `jobs:insert` (wake), `worker:migrate` (stop on a newer breaking
- * migration) and JOB_CANCEL_CHANNEL (abort cancelled runs).
+ * migration), JOB_CANCEL_CHANNEL (abort cancelled runs) and PAUSE_CHANNEL.
  */
 export function createNotifyListener(w: ServiceWiring): NotifyListener {
   const { workerId, logger } = w.config;
@@ -52,10 +68,14 @@ export function createNotifyListener(w: ServiceWiring): NotifyListener {
   };
   return new NotifyListener(
     w.driver,
-    ["jobs:insert", MIGRATE_CHANNEL, JOB_CANCEL_CHANNEL],
+    ["jobs:insert", MIGRATE_CHANNEL, JOB_CANCEL_CHANNEL, PAUSE_CHANNEL],
     {
-      onNotification: ({ channel, payload }) =>
-        channel === MIGRATE_CHANNEL ? onMigrated(payload) : channel === JOB_CANCEL_CHANNEL ? w.cancels.heard(payload) : w.wake(),
+      onNotification: ({ channel, payload }) => {
+        if (channel === MIGRATE_CHANNEL) onMigrated(payload);
+        else if (channel === JOB_CANCEL_CHANNEL) w.cancels.heard(payload);
+        else if (channel === PAUSE_CHANNEL) heardPause(w, payload);
+        else w.wake();
+      },
       onConnected: () => {
         w.events.emit("listen:connect", { workerId });
         w.wake();

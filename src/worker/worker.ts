@@ -30,7 +30,7 @@ import { WorkerUtils } from "../client/worker-utils.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
 import { JobRunner } from "./job-runner.js";
 import { JobClaimer } from "./job-claimer.js";
-import { LocalQueue } from "./local-queue.js";
+import { LocalQueue, type ReleaseReason } from "./local-queue.js";
 import type { NotifyListener } from "./notify-listener.js";
 import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
@@ -41,9 +41,8 @@ import type { CronScheduler } from "../cron/cron-scheduler.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { ActivityLog } from "./activity-log.js";
 import { OutageLog } from "./outage-log.js";
-
-export type { StopOptions, WorkerState } from "./worker-state.js";
 import type { StopOptions, WorkerState } from "./worker-state.js";
+export type { StopOptions, WorkerState };
 
 export class Worker<State = unknown> {
   readonly workerId: string;
@@ -151,6 +150,7 @@ export class Worker<State = unknown> {
       hookErrors: this.hooks.errors,
       beforeJobSchedule: this.hooks.beforeJobSchedule,
       wake: () => this.localQueue.wake(),
+      giveBack: (match) => this.localQueue.giveBack(match),
       stop: () => void this.stop(),
       abortLostRuns: () => void this.abortLostRuns(),
       cancels,
@@ -336,7 +336,7 @@ export class Worker<State = unknown> {
     });
   }
 
-  private async releaseJobs(jobs: Job[], reason: "shutdown" | "ttl"): Promise<void> {
+  private async releaseJobs(jobs: Job[], reason: ReleaseReason): Promise<void> {
     const jobIds = await this.claimer.release(jobs);
     this.events.emitSafely("jobs:released", { workerId: this.workerId, jobIds, reason }, this.logger);
     if (jobs.some((j) => j.queueName !== null)) this.localQueue.wake();

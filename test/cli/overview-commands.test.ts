@@ -138,17 +138,22 @@ describe("queues", { concurrency: 4 }, () => {
     );
   });
 
-  test("the table: aligned columns, relative lock time, next page", async () => {
-    const result = await cli("queues", "--limit", "3");
-    assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(lines(result.stdout), [
-      "QUEUE    LOCKED BY     LOCKED SINCE  WAITING",
-      "mail     worker-stale  3h ago              2",
-      "reports  -             -                   2",
-      "zz-a     -             -                   0",
-      "",
-      "Next page: --after zz-a",
-    ]);
+  test("the table: aligned columns, paused or active, relative lock time, next page", async () => {
+    await utils.pauseQueue("reports");
+    try {
+      const result = await cli("queues", "--limit", "3");
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(lines(result.stdout), [
+        "QUEUE    STATE   LOCKED BY     LOCKED SINCE  WAITING",
+        "mail     active  worker-stale  3h ago              2",
+        "reports  paused  -             -                   2",
+        "zz-a     active  -             -                   0",
+        "",
+        "Next page: --after zz-a",
+      ]);
+    } finally {
+      await utils.resumeQueue("reports");
+    }
   });
 });
 

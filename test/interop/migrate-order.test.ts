@@ -44,7 +44,10 @@ test(
     );
 
     const utils = await ourUtils(schema);
-    assert.deepEqual(await utils.migrate(), { applied: [21, 22, 23, 24, 25, 26, 27], latest: LATEST_MIGRATION });
+    assert.deepEqual(await utils.migrate(), {
+      applied: Array.from({ length: LATEST_MIGRATION - 20 }, (_, i) => i + 21),
+      latest: LATEST_MIGRATION,
+    });
 
     // Our worker, recovery on with short intervals: its heartbeat row appears and it runs jobs.
     const ours = new Collector<{ n: number; workerId: string }>();

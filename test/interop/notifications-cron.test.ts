@@ -10,7 +10,7 @@ import pg from "pg";
 import { parseCronItems } from "graphile-worker";
 import { createWorkerUtils, PgDriver } from "../../src/index.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { runMigrations } from "../../src/migrate/migrate.js";
+import { LATEST_MIGRATION, runMigrations } from "../../src/migrate/migrate.js";
 import { createTestDatabase } from "../support/database.js";
 import { startReferenceRunner, waitUntil, within } from "./support.js";
 import { testWorker } from "../support/fixtures.js";
@@ -33,22 +33,16 @@ test("each migration announces itself on worker:migrate; 19 says breaking", TEST
     });
     await listener.query('LISTEN "worker:migrate"');
     const result = await runMigrations({ driver, schema, logger: silentLogger });
-    assert.deepEqual(result.applied, [19, 20, 21, 22, 23, 24, 25, 26, 27]);
-    await waitUntil("nine notifications arrive", () => received.length >= 9, 10_000);
+    const expected = Array.from({ length: LATEST_MIGRATION - 18 }, (_, i) => i + 19);
+    assert.deepEqual(result.applied, expected);
+    await waitUntil("one notification per migration arrives", () => received.length >= expected.length, 10_000);
   } finally {
     await listener.end();
   }
-  assert.deepEqual(received, [
-    { migrationNumber: 19, breaking: true },
-    { migrationNumber: 20, breaking: false },
-    { migrationNumber: 21, breaking: false },
-    { migrationNumber: 22, breaking: false },
-    { migrationNumber: 23, breaking: false },
-    { migrationNumber: 24, breaking: false },
-    { migrationNumber: 25, breaking: false },
-    { migrationNumber: 26, breaking: false },
-    { migrationNumber: 27, breaking: false },
-  ]);
+  assert.deepEqual(
+    received,
+    Array.from({ length: LATEST_MIGRATION - 18 }, (_, i) => ({ migrationNumber: i + 19, breaking: i + 19 === 19 })),
+  );
 });
 
 test(

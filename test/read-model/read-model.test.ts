@@ -237,6 +237,7 @@ describe("stats", () => {
         byQueue: {},
         oldestReadyAgeMs: null,
         estimated: false,
+        paused: { queues: [], tasks: [] },
       });
     } finally {
       await client.query("rollback");

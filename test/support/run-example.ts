@@ -28,7 +28,13 @@ export function runExample(file: string, connectionString: string, env: NodeJS.P
   return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, output })));
 }
 
-/** The JSON object an example prints on its last line. */
+/** The last JSON object an example prints on a line of its own (log lines may follow it). */
 export function lastJsonLine<T>(stdout: string): T {
-  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as T;
+  return JSON.parse(
+    stdout
+      .trim()
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .at(-1) ?? "{}",
+  ) as T;
 }

@@ -1,41 +1,8 @@
-/** Queues, Workers, Cron and Maintenance pages. */
-import type { CrontabInfo, QueueInfo, WorkerInfo } from "../../read-model/read-model.js";
+/** Workers, Cron and Maintenance pages (Queues: queues-page.ts). */
+import type { CrontabInfo, WorkerInfo } from "../../read-model/read-model.js";
 import { CLEANUP_TASKS, DEFAULT_CLEANUP_TASKS } from "../../client/worker-utils.js";
 import { duration, html, queryString, timeTag } from "../html.js";
 import { layout, type PageContext } from "./layout.js";
-
-export function queuesPage(ctx: PageContext, queues: readonly QueueInfo[], next: string | undefined) {
-  const body =
-    queues.length === 0
-      ? html`<p class="muted">No named queues.</p>`
-      : html`<table class="queues">
-            <thead>
-              <tr>
-                <th>Queue</th>
-                <th>Locked</th>
-                <th>Locked by</th>
-                <th>Locked since</th>
-                <th class="num">Waiting</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${queues.map(
-                (q) =>
-                  html`<tr>
-                    <td><a href="${ctx.base}/jobs${queryString({ queue: q.queueName })}">${q.queueName}</a></td>
-                    <td>
-                      ${q.lockedBy ? html`<span class="badge state-locked">locked</span>` : html`<span class="badge">free</span>`}
-                    </td>
-                    <td>${q.lockedBy ?? "—"}</td>
-                    <td>${timeTag(q.lockedAt, ctx.now)}</td>
-                    <td class="num">${q.waiting.toLocaleString("en")}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-          ${next ? html`<nav class="paging"><a rel="next" href="${ctx.base}/queues${queryString({ after: next })}">Next page</a></nav>` : ""}`;
-  return layout(ctx, { title: "Queues", path: "/queues", body });
-}
 
 export function workersPage(ctx: PageContext, workers: readonly WorkerInfo[]) {
   const body =

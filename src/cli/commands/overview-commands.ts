@@ -45,6 +45,9 @@ export function statsText(stats: JobStats): string {
   }
   if (Object.keys(stats.byTask).length > 0) sections.push("", countTable("TASK", stats.byTask));
   if (Object.keys(stats.byQueue).length > 0) sections.push("", countTable("QUEUE", stats.byQueue));
+  const { queues, tasks } = stats.paused;
+  const paused = [[queues, "queues"] as const, [tasks, "tasks"] as const].filter(([names]) => names.length > 0);
+  if (paused.length > 0) sections.push("", ...paused.map(([names, kind]) => `Paused ${kind}: ${names.join(", ")}`));
   return sections.join("\n");
 }
 
@@ -52,7 +55,7 @@ function registerStats(program: Command): void {
   const command = program
     .command("stats")
     .description("count jobs by state, task and queue; how long the oldest ready job has waited")
-    .option("--json", "print { byState, byTask, byQueue, oldestReadyAgeMs, estimated, total } as JSON")
+    .option("--json", "print { byState, byTask, byQueue, oldestReadyAgeMs, estimated, paused, total } as JSON")
     .option("--exact", "count every job even on a large table (seconds on millions of jobs; default: sample above 100,000 jobs)");
   addExamples(addGlobalOptions(command), ["stats", "stats --json", "stats --exact"]).action(
     async (options: JsonOption & { exact?: boolean }) => {
@@ -66,7 +69,13 @@ function registerStats(program: Command): void {
 }
 
 function queueRow(queue: QueueInfo, now: Date): string[] {
-  return [queue.queueName, queue.lockedBy ?? "-", relativeTime(queue.lockedAt, now), String(queue.waiting)];
+  return [
+    queue.queueName,
+    queue.paused ? "paused" : "active",
+    queue.lockedBy ?? "-",
+    relativeTime(queue.lockedAt, now),
+    String(queue.waiting),
+  ];
 }
 
 function registerQueues(program: Command): void {
@@ -92,6 +101,7 @@ function registerQueues(program: Command): void {
           formatTable(
             [
               { header: "QUEUE", maxWidth: 48 },
+              { header: "STATE" },
               { header: "LOCKED BY", maxWidth: 40 },
               { header: "LOCKED SINCE" },
               { header: "WAITING", align: "right" },
