@@ -46,6 +46,8 @@ export function validateJobId(id: unknown): string {
 export async function readJobResult(db: Queryable, statements: ResultStatements, id: string): Promise<JobResultInfo> {
   const row = await statements.jobResult(db, { id });
   if (row.job_exists) {
+    // A cancelled run that settled: its worker deletes the job with its next batch of results.
+    if (row.cancel_settled) return cancelledResult(row.cancel_reason);
     if (row.locked) return { state: "running" };
     if (!row.exhausted) return { state: "pending" };
     const error = row.result_state === "failed" && row.error !== null ? row.error : row.last_error;
@@ -55,9 +57,12 @@ export async function readJobResult(db: Queryable, statements: ResultStatements,
   if (row.result_state !== null)
     return row.error === null ? { state: row.result_state } : { state: row.result_state, error: row.error };
   // Gone, with no kept result, after cancelJobs: cancelled (its reason as the error).
-  if (row.cancelled)
-    return row.cancel_reason === null ? { state: "cancelled" } : { state: "cancelled", error: row.cancel_reason };
+  if (row.cancelled) return cancelledResult(row.cancel_reason);
   return { state: "unknown" };
+}
+
+function cancelledResult(reason: string | null): JobResultInfo {
+  return reason === null ? { state: "cancelled" } : { state: "cancelled", error: reason };
 }
 
 function validateWaitOptions(options: WaitForResultOptions): void {

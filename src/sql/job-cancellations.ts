@@ -67,15 +67,23 @@ order by t.id`,
   return rows.map((r) => ({ id: String(r.id), outcome: r.outcome, taskIdentifier: r.task_identifier }));
 }
 
-/** The worker records how a cancelled run ended (after the job was deleted). */
+/**
+ * The worker records how a cancelled run ended, and wakes `waitForResult`
+ * (RESULT_CHANNEL): from now on the job's state is `cancelled`, even while its
+ * deletion waits in the worker's next batch of results.
+ */
 export async function recordCancelledRun(
   db: Queryable,
   p: { schema: string; jobId: string; outcome: "aborted" | "finished" },
 ): Promise<void> {
   const s = quoteIdentifier(p.schema);
   await db.query(
-    `update ${s}._private_job_cancellations set state = 'cancelled', outcome = $2::text, cancelled_at = now()
-where job_id = $1::bigint`,
+    `with recorded as (
+  update ${s}._private_job_cancellations set state = 'cancelled', outcome = $2::text, cancelled_at = now()
+  where job_id = $1::bigint
+  returning job_id
+)
+select pg_notify('${RESULT_CHANNEL}', job_id::text) from recorded`,
     [p.jobId, p.outcome],
   );
 }

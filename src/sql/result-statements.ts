@@ -50,6 +50,8 @@ export interface JobResultRow {
   error: string | null;
   /** `cancelJobs` recorded a cancellation of this id (its reason, if any). */
   cancelled: boolean;
+  /** The cancelled run has settled (the worker recorded it): the job is removed, if not yet, then soon, and never retried. */
+  cancel_settled: boolean;
   cancel_reason: string | null;
 }
 
@@ -63,7 +65,8 @@ export class ResultStatements {
   async jobResult(db: Queryable, p: { id: string }): Promise<JobResultRow> {
     const { rows } = await db.query<JobResultRow>(
       `select j.id is not null as job_exists, j.locked_at is not null as locked, j.attempts >= j.max_attempts as exhausted,
-  j.last_error, r.state as result_state, r.result, r.error, c.job_id is not null as cancelled, c.reason as cancel_reason
+  j.last_error, r.state as result_state, r.result, r.error, c.job_id is not null as cancelled,
+  coalesce(c.state = 'cancelled', false) as cancel_settled, c.reason as cancel_reason
 from (select $1::bigint as id) i
 left join ${this.s}._private_jobs j on j.id = i.id
 left join ${this.s}._private_job_results r on r.job_id = i.id and r.expires_at > now()

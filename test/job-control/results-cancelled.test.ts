@@ -1,11 +1,13 @@
 /**
  * getJobResult and waitForResult after cancelJobs: a cancelled waiting job
  * reads as `cancelled` (its reason as the error), and a wait started before
- * the cancel is woken by it rather than running to its timeout.
+ * the cancel is woken by it rather than running to its timeout; for a running
+ * job, once its run has settled.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createMigratedDatabase } from "../support/fixtures.js";
+import { createMigratedDatabase, deferred, testWorker, waitForEvent, waitUntil } from "../support/fixtures.js";
+import { defineTask } from "../../src/tasks/task.js";
 
 const db = await createMigratedDatabase("results_cancelled");
 const { utils, pool } = db;
@@ -36,3 +38,42 @@ test("a wait started before the cancel resolves with cancelled, well before its 
   await utils.cancelJobs([job.id], { reason: "stop" });
   assert.deepEqual(await waiting, { state: "cancelled", error: "stop" });
 });
+
+test(
+  "a wait on a running job that is cancelled resolves with cancelled once the run settles, well before its timeout",
+  { timeout: 60_000 },
+  async () => {
+    const started = deferred<string>();
+    const slow = defineTask({
+      identifier: "slow_cancelled",
+      run: (_payload, ctx) => {
+        started.resolve(ctx.job.id);
+        return new Promise<void>((_resolve, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error)),
+        );
+      },
+    });
+    const worker = await testWorker(db, { tasks: [slow], concurrency: 1 });
+    const listening = waitForEvent(worker, "listen:connect");
+    await worker.start();
+    await listening;
+    try {
+      const job = await utils.addJob("slow_cancelled", {}, { maxAttempts: 3 });
+      assert.equal(await started.promise, job.id);
+      const before = await resultListeners();
+      const waiting = utils.waitForResult(job.id, { timeoutMs: 600_000 });
+      for (let i = 0; i < 500 && (await resultListeners()) <= before; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(await utils.cancelJobs([job.id], { reason: "operator" }), [
+        { id: job.id, outcome: "requested", taskIdentifier: "slow_cancelled" },
+      ]);
+      assert.deepEqual(await waiting, { state: "cancelled", error: "operator" });
+      await waitUntil(
+        "the job is removed",
+        async () => (await pool.query("select 1 from graphile_worker._private_jobs where id = $1", [job.id])).rowCount === 0,
+      );
+      assert.deepEqual(await utils.getJobResult(job.id), { state: "cancelled", error: "operator" });
+    } finally {
+      await worker.stop({ timeoutMs: 1000 });
+    }
+  },
+);
