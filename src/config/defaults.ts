@@ -74,6 +74,13 @@ export const ADMIN_DEFAULTS = {
   bulkLimit: 1000,
 } as const;
 
+/**
+ * How long the record of a cancelled job (`_private_job_cancellations`, read by
+ * getJobResult as `cancelled`) is kept once settled, or a request whose job is
+ * gone: then `cleanup`'s DELETE_EXPIRED_RESULTS deletes it (ms; 7 days).
+ */
+export const CANCELLATION_RECORD_TTL_MS = 7 * 24 * 3_600_000;
+
 /** Longest `keepResult.ttlMs` accepted: a year (ms). */
 export const MAX_RESULT_TTL_MS = 366 * 24 * 3_600_000;
 

@@ -5,6 +5,7 @@
  * the reads, progress writes and clean-up are here.
  */
 import type { Queryable } from "../driver/driver.js";
+import { CANCELLATION_RECORD_TTL_MS } from "../config/defaults.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 
 /** NOTIFY channel told the job id whenever a result is stored (a trigger of migration 26). */
@@ -102,8 +103,10 @@ returning g.job_id`,
   }
 
   /**
-   * Delete expired results, and progress rows whose job no longer exists and
-   * has no result left. Returns the number of results deleted.
+   * Delete expired results and cancellation records older than
+   * CANCELLATION_RECORD_TTL_MS (the "result" of a cancelled job), and progress
+   * rows whose job no longer exists and has no result left. Returns the number
+   * of results and cancellation records deleted.
    */
   async deleteExpired(db: Queryable): Promise<number> {
     const { rows } = await db.query<{ count: string }>(
@@ -113,8 +116,16 @@ returning g.job_id`,
   delete from ${this.s}._private_job_progress g
   where not exists (select 1 from ${this.s}._private_jobs j where j.id = g.job_id)
     and not exists (select 1 from ${this.s}._private_job_results r where r.job_id = g.job_id and r.expires_at > now())
+), old_cancellations as (
+  -- Settled for longer than the record's TTL, or a request whose job is gone (a graphile-worker
+  -- worker ran it to the end) asked that long ago.
+  delete from ${this.s}._private_job_cancellations c
+  where coalesce(c.cancelled_at, c.requested_at) <= now() - $1::int * interval '1 millisecond'
+    and (c.state = 'cancelled' or not exists (select 1 from ${this.s}._private_jobs j where j.id = c.job_id))
+  returning c.job_id
 )
-select count(*)::text as count from deleted`,
+select ((select count(*) from deleted) + (select count(*) from old_cancellations))::text as count`,
+      [CANCELLATION_RECORD_TTL_MS],
     );
     return Number(rows[0]!.count);
   }

@@ -77,3 +77,31 @@ test(
     }
   },
 );
+
+test("cleanup's DELETE_EXPIRED_RESULTS deletes cancellation records 7 days after they settled, and keeps newer ones", async () => {
+  const [old, recent, stale] = await utils.addJobs([
+    { identifier: "later", payload: { n: 10 }, runAt: new Date(Date.now() + 3_600_000) },
+    { identifier: "later", payload: { n: 11 }, runAt: new Date(Date.now() + 3_600_000) },
+    { identifier: "later", payload: { n: 12 }, runAt: new Date(Date.now() + 3_600_000) },
+  ]);
+  await utils.cancelJobs([old!.id, recent!.id, stale!.id]);
+  await pool.query(
+    `update graphile_worker._private_job_cancellations set cancelled_at = now() - interval '8 days' where job_id = $1`,
+    [old!.id],
+  );
+  // A request whose job is gone without a settled outcome (its worker never recorded one), asked 8 days ago.
+  await pool.query(
+    `update graphile_worker._private_job_cancellations
+     set state = 'requested', outcome = null, cancelled_at = null, requested_at = now() - interval '8 days' where job_id = $1`,
+    [stale!.id],
+  );
+  const result = await utils.cleanup({ tasks: ["DELETE_EXPIRED_RESULTS"] });
+  assert.equal(result.deletedResults, 2);
+  const { rows } = await pool.query<{ id: string }>(
+    "select job_id::text as id from graphile_worker._private_job_cancellations where job_id = any($1::bigint[])",
+    [[old!.id, recent!.id, stale!.id]],
+  );
+  assert.deepEqual(rows, [{ id: recent!.id }]);
+  assert.deepEqual(await utils.getJobResult(old!.id), { state: "unknown" });
+  assert.deepEqual(await utils.getJobResult(recent!.id), { state: "cancelled" });
+});
