@@ -61,7 +61,7 @@ export function resolveRunUntilIdleOptions<State>(options: RunUntilIdleOptions<S
   if (options === null || typeof options !== "object") throw new ValidationError("options", options, "must be an object");
   const { futureJobs, retries, maxPasses, ...worker } = options;
   for (const field of ["crontab", "clock"] as const) {
-    if (field in worker) {
+    if ((worker as Record<string, unknown>)[field] !== undefined) {
       throw new ValidationError(
         field,
         (worker as Record<string, unknown>)[field],
