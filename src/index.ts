@@ -23,6 +23,7 @@ export type { ForbiddenFlags, LocalQueueOptions, WorkerOptions } from "./worker/
 export { cron, CronBuilder } from "./cron/cron-item.js";
 export type { CronItem, Crontab, ResolvedCronItem } from "./cron/cron-item.js";
 export { parseCrontab } from "./cron/resolve-items.js";
+export type { CronClock } from "./cron/cron-clock.js";
 export { WorkerEvents } from "./hooks/worker-events.js";
 export type { WorkerEventMap, WorkerEventName } from "./hooks/worker-events.js";
 export type {

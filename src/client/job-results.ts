@@ -109,6 +109,8 @@ export async function waitForJobResult(
       if (notified) continue;
       const left = deadline === undefined ? undefined : deadline - performance.now();
       if (left !== undefined && left <= 0) throw new ResultTimeoutError(id, timeoutMs!, info.state);
+      // Aborted while the result was read: the abort listener added below would never fire.
+      signal?.throwIfAborted();
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
       const outcome = await new Promise<"notified" | "timeout" | "aborted">((resolve) => {

@@ -33,6 +33,8 @@ export const systemClock: CronClock = {
  */
 export class ManualClock implements CronClock {
   private sleepers: Array<{ at: number; resolve: () => void }> = [];
+  /** `whenSleeping` callers, woken as soon as enough are asleep. */
+  private sleepingWaiters: Array<{ count: number; resolve: () => void }> = [];
 
   constructor(private current: number) {}
 
@@ -56,11 +58,29 @@ export class ManualClock implements CronClock {
     return this.sleepers.length;
   }
 
+  /**
+   * Resolves once at least `count` callers sleep on this clock (default 1):
+   * after `set`/`advance`, a cron scheduler sleeps again only when it has
+   * scheduled the ticks that came due, so this is when their jobs exist.
+   */
+  whenSleeping(count = 1): Promise<void> {
+    if (this.sleepers.length >= count) return Promise.resolve();
+    return new Promise<void>((resolve) => this.sleepingWaiters.push({ count, resolve }));
+  }
+
+  private wakeSleepingWaiters(): void {
+    const ready = this.sleepingWaiters.filter((w) => this.sleepers.length >= w.count);
+    if (ready.length === 0) return;
+    this.sleepingWaiters = this.sleepingWaiters.filter((w) => this.sleepers.length < w.count);
+    for (const waiter of ready) waiter.resolve();
+  }
+
   sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
     if (epochMs <= this.current || signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const sleeper = { at: epochMs, resolve };
       this.sleepers.push(sleeper);
+      this.wakeSleepingWaiters();
       signal.addEventListener(
         "abort",
         () => {

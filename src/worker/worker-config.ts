@@ -17,6 +17,7 @@ import { LISTENER_DEFAULTS, type ListenerConfig } from "./notify-listener.js";
 import { randomBytes } from "node:crypto";
 import type { Crontab, ResolvedCronItem } from "../cron/cron-item.js";
 import { resolveCrontab } from "../cron/resolve-items.js";
+import { systemClock, type CronClock } from "../cron/cron-clock.js";
 import { resolveRecoveryConfig, type RecoveryConfig, type RecoveryOptions } from "../recovery/recovery-config.js";
 
 /** Forbidden flags: a fixed list, or a function asked before every claim. */
@@ -61,6 +62,11 @@ export interface WorkerOptions<State = unknown> extends ConnectionOptions {
   hooks?: readonly WorkerPlugin[];
   /** Recurring jobs: crontab text or cron items (see docs/cron.md); none by default, and then no scheduler runs. */
   crontab?: Crontab;
+  /**
+   * The cron scheduler's clock (default: the system clock). Tests pass a
+   * `ManualClock` (from `graphile-worker-ts/testing`) to move time by hand.
+   */
+  clock?: CronClock;
 }
 
 export interface ResolvedLocalQueue {
@@ -86,6 +92,8 @@ export interface WorkerConfig {
   hooks: readonly WorkerPlugin[];
   /** Validated cron items (empty: no scheduler). */
   crontab: readonly ResolvedCronItem[];
+  /** The clock cron reads and sleeps on. */
+  clock: CronClock;
 }
 
 /** Every createWorker option name: anything else is refused as a likely misspelling. */
@@ -107,6 +115,7 @@ const WORKER_OPTION_NAMES = optionNames({
   recovery: true,
   hooks: true,
   crontab: true,
+  clock: true,
 } satisfies Record<keyof WorkerOptions, true>);
 const LOCAL_QUEUE_OPTION_NAMES = optionNames({ size: true, lookaheadMs: true, ttlMs: true } satisfies Record<
   keyof LocalQueueOptions,
@@ -144,6 +153,16 @@ export const WORKER_DEFAULTS = {
   onceClaimAttempts: 6,
   onceClaimRetryDelayMs: 250,
 } as const;
+
+/** A clock is any object with `now()` and `sleepUntil(epochMs, signal)` (see src/cron/cron-clock.ts). */
+function clockOption(value: unknown): CronClock {
+  if (value === undefined) return systemClock;
+  const clock = value as Partial<CronClock> | null;
+  if (clock === null || typeof clock !== "object" || typeof clock.now !== "function" || typeof clock.sleepUntil !== "function") {
+    throw new ValidationError("clock", value, "must be an object with now() and sleepUntil(epochMs, signal) methods");
+  }
+  return clock as CronClock;
+}
 
 function positiveInteger(field: string, value: unknown, { min = 1, max = 1_000_000 } = {}): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
@@ -230,5 +249,6 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     recovery: resolveRecoveryConfig(options.recovery),
     hooks: validatePlugins(options.hooks),
     crontab: options.crontab === undefined ? [] : resolveCrontab(options.crontab),
+    clock: clockOption(options.clock),
   };
 }

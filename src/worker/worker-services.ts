@@ -120,6 +120,7 @@ export function createCronScheduler(w: ServiceWiring, taskIdentifiers: readonly 
     events: w.events,
     logger: config.logger,
     taskIdentifiers,
+    clock: config.clock,
     transformSpecs: w.beforeJobSchedule && cronScheduleInterceptor(w.beforeJobSchedule, w.hookErrors),
   });
 }
