@@ -190,43 +190,34 @@ export class LocalQueue extends BaseService {
   async giveBack(match: (job: Job) => boolean): Promise<number> {
     await this.settled();
     if (this.modeValue === "stopped") return 0;
-    const back = this.held.filter((h) => match(h.job));
-    if (back.length === 0) return 0;
-    this.held = this.held.filter((h) => !match(h.job));
-    try {
-      await this.deps.release(
-        back.map((h) => h.job),
-        "pause",
-      );
-    } catch (error) {
-      // Still locked by us: run them rather than strand them (as expire does).
-      this.held.unshift(...back);
-      this.logger.warn(`Could not give back jobs of a paused queue or task: ${(error as Error).message}`);
-      return 0;
-    }
-    this.deps.onChange("give-back", back.length);
-    return back.length;
+    return this.returnHeld((h) => match(h.job), "pause", "jobs of a paused queue or task");
   }
 
   private async expire(): Promise<void> {
     if (this.held.length === 0 || this.modeValue === "stopped") return;
     const cutoff = Date.now() - this.config.ttlMs;
-    const expired = this.held.filter((h) => h.heldSince < cutoff);
-    if (expired.length === 0) return;
-    this.held = this.held.filter((h) => h.heldSince >= cutoff);
-    this.logger.debug(`Local queue TTL: giving back ${expired.length} jobs`);
+    await this.returnHeld((h) => h.heldSince < cutoff, "ttl", "expired jobs");
+  }
+
+  /** Take the held jobs `select` picks out of the queue and give them back; returns how many went back. */
+  private async returnHeld(select: (held: HeldJob) => boolean, reason: ReleaseReason, what: string): Promise<number> {
+    const back = this.held.filter(select);
+    if (back.length === 0) return 0;
+    this.held = this.held.filter((h) => !select(h));
+    this.logger.debug(`Local queue: giving back ${back.length} ${what} (${reason})`);
     try {
       await this.deps.release(
-        expired.map((h) => h.job),
-        "ttl",
+        back.map((h) => h.job),
+        reason,
       );
     } catch (error) {
       // Keep them: they are still locked by us, so run them rather than strand them.
-      this.held.unshift(...expired);
-      this.logger.warn(`Could not give back expired jobs: ${(error as Error).message}`);
-      return;
+      this.held.unshift(...back);
+      this.logger.warn(`Could not give back ${what}: ${(error as Error).message}`);
+      return 0;
     }
     // Only once they are given back (outside the try: a failing listener must not make us keep unlocked jobs).
-    this.deps.onChange("give-back", expired.length);
+    this.deps.onChange("give-back", back.length);
+    return back.length;
   }
 }
