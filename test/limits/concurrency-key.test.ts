@@ -132,3 +132,25 @@ test("jobs of one key start in priority, then run_at order", async () => {
   }
   assert.deepEqual(order, [1, 2, 3, 4]);
 });
+
+/** A claim by worker `workerId` of up to 10 jobs of task `t` with a per-key limit of 1. */
+async function claimAs(workerId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `select id from graphile_worker.claim_limited_jobs($1, 10, '{t}', '{1}', '{NULL}', '{NULL}', '{f}', '{}', '{}', '{}', null)`,
+    [workerId],
+  );
+  return rows.map((r) => r.id);
+}
+
+test("a crashed worker's key slot is freed when its job is unlocked (slots follow locks, no counter leaks)", async () => {
+  await resetJobs(pool);
+  const first = await utils.addJob("t", {}, { concurrencyKey: "k" });
+  const second = await utils.addJob("t", {}, { concurrencyKey: "k" });
+  assert.deepEqual(await claimAs("crashed"), [first.id]);
+  assert.deepEqual(await claimAs("alive"), [], "the key's one slot is held by the crashed worker's job");
+  // What recovery (or force-unlock) does for a dead worker: unlock its jobs.
+  await utils.forceUnlockWorkers(["crashed"]);
+  assert.deepEqual(await claimAs("alive"), [first.id]);
+  const { rows } = await pool.query(`select job_id::text from graphile_worker._private_limit_slots`);
+  assert.deepEqual(rows, [{ job_id: first.id }], "the stale slot row was replaced, not added to");
+});
