@@ -316,8 +316,7 @@ export class Worker<State = unknown> {
     // A refused result means this worker lost locks (recovered as dead, force-unlocked): stop its other stale runs.
     if (outcome.rejected.length > 0) void this.abortLostRuns();
     // A finished queued job unlocks its queue, a finished limited one a slot of its key: more may be runnable.
-    if (outcome.applied.some((r) => r.queued) || (this.claimer.hasLimitedTasks && outcome.applied.length > 0))
-      this.localQueue.wake();
+    if (this.claimer.hasLimitedTasks ? outcome.applied.length > 0 : outcome.applied.some((r) => r.queued)) this.localQueue.wake();
   }
 
   private async abortLostRuns(): Promise<void> {

@@ -20,9 +20,16 @@ const driver = new PgDriver({ connectionString: db.connectionString, maxConnecti
 after(() => driver.close());
 
 const REFERENCE_LATEST = 20;
-/** What migrations 21 to 27 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
+/** What migrations 21 to 30 add on top of graphile-worker 0.18 (documented in docs/migrations.md). */
 const OUR_ADDITIONS = {
-  relations: ["_private_workers", "_private_job_cancellations", "_private_job_results", "_private_job_progress"],
+  relations: [
+    "_private_workers",
+    "_private_job_cancellations",
+    "_private_job_results",
+    "_private_job_progress",
+    "_private_limit_slots",
+    "_private_rate_limit_starts",
+  ],
   types: [
     "_private_workers",
     "__private_workers",
@@ -32,6 +39,10 @@ const OUR_ADDITIONS = {
     "__private_job_results",
     "_private_job_progress",
     "__private_job_progress",
+    "_private_limit_slots",
+    "__private_limit_slots",
+    "_private_rate_limit_starts",
+    "__private_rate_limit_starts",
   ],
   indexes: [
     "_private_workers_pkey",
@@ -44,8 +55,17 @@ const OUR_ADDITIONS = {
     "_private_job_results_pkey",
     "job_results_expires_at_index",
     "_private_job_progress_pkey",
+    "jobs_concurrency_key_index",
+    "_private_limit_slots_pkey",
+    "rate_limit_starts_bucket_index",
   ],
-  constraintOwners: ["_private_workers", "_private_job_cancellations", "_private_job_results", "_private_job_progress"],
+  constraintOwners: [
+    "_private_workers",
+    "_private_job_cancellations",
+    "_private_job_results",
+    "_private_job_progress",
+    "_private_limit_slots",
+  ],
   functions: [
     "worker_heartbeat",
     "worker_deregister",
@@ -54,6 +74,8 @@ const OUR_ADDITIONS = {
     "recover_dead_worker_jobs",
     "delete_stale_workers",
     "tg_job_results__notify",
+    "concurrency_key_of",
+    "claim_limited_jobs",
   ],
 };
 
@@ -92,7 +114,7 @@ test("graphile-worker 0.18 ships migrations 1..20", () => {
   );
 });
 
-test("our full catalog is graphile-worker's plus only the documented additions of 21 to 27", async () => {
+test("our full catalog is graphile-worker's plus only the documented additions of 21 to 30", async () => {
   assert.deepEqual(withoutObjects(oursFull, OUR_ADDITIONS), referenceFull);
   // ...and the additions are really there.
   assert.ok(oursFull.relations._private_workers);
@@ -142,11 +164,11 @@ test("a database migrated by us up to any id is completed by graphile-worker's m
   }
 });
 
-test("graphile-worker fully migrated first, then ours: 21 to 27 are applied", async () => {
+test("graphile-worker fully migrated first, then ours: 21 to 30 are applied", async () => {
   const schema = "reference_first";
   await migrateWithReference(schema);
   const result = await runMigrations({ driver, schema, logger: silentLogger });
-  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25, 26, 27], latest: 27 });
+  assert.deepEqual(result, { applied: [21, 22, 23, 24, 25, 26, 27, 28, 29, 30], latest: 30 });
   assert.deepEqual(await snapshot(schema), oursFull);
 });
 
@@ -157,7 +179,7 @@ test("ours first, then graphile-worker: it warns about the newer revision, carri
   await migrateWithReference(schema, referenceLogger(logs));
   const warnings = logs.filter((entry) => entry.level === "warning").map((entry) => entry.message);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /revision 27/);
+  assert.match(warnings[0]!, /revision 30/);
   assert.deepEqual(await snapshot(schema), oursFull, "graphile-worker changed nothing");
 
   await driver.query(`select "${schema}".add_job('say_hello', '{"name":"Bobby"}')`);
