@@ -93,9 +93,19 @@ begin
     left join overrides o on o.task_id = a.task_id and o.concurrency_key = a.concurrency_key
     left join running r on r.task_id = a.task_id and r.concurrency_key = a.concurrency_key
     where a.concurrency_key is not null
+  ), turn_cap as (
+    -- The highest turn that can be picked: the least t such that the keys' jobs with turn <= t
+    -- (as if every key had `room` jobs waiting) reach job_count. Keys fetch only jobs up to it,
+    -- so a claim reads about job_count jobs, not room jobs of every key. No such t: no cap.
+    select min(t.t) as t
+    from generate_series(1, job_count + (select coalesce(max(k.running), 0) from key_room k)) as t(t)
+    where (select sum(least(k.room, greatest(t.t - k.running, 0))) from key_room k where k.room > 0) >= job_count
   ), keyed as (
     select c.id, c.task_id, c.job_queue_id, c.priority, c.run_at, k.concurrency_key, k.running + c.position as turn
-    from key_room k
+    from (
+      select k.*, least(k.room, coalesce((select tc.t from turn_cap tc), k.running + k.room) - k.running) as fetch
+      from key_room k
+    ) k
     cross join lateral (
       select w.*, row_number() over (order by w.priority, w.run_at, w.id) as position
       from (
@@ -107,23 +117,30 @@ begin
           and j.run_at <= now()
           and (forbidden_flags is null or j.flags is null or not (j.flags ?| forbidden_flags))
         order by j.priority, j.run_at, j.id
-        limit greatest(k.room, 0)
+        limit greatest(k.fetch, 0)
       ) w
     ) c
-    where k.room > 0
+    where k.fetch > 0
   ), unkeyed as (
     select w.id, w.task_id, w.job_queue_id, w.priority, w.run_at, null::text as concurrency_key,
       coalesce((select r.n from running r where r.task_id = w.task_id and r.concurrency_key is null), 0)
         + row_number() over (partition by w.task_id order by w.priority, w.run_at, w.id) as turn
     from (
-      select j.id, j.task_id, j.job_queue_id, j.priority, j.run_at
-      from :GRAPHILE_WORKER_SCHEMA._private_jobs j
-      where j.is_available = true
-        and j.run_at <= now()
-        and j.task_id in (select s.task_id from settings s)
-        and :GRAPHILE_WORKER_SCHEMA.concurrency_key_of(j.flags) is null
-        and (forbidden_flags is null or j.flags is null or not (j.flags ?| forbidden_flags))
-      order by j.priority, j.run_at, j.id
+      -- Jobs without a key have no index of their own (one would cost every job's insert): they are
+      -- looked for among the first 1000 runnable jobs of these tasks (docs/fairness.md, "Bounds").
+      select d.id, d.task_id, d.job_queue_id, d.priority, d.run_at
+      from (
+        select j.id, j.task_id, j.job_queue_id, j.priority, j.run_at, j.flags
+        from :GRAPHILE_WORKER_SCHEMA._private_jobs j
+        where j.is_available = true
+          and j.run_at <= now()
+          and j.task_id in (select s.task_id from settings s)
+          and (forbidden_flags is null or j.flags is null or not (j.flags ?| forbidden_flags))
+        order by j.priority, j.run_at -- the main index's order: read in it, stopping at 1000
+        limit 1000
+      ) d
+      where d.flags is null or :GRAPHILE_WORKER_SCHEMA.concurrency_key_of(d.flags) is null
+      order by d.priority, d.run_at, d.id
       limit job_count
     ) w
   ), candidates as (
