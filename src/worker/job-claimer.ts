@@ -87,19 +87,16 @@ export class JobClaimer {
   }
 
   /**
-   * Lock and return up to `count` runnable jobs (of tasks with limits, up to
-   * `freeSlots`); in the same statement write the `results` carried along
-   * (ids applied are returned in `finishedIds`).
+   * Lock and return up to `count` runnable jobs; in the same statement write
+   * the `results` carried along (ids applied are returned in `finishedIds`).
    */
-  async claim(count: number, results?: FinishParams, freeSlots = count): Promise<ClaimResult> {
+  async claim(count: number, results?: FinishParams): Promise<ClaimResult> {
     const flags = await this.currentForbiddenFlags();
     const wanted = Math.min(Math.max(count, 0), this.maxClaim);
-    // Tasks with limits first (docs/fairness.md), at most as many as can start now: a job held in
-    // the local queue would keep a slot of its key (and a rate-limit start) from other workers.
-    // Their rows come in the order they are to start.
-    const limitedCount = Math.min(wanted, freeSlots);
-    const limited =
-      this.limitedStatement && limitedCount > 0 ? await this.limitedStatement.run(this.workerId, limitedCount, flags) : [];
+    // Tasks with limits first (docs/fairness.md). The local queue sizes `count` to what starts
+    // within its lookahead, so held jobs keep their key slots only that long. The rows come in
+    // the order they are to start.
+    const limited = this.limitedStatement && wanted > 0 ? await this.limitedStatement.run(this.workerId, wanted, flags) : [];
     const rows = await this.claimPlain(wanted - limited.length, flags, results);
     const finishedIds = new Set<string>();
     const claimed: ClaimRow[] = [];

@@ -280,7 +280,7 @@ export class Worker<State = unknown> {
     }
     const claimStarted = this.telemetry ? performance.now() : 0;
     const { jobs } = await this.completer.claimWith(
-      (results) => this.claimer.claim(count, results, this.config.concurrency - this.runner.size - this.localQueue.size),
+      (results) => this.claimer.claim(count, results),
       () => this.knownJobIds(),
     );
     this.telemetry?.claimed(jobs.length, performance.now() - claimStarted);
