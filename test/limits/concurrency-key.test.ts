@@ -153,4 +153,6 @@ test("a crashed worker's key slot is freed when its job is unlocked (slots follo
   assert.deepEqual(await claimAs("alive"), [first.id]);
   const { rows } = await pool.query(`select job_id::text from graphile_worker._private_limit_slots`);
   assert.deepEqual(rows, [{ job_id: first.id }], "the stale slot row was replaced, not added to");
+  const { rows: waiting } = await pool.query(`select id::text from graphile_worker._private_jobs where locked_at is null`);
+  assert.deepEqual(waiting, [{ id: second.id }], "the key's second job waits for the slot");
 });
