@@ -7,13 +7,16 @@
  *    worker (concurrency 10) with `runOnce`: this checkout (`current`) against
  *    another checkout's worker (`before`, with --src), which also migrates its
  *    own schema (so without migrations 28-30). Wall and worker CPU per job.
- * 2. `keys`: K keys with J jobs each of a task with `concurrency: { perKey }`,
+ * 2. `enqueue`: `utils.addJobs` of N jobs without keys (10,000 per call) into
+ *    a fresh schema, this checkout against `--src` (the new partial index's
+ *    predicate is checked on every insert).
+ * 3. `keys`: K keys with J jobs each of a task with `concurrency: { perKey }`,
  *    drained by 2 in-process workers of concurrency 10 until the table is
  *    empty; and the same jobs without limits (`keys-unlimited`) for scale.
  *
  *   DATABASE_URL=postgres://… npx tsx bench/limits-cost.ts [--jobs 5000] [--repeats 5]
  *     [--src /path/to/other/checkout/src] [--keys 1000] [--per-key-jobs 20] [--per-key 5]
- *     [--only plain|keys]
+ *     [--only plain|enqueue|keys]
  */
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -53,6 +56,17 @@ interface TaskModule {
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
 const ours = (await import("../src/worker/worker.js")) as unknown as WorkerModule;
 const { defineTask } = (await import("../src/tasks/task.js")) as unknown as TaskModule;
+interface UtilsModule {
+  createWorkerUtils(options: Record<string, unknown>): Promise<{
+    migrate(): Promise<unknown>;
+    addJobs(jobs: Array<{ identifier: string; payload: unknown }>): Promise<unknown>;
+    release(): Promise<void>;
+  }>;
+}
+const oursUtils = (await import("../src/client/worker-utils.js")) as unknown as UtilsModule;
+const beforeUtils = values.src
+  ? ((await import(pathToFileURL(path.resolve(values.src, "client/worker-utils.ts")).href)) as UtilsModule)
+  : undefined;
 const before = values.src
   ? ((await import(pathToFileURL(path.resolve(values.src, "worker/worker.ts")).href)) as WorkerModule)
   : undefined;
@@ -131,7 +145,7 @@ async function keyedDrain(limited: boolean): Promise<number> {
 const load = (await import("node:os")).loadavg().map((x) => x.toFixed(2));
 console.log(`limits-cost ${new Date().toISOString()} load ${load.join(" ")}`);
 
-if (values.only !== "keys") {
+if (values.only === undefined || values.only === "plain") {
   const variants: Array<[string, WorkerModule]> = [["current", ours]];
   if (before) variants.push(["before", before]);
   const samples = new Map(variants.map(([name]) => [name, [] as Array<{ wallUs: number; cpuUs: number }>]));
@@ -152,7 +166,39 @@ if (values.only !== "keys") {
   }
 }
 
-if (values.only !== "plain") {
+async function enqueue(module: UtilsModule): Promise<number> {
+  const schema = `bench_limits_${process.pid}_${run++}`;
+  const utils = await module.createWorkerUtils({ connectionString, schema, logger: silent });
+  await utils.migrate();
+  const start = performance.now();
+  for (let added = 0; added < jobs; added += 10_000) {
+    await utils.addJobs(
+      Array.from({ length: Math.min(10_000, jobs - added) }, (_, i) => ({ identifier: "noop", payload: { i } })),
+    );
+  }
+  const perSecond = jobs / ((performance.now() - start) / 1000);
+  await utils.release();
+  await pool.query(`drop schema "${schema}" cascade`);
+  return perSecond;
+}
+
+if (values.only === "enqueue") {
+  const variants: Array<[string, UtilsModule]> = [["current", oursUtils]];
+  if (beforeUtils) variants.push(["before", beforeUtils]);
+  const samples = new Map(variants.map(([name]) => [name, [] as number[]]));
+  for (let r = 0; r < repeats; r++) {
+    for (let i = 0; i < variants.length; i++) {
+      const [name, module] = variants[(i + r) % variants.length]!;
+      samples.get(name)!.push(await enqueue(module));
+    }
+  }
+  console.log(`enqueue: ${jobs} jobs without keys via addJobs (10,000 per call), ${repeats} runs (median)`);
+  for (const [name, list] of samples) {
+    console.log(`  ${name.padEnd(8)} ${Math.round(median(list))} jobs/s  all: ${list.map(Math.round).join(" ")}`);
+  }
+}
+
+if (values.only === undefined || values.only === "keys") {
   const limited: number[] = [];
   const unlimited: number[] = [];
   for (let r = 0; r < repeats; r++) {
