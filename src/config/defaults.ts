@@ -42,6 +42,17 @@ export const JOB_TIMEOUT_GRACE_MS = 1000;
  */
 export const JOB_TIMEOUT_FLAG_PREFIX = "gwts:timeoutMs=";
 
+/**
+ * A job's concurrency key (`spec.concurrencyKey`) travels in its `flags` as
+ * one flag `gwts:ck=<key>`, like the timeout: graphile-worker 0.18 runs such
+ * jobs (ignoring the limits), and migration 29 indexes the key for the limited
+ * claim (docs/fairness.md). Users' own flags may not start with this prefix.
+ */
+export const CONCURRENCY_KEY_FLAG_PREFIX = "gwts:ck=";
+
+/** The longest concurrency key (characters): keys are compared and indexed, so they stay short. */
+export const CONCURRENCY_KEY_MAX_LENGTH = 256;
+
 /** The schema to use: the option, else GRAPHILE_WORKER_SCHEMA, else the default (not yet validated). */
 export function schemaFromEnvironment(option: string | undefined): string {
   return option ?? process.env.GRAPHILE_WORKER_SCHEMA ?? DEFAULT_SCHEMA;

@@ -1,6 +1,6 @@
 import { ValidationError } from "../errors/errors.js";
 import { JOB_KEY_MODES, type JobKeyMode, type JobSpec } from "./job.js";
-import { JOB_TIMEOUT_FLAG_PREFIX } from "../config/defaults.js";
+import { CONCURRENCY_KEY_FLAG_PREFIX, CONCURRENCY_KEY_MAX_LENGTH, JOB_TIMEOUT_FLAG_PREFIX } from "../config/defaults.js";
 
 /** Limits shared with graphile-worker's schema (check constraints). */
 export const LIMITS = {
@@ -136,6 +136,13 @@ export function validateFlags(value: unknown, field = "flags"): string[] {
     if (flag.startsWith(JOB_TIMEOUT_FLAG_PREFIX)) {
       throw new ValidationError(field, flag, `flags starting with ${JOB_TIMEOUT_FLAG_PREFIX} are reserved (use timeoutMs)`);
     }
+    if (flag.startsWith(CONCURRENCY_KEY_FLAG_PREFIX)) {
+      throw new ValidationError(
+        field,
+        flag,
+        `flags starting with ${CONCURRENCY_KEY_FLAG_PREFIX} are reserved (use concurrencyKey)`,
+      );
+    }
   }
   return value as string[];
 }
@@ -149,6 +156,19 @@ export function validateTimeoutMs(value: unknown, field = "timeoutMs"): number |
   return value;
 }
 
+/** A concurrency key: a non-empty string of at most CONCURRENCY_KEY_MAX_LENGTH characters. */
+export function validateConcurrencyKey(value: unknown, field = "concurrencyKey"): string {
+  return validateName(field, value, CONCURRENCY_KEY_MAX_LENGTH);
+}
+
+/** A job's concurrency key from its flags (null: none). */
+export function concurrencyKeyFromFlags(flags: Readonly<Record<string, true>> | null): string | null {
+  for (const flag in flags) {
+    if (flag.startsWith(CONCURRENCY_KEY_FLAG_PREFIX)) return flag.slice(CONCURRENCY_KEY_FLAG_PREFIX.length);
+  }
+  return null;
+}
+
 /** A job's own timeout from its flags (undefined: none). */
 export function timeoutFromFlags(flags: Readonly<Record<string, true>>): number | undefined {
   for (const flag in flags) {
@@ -160,7 +180,17 @@ export function timeoutFromFlags(flags: Readonly<Record<string, true>>): number 
   return undefined;
 }
 
-const SPEC_FIELDS = new Set(["queueName", "runAt", "maxAttempts", "jobKey", "jobKeyMode", "priority", "flags", "timeoutMs"]);
+const SPEC_FIELDS = new Set([
+  "queueName",
+  "runAt",
+  "maxAttempts",
+  "jobKey",
+  "jobKeyMode",
+  "priority",
+  "flags",
+  "timeoutMs",
+  "concurrencyKey",
+]);
 /** The fields of an `addJobs` entry: a JobSpec plus its identifier and payload. */
 const BULK_ENTRY_FIELDS = new Set([...SPEC_FIELDS, "identifier", "payload"]);
 
@@ -200,6 +230,10 @@ function validatedJob(identifier: unknown, payload: unknown, spec: JobSpec): Val
   };
   if (spec.timeoutMs != null) {
     const flag = `${JOB_TIMEOUT_FLAG_PREFIX}${validateTimeoutMs(spec.timeoutMs)}`;
+    validated.flags = validated.flags ? [...validated.flags, flag] : [flag];
+  }
+  if (spec.concurrencyKey != null) {
+    const flag = `${CONCURRENCY_KEY_FLAG_PREFIX}${validateConcurrencyKey(spec.concurrencyKey)}`;
     validated.flags = validated.flags ? [...validated.flags, flag] : [flag];
   }
   if (spec.jobKey != null) validated.jobKey = validateJobKey(spec.jobKey);

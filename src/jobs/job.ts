@@ -24,6 +24,13 @@ export interface JobSpec {
    * as the flag `gwts:timeoutMs=<ms>` (docs/job-control.md).
    */
   timeoutMs?: number;
+  /**
+   * Jobs sharing a concurrency key (e.g. a customer id) count against their
+   * task's per-key limits (`concurrency.perKey`, `rateLimit.perKey`) and share
+   * its slots fairly with other keys. Stored as the flag `gwts:ck=<key>`
+   * (docs/fairness.md); graphile-worker 0.18 runs such jobs but ignores limits.
+   */
+  concurrencyKey?: string;
 }
 
 /** A job as stored in the database. */

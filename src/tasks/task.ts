@@ -4,6 +4,7 @@ import type { Job, JobSpec } from "../jobs/job.js";
 import { validateTaskIdentifier, validateTimeoutMs } from "../jobs/job-spec-validation.js";
 import type { Logger } from "../logger/logger.js";
 import { validateKeepResult, type KeepResultOptions } from "./keep-result.js";
+import { validateConcurrency, validateRateLimit, type ConcurrencyOptions, type RateLimitOptions } from "./task-limits.js";
 
 /** What a running task receives besides its payload. */
 export interface JobContext<State = unknown> {
@@ -53,6 +54,10 @@ export interface Task<Payload = unknown, State = unknown, Input = Payload> {
   readonly timeoutMs?: number;
   /** Keep each job's outcome for `ttlMs` (utils.getJobResult / waitForResult). */
   readonly keepResult?: KeepResultOptions;
+  /** At most `perKey` jobs of one concurrency key at once, across all workers (docs/fairness.md). */
+  readonly concurrency?: ConcurrencyOptions;
+  /** At most `max` starts per `intervalMs`, for the task or per key, across all workers (docs/fairness.md). */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 /** A task of any payload and state type (for heterogeneous lists of tasks). */
@@ -62,6 +67,8 @@ export interface AnyTask {
   readonly run: (payload: never, context: JobContext<never>) => TaskResult;
   readonly timeoutMs?: number;
   readonly keepResult?: KeepResultOptions;
+  readonly concurrency?: ConcurrencyOptions;
+  readonly rateLimit?: RateLimitOptions;
 }
 
 /** Tasks as given to `createWorker`: a list of tasks or an identifier -> handler map. */
@@ -79,6 +86,14 @@ export interface TaskDefinition<Payload, State, Input = Payload> {
   timeoutMs?: number;
   /** Store each job's return value (or permanent failure) for `ttlMs`: opt-in, see docs/job-control.md. */
   keepResult?: KeepResultOptions;
+  /**
+   * Per-key concurrency: at most `perKey` jobs with one `concurrencyKey` run at
+   * once across all workers (`byKey` overrides it for some keys). Slots are
+   * shared fairly between keys (docs/fairness.md).
+   */
+  concurrency?: ConcurrencyOptions;
+  /** At most `max` job starts per `intervalMs` (sliding window), for the task or, with `perKey`, per key. */
+  rateLimit?: RateLimitOptions;
 }
 
 /**
@@ -120,8 +135,15 @@ export function defineTask<Payload = unknown, State = unknown, Input = Payload>(
   }
   const timeoutMs = validateTimeoutMs(definition.timeoutMs, "timeoutMs");
   const keepResult = validateKeepResult(definition.keepResult);
+  const concurrency = validateConcurrency(definition.concurrency);
+  const rateLimit = validateRateLimit(definition.rateLimit);
   const task = { identifier: definition.identifier, schema: definition.schema, run: definition.run, keepResult };
-  return Object.freeze(timeoutMs === undefined ? task : { ...task, timeoutMs });
+  return Object.freeze({
+    ...task,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(rateLimit === undefined ? {} : { rateLimit }),
+  });
 }
 
 /** A payload that failed its task's schema. */

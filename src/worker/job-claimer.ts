@@ -7,6 +7,9 @@ import type { Queryable } from "../driver/driver.js";
 import { parameterText } from "../driver/parameter-text.js";
 import type { Job } from "../jobs/job.js";
 import { ClaimJobsStatement, type ClaimRow } from "../sql/claim-jobs.js";
+import { ClaimLimitedJobsStatement } from "../sql/claim-limited-jobs.js";
+import { hasLimits, limitArrays, type LimitArrays } from "../tasks/task-limits.js";
+import type { AnyTask } from "../tasks/task.js";
 import { FinishJobsStatements, type FinishParams } from "../sql/finish-jobs.js";
 import { jobIdsLockedBy, jobIdsLockedBySql } from "../sql/lock-holders.js";
 import type { ForbiddenFlags } from "./worker-config.js";
@@ -42,8 +45,12 @@ export class JobClaimer {
   private readonly claimStatement: ClaimJobsStatement;
   private readonly finish: FinishJobsStatements;
   private readonly lockedByMeSql: string;
+  /** How many tasks the main claim is for. */
+  private readonly plainTaskCount: number;
   /** The task identifiers as one text[] literal, built once (the claim sends it every time). */
   private readonly taskIdentifiersLiteral: string;
+  /** The limited claim, for tasks with `concurrency` or `rateLimit` (null: the worker has none). */
+  private readonly limitedStatement: ClaimLimitedJobsStatement | null;
   /** Set by `claimFailed`: a failed claim may have locked jobs this worker never heard of. */
   mayHaveStranded = false;
 
@@ -55,11 +62,28 @@ export class JobClaimer {
     private readonly forbiddenFlags: ForbiddenFlags | null,
     /** The most jobs one claim may ask for (the local queue's size or the concurrency). */
     private readonly maxClaim: number,
+    /** Limits of the tasks claimed by the limited claim (left out of `taskIdentifiers`); undefined for none. */
+    limits?: LimitArrays,
   ) {
     this.claimStatement = new ClaimJobsStatement(db, schema, maxClaim);
+    this.limitedStatement = limits && limits.identifiers.length > 0 ? new ClaimLimitedJobsStatement(db, schema, limits) : null;
     this.finish = new FinishJobsStatements(db, schema);
+    this.plainTaskCount = taskIdentifiers.length;
     this.taskIdentifiersLiteral = parameterText(taskIdentifiers) ?? "{}";
     this.lockedByMeSql = jobIdsLockedBySql(schema);
+  }
+
+  /** The claimer of a worker's tasks: those with limits go to the limited claim, the others to the main one. */
+  static forTasks(
+    db: Queryable,
+    schema: string,
+    workerId: string,
+    tasks: ReadonlyMap<string, AnyTask>,
+    forbiddenFlags: ForbiddenFlags | null,
+    maxClaim: number,
+  ): JobClaimer {
+    const plain = [...tasks.values()].filter((task) => !hasLimits(task)).map((task) => task.identifier);
+    return new JobClaimer(db, schema, workerId, plain, forbiddenFlags, maxClaim, limitArrays(tasks.values()));
   }
 
   /**
@@ -68,13 +92,12 @@ export class JobClaimer {
    */
   async claim(count: number, results?: FinishParams): Promise<ClaimResult> {
     const flags = await this.currentForbiddenFlags();
-    const rows = await this.claimStatement.run({
-      taskIdentifiers: this.taskIdentifiersLiteral,
-      count: Math.min(Math.max(count, 0), this.maxClaim),
-      forbiddenFlags: flags,
-      workerId: this.workerId,
-      results,
-    });
+    const wanted = Math.min(Math.max(count, 0), this.maxClaim);
+    // Tasks with limits first (docs/fairness.md). The local queue sizes `count` to what starts
+    // within its lookahead, so held jobs keep their key slots only that long. The rows come in
+    // the order they are to start.
+    const limited = this.limitedStatement && wanted > 0 ? await this.limitedStatement.run(this.workerId, wanted, flags) : [];
+    const rows = await this.claimPlain(wanted - limited.length, flags, results);
     const finishedIds = new Set<string>();
     const claimed: ClaimRow[] = [];
     for (const row of rows) {
@@ -84,8 +107,33 @@ export class JobClaimer {
     // UPDATE … RETURNING does not keep the claim order: restore it so the local
     // queue starts jobs by priority, then run_at, then id.
     claimed.sort(compareClaimOrder);
-    const jobs = claimed.map((row) => jobFromClaimRow(row, this.workerId));
+    const jobs = (limited.length === 0 ? claimed : [...limited, ...claimed]).map((row) => jobFromClaimRow(row, this.workerId));
     return { jobs, finishedIds };
+  }
+
+  /**
+   * The main claim, for the tasks without limits; it also carries the results.
+   * A worker with limited tasks skips it when it has neither jobs to look for
+   * nor results to write.
+   */
+  private async claimPlain(
+    count: number,
+    flags: readonly string[] | null,
+    results: FinishParams | undefined,
+  ): Promise<ClaimRow[]> {
+    if (this.limitedStatement && (this.plainTaskCount === 0 || count <= 0) && results === undefined) return [];
+    return this.claimStatement.run({
+      taskIdentifiers: this.taskIdentifiersLiteral,
+      count: this.limitedStatement && this.plainTaskCount === 0 ? 0 : Math.max(count, 0),
+      forbiddenFlags: flags,
+      workerId: this.workerId,
+      results,
+    });
+  }
+
+  /** True when this worker has tasks claimed by the limited claim. */
+  get hasLimitedTasks(): boolean {
+    return this.limitedStatement !== null;
   }
 
   /** Give back claimed jobs that never started (unlock, restore attempts); returns their ids. */

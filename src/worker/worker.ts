@@ -99,7 +99,7 @@ export class Worker<State = unknown> {
     this.ownsDriver = owned;
     const { schema, forbiddenFlags } = this.config;
     const maxClaim = Math.max(this.config.localQueue.size, this.config.concurrency);
-    this.claimer = new JobClaimer(driver, schema, this.workerId, [...this.tasks.keys()], forbiddenFlags, maxClaim);
+    this.claimer = JobClaimer.forTasks(driver, schema, this.workerId, this.tasks, forbiddenFlags, maxClaim);
     this.hooks = new HookSet(this.config.hooks, this.logger, "worker", this.events);
     const utils = new WorkerUtils({ driver, schema, logger: this.logger }, this.hooks);
     const finish = new FinishJobsStatements(driver, schema);
@@ -315,8 +315,8 @@ export class Worker<State = unknown> {
     reportFlushed(outcome, this.events, this.logger, this.workerId);
     // A refused result means this worker lost locks (recovered as dead, force-unlocked): stop its other stale runs.
     if (outcome.rejected.length > 0) void this.abortLostRuns();
-    // Finishing a queued job unlocks its queue: the next job of that queue may now be runnable.
-    if (outcome.applied.some((r) => r.queued)) this.localQueue.wake();
+    // A finished queued job unlocks its queue, a finished limited one a slot of its key: more may be runnable.
+    if (this.claimer.hasLimitedTasks ? outcome.applied.length > 0 : outcome.applied.some((r) => r.queued)) this.localQueue.wake();
   }
 
   private async abortLostRuns(): Promise<void> {

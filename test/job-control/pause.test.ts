@@ -193,3 +193,35 @@ test("jobs held in the local queue but not started are given back when their tas
     await worker.stop({ timeoutMs: 1000 });
   }
 });
+
+test("the limited claim (tasks with concurrency or rateLimit) skips paused tasks and queues too", async () => {
+  await resetPauses();
+  const ran: string[] = [];
+  const limited = (identifier: string) =>
+    defineTask({
+      identifier,
+      concurrency: { perKey: 2 },
+      run: (_payload, ctx) => {
+        ran.push(ctx.job.id);
+      },
+    });
+  await utils.pauseTask("limited_paused");
+  await utils.pauseQueue("limited_q");
+  const held = await utils.addJobs([
+    { identifier: "limited_paused", payload: {}, concurrencyKey: "k1" },
+    { identifier: "limited_free", payload: {}, concurrencyKey: "k1", queueName: "limited_q" },
+  ]);
+  const free = await utils.addJobs([
+    { identifier: "limited_free", payload: { n: 1 }, concurrencyKey: "k1" },
+    { identifier: "limited_free", payload: { n: 2 }, concurrencyKey: "k2", queueName: "other_limited_q" },
+  ]);
+  const worker = await testWorker(db, { tasks: [limited("limited_paused"), limited("limited_free")], concurrency: 2 });
+  await worker.runOnce();
+  assert.deepEqual(ran.sort(), free.map((j) => j.id).sort());
+  for (const job of held) assert.deepEqual(await jobRow(job.id), { id: job.id, attempts: 0, locked: false });
+  await utils.resumeTask("limited_paused");
+  await utils.resumeQueue("limited_q");
+  const again = await testWorker(db, { tasks: [limited("limited_paused"), limited("limited_free")], concurrency: 2 });
+  await again.runOnce();
+  for (const job of held) assert.equal(await jobRow(job.id), undefined);
+});

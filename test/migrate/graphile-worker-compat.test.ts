@@ -28,6 +28,8 @@ const OUR_ADDITIONS = {
     "_private_job_results",
     "_private_job_progress",
     "_private_pauses",
+    "_private_limit_slots",
+    "_private_rate_limit_starts",
   ],
   types: [
     "_private_workers",
@@ -40,6 +42,10 @@ const OUR_ADDITIONS = {
     "__private_job_progress",
     "_private_pauses",
     "__private_pauses",
+    "_private_limit_slots",
+    "__private_limit_slots",
+    "_private_rate_limit_starts",
+    "__private_rate_limit_starts",
   ],
   indexes: [
     "_private_workers_pkey",
@@ -53,6 +59,9 @@ const OUR_ADDITIONS = {
     "job_results_expires_at_index",
     "_private_job_progress_pkey",
     "_private_pauses_pkey",
+    "jobs_concurrency_key_index",
+    "_private_limit_slots_pkey",
+    "rate_limit_starts_bucket_index",
   ],
   constraintOwners: [
     "_private_workers",
@@ -60,6 +69,7 @@ const OUR_ADDITIONS = {
     "_private_job_results",
     "_private_job_progress",
     "_private_pauses",
+    "_private_limit_slots",
   ],
   functions: [
     "worker_heartbeat",
@@ -69,6 +79,8 @@ const OUR_ADDITIONS = {
     "recover_dead_worker_jobs",
     "delete_stale_workers",
     "tg_job_results__notify",
+    "concurrency_key_of",
+    "claim_limited_jobs",
   ],
 };
 

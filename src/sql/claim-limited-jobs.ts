@@ -1,0 +1,46 @@
+/**
+ * The limited claim: `claim_limited_jobs` (migration 30) for the tasks of a
+ * worker that carry `concurrency` or `rateLimit` (docs/fairness.md). Workers
+ * without such tasks never send it; the main claim (claim-jobs.ts) does not
+ * change and is sent only the other tasks' identifiers.
+ */
+import type { Queryable } from "../driver/driver.js";
+import { parameterText } from "../driver/parameter-text.js";
+import type { LimitArrays } from "../tasks/task-limits.js";
+import type { ClaimRow } from "./claim-jobs.js";
+import { quoteIdentifier } from "./quote-identifier.js";
+import { statementName } from "./statement-name.js";
+
+export class ClaimLimitedJobsStatement {
+  readonly text: string;
+  readonly name: string;
+  /** The limits as array literals, built once (sent with every claim). */
+  private readonly limits: (string | null)[];
+
+  constructor(
+    private readonly db: Queryable,
+    schema: string,
+    limits: LimitArrays,
+  ) {
+    this.text = `select * from ${quoteIdentifier(schema)}.claim_limited_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
+    this.name = statementName("claim_limited", this.text);
+    this.limits = [
+      limits.identifiers,
+      limits.perKeyLimits,
+      limits.rateMaxes,
+      limits.rateIntervalsMs,
+      limits.ratePerKey,
+      limits.overrideTasks,
+      limits.overrideKeys,
+      limits.overrideLimits,
+    ].map((values) => parameterText(values) ?? "{}");
+  }
+
+  /** Lock and return up to `count` jobs of the limited tasks that their limits allow now. */
+  async run(workerId: string, count: number, forbiddenFlags: readonly string[] | null): Promise<ClaimRow[]> {
+    const { rows } = await this.db.query<ClaimRow>(this.text, [workerId, count, ...this.limits, forbiddenFlags], {
+      name: this.name,
+    });
+    return rows;
+  }
+}
