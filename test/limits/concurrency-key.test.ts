@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createMigratedDatabase, deferred, resetJobs, testWorker, waitUntil } from "../support/fixtures.js";
 import { defineTask } from "../../src/tasks/task.js";
 import { ValidationError } from "../../src/errors/errors.js";
+import { spawnCli } from "../cli/spawn-cli.js";
 
 const db = await createMigratedDatabase("limits_keys");
 const { utils, pool } = db;
@@ -155,4 +156,19 @@ test("a crashed worker's key slot is freed when its job is unlocked (slots follo
   assert.deepEqual(rows, [{ job_id: first.id }], "the stale slot row was replaced, not added to");
   const { rows: waiting } = await pool.query(`select id::text from graphile_worker._private_jobs where locked_at is null`);
   assert.deepEqual(waiting, [{ id: second.id }], "the key's second job waits for the slot");
+});
+
+test("CLI add --concurrency-key stores the key; a bad key is a usage error naming the argument, nothing written", async () => {
+  await resetJobs(pool);
+  const added = await spawnCli(["add", "cli_keyed", "--concurrency-key", "customer-7", "--json"], {
+    databaseUrl: db.connectionString,
+  });
+  assert.equal(added.code, 0, added.stderr);
+  const { id } = JSON.parse(added.stdout) as { id: string };
+  const { rows } = await pool.query(`select flags from graphile_worker._private_jobs where id = $1`, [id]);
+  assert.deepEqual(rows[0].flags, { "gwts:ck=customer-7": true });
+  const bad = await spawnCli(["add", "cli_keyed", "--concurrency-key", "x".repeat(257)], { databaseUrl: db.connectionString });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--concurrency-key/);
+  assert.equal(await jobCount(), 1);
 });

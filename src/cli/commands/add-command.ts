@@ -20,6 +20,7 @@ const ARGUMENT_OF_FIELD: Readonly<Record<string, string>> = {
   priority: "--priority",
   flags: "--flags",
   timeoutMs: "--timeout-ms",
+  concurrencyKey: "--concurrency-key",
 };
 
 /** Validate the job as addJob will, so a bad value is reported against its argument before connecting. */
@@ -43,6 +44,7 @@ interface AddOptions extends GlobalOptions {
   priority?: string;
   flags?: string;
   timeoutMs?: string;
+  concurrencyKey?: string;
   json?: boolean;
 }
 
@@ -62,11 +64,13 @@ export function registerAddCommand(program: Command): void {
         .option("--priority <n>", "priority (lower runs first; default 0)")
         .option("--flags <a,b>", "comma-separated flags")
         .option("--timeout-ms <ms>", "this job's run time limit, overriding its task's timeoutMs")
+        .option("--concurrency-key <key>", "the job's concurrency key (its task's concurrency and rateLimit apply per key)")
         .option("--json", "print the job as JSON"),
     ),
     [
       `add send_email --payload '{"to":"ada@example.com"}'`,
       "add report --queue reports --run-at 2026-12-24T09:00:00Z --job-key daily-report --max-attempts 3",
+      "add sync_customer --payload '{\"id\":42}' --concurrency-key customer-42",
     ],
   ).action(async (identifier: string, options: AddOptions) => {
     const payload = parseJson("--payload", options.payload ?? "{}");
@@ -84,6 +88,7 @@ export function registerAddCommand(program: Command): void {
     if (options.flags !== undefined) spec.flags = parseList(options.flags);
     if (options.timeoutMs !== undefined)
       spec.timeoutMs = parseInteger("--timeout-ms", options.timeoutMs, { min: 1, max: 2_147_483_647 });
+    if (options.concurrencyKey !== undefined) spec.concurrencyKey = options.concurrencyKey;
     validateBeforeConnecting(identifier, payload, spec);
     const { job, outcome, message } = await withUtils(options, async (utils) => {
       if (spec.jobKey === undefined) {
