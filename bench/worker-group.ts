@@ -113,6 +113,12 @@ export class WorkerGroup {
     return this.#waitFor(() => this.processed >= count, timeoutMs, `${count} jobs executed`);
   }
 
+  /** Like waitProcessed, but after `timeoutMs` resolve false instead of failing (true once `count` ran). */
+  async waitProcessedWithin(count: number, timeoutMs: number): Promise<boolean> {
+    await this.#waitFor(() => this.processed >= count, timeoutMs, `${count} jobs executed`, true);
+    return this.processed >= count;
+  }
+
   /** Stop every process gracefully and collect their reports. */
   async stop(): Promise<WorkerReport[]> {
     this.#broadcast({ type: "stop" });
@@ -178,11 +184,14 @@ export class WorkerGroup {
     }
   }
 
-  #waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  #waitFor(check: () => boolean, timeoutMs: number, what: string, resolveOnTimeout = false): Promise<void> {
     if (check()) return Promise.resolve();
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(resolveOnTimeout ? undefined : new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+        timeoutMs,
+      );
       const done = (error?: Error) => {
         clearTimeout(timer);
         this.#waiters.delete(waiter);
