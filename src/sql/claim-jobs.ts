@@ -18,6 +18,16 @@
  *   count made every custom plan look cheaper, and each claim of an idle
  *   worker woken by a notification was planned anew (0.6 ms of its ~1.9 ms
  *   add->start latency).
+ * - Priorities (issue 19): the candidates are read one priority at a time
+ *   (`priorities`, a loose index scan: one probe of jobs_main_index per
+ *   distinct priority of available jobs), each scan bounded by
+ *   `priority = p and run_at <= now()` in the index. One scan over all
+ *   priorities could only filter on run_at, so a claim that found fewer jobs
+ *   than it asked for read through every future-scheduled entry (27 ms per
+ *   claim with 1M future rows, against 0.4 ms now). The nested loop keeps the
+ *   priorities' ascending order and stops as soon as `maxClaim` rows are
+ *   taken, so no row is locked that is not handed on; the generic plan reads
+ *   the index the same way (a literal limit per priority, see above).
  * - Named queues stay strictly serial and in order, also beside graphile-worker
  *   workers: available queue rows are locked (SKIP LOCKED) before any of their
  *   jobs is row-locked — graphile-worker's own order — so a graphile-worker
@@ -115,19 +125,36 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
     lockedAt: "$8",
     replacements: "$9",
   });
-  return `with ${finish}, candidates as (
+  return `with ${finish}, priorities as (
+  -- The priorities of available jobs, ascending, one index probe each (a loose index scan of
+  -- jobs_main_index): the candidates are then read one priority at a time. See "Priorities" above.
+  with recursive p(priority) as (
+    (select j.priority from ${s}._private_jobs j where j.is_available = true order by j.priority limit 1)
+    union all
+    select (select j.priority from ${s}._private_jobs j
+            where j.is_available = true and j.priority > p.priority order by j.priority limit 1)
+    from p where p.priority is not null
+  )
+  select p.priority from p where p.priority is not null
+), candidates as (
   select * from (
-    select j.id, j.job_queue_id, j.priority, j.run_at
-    from ${s}._private_jobs j
-    where j.is_available = true
-      and j.run_at <= now()
-      and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])))
-      and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
-      and (j.job_queue_id is null or j.job_queue_id in (
-        select q.id from ${s}._private_job_queues q where q.is_available = true for update skip locked))
-    order by j.priority asc, j.run_at asc
+    select j.*
+    from priorities p
+    cross join lateral (
+      select j.id, j.job_queue_id, j.priority, j.run_at
+      from ${s}._private_jobs j
+      where j.is_available = true
+        and j.priority = p.priority
+        and j.run_at <= now()
+        and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])))
+        and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
+        and (j.job_queue_id is null or j.job_queue_id in (
+          select q.id from ${s}._private_job_queues q where q.is_available = true for update skip locked))
+      order by j.run_at asc
+      limit ${maxClaim}
+      for update of j skip locked
+    ) j
     limit ${maxClaim}
-    for update of j skip locked
   ) c
   limit (select $2::int)
 ), queue_heads as (
