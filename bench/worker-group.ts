@@ -64,8 +64,10 @@ export class WorkerGroup {
         env: { ...process.env, ...workerConfigToEnv({ ...options.config, index }) },
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
-      child.stdout?.pipe(output, { end: false });
-      child.stderr?.pipe(output, { end: false });
+      // Copied chunk by chunk rather than piped: 8 processes' pipes into one stream would add
+      // listeners to it past Node's warning limit.
+      child.stdout?.on("data", (chunk: Buffer) => output.write(chunk));
+      child.stderr?.on("data", (chunk: Buffer) => output.write(chunk));
       const member: Member = { child, processed: 0, ready: false, exited: false };
       this.#members.push(member);
       child.on("message", (message: unknown) => {
