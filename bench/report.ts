@@ -16,7 +16,7 @@ export interface BenchJson {
   graphile_worker: SystemJson;
   pg_boss: SystemJson;
   /** The database-side floor of the same run (bench/scenarios/floor.ts); null if it failed. */
-  floor: { jobs_per_s: number; jobs: number; seconds: number; clients: number; batch: number } | null;
+  floor: { jobs_per_s: number; jobs: number; seconds: number; clients: number; batch: number; runs: number[] } | null;
   ratios: Record<string, number | null>;
 }
 
@@ -125,6 +125,7 @@ export function buildJson(outcomes: Outcomes, floor: FloorResult | undefined): B
           seconds: round(floor.seconds, 3),
           clients: floor.clients,
           batch: floor.batch,
+          runs: floor.runs ?? [Math.round(floor.jobsPerSecond)],
         }
       : null,
     ratios: ratios(outcomes, floor),
@@ -208,7 +209,7 @@ export function formatTable(outcomes: Outcomes, info: RunInfo, floor: FloorResul
     ...lines,
     "",
     floor
-      ? `Database-side floor (same server, ${number(floor.jobs)} analysed jobs, ${floor.clients} clients, one statement locking and deleting ${floor.batch} jobs per cycle, no task code): ${number(floor.jobsPerSecond)} jobs/s`
+      ? `Database-side floor (same server, ${number(floor.jobs)} analysed jobs, ${floor.clients} clients, one statement locking and deleting ${floor.batch} jobs per cycle, no task code; median of ${floor.runs?.length ?? 1} run(s), one after each round of analysed drains): ${number(floor.jobsPerSecond)} jobs/s`
       : "Database-side floor: FAILED (see stderr)",
     `Named-queue drains stop after ${info.workload.namedQueueCapMs / 1000} s; a capped figure is the jobs run over that time. ` +
       `The worker-count curve is ours only (analysed ${number(w.drainJobs)}-job backlog, one run each).`,

@@ -73,7 +73,17 @@ function toResult(system: BenchSystem, figures: Figures, workload: Workload): Sy
   };
 }
 
-export async function runProtocol(contenders: readonly Contender[], workload: Workload, progress: Progress): Promise<Outcomes> {
+/**
+ * Run every scenario. `floorRun`, when given, is run once after each round of
+ * analysed drains (interleaved with them, so it meets the same background
+ * load); `onFloor` gets each run.
+ */
+export async function runProtocol(
+  contenders: readonly Contender[],
+  workload: Workload,
+  progress: Progress,
+  floorRun?: () => Promise<void>,
+): Promise<Outcomes> {
   const figures = new Map<SystemName, Figures>(
     contenders.map((c) => [c.name, { fresh: [], analysed: [], future: [], named: {}, curve: [] }]),
   );
@@ -126,6 +136,7 @@ export async function runProtocol(contenders: readonly Contender[], workload: Wo
       own.analysed.push(result);
       log(contender, `drain, analysed table (${run}/${repeats.length}): ${describeDrain(result)}`);
     });
+    await floorRun?.();
   }
 
   await eachSystem(async (contender, own) => {

@@ -48,26 +48,47 @@ async function openContenders(options: BenchOptions, server: BenchServer, outcom
   return contenders;
 }
 
-/** The database-side floor, measured first (no worker process running); undefined if it failed. */
-async function runFloor(workload: Workload, server: BenchServer): Promise<FloorResult | undefined> {
-  try {
-    const floor = await measureFloor(server, workload.floorJobs);
-    progress(
-      `[floor] ${floor.clients} clients, ${floor.batch} jobs locked and deleted per statement: ${floor.jobs} jobs in ` +
-        `${floor.seconds.toFixed(2)} s = ${Math.round(floor.jobsPerSecond)} jobs/s`,
-    );
-    return floor;
-  } catch (error) {
-    progress(`[floor] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return undefined;
+/**
+ * The database-side floor, run once per round of analysed drains (see
+ * runProtocol); the median run is reported, undefined if any run failed.
+ */
+class FloorRuns {
+  readonly runs: FloorResult[] = [];
+  failed = false;
+
+  constructor(
+    private readonly server: BenchServer,
+    private readonly jobs: number,
+  ) {}
+
+  readonly run = async (): Promise<void> => {
+    if (this.failed) return;
+    try {
+      const floor = await measureFloor(this.server, this.jobs);
+      this.runs.push(floor);
+      progress(
+        `[floor] ${floor.clients} clients, ${floor.batch} jobs locked and deleted per statement: ${floor.jobs} jobs in ` +
+          `${floor.seconds.toFixed(2)} s = ${Math.round(floor.jobsPerSecond)} jobs/s`,
+      );
+    } catch (error) {
+      this.failed = true;
+      progress(`[floor] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  };
+
+  median(): FloorResult | undefined {
+    if (this.failed || this.runs.length === 0) return undefined;
+    const sorted = [...this.runs].sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    return median && { ...median, runs: this.runs.map((run) => Math.round(run.jobsPerSecond)) };
   }
 }
 
-async function runAll(options: BenchOptions, server: BenchServer, workload: Workload): Promise<Outcomes> {
+async function runAll(options: BenchOptions, server: BenchServer, workload: Workload, floor: FloorRuns): Promise<Outcomes> {
   const failedAtSetup: Outcomes = {};
   const contenders = await openContenders(options, server, failedAtSetup);
   try {
-    return { ...failedAtSetup, ...(await runProtocol(contenders, workload, progress)) };
+    return { ...failedAtSetup, ...(await runProtocol(contenders, workload, progress, floor.run)) };
   } finally {
     for (const contender of contenders) {
       await contender.system
@@ -112,14 +133,14 @@ async function main(): Promise<number> {
   const baseWorkload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
   const workload: Workload = { ...baseWorkload, workerCurve: options.workers ?? baseWorkload.workerCurve };
   let outcomes: Outcomes;
-  let floor: FloorResult | undefined;
+  const floorRuns = new FloorRuns(server, workload.floorJobs);
   try {
-    floor = await runFloor(workload, server);
-    outcomes = await runAll(options, server, workload);
+    outcomes = await runAll(options, server, workload, floorRuns);
   } finally {
     await closeServer();
   }
 
+  const floor = floorRuns.median();
   printResult(
     formatTable(
       outcomes,

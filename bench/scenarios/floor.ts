@@ -29,6 +29,8 @@ export interface FloorResult {
   batch: number;
   /** The statement each client repeats. */
   statement: string;
+  /** When this is the median of several runs: every run's rate, jobs/s, in the order run. */
+  runs?: number[];
 }
 
 const SCHEMA = "graphile_worker";
