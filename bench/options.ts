@@ -20,7 +20,7 @@ export interface BenchOptions {
   workers: number[] | undefined;
 }
 
-export const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only ${SYSTEM_NAMES.join(",")}]
+export const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only ${SYSTEM_NAMES.join(",")}] [--no-fsync] [--workers 1,2,4,8]
 
 Runs graphile-worker-ts ("ours"), graphile-worker 0.18 and pg-boss 12 side by side on one
 PostgreSQL (DATABASE_URL, or an embedded one when unset), 2 worker processes each.
