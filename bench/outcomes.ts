@@ -4,6 +4,25 @@
  */
 import type { LatencyResult } from "./scenarios/latency.js";
 import type { SystemName } from "./systems/system.js";
+import type { NamedQueueKey } from "./workload.js";
+
+/** A drain of jobs spread over named (serial) queues. */
+export interface NamedQueueFigure {
+  queues: number;
+  jobs_per_queue: number;
+  /** Jobs executed over the time taken (the whole backlog unless `capped`). */
+  jobs_per_s: number;
+  jobs_done: number;
+  seconds: number;
+  /** Stopped at the cap before the backlog was done: the rate is over the capped time. */
+  capped: boolean;
+}
+
+/** One drain of the worker-count curve. */
+export interface WorkerCurvePoint {
+  processes: number;
+  jobs_per_s: number;
+}
 
 export interface SystemResult {
   label: string;
@@ -28,6 +47,10 @@ export interface SystemResult {
   drain_startup_ms: number;
   /** Every run of each drain, jobs/s, in the order run. */
   runs: { analysed: number[]; fresh: number[]; future_rows: number[] };
+  /** Named-queue drains (absent for a system without named queues). */
+  named_queues?: Partial<Record<NamedQueueKey, NamedQueueFigure>>;
+  /** Analysed drains with 1, 2, 4, … worker processes (ours only). */
+  worker_curve?: WorkerCurvePoint[];
   drain_jobs: number;
   enqueue_jobs: number;
   latency_samples: number;

@@ -92,8 +92,10 @@ try {
       await statements?.query("select pg_stat_statements_reset()");
       let postgresAtEnd = 0;
       const result = await measureDrain(system, jobs, true, {
-        atGo: () => (postgresAtGo = postgresTicks()),
-        atEnd: () => (postgresAtEnd = postgresTicks()),
+        probe: {
+          atGo: () => (postgresAtGo = postgresTicks()),
+          atEnd: () => (postgresAtEnd = postgresTicks()),
+        },
       });
       const postgresUs = (((postgresAtEnd - postgresAtGo) / TICKS_PER_SECOND) * 1e6) / jobs;
       console.log(

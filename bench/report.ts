@@ -3,7 +3,8 @@
  * readable table, and the JSON object printed on stdout's last line with
  * `--json` (`{"ours":…,"graphile_worker":…,"pg_boss":…,"ratios":…}`).
  */
-import type { Outcomes, SystemResult } from "./outcomes.js";
+import type { NamedQueueFigure, Outcomes, SystemResult } from "./outcomes.js";
+import type { FloorResult } from "./scenarios/floor.js";
 import { SYSTEM_NAMES, type SystemName } from "./systems/system.js";
 import type { Workload } from "./workload.js";
 
@@ -14,6 +15,8 @@ export interface BenchJson {
   ours: SystemJson;
   graphile_worker: SystemJson;
   pg_boss: SystemJson;
+  /** The database-side floor of the same run (bench/scenarios/floor.ts); null if it failed. */
+  floor: { jobs_per_s: number; jobs: number; seconds: number; clients: number; batch: number; runs: number[] } | null;
   ratios: Record<string, number | null>;
 }
 
@@ -73,7 +76,7 @@ function ratio(a: number | undefined, b: number | undefined): number | null {
 }
 
 /** ours / other for each headline figure (> 1 is better for throughput/enqueue, < 1 for latency/RSS). */
-function ratios(outcomes: Outcomes): Record<string, number | null> {
+function ratios(outcomes: Outcomes, floor: FloorResult | undefined): Record<string, number | null> {
   const ours = resultOf(outcomes, "ours");
   const out: Record<string, number | null> = {};
   for (const [other, suffix] of [
@@ -91,12 +94,21 @@ function ratios(outcomes: Outcomes): Record<string, number | null> {
     );
     out[`latency_p99_vs_${suffix}`] = ratio(ours?.latency_ms.p99, them?.latency_ms.p99);
     out[`rss_vs_${suffix}`] = ratio(ours?.worker_peak_rss_mb, them?.worker_peak_rss_mb);
+    out[`named_queues_few_vs_${suffix}`] = ratio(ours?.named_queues?.few?.jobs_per_s, them?.named_queues?.few?.jobs_per_s);
+    out[`named_queues_many_vs_${suffix}`] = ratio(ours?.named_queues?.many?.jobs_per_s, them?.named_queues?.many?.jobs_per_s);
   }
   out.future_rows_vs_empty = ours ? round(ours.future_rows_vs_empty, 3) : null;
+  // Each system's analysed drain as a fraction of the database-side floor measured in the same run.
+  out.throughput_vs_floor = ratio(ours?.throughput_jobs_per_s, floor?.jobsPerSecond);
+  out.graphile_worker_throughput_vs_floor = ratio(
+    resultOf(outcomes, "graphile_worker")?.throughput_jobs_per_s,
+    floor?.jobsPerSecond,
+  );
+  out.pg_boss_throughput_vs_floor = ratio(resultOf(outcomes, "pg_boss")?.throughput_jobs_per_s, floor?.jobsPerSecond);
   return out;
 }
 
-export function buildJson(outcomes: Outcomes): BenchJson {
+export function buildJson(outcomes: Outcomes, floor: FloorResult | undefined): BenchJson {
   const entry = (name: SystemName): SystemJson => {
     const outcome = outcomes[name];
     if (!outcome) return null;
@@ -106,15 +118,31 @@ export function buildJson(outcomes: Outcomes): BenchJson {
     ours: entry("ours"),
     graphile_worker: entry("graphile_worker"),
     pg_boss: entry("pg_boss"),
-    ratios: ratios(outcomes),
+    floor: floor
+      ? {
+          jobs_per_s: Math.round(floor.jobsPerSecond),
+          jobs: floor.jobs,
+          seconds: round(floor.seconds, 3),
+          clients: floor.clients,
+          batch: floor.batch,
+          runs: floor.runs ?? [Math.round(floor.jobsPerSecond)],
+        }
+      : null,
+    ratios: ratios(outcomes, floor),
   };
 }
 
 const number = (value: number): string => Math.round(value).toLocaleString("en-US");
 const ms = (value: number): string => value.toFixed(2);
 
+/** A named-queue drain's cell: jobs/s, marked when the drain was stopped at the cap. */
+function namedCell(figure: NamedQueueFigure | undefined): string {
+  if (!figure) return "-";
+  return figure.capped ? `${number(figure.jobs_per_s)} (capped)` : number(figure.jobs_per_s);
+}
+
 /** The readable table (markdown, so it can be pasted into docs/benchmarks.md as is). */
-export function formatTable(outcomes: Outcomes, info: RunInfo): string {
+export function formatTable(outcomes: Outcomes, info: RunInfo, floor: FloorResult | undefined): string {
   const names = SYSTEM_NAMES.filter((name) => outcomes[name] !== undefined);
   const labelOf = (name: SystemName): string => {
     const outcome = outcomes[name];
@@ -131,6 +159,17 @@ export function formatTable(outcomes: Outcomes, info: RunInfo): string {
     [`latency add->start p99 (ms)`, (r) => ms(r.latency_ms.p99)],
     [`throughput with ${number(w.futureRows)} future rows (jobs/s)`, (r) => number(r.future_rows_throughput_jobs_per_s)],
     [`  vs empty table`, (r) => r.future_rows_vs_empty.toFixed(2)],
+    ...w.namedQueues.map(({ key, queues, jobsPerQueue }): [string, (result: SystemResult) => string] => [
+      `drain, ${number(queues)} named queues x ${number(jobsPerQueue)} jobs (jobs/s)`,
+      (r) => namedCell(r.named_queues?.[key]),
+    ]),
+    ...w.workerCurve.map((processes): [string, (result: SystemResult) => string] => [
+      `drain with ${processes} worker process${processes === 1 ? "" : "es"} (jobs/s)`,
+      (r) => {
+        const point = r.worker_curve?.find((entry) => entry.processes === processes);
+        return point ? number(point.jobs_per_s) : "-";
+      },
+    ]),
     [`worker peak RSS during drain (MiB)`, (r) => r.worker_peak_rss_mb.toFixed(0)],
     [`workers started -> first job (ms, in drain time)`, (r) => r.drain_startup_ms.toFixed(0)],
   ];
@@ -157,7 +196,7 @@ export function formatTable(outcomes: Outcomes, info: RunInfo): string {
       outcome.ok ? `- ${labelOf(name)}: ${outcome.result.configuration}` : `- ${labelOf(name)}: FAILED: ${outcome.error}`,
     );
   }
-  const json = buildJson(outcomes);
+  const json = buildJson(outcomes, floor);
   const ratioLines = Object.entries(json.ratios)
     .filter(([, value]) => value !== null)
     .map(([key, value]) => `- ${key}: ${value}`);
@@ -168,6 +207,12 @@ export function formatTable(outcomes: Outcomes, info: RunInfo): string {
       `drains: median of ${info.workload.drainRepeats} run(s)`,
     "",
     ...lines,
+    "",
+    floor
+      ? `Database-side floor (same server, ${number(floor.jobs)} analysed jobs, ${floor.clients} clients, one statement locking and deleting ${floor.batch} jobs per cycle, no task code; median of ${floor.runs?.length ?? 1} run(s), one after each round of analysed drains): ${number(floor.jobsPerSecond)} jobs/s`
+      : "Database-side floor: FAILED (see stderr)",
+    `Named-queue drains stop after ${info.workload.namedQueueCapMs / 1000} s; a capped figure is the jobs run over that time. ` +
+      `The worker-count curve is ours only (analysed ${number(w.drainJobs)}-job backlog, one run each).`,
     "",
     "Configurations:",
     ...notes,

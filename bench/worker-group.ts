@@ -64,8 +64,10 @@ export class WorkerGroup {
         env: { ...process.env, ...workerConfigToEnv({ ...options.config, index }) },
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
-      child.stdout?.pipe(output, { end: false });
-      child.stderr?.pipe(output, { end: false });
+      // Copied chunk by chunk rather than piped: 8 processes' pipes into one stream would add
+      // listeners to it past Node's warning limit.
+      child.stdout?.on("data", (chunk: Buffer) => output.write(chunk));
+      child.stderr?.on("data", (chunk: Buffer) => output.write(chunk));
       const member: Member = { child, processed: 0, ready: false, exited: false };
       this.#members.push(member);
       child.on("message", (message: unknown) => {
@@ -111,6 +113,12 @@ export class WorkerGroup {
   /** Resolve once the processes together report at least `count` executed jobs. */
   waitProcessed(count: number, timeoutMs: number): Promise<void> {
     return this.#waitFor(() => this.processed >= count, timeoutMs, `${count} jobs executed`);
+  }
+
+  /** Like waitProcessed, but after `timeoutMs` resolve false instead of failing (true once `count` ran). */
+  async waitProcessedWithin(count: number, timeoutMs: number): Promise<boolean> {
+    await this.#waitFor(() => this.processed >= count, timeoutMs, `${count} jobs executed`, true);
+    return this.processed >= count;
   }
 
   /** Stop every process gracefully and collect their reports. */
@@ -178,11 +186,14 @@ export class WorkerGroup {
     }
   }
 
-  #waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  #waitFor(check: () => boolean, timeoutMs: number, what: string, resolveOnTimeout = false): Promise<void> {
     if (check()) return Promise.resolve();
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(resolveOnTimeout ? undefined : new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+        timeoutMs,
+      );
       const done = (error?: Error) => {
         clearTimeout(timer);
         this.#waiters.delete(waiter);

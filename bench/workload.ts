@@ -14,7 +14,18 @@ export interface Workload {
   futureRows: number;
   /** Each drain is repeated this many times; the median run is reported. */
   drainRepeats: number;
+  /** Jobs the database-side floor (bench/scenarios/floor.ts) takes off an analysed table. */
+  floorJobs: number;
+  /** Named-queue drains: queues x jobs per queue, few long queues and many short ones. */
+  namedQueues: ReadonlyArray<{ key: NamedQueueKey; queues: number; jobsPerQueue: number }>;
+  /** A named-queue drain still running after this long is stopped and reported over the time it ran. */
+  namedQueueCapMs: number;
+  /** Worker processes of each drain of the worker-count curve (ours), unless `--workers` says otherwise. */
+  workerCurve: readonly number[];
 }
+
+/** The named-queue drains: `few` long queues, `many` short ones. */
+export type NamedQueueKey = "few" | "many";
 
 export const FULL_WORKLOAD: Workload = {
   drainJobs: 50_000,
@@ -22,15 +33,29 @@ export const FULL_WORKLOAD: Workload = {
   latencySamples: 1_000,
   futureRows: 1_000_000,
   drainRepeats: 3,
+  floorJobs: 200_000,
+  namedQueues: [
+    { key: "few", queues: 20, jobsPerQueue: 1_000 },
+    { key: "many", queues: 5_000, jobsPerQueue: 4 },
+  ],
+  namedQueueCapMs: 60_000,
+  workerCurve: [1, 2, 4, 8],
 };
 
-/** `--quick`: a smoke run (CI), about a minute for all three systems. */
+/** `--quick`: a smoke run (CI), every scenario once on a small workload, one to two minutes. */
 export const QUICK_WORKLOAD: Workload = {
   drainJobs: 2_000,
   enqueueJobs: 5_000,
   latencySamples: 50,
   futureRows: 20_000,
   drainRepeats: 1,
+  floorJobs: 10_000,
+  namedQueues: [
+    { key: "few", queues: 20, jobsPerQueue: 50 },
+    { key: "many", queues: 500, jobsPerQueue: 4 },
+  ],
+  namedQueueCapMs: 5_000,
+  workerCurve: [1, 2],
 };
 
 /** Worker processes per system. */

@@ -24,6 +24,21 @@ export interface DrainResult {
   tailMs: number;
   /** CPU time of all worker processes together from "go" to the end of their shutdown, µs. */
   workerCpuMicros: number;
+  /** The drain was stopped at `capMs` before every job ran: `jobs` is what ran by then. */
+  capped: boolean;
+}
+
+/** How a drain is set up (defaults: the plain backlog of `jobs` jobs, WORKER_PROCESSES processes, no cap). */
+export interface DrainOptions {
+  probe?: DrainProbe;
+  /** Adds the backlog (default: `system.bulkEnqueue(jobs)`). */
+  enqueue?: () => Promise<void>;
+  workerProcesses?: number;
+  /**
+   * Stop the drain after this long even if jobs are left, and report the jobs
+   * executed by then over the time taken (for a system too slow to finish).
+   */
+  capMs?: number;
 }
 
 /** Called just before "go" and just after the workers stopped (bench:profile samples CPU there). */
@@ -36,17 +51,20 @@ export async function measureDrain(
   system: BenchSystem,
   jobs: number,
   analyze: boolean,
-  probe?: DrainProbe,
+  options: DrainOptions = {},
 ): Promise<DrainResult> {
-  await system.bulkEnqueue(jobs);
+  const { probe } = options;
+  await (options.enqueue ? options.enqueue() : system.bulkEnqueue(jobs));
   if (analyze) await system.vacuumAnalyze();
   const remainingBefore = await system.countRemaining();
   if (remainingBefore !== jobs) {
     throw new Error(`${system.name}: expected ${jobs} runnable jobs before the drain, found ${remainingBefore}`);
   }
 
-  const workers = await system.startWorkers("drain", WORKER_PROCESSES);
+  const workers = await system.startWorkers("drain", options.workerProcesses ?? WORKER_PROCESSES);
   const timeoutMs = 120_000 + jobs;
+  let capped = false;
+  let done = jobs;
   let seconds: number;
   let goAt: number;
   let tailMs: number;
@@ -55,10 +73,15 @@ export async function measureDrain(
     const started = performance.now();
     goAt = preciseNow();
     workers.go();
-    await workers.waitProcessed(jobs, timeoutMs);
+    if (options.capMs === undefined) {
+      await workers.waitProcessed(jobs, timeoutMs);
+    } else if (!(await workers.waitProcessedWithin(jobs, options.capMs))) {
+      capped = true;
+      done = workers.processed;
+    }
     const executed = performance.now();
     // Every job has run; the drain ends when the database agrees (completions may be batched).
-    while ((await system.countRemaining()) > 0) {
+    while (!capped && (await system.countRemaining()) > 0) {
       if (performance.now() - started > timeoutMs) throw new Error(`${system.name}: drain did not finish in ${timeoutMs} ms`);
       await sleep(DRAIN_POLL_MS);
     }
@@ -73,14 +96,15 @@ export async function measureDrain(
   probe?.atEnd();
   const firstJobs = reports.flatMap((report) => (report.firstJobAt === null ? [] : [report.firstJobAt]));
   return {
-    jobs,
+    jobs: done,
     seconds,
-    jobsPerSecond: jobs / seconds,
+    jobsPerSecond: done / seconds,
     executed: reports.reduce((sum, report) => sum + report.processed, 0),
     peakRssBytes: Math.max(...reports.map((report) => report.peakRssBytes)),
     startupMs: firstJobs.length > 0 ? Math.min(...firstJobs) - goAt : Number.NaN,
     tailMs,
     workerCpuMicros: reports.reduce((sum, report) => sum + report.cpuMicros, 0),
+    capped,
   };
 }
 

@@ -7,7 +7,7 @@ import { Logger, makeWorkerUtils, type WorkerUtils } from "graphile-worker";
 import { WorkerGroup } from "../worker-group.js";
 import type { WorkerMode } from "../workers/protocol.js";
 import { GraphileSchema } from "./graphile-schema.js";
-import { TASK_IDENTIFIER, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
+import { TASK_IDENTIFIER, benchQueueName, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
 import { ENQUEUE_CHUNK } from "../workload.js";
 import { packageVersion } from "./package-version.js";
 
@@ -37,6 +37,19 @@ export function createGraphileWorkerSystem(context: SystemContext): BenchSystem 
       const workerUtils = requireUtils();
       for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
         await workerUtils.addJobs(Array.from({ length: size }, () => ({ identifier: TASK_IDENTIFIER, payload: {} })));
+      }
+    },
+    async bulkEnqueueInQueues(count, queues) {
+      const workerUtils = requireUtils();
+      let index = 0;
+      for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
+        await workerUtils.addJobs(
+          Array.from({ length: size }, () => ({
+            identifier: TASK_IDENTIFIER,
+            payload: {},
+            queueName: benchQueueName((index += 1) % queues),
+          })),
+        );
       }
     },
     async addOne(payload) {

@@ -10,7 +10,7 @@ import type { WorkerMode } from "../workers/protocol.js";
 import { ENQUEUE_CHUNK } from "../workload.js";
 import { GraphileSchema } from "./graphile-schema.js";
 import { projectVersion } from "./package-version.js";
-import { TASK_IDENTIFIER, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
+import { TASK_IDENTIFIER, benchQueueName, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
 
 const SCHEMA = "graphile_worker";
 type WorkerUtils = Awaited<ReturnType<typeof createWorkerUtils>>;
@@ -36,6 +36,19 @@ export function createOursSystem(context: SystemContext): BenchSystem {
       const workerUtils = requireUtils();
       for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
         await workerUtils.addJobs(Array.from({ length: size }, () => ({ identifier: TASK_IDENTIFIER, payload: {} })));
+      }
+    },
+    async bulkEnqueueInQueues(count, queues) {
+      const workerUtils = requireUtils();
+      let index = 0;
+      for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
+        await workerUtils.addJobs(
+          Array.from({ length: size }, () => ({
+            identifier: TASK_IDENTIFIER,
+            payload: {},
+            queueName: benchQueueName((index += 1) % queues),
+          })),
+        );
       }
     },
     async addOne(payload) {

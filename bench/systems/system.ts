@@ -35,6 +35,11 @@ export interface BenchSystem {
   removeFinished(): Promise<void>;
   /** Enqueue `count` runnable no-op jobs through the system's bulk API. */
   bulkEnqueue(count: number): Promise<void>;
+  /**
+   * Enqueue `count` runnable no-op jobs spread round-robin over `queues` named
+   * (serial) queues, through the bulk API; absent if the system has no such queues.
+   */
+  bulkEnqueueInQueues?(count: number, queues: number): Promise<void>;
   /** Enqueue one runnable no-op job through the system's single-job API. */
   addOne(payload: { seq: number }): Promise<void>;
   /** Add `count` jobs scheduled one year ahead, as the system itself would store them. */
@@ -56,6 +61,11 @@ export interface BenchSystem {
 export interface SystemContext {
   /** Connection string of the system's own database. */
   connectionString: string;
+}
+
+/** The name of the i-th benchmark queue (named-queue drains). */
+export function benchQueueName(index: number): string {
+  return `queue_${index}`;
 }
 
 /** Split `count` into chunks of at most `size` (for bulk APIs). */

@@ -111,3 +111,79 @@ test(
     assert.equal(locked[0].n, 37, "exactly the jobs asked for were claimed");
   },
 );
+
+test(
+  "with 100k future jobs and fewer runnable jobs than asked, the candidate scan stops at now() in every priority",
+  { timeout: 60_000 },
+  async () => {
+    await db.pool.query("delete from graphile_worker._private_jobs");
+    // Future rows at two priorities, runnable jobs at three (one priority has only runnable jobs).
+    await db.pool.query(`insert into graphile_worker._private_jobs (task_id, payload, priority, run_at)
+      select (select id from graphile_worker._private_tasks where identifier = 't'), '{}', i % 2, now() + interval '1 year'
+      from generate_series(1, 100000) i`);
+    await db.pool.query(`insert into graphile_worker._private_jobs (task_id, payload, priority, run_at)
+      select (select id from graphile_worker._private_tasks where identifier = 't'), json_build_object('i', i), p, now() - i * interval '1 second'
+      from generate_series(1, 5) i, (values (-3), (0), (1)) v(p)`);
+    await db.pool.query("vacuum analyze graphile_worker._private_jobs");
+    const client = await db.pool.connect();
+    try {
+      await client.query("set plan_cache_mode = force_generic_plan");
+      await client.query(
+        `prepare claim3(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
+      );
+      await client.query("begin");
+      const { rows } = await client.query(
+        "explain (analyze, buffers, format json) execute claim3('{t}', 500, null, 'w', '{}', '{}', '{}', '{}', '{}')",
+      );
+      await client.query("rollback");
+      const all = [...nodes((rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan)];
+      const mainScans = all.filter((node) => node["Node Type"] === "Index Scan" && node["Index Name"] === "jobs_main_index");
+      assert.ok(mainScans.length > 0, "candidates come from jobs_main_index");
+      const pages = mainScans.reduce(
+        (sum, node) => sum + (node["Shared Hit Blocks"] ?? 0) + (node["Shared Read Blocks"] ?? 0),
+        0,
+      );
+      // Reading through the 100k future entries would be hundreds of pages.
+      assert.ok(pages < 50, `the candidate scans touched ${pages} pages`);
+      // The first 7 in priority then run_at order: the 5 jobs of priority -3, then the 2 earliest of priority 0.
+      const { rows: claimed } = await client.query<{ priority: number; payload: { i: number } }>(
+        "execute claim3('{t}', 7, null, 'w', '{}', '{}', '{}', '{}', '{}')",
+      );
+      const taken = claimed.map((row) => `${row.priority}/${row.payload.i}`).sort();
+      assert.deepEqual(taken, ["-3/1", "-3/2", "-3/3", "-3/4", "-3/5", "0/4", "0/5"]);
+    } finally {
+      await client.query("deallocate all").catch(() => undefined);
+      client.release();
+    }
+  },
+);
+
+test(
+  "on a small, never analysed table the claim keeps its generic plan (no planning per claim)",
+  { timeout: 60_000 },
+  async () => {
+    const fresh = await createMigratedDatabase("claim_plan_fresh");
+    await fresh.utils.addJob("t", {});
+    const client = await fresh.pool.connect();
+    try {
+      await client.query(
+        `prepare claim4(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
+      );
+      // PostgreSQL plans the first 5 executions for their values, then keeps the generic plan
+      // only if a custom one does not look cheaper. Each claim is rolled back: the job stays.
+      for (let call = 0; call < 12; call += 1) {
+        await client.query("begin");
+        const { rows } = await client.query("execute claim4('{t}', 10, null, 'w', '{}', '{}', '{}', '{}', '{}')");
+        await client.query("rollback");
+        assert.equal(rows.length, 1);
+      }
+      const { rows } = await client.query<{ generic_plans: string; custom_plans: string }>(
+        "select generic_plans::text, custom_plans::text from pg_prepared_statements where name = 'claim4'",
+      );
+      assert.deepEqual(rows[0], { generic_plans: "7", custom_plans: "5" });
+    } finally {
+      await client.query("deallocate all").catch(() => undefined);
+      client.release();
+    }
+  },
+);
