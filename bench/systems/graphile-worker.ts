@@ -7,7 +7,7 @@ import { Logger, makeWorkerUtils, type WorkerUtils } from "graphile-worker";
 import { WorkerGroup } from "../worker-group.js";
 import type { WorkerMode } from "../workers/protocol.js";
 import { GraphileSchema } from "./graphile-schema.js";
-import { TASK_IDENTIFIER, benchQueueName, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
+import { TASK_IDENTIFIER, enqueueInChunks, type BenchSystem, type SystemContext } from "./system.js";
 import { ENQUEUE_CHUNK } from "../workload.js";
 import { packageVersion } from "./package-version.js";
 
@@ -35,22 +35,11 @@ export function createGraphileWorkerSystem(context: SystemContext): BenchSystem 
     removeFinished: async () => undefined,
     async bulkEnqueue(count) {
       const workerUtils = requireUtils();
-      for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
-        await workerUtils.addJobs(Array.from({ length: size }, () => ({ identifier: TASK_IDENTIFIER, payload: {} })));
-      }
+      await enqueueInChunks((jobs) => workerUtils.addJobs(jobs), count, ENQUEUE_CHUNK);
     },
     async bulkEnqueueInQueues(count, queues) {
       const workerUtils = requireUtils();
-      let index = 0;
-      for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
-        await workerUtils.addJobs(
-          Array.from({ length: size }, () => ({
-            identifier: TASK_IDENTIFIER,
-            payload: {},
-            queueName: benchQueueName((index += 1) % queues),
-          })),
-        );
-      }
+      await enqueueInChunks((jobs) => workerUtils.addJobs(jobs), count, ENQUEUE_CHUNK, queues);
     },
     async addOne(payload) {
       await requireUtils().addJob(TASK_IDENTIFIER, payload);

@@ -10,7 +10,7 @@ import type { WorkerMode } from "../workers/protocol.js";
 import { ENQUEUE_CHUNK } from "../workload.js";
 import { GraphileSchema } from "./graphile-schema.js";
 import { projectVersion } from "./package-version.js";
-import { TASK_IDENTIFIER, benchQueueName, chunkSizes, type BenchSystem, type SystemContext } from "./system.js";
+import { TASK_IDENTIFIER, enqueueInChunks, type BenchSystem, type SystemContext } from "./system.js";
 
 const SCHEMA = "graphile_worker";
 type WorkerUtils = Awaited<ReturnType<typeof createWorkerUtils>>;
@@ -34,22 +34,11 @@ export function createOursSystem(context: SystemContext): BenchSystem {
     removeFinished: async () => undefined,
     async bulkEnqueue(count) {
       const workerUtils = requireUtils();
-      for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
-        await workerUtils.addJobs(Array.from({ length: size }, () => ({ identifier: TASK_IDENTIFIER, payload: {} })));
-      }
+      await enqueueInChunks((jobs) => workerUtils.addJobs(jobs), count, ENQUEUE_CHUNK);
     },
     async bulkEnqueueInQueues(count, queues) {
       const workerUtils = requireUtils();
-      let index = 0;
-      for (const size of chunkSizes(count, ENQUEUE_CHUNK)) {
-        await workerUtils.addJobs(
-          Array.from({ length: size }, () => ({
-            identifier: TASK_IDENTIFIER,
-            payload: {},
-            queueName: benchQueueName((index += 1) % queues),
-          })),
-        );
-      }
+      await enqueueInChunks((jobs) => workerUtils.addJobs(jobs), count, ENQUEUE_CHUNK, queues);
     },
     async addOne(payload) {
       await requireUtils().addJob(TASK_IDENTIFIER, payload);

@@ -74,3 +74,32 @@ export function chunkSizes(count: number, size: number): number[] {
   for (let left = count; left > 0; left -= size) sizes.push(Math.min(size, left));
   return sizes;
 }
+
+/** One bulk job of the benchmark task (the shape both graphile-worker and ours take in addJobs). */
+export interface BenchBulkJob {
+  identifier: string;
+  payload: Record<string, never>;
+  queueName?: string;
+}
+
+/**
+ * Enqueue `count` no-op jobs through a bulk `addJobs` in chunks of `chunk`;
+ * with `queues`, spread over that many named queues in turn.
+ */
+export async function enqueueInChunks(
+  addJobs: (jobs: BenchBulkJob[]) => Promise<unknown>,
+  count: number,
+  chunk: number,
+  queues?: number,
+): Promise<void> {
+  let index = 0;
+  for (const size of chunkSizes(count, chunk)) {
+    await addJobs(
+      Array.from({ length: size }, () =>
+        queues === undefined
+          ? { identifier: TASK_IDENTIFIER, payload: {} }
+          : { identifier: TASK_IDENTIFIER, payload: {}, queueName: benchQueueName((index += 1) % queues) },
+      ),
+    );
+  }
+}
