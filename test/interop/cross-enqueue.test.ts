@@ -103,6 +103,9 @@ test("jobs added by our addJob and addJobs run on graphile-worker's runner with 
   });
   try {
     await seen.waitFor(expected.length + 1, "graphile-worker runs our jobs");
+    // A task's return is seen before graphile-worker's completion of its job is committed:
+    // wait for the table to empty while the runner still runs, rather than race its stop.
+    await waitUntil("graphile-worker completes every job", async () => (await jobCount()) === 0);
   } finally {
     await within(runner.stop(), "graphile-worker's runner stops");
   }
