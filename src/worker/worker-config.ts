@@ -67,6 +67,25 @@ export interface WorkerOptions<State = unknown> extends ConnectionOptions {
    * `ManualClock` (from `graphile-worker-ts/testing`) to move time by hand.
    */
   clock?: CronClock;
+  /**
+   * How jobs without a named queue are claimed: "classic" (default: the claim writes locked_at/locked_by)
+   * or "transaction" (held by an open transaction while they run; see docs/claim-modes.md).
+   */
+  claimMode?: ClaimMode;
+  /** Tuning of the "transaction" claim mode. */
+  transactionClaim?: TransactionClaimOptions;
+}
+
+export type ClaimMode = "classic" | "transaction";
+export const CLAIM_MODES: readonly ClaimMode[] = ["classic", "transaction"];
+
+export interface TransactionClaimOptions {
+  /** A job still running this long (ms) after its batch was claimed is converted to a classic lock (default 1000). */
+  maxHoldMs?: number;
+}
+
+export interface ResolvedTransactionClaim {
+  maxHoldMs: number;
 }
 
 export interface ResolvedLocalQueue {
@@ -94,6 +113,8 @@ export interface WorkerConfig {
   crontab: readonly ResolvedCronItem[];
   /** The clock cron reads and sleeps on. */
   clock: CronClock;
+  claimMode: ClaimMode;
+  transactionClaim: ResolvedTransactionClaim;
 }
 
 /** Every createWorker option name: anything else is refused as a likely misspelling. */
@@ -116,7 +137,10 @@ const WORKER_OPTION_NAMES = optionNames({
   hooks: true,
   crontab: true,
   clock: true,
+  claimMode: true,
+  transactionClaim: true,
 } satisfies Record<keyof WorkerOptions, true>);
+const TRANSACTION_CLAIM_OPTION_NAMES = optionNames({ maxHoldMs: true } satisfies Record<keyof TransactionClaimOptions, true>);
 const LOCAL_QUEUE_OPTION_NAMES = optionNames({ size: true, lookaheadMs: true, ttlMs: true } satisfies Record<
   keyof LocalQueueOptions,
   true
@@ -152,7 +176,26 @@ export const WORKER_DEFAULTS = {
   /** `runOnce`: claims tried this many times in a row (backoff from 250 ms, doubling) before it fails. */
   onceClaimAttempts: 6,
   onceClaimRetryDelayMs: 250,
+  claimMode: "classic",
+  transactionClaimMaxHoldMs: 1000,
 } as const;
+
+function claimModeOption(value: unknown): ClaimMode {
+  if (value === undefined) return WORKER_DEFAULTS.claimMode;
+  if (!CLAIM_MODES.includes(value as ClaimMode))
+    throw new ValidationError("claimMode", value, `must be one of ${CLAIM_MODES.join(", ")}`);
+  return value as ClaimMode;
+}
+
+function transactionClaimOption(value: TransactionClaimOptions | undefined): ResolvedTransactionClaim {
+  const options = nestedOptions("transactionClaim", value, TRANSACTION_CLAIM_OPTION_NAMES) ?? {};
+  return {
+    maxHoldMs: positiveInteger("transactionClaim.maxHoldMs", options.maxHoldMs ?? WORKER_DEFAULTS.transactionClaimMaxHoldMs, {
+      min: 10,
+      max: 60_000,
+    }),
+  };
+}
 
 /** A clock is any object with `now()` and `sleepUntil(epochMs, signal)` (see src/cron/cron-clock.ts). */
 function clockOption(value: unknown): CronClock {
@@ -250,5 +293,7 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     hooks: validatePlugins(options.hooks),
     crontab: options.crontab === undefined ? [] : resolveCrontab(options.crontab),
     clock: clockOption(options.clock),
+    claimMode: claimModeOption(options.claimMode),
+    transactionClaim: transactionClaimOption(options.transactionClaim),
   };
 }

@@ -1,0 +1,194 @@
+/**
+ * The "transaction" claim mode (docs/claim-modes.md): jobs run while an open
+ * transaction holds them; completions delete, failures update (attempts,
+ * backoff, last_error) in the same transaction, and a job still running at
+ * `transactionClaim.maxHoldMs` is converted to a classic lock and finishes
+ * through the classic path. Named-queue jobs use the classic claim.
+ */
+import { test, describe, after } from "node:test";
+import assert from "node:assert/strict";
+import { allJobs, countRows, createMigratedDatabase, deferred, resetJobs, testWorker, waitUntil } from "../support/fixtures.js";
+import { ValidationError } from "../../src/errors/errors.js";
+import { createWorker, type Worker } from "../../src/worker/worker.js";
+import type { WorkerOptions } from "../../src/worker/worker-config.js";
+
+const db = await createMigratedDatabase("tx_claim");
+const { utils, pool } = db;
+
+const started: Worker[] = [];
+after(async () => {
+  for (const worker of started) await worker.stop();
+});
+
+async function txWorker(options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">): Promise<Worker> {
+  const worker = await testWorker(db, { claimMode: "transaction", pollInterval: 100, ...options });
+  started.push(worker);
+  await worker.start();
+  return worker;
+}
+
+async function txClaimRows(): Promise<number> {
+  return countRows(pool, "_private_tx_claims");
+}
+
+describe("transaction claim mode", () => {
+  test("rejects a bad claimMode or maxHoldMs with a ValidationError naming the value", async () => {
+    await assert.rejects(
+      createWorker({ connectionString: db.connectionString, tasks: {}, claimMode: "fast" as never, migrate: false }),
+      (error: unknown) => error instanceof ValidationError && /claimMode/.test(error.message) && /fast/.test(error.message),
+    );
+    await assert.rejects(
+      createWorker({ connectionString: db.connectionString, tasks: {}, transactionClaim: { maxHoldMs: 0 }, migrate: false }),
+      (error: unknown) => error instanceof ValidationError && /transactionClaim\.maxHoldMs/.test(error.message),
+    );
+    await assert.rejects(
+      createWorker({
+        connectionString: db.connectionString,
+        tasks: {},
+        transactionClaim: { holdMs: 5 } as never,
+        migrate: false,
+      }),
+      (error: unknown) => error instanceof ValidationError && /holdMs/.test(error.message),
+    );
+  });
+
+  test("runs jobs without writing a claim: all deleted, no record left, attempt 1 seen by the task", async () => {
+    await resetJobs(pool);
+    const attempts: number[] = [];
+    const lockedBy: Array<string | null> = [];
+    const dbAttempts: number[] = [];
+    for (let i = 0; i < 50; i++) await utils.addJob("tx_ok", { i });
+    const worker = await txWorker({
+      concurrency: 20,
+      tasks: {
+        tx_ok: async (_payload, ctx) => {
+          attempts.push(ctx.job.attempts);
+          // The row is not written by the claim: another connection sees it unlocked, attempts 0.
+          const { rows } = await pool.query("select locked_by, attempts from graphile_worker._private_jobs where id = $1", [
+            ctx.job.id,
+          ]);
+          lockedBy.push(rows.length === 1 ? rows[0].locked_by : "gone");
+          dbAttempts.push(rows.length === 1 ? rows[0].attempts : -1);
+        },
+      },
+    });
+    await waitUntil("all jobs done", async () => (await countRows(pool, "_private_jobs")) === 0);
+    assert.equal(attempts.length, 50);
+    assert.ok(
+      attempts.every((a) => a === 1),
+      JSON.stringify(attempts),
+    );
+    assert.ok(
+      lockedBy.every((l) => l === null),
+      JSON.stringify(lockedBy),
+    );
+    assert.ok(
+      dbAttempts.every((a) => a === 0),
+      JSON.stringify(dbAttempts),
+    );
+    await waitUntil("no record left", async () => (await txClaimRows()) === 0);
+    await worker.stop();
+  });
+
+  test("a failure is an update in the batch: attempts + 1, backoff, last_error; the last attempt fails for good", async () => {
+    await resetJobs(pool);
+    const job = await utils.addJob("tx_fail", {}, { maxAttempts: 2 });
+    const worker = await txWorker({
+      tasks: {
+        tx_fail: async () => {
+          throw new Error("boom in a transaction");
+        },
+      },
+    });
+    const [row] = await waitUntil("first failure written", async () => {
+      const rows = await allJobs(pool);
+      return rows[0]?.attempts === 1 ? rows : undefined;
+    });
+    assert.equal(row!.last_error, "boom in a transaction");
+    assert.equal(row!.locked_by, null);
+    assert.ok(row!.run_at.getTime() > Date.now(), "retry is backed off");
+    // Make it due again: the second (last) attempt fails permanently.
+    await pool.query("update graphile_worker._private_jobs set run_at = now() where id = $1", [job.id]);
+    await waitUntil("second failure written", async () => (await allJobs(pool))[0]?.attempts === 2);
+    const [final] = await allJobs(pool);
+    assert.equal(final!.attempts, 2);
+    assert.equal(final!.max_attempts, 2);
+    assert.equal(await txClaimRows(), 0);
+    await worker.stop();
+  });
+
+  test("a job still running at maxHoldMs is converted to a classic lock and finishes through the classic path", async () => {
+    await resetJobs(pool);
+    const release = deferred();
+    const longStarted = deferred<string>();
+    const long = await utils.addJob("tx_long", {});
+    for (let i = 0; i < 5; i++) await utils.addJob("tx_short", { i });
+    const worker = await txWorker({
+      concurrency: 10,
+      transactionClaim: { maxHoldMs: 100 },
+      tasks: {
+        tx_long: async (_payload, ctx) => {
+          longStarted.resolve(ctx.job.id);
+          await release.promise;
+        },
+        tx_short: async () => undefined,
+      },
+    });
+    await longStarted.promise;
+    // The short jobs commit with the conversion; the long job is now locked the classic way.
+    const [row] = await waitUntil("long job converted", async () => {
+      const rows = await allJobs(pool);
+      return rows.length === 1 && rows[0]!.locked_by !== null ? rows : undefined;
+    });
+    assert.equal(row!.id, long.id);
+    assert.equal(row!.locked_by, worker.workerId);
+    assert.equal(row!.attempts, 1);
+    assert.equal(await txClaimRows(), 0);
+    release.resolve();
+    await waitUntil("long job finished", async () => (await countRows(pool, "_private_jobs")) === 0);
+    await worker.stop();
+  });
+
+  test("named-queue jobs are claimed the classic way, serially", async () => {
+    await resetJobs(pool);
+    const order: number[] = [];
+    for (let i = 0; i < 5; i++) await utils.addJob("tx_queued", { i }, { queueName: "tx-q" });
+    const worker = await txWorker({
+      concurrency: 5,
+      tasks: {
+        tx_queued: async (payload: unknown, ctx) => {
+          assert.equal(ctx.job.queueName, "tx-q");
+          order.push((payload as { i: number }).i);
+        },
+      },
+    });
+    await waitUntil("queued jobs done", async () => (await countRows(pool, "_private_jobs")) === 0);
+    assert.deepEqual(order, [0, 1, 2, 3, 4]);
+    await worker.stop();
+  });
+
+  test("paused tasks and forbidden flags are not claimed", async () => {
+    await resetJobs(pool);
+    await utils.pauseTask("tx_paused");
+    await utils.addJob("tx_paused", {});
+    await utils.addJob("tx_flagged", {}, { flags: ["nope"] });
+    const ran: string[] = [];
+    const done = deferred();
+    await utils.addJob("tx_marker", {});
+    const worker = await txWorker({
+      forbiddenFlags: ["nope"],
+      tasks: {
+        tx_paused: async () => void ran.push("paused"),
+        tx_flagged: async () => void ran.push("flagged"),
+        tx_marker: async () => done.resolve(),
+      },
+    });
+    await done.promise;
+    await waitUntil("marker deleted", async () => (await countRows(pool, "_private_jobs")) === 2);
+    assert.deepEqual(ran, []);
+    await utils.resumeTask("tx_paused");
+    await waitUntil("paused job runs after resume", () => ran.includes("paused"));
+    assert.ok(!ran.includes("flagged"));
+    await worker.stop();
+  });
+});
