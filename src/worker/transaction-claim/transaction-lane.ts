@@ -109,7 +109,7 @@ export class TransactionLane extends BaseService {
         continue;
       }
       this.wakePending = false;
-      let claimed = 0;
+      let claimed: number;
       try {
         claimed = await this.runBatch(want);
       } catch (error) {
