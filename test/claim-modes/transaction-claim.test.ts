@@ -185,7 +185,7 @@ describe("transaction claim mode", () => {
     });
     await done.promise;
     await waitUntil("marker deleted", async () => (await countRows(pool, "_private_jobs")) === 2);
-    assert.deepEqual(ran, []);
+    assert.equal(ran.length, 0);
     await utils.resumeTask("tx_paused");
     await waitUntil("paused job runs after resume", () => ran.includes("paused"));
     assert.ok(!ran.includes("flagged"));
