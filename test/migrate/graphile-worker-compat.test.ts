@@ -28,7 +28,9 @@ const OUR_ADDITIONS = {
     "_private_job_results",
     "_private_job_progress",
     "_private_pauses",
+    "_private_tx_claims",
   ],
+  sequences: ["_private_tx_claims_id_seq"],
   types: [
     "_private_workers",
     "__private_workers",
@@ -40,6 +42,8 @@ const OUR_ADDITIONS = {
     "__private_job_progress",
     "_private_pauses",
     "__private_pauses",
+    "_private_tx_claims",
+    "__private_tx_claims",
   ],
   indexes: [
     "_private_workers_pkey",
@@ -53,6 +57,7 @@ const OUR_ADDITIONS = {
     "job_results_expires_at_index",
     "_private_job_progress_pkey",
     "_private_pauses_pkey",
+    "_private_tx_claims_pkey",
   ],
   constraintOwners: [
     "_private_workers",
@@ -60,6 +65,7 @@ const OUR_ADDITIONS = {
     "_private_job_results",
     "_private_job_progress",
     "_private_pauses",
+    "_private_tx_claims",
   ],
   functions: [
     "worker_heartbeat",
