@@ -227,6 +227,16 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
       "a worker needs a pool of at least 2 connections, or a listenConnectionString",
     );
   }
+  const claimMode = claimModeOption(options.claimMode);
+  const maxConnections = options.pool?.options.max ?? options.maxPoolSize ?? 10;
+  if (claimMode === "transaction" && maxConnections < 3) {
+    // The batch's transaction holds one connection while its record is committed on another (LISTEN may hold a third).
+    throw new ValidationError(
+      options.pool ? "pool" : "maxPoolSize",
+      `max ${maxConnections}`,
+      'claimMode "transaction" needs a pool of at least 3 connections',
+    );
+  }
   const concurrency = positiveInteger("concurrency", options.concurrency ?? WORKER_DEFAULTS.concurrency, { max: 10_000 });
   const pollInterval = positiveInteger("pollInterval", options.pollInterval ?? WORKER_DEFAULTS.pollInterval, {
     min: 10,
@@ -293,7 +303,7 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     hooks: validatePlugins(options.hooks),
     crontab: options.crontab === undefined ? [] : resolveCrontab(options.crontab),
     clock: clockOption(options.clock),
-    claimMode: claimModeOption(options.claimMode),
+    claimMode,
     transactionClaim: transactionClaimOption(options.transactionClaim),
   };
 }

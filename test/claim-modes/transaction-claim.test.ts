@@ -52,6 +52,20 @@ describe("transaction claim mode", () => {
     );
   });
 
+  test("refuses a pool too small for a batch's transaction plus its record", async () => {
+    await assert.rejects(
+      createWorker({
+        connectionString: db.connectionString,
+        tasks: {},
+        claimMode: "transaction",
+        maxPoolSize: 2,
+        migrate: false,
+      }),
+      (error: unknown) =>
+        error instanceof ValidationError && /maxPoolSize/.test(error.message) && /at least 3/.test(error.message),
+    );
+  });
+
   test("runs jobs without writing a claim: all deleted, no record left, attempt 1 seen by the task", async () => {
     await resetJobs(pool);
     const attempts: number[] = [];
