@@ -50,6 +50,10 @@ describe("transaction claim mode", () => {
       }),
       (error: unknown) => error instanceof ValidationError && /holdMs/.test(error.message),
     );
+    await assert.rejects(
+      createWorker({ connectionString: db.connectionString, tasks: {}, transactionClaim: { batchSize: 0 }, migrate: false }),
+      (error: unknown) => error instanceof ValidationError && /transactionClaim\.batchSize/.test(error.message),
+    );
   });
 
   test("refuses a pool too small for a batch's transaction plus its record", async () => {
@@ -101,6 +105,37 @@ describe("transaction claim mode", () => {
       JSON.stringify(dbAttempts),
     );
     await waitUntil("no record left", async () => (await txClaimRows()) === 0);
+    await worker.stop();
+  });
+
+  test("a batch holds more jobs than the concurrency and starts them as slots free up", async () => {
+    await resetJobs(pool);
+    await utils.addJobs(Array.from({ length: 300 }, (_, i) => ({ identifier: "tx_many", payload: { i } })));
+    let running = 0;
+    let most = 0;
+    let ran = 0;
+    const worker = await txWorker({
+      concurrency: 3,
+      transactionClaim: { batchSize: 200 },
+      tasks: {
+        tx_many: async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setImmediate(resolve));
+          running--;
+          ran++;
+        },
+      },
+    });
+    const batches: number[] = [];
+    worker.events.on("jobs:claimed", ({ count }) => batches.push(count));
+    await waitUntil("all jobs done", async () => (await countRows(pool, "_private_jobs")) === 0, 60_000);
+    assert.equal(ran, 300);
+    assert.ok(most <= 3, `at most 3 at a time (saw ${most})`);
+    assert.ok(
+      batches.some((n) => n > 3),
+      `some batch held more than the concurrency: ${batches.join(",")}`,
+    );
     await worker.stop();
   });
 

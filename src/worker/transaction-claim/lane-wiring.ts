@@ -33,7 +33,7 @@ export class TransactionClaim {
 
 /** What the lane needs of its worker. */
 export interface TransactionClaimHost {
-  runner(): { readonly size: number; start(job: Job): void };
+  runner(): { readonly size: number; start(job: Job): void; readonly completionRate: { perSecond(): number } };
   wakeClassic(): void;
   onWritten(outcome: FlushOutcome): void;
   onError(error: Error): void;
@@ -55,7 +55,8 @@ export function createTransactionClaim(
     workerId: config.workerId,
     taskIdentifiers: [...tasks.keys()],
     forbiddenFlags: config.forbiddenFlags,
-    maxClaim: config.concurrency,
+    maxClaim: config.transactionClaim.batchSize,
+    completionRate: () => host.runner().completionRate.perSecond(),
     maxHoldMs: config.transactionClaim.maxHoldMs,
     retryDelayMs: Math.min(config.pollInterval, 1000),
     logger: config.logger,

@@ -31,8 +31,10 @@ export interface TransactionLaneDeps {
   workerId: string;
   taskIdentifiers: readonly string[];
   forbiddenFlags: ForbiddenFlags | null;
-  /** The most jobs one batch takes (the concurrency). */
+  /** The most jobs one batch takes (`transactionClaim.batchSize`). */
   maxClaim: number;
+  /** Jobs finished per second recently (a batch holds about `LOOKAHEAD_MS` of them, at least the free slots). */
+  completionRate(): number;
   maxHoldMs: number;
   /** Wait this long after a failed batch before the next (the poll interval). */
   retryDelayMs: number;
@@ -50,6 +52,9 @@ export interface TransactionLaneDeps {
   onError(error: Error): void;
 }
 
+/** A batch claims enough jobs for this long at the recent completion rate (at least one per free slot). */
+const LOOKAHEAD_MS = 250;
+
 /** The batch's record could not be written: a dead batch still names one of its jobs (counted before the retry). */
 class DeadBatchConflict extends Error {}
 
@@ -64,6 +69,9 @@ export class TransactionLane extends BaseService {
   private halting = false;
   private wakePending = false;
   private signal: (() => void) | undefined;
+  /** The batch whose transaction is open, if any. */
+  private current: TransactionBatch | undefined;
+  private startQueued = false;
   /** The last batch came back short (or failed): the classic claim may take what is left. */
   classicAllowed = false;
 
@@ -91,9 +99,31 @@ export class TransactionLane extends BaseService {
     this.signal?.();
   }
 
-  /** A run settled: a batch waiting for a free slot may go. */
+  /** A run settled: the open batch starts its next job, or a batch waiting for a free slot may go. */
   slotFreed(): void {
+    if (this.current && this.current.pendingCount > 0 && !this.startQueued) {
+      // Not from inside the runner's settle: start on the next microtask.
+      this.startQueued = true;
+      queueMicrotask(() => {
+        this.startQueued = false;
+        if (this.current) this.startPending(this.current);
+      });
+    }
     this.signal?.();
+  }
+
+  private startPending(batch: TransactionBatch): void {
+    while (this.deps.freeSlots() > 0) {
+      const job = batch.takePending();
+      if (!job) return;
+      this.deps.start(job);
+    }
+  }
+
+  /** Jobs worth claiming now: about LOOKAHEAD_MS of work at the recent rate, at least the free slots, at most maxClaim. */
+  private wanted(free: number): number {
+    const byRate = Math.ceil((this.deps.completionRate() * LOOKAHEAD_MS) / 1000);
+    return Math.min(this.deps.maxClaim, Math.max(free, byRate));
   }
 
   /** The batch a running job's result belongs to, if it is one of ours. */
@@ -103,12 +133,13 @@ export class TransactionLane extends BaseService {
 
   private async run(): Promise<void> {
     while (!this.halting) {
-      const want = Math.min(this.deps.freeSlots(), this.deps.maxClaim);
-      if (want <= 0 || !this.wakePending) {
+      const free = this.deps.freeSlots();
+      if (free <= 0 || !this.wakePending) {
         await this.nextSignal();
         continue;
       }
       this.wakePending = false;
+      const want = this.wanted(free);
       let claimed: number;
       try {
         claimed = await this.runBatch(want);
@@ -177,10 +208,12 @@ export class TransactionLane extends BaseService {
         }
         batch = new TransactionBatch(batchId, jobs, this.deps.classic);
         for (const job of jobs) this.owners.set(job.id, batch);
+        this.current = batch;
         this.deps.onClaimed(jobs);
-        for (const job of jobs) this.deps.start(job);
+        this.startPending(batch);
         if (!this.halting) await batch.settledWithin(this.deps.maxHoldMs);
-        const running = batch.startConversion();
+        const { running, unstarted } = batch.startConversion();
+        for (const id of unstarted) this.owners.delete(id);
         const results = batch.results;
         for (const result of results) this.markFinalFailure(batch, result);
         const params = finishParams(results, new Set());
@@ -215,6 +248,7 @@ export class TransactionLane extends BaseService {
       }
       throw error;
     } finally {
+      this.current = undefined;
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
     }
   }
