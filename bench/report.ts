@@ -12,6 +12,7 @@ export type SystemJson = SystemResult | { label: string; error: string } | null;
 
 export interface BenchJson {
   ours: SystemJson;
+  ours_tx: SystemJson;
   graphile_worker: SystemJson;
   pg_boss: SystemJson;
   ratios: Record<string, number | null>;
@@ -93,6 +94,13 @@ function ratios(outcomes: Outcomes): Record<string, number | null> {
     out[`rss_vs_${suffix}`] = ratio(ours?.worker_peak_rss_mb, them?.worker_peak_rss_mb);
   }
   out.future_rows_vs_empty = ours ? round(ours.future_rows_vs_empty, 3) : null;
+  // The transaction claim mode ("fast lane", issue 20) against graphile-worker and against our classic mode.
+  const fast = resultOf(outcomes, "ours_tx");
+  const gw = resultOf(outcomes, "graphile_worker");
+  out.throughput_fast_lane_vs_graphile_worker = ratio(fast?.throughput_jobs_per_s, gw?.throughput_jobs_per_s);
+  out.throughput_fast_lane_vs_ours = ratio(fast?.throughput_jobs_per_s, ours?.throughput_jobs_per_s);
+  out.latency_p50_fast_lane_vs_ours = ratio(fast?.latency_ms.p50, ours?.latency_ms.p50);
+  out.future_rows_vs_empty_fast_lane = fast ? round(fast.future_rows_vs_empty, 3) : null;
   return out;
 }
 
@@ -104,6 +112,7 @@ export function buildJson(outcomes: Outcomes): BenchJson {
   };
   return {
     ours: entry("ours"),
+    ours_tx: entry("ours_tx"),
     graphile_worker: entry("graphile_worker"),
     pg_boss: entry("pg_boss"),
     ratios: ratios(outcomes),
