@@ -11,6 +11,7 @@ import { allJobs, countRows, createMigratedDatabase, deferred, resetJobs, testWo
 import { ValidationError } from "../../src/errors/errors.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
+import { TX_CLAIM_LOCK_CLASS, TxClaimStatements } from "../../src/sql/transaction-claim.js";
 
 const db = await createMigratedDatabase("tx_claim");
 const { utils, pool } = db;
@@ -196,6 +197,53 @@ describe("transaction claim mode", () => {
     release.resolve();
     await waitUntil("long job finished", async () => (await countRows(pool, "_private_jobs")) === 0);
     await worker.stop();
+  });
+
+  test("records: a batch naming a job of a dead batch is refused; only batches whose lock is free are counted", async () => {
+    await resetJobs(pool);
+    await pool.query("delete from graphile_worker._private_tx_claims");
+    const statements = new TxClaimStatements("graphile_worker", 10);
+    const [x, y, z] = await utils.addJobs([
+      { identifier: "tx_rec", payload: {} },
+      { identifier: "tx_rec", payload: {} },
+      { identifier: "tx_rec", payload: {} },
+    ]);
+    const live = await pool.connect();
+    try {
+      // A live batch: its transaction holds the advisory lock of its id.
+      await live.query("begin");
+      await live.query("select pg_advisory_xact_lock($1, 1)", [TX_CLAIM_LOCK_CLASS]);
+      await pool.query("insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (1, 'alive', $1)", [
+        `{${z!.id}}`,
+      ]);
+      // A dead one: nobody holds its lock.
+      await pool.query("insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (2, 'gone', $1)", [
+        `{${x!.id}}`,
+      ]);
+      assert.equal(await statements.record(pool, { batchId: "3", workerId: "w", jobIds: `{${x!.id},${y!.id}}` }), false);
+      assert.equal(await statements.record(pool, { batchId: "3", workerId: "w", jobIds: `{${y!.id}}` }), true);
+      await pool.query("delete from graphile_worker._private_tx_claims where id = 3");
+      assert.deepEqual(await statements.countCrashes(pool), { batches: 1, jobs: 1 });
+      const rows = await allJobs(pool);
+      assert.deepEqual(
+        rows.map((r) => [r.id, r.attempts]),
+        [
+          [x!.id, 1],
+          [y!.id, 0],
+          [z!.id, 0],
+        ],
+      );
+      assert.match(rows[0]!.last_error ?? "", /Worker gone crashed/);
+      const { rows: left } = await pool.query("select id::int from graphile_worker._private_tx_claims order by id");
+      assert.deepEqual(
+        left.map((r: { id: number }) => r.id),
+        [1],
+      );
+    } finally {
+      await live.query("rollback");
+      live.release();
+      await pool.query("delete from graphile_worker._private_tx_claims");
+    }
   });
 
   test("named-queue jobs are claimed the classic way, serially", async () => {

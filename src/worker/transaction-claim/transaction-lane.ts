@@ -2,7 +2,8 @@
  * The "transaction" claim mode's intake (docs/claim-modes.md): one batch at a
  * time, each in its own transaction on one pool connection.
  *
- *   count crashed batches (autocommit) -> BEGIN -> lock up to N jobs (no write)
+ *   [count crashed batches (autocommit): at start, when idle, after a conflict]
+ *   -> BEGIN -> lock up to N jobs (no write)
  *   -> commit the batch's record on another connection -> run the jobs (the
  *   worker's JobRunner) -> when all settled, or at `maxHoldMs`: one statement
  *   deletes the completed, updates the failed, converts the still running to a
@@ -72,6 +73,12 @@ export class TransactionLane extends BaseService {
   /** The batch whose transaction is open, if any. */
   private current: TransactionBatch | undefined;
   private startQueued = false;
+  /**
+   * Count crashed batches before the next claim: at start, after a claim ran into one (its record
+   * conflicted), and after a short batch (idle: cheap, and old records do not pile up). Not before every
+   * batch: a dead batch's job cannot run again in this mode without that conflict.
+   */
+  private crashCountDue = true;
   /** The last batch came back short (or failed): the classic claim may take what is left. */
   classicAllowed = false;
 
@@ -145,6 +152,7 @@ export class TransactionLane extends BaseService {
         claimed = await this.runBatch(want);
       } catch (error) {
         if (error instanceof DeadBatchConflict) {
+          this.crashCountDue = true;
           this.wakePending = true;
           continue;
         }
@@ -155,6 +163,7 @@ export class TransactionLane extends BaseService {
         continue;
       }
       if (claimed < want) {
+        this.crashCountDue = true;
         this.classicAllowed = true;
         this.deps.wakeClassic();
       } else {
@@ -187,11 +196,14 @@ export class TransactionLane extends BaseService {
   /** One batch; returns how many jobs it claimed. */
   private async runBatch(want: number): Promise<number> {
     const { driver, logger } = this.deps;
-    const crashed = await this.claims.countCrashes(driver);
-    if (crashed.batches > 0) {
-      logger.warn(
-        `Counted an attempt for ${crashed.jobs} job(s) of ${crashed.batches} transaction-claim batch(es) whose worker died`,
-      );
+    if (this.crashCountDue) {
+      const crashed = await this.claims.countCrashes(driver);
+      this.crashCountDue = false;
+      if (crashed.batches > 0) {
+        logger.warn(
+          `Counted an attempt for ${crashed.jobs} job(s) of ${crashed.batches} transaction-claim batch(es) whose worker died`,
+        );
+      }
     }
     const forbiddenFlags = await this.currentForbiddenFlags();
     let batch: TransactionBatch | undefined;
