@@ -43,6 +43,12 @@ export class TransactionBatch {
     return job;
   }
 
+  /** Shutdown: start nothing more (the commit releases the jobs not started, unchanged). */
+  dropPending(): void {
+    this.pending = [];
+    if (this.unsettled.size === 0) this.settledAll?.();
+  }
+
   get pendingCount(): number {
     return this.pending.length;
   }

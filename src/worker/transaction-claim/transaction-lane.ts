@@ -96,6 +96,7 @@ export class TransactionLane extends BaseService {
 
   protected async onStop(): Promise<void> {
     this.halting = true;
+    this.current?.dropPending();
     this.signal?.();
     await this.loop;
   }
@@ -157,6 +158,8 @@ export class TransactionLane extends BaseService {
           continue;
         }
         this.deps.onError(error as Error);
+        // The failed batch's record may be left behind: count it before the next claim.
+        this.crashCountDue = true;
         this.classicAllowed = true;
         await this.sleep(this.deps.retryDelayMs);
         this.wakePending = true;
