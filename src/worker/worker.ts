@@ -321,7 +321,8 @@ export class Worker<State = unknown> {
 
   private async abortLostRuns(): Promise<void> {
     const { driver, workerId, runner, logger, events } = this;
-    await abortRunsThatLostTheirLock(driver, this.config.schema, workerId, runner.running, logger, events);
+    const runs = this.txClaim?.classicRuns(runner.running) ?? runner.running;
+    await abortRunsThatLostTheirLock(driver, this.config.schema, workerId, runs, logger, events);
   }
 
   private createRunOnce(enabled: boolean): RunOnce {

@@ -246,6 +246,29 @@ describe("transaction claim mode", () => {
     }
   });
 
+  test("a job held by its transaction is not taken for a run that lost its lock", async () => {
+    await resetJobs(pool);
+    const started = deferred<AbortSignal>();
+    const release = deferred();
+    await utils.addJob("tx_held", {});
+    const worker = await txWorker({
+      transactionClaim: { maxHoldMs: 60_000 },
+      tasks: {
+        tx_held: async (_payload, ctx) => {
+          started.resolve(ctx.signal);
+          await release.promise;
+        },
+      },
+    });
+    const signal = await started.promise;
+    // What a refused result or a recovery notice triggers: check every run's lock in the database.
+    await (worker as unknown as { abortLostRuns(): Promise<void> }).abortLostRuns();
+    assert.equal(signal.aborted, false);
+    release.resolve();
+    await waitUntil("held job completed", async () => (await countRows(pool, "_private_jobs")) === 0);
+    await worker.stop();
+  });
+
   test("named-queue jobs are claimed the classic way, serially", async () => {
     await resetJobs(pool);
     const order: number[] = [];

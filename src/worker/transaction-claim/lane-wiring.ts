@@ -25,6 +25,11 @@ export class TransactionClaim {
     return true;
   }
 
+  /** The runs whose lock is a classic one (not held by an open batch): only these can lose it. */
+  classicRuns<R>(running: ReadonlyMap<string, R>): ReadonlyMap<string, R> {
+    return new Map([...running].filter(([id]) => this.lane.batchOf(id) === undefined));
+  }
+
   /** While the lane runs and finds full batches, the classic claim waits (it takes named-queue jobs once the lane runs short). */
   holdsClassicBack(): boolean {
     return this.lane.isRunning && !this.lane.classicAllowed;
