@@ -2,7 +2,7 @@
  * Command-line options of `npm run bench`:
  *   --json            print the results as one JSON object on stdout's last line
  *   --quick           small smoke run (CI)
- *   --only a,b        systems to run: ours, graphile_worker, pg_boss (default: all)
+ *   --only a,b        systems to run: ours, ours_tx, graphile_worker, pg_boss (default: all)
  *   --no-fsync        embedded server with fsync and synchronous_commit off (default: durable)
  *   --workers 1,2,4   worker processes of each drain of the worker-count curve (ours)
  *   --help
@@ -22,7 +22,7 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only ${SYSTEM_NAMES.join(",")}] [--no-fsync] [--workers 1,2,4,8]
 
-Runs graphile-worker-ts ("ours"), graphile-worker 0.18 and pg-boss 12 side by side on one
+Runs graphile-worker-ts ("ours"; "ours_tx": its transaction claim mode), graphile-worker 0.18 and pg-boss 12 side by side on one
 PostgreSQL (DATABASE_URL, or an embedded one when unset), 2 worker processes each.
   --json    print the results as one JSON object on stdout's last line
   --quick   small smoke run (about a minute; used by CI)

@@ -13,6 +13,7 @@ export type SystemJson = SystemResult | { label: string; error: string } | null;
 
 export interface BenchJson {
   ours: SystemJson;
+  ours_tx: SystemJson;
   graphile_worker: SystemJson;
   pg_boss: SystemJson;
   /** The database-side floor of the same run (bench/scenarios/floor.ts); null if it failed. */
@@ -105,6 +106,13 @@ function ratios(outcomes: Outcomes, floor: FloorResult | undefined): Record<stri
     floor?.jobsPerSecond,
   );
   out.pg_boss_throughput_vs_floor = ratio(resultOf(outcomes, "pg_boss")?.throughput_jobs_per_s, floor?.jobsPerSecond);
+  // The transaction claim mode ("fast lane", issue 20) against graphile-worker and against our classic mode.
+  const fast = resultOf(outcomes, "ours_tx");
+  const gw = resultOf(outcomes, "graphile_worker");
+  out.throughput_fast_lane_vs_graphile_worker = ratio(fast?.throughput_jobs_per_s, gw?.throughput_jobs_per_s);
+  out.throughput_fast_lane_vs_ours = ratio(fast?.throughput_jobs_per_s, ours?.throughput_jobs_per_s);
+  out.latency_p50_fast_lane_vs_ours = ratio(fast?.latency_ms.p50, ours?.latency_ms.p50);
+  out.future_rows_vs_empty_fast_lane = fast ? round(fast.future_rows_vs_empty, 3) : null;
   return out;
 }
 
@@ -116,6 +124,7 @@ export function buildJson(outcomes: Outcomes, floor: FloorResult | undefined): B
   };
   return {
     ours: entry("ours"),
+    ours_tx: entry("ours_tx"),
     graphile_worker: entry("graphile_worker"),
     pg_boss: entry("pg_boss"),
     floor: floor

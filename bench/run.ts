@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  if (options.systems.includes("ours")) {
+  if (options.systems.includes("ours") || options.systems.includes("ours_tx")) {
     progress("Building graphile-worker-ts (src -> dist) for the worker processes …");
     buildPackage();
   }

@@ -1,5 +1,6 @@
 /**
- * Adapter for graphile-worker-ts (this repository) with default settings:
+ * Adapter for graphile-worker-ts (this repository) with default settings, or
+ * (system "ours_tx") with `claimMode: "transaction"` and otherwise defaults:
  * enqueues with `createWorkerUtils().addJobs`/`addJob`, runs workers from
  * bench/workers/ours.ts. Same schema as graphile-worker, so the SQL side
  * (TRUNCATE, future rows, VACUUM, counting) is shared with that adapter.
@@ -15,7 +16,7 @@ import { TASK_IDENTIFIER, enqueueInChunks, type BenchSystem, type SystemContext 
 const SCHEMA = "graphile_worker";
 type WorkerUtils = Awaited<ReturnType<typeof createWorkerUtils>>;
 
-export function createOursSystem(context: SystemContext): BenchSystem {
+export function createOursSystem(context: SystemContext, claimMode?: "transaction"): BenchSystem {
   const sql = new GraphileSchema(context.connectionString, SCHEMA);
   let utils: WorkerUtils | undefined;
   const requireUtils = (): WorkerUtils => {
@@ -23,9 +24,12 @@ export function createOursSystem(context: SystemContext): BenchSystem {
     return utils;
   };
   return {
-    name: "ours",
-    label: `graphile-worker-ts ${projectVersion()}`,
-    configuration: "default settings (concurrency, local queue, completion batching)",
+    name: claimMode === "transaction" ? "ours_tx" : "ours",
+    label: `graphile-worker-ts ${projectVersion()}${claimMode === "transaction" ? ", transaction claim" : ""}`,
+    configuration:
+      claimMode === "transaction"
+        ? 'claimMode "transaction", otherwise default settings (concurrency, transactionClaim, completion batching)'
+        : "default settings (concurrency, local queue, completion batching)",
     async setup() {
       utils = await createWorkerUtils({ connectionString: context.connectionString, schema: SCHEMA, logger: silentLogger });
       await utils.migrate();
@@ -50,7 +54,7 @@ export function createOursSystem(context: SystemContext): BenchSystem {
       WorkerGroup.start({
         script: "ours.ts",
         count,
-        config: { connectionString: context.connectionString, schema: SCHEMA, mode },
+        config: { connectionString: context.connectionString, schema: SCHEMA, mode, ...(claimMode ? { claimMode } : {}) },
       }),
     async teardown() {
       await utils?.release();

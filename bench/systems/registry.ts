@@ -9,6 +9,8 @@ export async function createSystem(name: SystemName, context: SystemContext): Pr
   switch (name) {
     case "ours":
       return (await import("./ours.js")).createOursSystem(context);
+    case "ours_tx":
+      return (await import("./ours.js")).createOursSystem(context, "transaction");
     case "graphile_worker":
       return (await import("./graphile-worker.js")).createGraphileWorkerSystem(context);
     case "pg_boss":

@@ -8,7 +8,7 @@ import { WorkerGroup } from "../worker-group.js";
 import type { WorkerMode } from "../workers/protocol.js";
 
 /** Keys of the systems, as used by `--only` and in the JSON output. */
-export const SYSTEM_NAMES = ["ours", "graphile_worker", "pg_boss"] as const;
+export const SYSTEM_NAMES = ["ours", "ours_tx", "graphile_worker", "pg_boss"] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 export function isSystemName(value: string): value is SystemName {

@@ -12,6 +12,7 @@ await runWorkerProcess(async ({ config, jobStarted }) => {
     connectionString: config.connectionString,
     schema: config.schema,
     ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
+    ...(config.claimMode === "transaction" ? { claimMode: "transaction" as const } : {}),
     handleSignals: false,
     logger: silentLogger,
     tasks: {

@@ -47,6 +47,7 @@ export const WORKER_ENV = {
   mode: "BENCH_MODE",
   concurrency: "BENCH_CONCURRENCY",
   index: "BENCH_WORKER_INDEX",
+  claimMode: "BENCH_CLAIM_MODE",
 } as const;
 
 /** Configuration of one worker process, read from its environment. */
@@ -58,6 +59,8 @@ export interface WorkerConfig {
   concurrency?: number;
   /** 0-based index of this process within its group. */
   index: number;
+  /** graphile-worker-ts only: its claimMode ("transaction" for the "ours, transaction claim" system); undefined: default. */
+  claimMode?: string;
 }
 
 export function workerConfigToEnv(config: WorkerConfig): Record<string, string> {
@@ -67,6 +70,7 @@ export function workerConfigToEnv(config: WorkerConfig): Record<string, string> 
     [WORKER_ENV.mode]: config.mode,
     ...(config.concurrency === undefined ? {} : { [WORKER_ENV.concurrency]: String(config.concurrency) }),
     [WORKER_ENV.index]: String(config.index),
+    ...(config.claimMode === undefined ? {} : { [WORKER_ENV.claimMode]: config.claimMode }),
   };
 }
 
@@ -89,6 +93,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     mode,
     concurrency,
     index: Number(env[WORKER_ENV.index] ?? "0"),
+    ...(env[WORKER_ENV.claimMode] ? { claimMode: env[WORKER_ENV.claimMode] } : {}),
   };
 }
 

@@ -16,6 +16,7 @@
  * get large batches (few round-trips); slow jobs are not hoarded away from
  * other workers. Nothing is claimed while every slot is busy.
  */
+import type { WorkerEvents } from "../hooks/worker-events.js";
 import type { Job } from "../jobs/job.js";
 import { BaseService } from "../lifecycle/service.js";
 import type { Logger } from "../logger/logger.js";
@@ -220,4 +221,18 @@ export class LocalQueue extends BaseService {
     this.deps.onChange("give-back", back.length);
     return back.length;
   }
+}
+
+/** `localQueue:change` (onLocalQueue): once per batch, not per job, and only when listened to. */
+export function localQueueChangeEvents(
+  events: WorkerEvents,
+  workerId: string,
+  logger: Logger,
+  queue: () => LocalQueue,
+): LocalQueueDeps["onChange"] {
+  return (action, count) => {
+    if (events.listenerCount("localQueue:change") === 0) return;
+    const { mode, size } = queue();
+    events.emitSafely("localQueue:change", { workerId, action, count, mode, size }, logger);
+  };
 }

@@ -67,6 +67,32 @@ export interface WorkerOptions<State = unknown> extends ConnectionOptions {
    * `ManualClock` (from `graphile-worker-ts/testing`) to move time by hand.
    */
   clock?: CronClock;
+  /**
+   * How jobs without a named queue are claimed: "classic" (default: the claim writes locked_at/locked_by)
+   * or "transaction" (held by an open transaction while they run; see docs/claim-modes.md).
+   */
+  claimMode?: ClaimMode;
+  /** Tuning of the "transaction" claim mode. */
+  transactionClaim?: TransactionClaimOptions;
+}
+
+export type ClaimMode = "classic" | "transaction";
+export const CLAIM_MODES: readonly ClaimMode[] = ["classic", "transaction"];
+
+export interface TransactionClaimOptions {
+  /** A job still running this long (ms) after its batch was claimed is converted to a classic lock (default 1000). */
+  maxHoldMs?: number;
+  /**
+   * The most jobs one batch locks (default 500). A batch claims about 250 ms of work at the recent completion
+   * rate, at least one job per free slot, and starts them as slots free up; those not started by `maxHoldMs`
+   * are released unchanged by its commit.
+   */
+  batchSize?: number;
+}
+
+export interface ResolvedTransactionClaim {
+  maxHoldMs: number;
+  batchSize: number;
 }
 
 export interface ResolvedLocalQueue {
@@ -94,6 +120,8 @@ export interface WorkerConfig {
   crontab: readonly ResolvedCronItem[];
   /** The clock cron reads and sleeps on. */
   clock: CronClock;
+  claimMode: ClaimMode;
+  transactionClaim: ResolvedTransactionClaim;
 }
 
 /** Every createWorker option name: anything else is refused as a likely misspelling. */
@@ -116,7 +144,13 @@ const WORKER_OPTION_NAMES = optionNames({
   hooks: true,
   crontab: true,
   clock: true,
+  claimMode: true,
+  transactionClaim: true,
 } satisfies Record<keyof WorkerOptions, true>);
+const TRANSACTION_CLAIM_OPTION_NAMES = optionNames({ maxHoldMs: true, batchSize: true } satisfies Record<
+  keyof TransactionClaimOptions,
+  true
+>);
 const LOCAL_QUEUE_OPTION_NAMES = optionNames({ size: true, lookaheadMs: true, ttlMs: true } satisfies Record<
   keyof LocalQueueOptions,
   true
@@ -152,7 +186,30 @@ export const WORKER_DEFAULTS = {
   /** `runOnce`: claims tried this many times in a row (backoff from 250 ms, doubling) before it fails. */
   onceClaimAttempts: 6,
   onceClaimRetryDelayMs: 250,
+  claimMode: "classic",
+  transactionClaimMaxHoldMs: 1000,
+  transactionClaimBatchSize: 500,
 } as const;
+
+function claimModeOption(value: unknown): ClaimMode {
+  if (value === undefined) return WORKER_DEFAULTS.claimMode;
+  if (!CLAIM_MODES.includes(value as ClaimMode))
+    throw new ValidationError("claimMode", value, `must be one of ${CLAIM_MODES.join(", ")}`);
+  return value as ClaimMode;
+}
+
+function transactionClaimOption(value: TransactionClaimOptions | undefined): ResolvedTransactionClaim {
+  const options = nestedOptions("transactionClaim", value, TRANSACTION_CLAIM_OPTION_NAMES) ?? {};
+  return {
+    maxHoldMs: positiveInteger("transactionClaim.maxHoldMs", options.maxHoldMs ?? WORKER_DEFAULTS.transactionClaimMaxHoldMs, {
+      min: 10,
+      max: 60_000,
+    }),
+    batchSize: positiveInteger("transactionClaim.batchSize", options.batchSize ?? WORKER_DEFAULTS.transactionClaimBatchSize, {
+      max: 10_000,
+    }),
+  };
+}
 
 /** A clock is any object with `now()` and `sleepUntil(epochMs, signal)` (see src/cron/cron-clock.ts). */
 function clockOption(value: unknown): CronClock {
@@ -182,6 +239,16 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
       "pool",
       `max ${poolSize}`,
       "a worker needs a pool of at least 2 connections, or a listenConnectionString",
+    );
+  }
+  const claimMode = claimModeOption(options.claimMode);
+  const maxConnections = options.pool?.options.max ?? options.maxPoolSize ?? 10;
+  if (claimMode === "transaction" && maxConnections < 3) {
+    // The batch's transaction holds one connection while its record is committed on another (LISTEN may hold a third).
+    throw new ValidationError(
+      options.pool ? "pool" : "maxPoolSize",
+      `max ${maxConnections}`,
+      'claimMode "transaction" needs a pool of at least 3 connections',
     );
   }
   const concurrency = positiveInteger("concurrency", options.concurrency ?? WORKER_DEFAULTS.concurrency, { max: 10_000 });
@@ -250,5 +317,7 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     hooks: validatePlugins(options.hooks),
     crontab: options.crontab === undefined ? [] : resolveCrontab(options.crontab),
     clock: clockOption(options.clock),
+    claimMode,
+    transactionClaim: transactionClaimOption(options.transactionClaim),
   };
 }

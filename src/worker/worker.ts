@@ -1,13 +1,9 @@
 /**
- * The worker: claims jobs (local queue), runs them with bounded concurrency,
- * records results in batches (completer), wakes on `jobs:insert`
- * notifications (notify listener) or by polling, and shuts down gracefully.
- * Its background services follow one lifecycle (src/lifecycle/service.ts).
- *
- * Hot path, top to bottom: LocalQueue.fetch -> JobCompleter.claimWith ->
- * JobClaimer.claim -> dispatch() -> JobRunner.start() -> executeJob() ->
- * JobCompleter.add() -> finish statement (or carried by the next claim).
- * See docs/architecture.md.
+ * The worker: claims jobs (local queue; or the transaction claim lane, docs/claim-modes.md), runs them with
+ * bounded concurrency, records results in batches (completer), wakes on `jobs:insert` notifications or by
+ * polling, and shuts down gracefully. Its services follow one lifecycle (src/lifecycle/service.ts).
+ * Hot path: LocalQueue.fetch -> JobCompleter.claimWith -> JobClaimer.claim -> dispatch() -> JobRunner.start()
+ * -> executeJob() -> JobCompleter.add() -> finish statement (or carried by the next claim). See docs/architecture.md.
  */
 import { resolveDriver } from "../driver/connect.js";
 import type { Driver } from "../driver/driver.js";
@@ -30,13 +26,14 @@ import { WorkerUtils } from "../client/worker-utils.js";
 import { abortRunsThatLostTheirLock } from "./running-job.js";
 import { JobRunner } from "./job-runner.js";
 import { JobClaimer } from "./job-claimer.js";
-import { LocalQueue, type ReleaseReason } from "./local-queue.js";
+import { LocalQueue, localQueueChangeEvents, type ReleaseReason } from "./local-queue.js";
 import type { NotifyListener } from "./notify-listener.js";
 import { Poller } from "./poller.js";
 import { handleShutdownSignals } from "./shutdown-signals.js";
 import { trackUnhandledRejections } from "./unhandled-rejections.js";
 import { RunOnce } from "./run-once.js";
 import { CancelRequests, createServices, type ServiceWiring } from "./worker-services.js";
+import { createTransactionClaim, type TransactionClaim } from "./transaction-claim/lane-wiring.js";
 import type { CronScheduler } from "../cron/cron-scheduler.js";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from "./worker-config.js";
 import { ActivityLog } from "./activity-log.js";
@@ -60,11 +57,9 @@ export class Worker<State = unknown> {
   private readonly localQueue: LocalQueue;
   private readonly listener: NotifyListener;
   private readonly runner: JobRunner<State>;
+  private readonly txClaim: TransactionClaim | undefined;
   private stateValue: WorkerState = "created";
-  /**
-   * Services that bring work in (listener, poller, local queue, cron),
-   * started in that order and stopped first at shutdown, in reverse order.
-   */
+  /** Services that bring work in (listener, poller, lane, local queue, cron): started in order, stopped first, in reverse. */
   private intake: ServiceGroup | undefined;
   /** runOnce's bookkeeping (disabled for `run()`; replaced at start). */
   private once: RunOnce;
@@ -105,12 +100,18 @@ export class Worker<State = unknown> {
     const finish = new FinishJobsStatements(driver, schema);
     this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (o) => this.onFlushed(o));
     const cancels = new CancelRequests(driver, schema, () => this.runner, this.logger);
+    this.txClaim = createTransactionClaim(this.config, driver, this.events, this.completer, this.tasks, {
+      runner: () => this.runner,
+      wakeClassic: () => this.localQueue.wake(),
+      onWritten: (outcome) => this.onFlushed(outcome),
+      onError: (error) => this.reportClaimError(error),
+    });
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
       tasks: this.tasks,
       events: this.events,
       logger: this.logger,
-      completer: this.completer,
+      completer: this.txClaim?.router ?? this.completer,
       interceptors: this.hooks.run,
       state: options.state as State,
       addJob: (taskOrIdentifier, ...args) => utils.addJob(taskOrIdentifier, ...args),
@@ -127,16 +128,10 @@ export class Worker<State = unknown> {
         completionRate: () => this.runner.completionRate.perSecond(),
         onJobsAvailable: () => this.dispatch(),
         onDrained: () => this.once.checkIdle(),
-        // `localQueue:change` (onLocalQueue): once per batch, not per job, and only when listened to.
-        onChange: (action, count) => {
-          if (this.events.listenerCount("localQueue:change") === 0) return;
-          const { mode, size } = this.localQueue;
-          this.events.emitSafely("localQueue:change", { workerId: this.workerId, action, count, mode, size }, this.logger);
-        },
+        onChange: localQueueChangeEvents(this.events, this.workerId, this.logger, () => this.localQueue),
         onClaimError: (error) => {
           this.claimer.claimFailed();
-          this.outage.failed(error);
-          this.events.emitSafely("claim:error", { workerId: this.workerId, error }, this.logger);
+          this.reportClaimError(error);
           this.once.claimFailed(error);
         },
       },
@@ -149,7 +144,7 @@ export class Worker<State = unknown> {
       onJobRecovery: this.hooks.onJobRecovery,
       hookErrors: this.hooks.errors,
       beforeJobSchedule: this.hooks.beforeJobSchedule,
-      wake: () => this.localQueue.wake(),
+      wake: () => this.wake(),
       giveBack: (match) => this.localQueue.giveBack(match),
       stop: () => void this.stop(),
       abortLostRuns: () => void this.abortLostRuns(),
@@ -173,10 +168,8 @@ export class Worker<State = unknown> {
   }
 
   /**
-   * The signal that stopped this worker (SIGINT/SIGTERM with `handleSignals`),
-   * if any. A program that owns its process should end it by that signal once
-   * `run()` has resolved, as the CLI does: a task that ignores `ctx.signal` may
-   * still keep the event loop alive.
+   * The signal that stopped this worker (SIGINT/SIGTERM with `handleSignals`), if any. A program that owns its
+   * process should end it by that signal once `run()` resolved, as the CLI does (a task may keep the loop alive).
    */
   get stopSignal(): NodeJS.Signals | undefined {
     return this.stoppedBySignal;
@@ -193,11 +186,7 @@ export class Worker<State = unknown> {
     return this.runFinished;
   }
 
-  /**
-   * Run until no job is runnable now and none is in flight, then stop. Rejects
-   * (after stopping) when claiming kept failing: "nothing was runnable" is
-   * never reported for "could not look".
-   */
+  /** Run until nothing is runnable or in flight, then stop. Rejects (after stopping) when claiming kept failing. */
   async runOnce(): Promise<void> {
     await this.start(true);
     await this.runFinished;
@@ -239,10 +228,11 @@ export class Worker<State = unknown> {
     this.events.emitSafely("worker:start", { workerId: this.workerId }, this.logger);
     this.logger.info(`Worker ${this.workerId} started (concurrency ${this.config.concurrency}, ${this.tasks.size} tasks)`);
     // runOnce neither listens nor polls: it claims until nothing is runnable.
-    const poller = new Poller(this.config.pollInterval, () => this.localQueue.wake());
+    const poller = new Poller(this.config.pollInterval, () => this.wake());
     // runOnce runs no cron (as graphile-worker's --once).
     const cron = this.cron ? [this.cron] : [];
-    const intake: Service[] = once ? [this.localQueue] : [this.listener, poller, this.localQueue, ...cron];
+    const lane = this.txClaim ? [this.txClaim.lane] : [];
+    const intake: Service[] = once ? [this.localQueue] : [this.listener, poller, ...lane, this.localQueue, ...cron];
     this.intake = new ServiceGroup("intake", intake);
     await this.intake.start();
   }
@@ -257,9 +247,8 @@ export class Worker<State = unknown> {
   }
 
   /**
-   * Graceful stop: stop claiming, give back held jobs, let running jobs finish
-   * for up to the timeout, then abort them (their `ctx.signal`) and fail them,
-   * write every result, release every lock this worker holds, close connections.
+   * Graceful stop: stop claiming, give back held jobs, let running jobs finish for up to the timeout, then abort
+   * them (their `ctx.signal`) and fail them, write every result, release every lock this worker holds, close.
    */
   stop(options: StopOptions = {}): Promise<void> {
     this.stoppedBySignal ??= options.signal;
@@ -274,6 +263,7 @@ export class Worker<State = unknown> {
 
   /** Claim up to `count` jobs; the claim carries the results not yet written (see JobCompleter.claimWith). */
   private async claim(count: number): Promise<Job[]> {
+    if (this.txClaim?.holdsClassicBack()) return [];
     if (this.claimer.mayHaveStranded) {
       const released = await this.claimer.releaseStranded(() => this.knownJobIds());
       if (released.length > 0) this.logger.warn(`Gave back ${released.length} jobs locked by a claim whose reply was lost`);
@@ -291,6 +281,16 @@ export class Worker<State = unknown> {
       this.events.emitSafely("jobs:claimed", { workerId: this.workerId, count: jobs.length, jobs }, this.logger);
     }
     return jobs;
+  }
+
+  private wake(): void {
+    if (!this.txClaim?.wake()) this.localQueue.wake();
+  }
+
+  /** A claim (classic or transaction lane) failed. */
+  private reportClaimError(error: Error): void {
+    this.outage.failed(error);
+    this.events.emitSafely("claim:error", { workerId: this.workerId, error }, this.logger);
   }
 
   /** Start held jobs while slots are free. */
@@ -321,7 +321,8 @@ export class Worker<State = unknown> {
 
   private async abortLostRuns(): Promise<void> {
     const { driver, workerId, runner, logger, events } = this;
-    await abortRunsThatLostTheirLock(driver, this.config.schema, workerId, runner.running, logger, events);
+    const runs = this.txClaim?.classicRuns(runner.running) ?? runner.running;
+    await abortRunsThatLostTheirLock(driver, this.config.schema, workerId, runs, logger, events);
   }
 
   private createRunOnce(enabled: boolean): RunOnce {
@@ -381,9 +382,8 @@ export class Worker<State = unknown> {
 }
 
 /**
- * Create a worker; call `run()`, `runOnce()` or `start()` on it. With `migrate`
- * on (the default) it resolves once the schema is migrated, as graphile-worker's
- * `run()` does, so `addJob` works right after it on a fresh database.
+ * Create a worker; call `run()`, `runOnce()` or `start()` on it. With `migrate` on (the default) it resolves once
+ * the schema is migrated, as graphile-worker's `run()` does, so `addJob` works right after it on a fresh database.
  */
 export async function createWorker<State = unknown>(options: WorkerOptions<State>): Promise<Worker<State>> {
   const worker = new Worker<State>(options);

@@ -113,6 +113,16 @@ describe("in process", () => {
       "--concurrency",
     ],
     [
+      "worker --claim-mode fast",
+      ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--claim-mode", "fast"],
+      "--claim-mode",
+    ],
+    [
+      "worker --transaction-claim-max-hold 5",
+      ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--transaction-claim-max-hold", "5"],
+      "--transaction-claim-max-hold",
+    ],
+    [
       "worker --poll-interval soon",
       ["worker", "--tasks", "test/cli/fixtures/array-tasks.ts", "--poll-interval", "soon"],
       "--poll-interval",

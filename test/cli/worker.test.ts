@@ -168,6 +168,34 @@ describe("worker (long-running)", () => {
   });
 });
 
+describe("worker --claim-mode transaction", () => {
+  test("runs jobs held by a transaction claim, and stops cleanly on SIGTERM", async () => {
+    const listener = new pg.Client({ connectionString });
+    await listener.connect();
+    try {
+      await listener.query("listen cli_task_runs");
+      const ran = new Promise<string>((resolve) => listener.on("notification", (n) => resolve(n.payload ?? "")));
+      const running = startCli(["worker", "--tasks", "test/cli/fixtures/object-tasks.ts", "--claim-mode", "transaction"], {
+        databaseUrl: connectionString,
+      });
+      try {
+        await running.waitForOutput(/Worker \S+ started/);
+        const job = await utils.addJob("object_a", { tx: true });
+        assert.equal(await ran, job.id);
+      } finally {
+        running.child.kill("SIGTERM");
+      }
+      const result = await running.exited;
+      assert.equal(running.child.signalCode, "SIGTERM", `re-raises the signal once stopped: ${result.stdout}${result.stderr}`);
+      assert.deepEqual(await allJobs(pool), []);
+      const { rows } = await pool.query("select count(*)::int as n from graphile_worker._private_tx_claims");
+      assert.equal(rows[0].n, 0, "no transaction-claim record left");
+    } finally {
+      await listener.end();
+    }
+  });
+});
+
 describe("worker: shutdown always ends the process", () => {
   test("SIGTERM with a task that ignores its signal and keeps the event loop alive: the job is failed and the process dies by SIGTERM", async () => {
     const job = await utils.addJob("stuck", {});

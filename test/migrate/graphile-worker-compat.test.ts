@@ -30,7 +30,9 @@ const OUR_ADDITIONS = {
     "_private_pauses",
     "_private_limit_slots",
     "_private_rate_limit_starts",
+    "_private_tx_claims",
   ],
+  sequences: ["_private_tx_claims_id_seq"],
   types: [
     "_private_workers",
     "__private_workers",
@@ -46,6 +48,8 @@ const OUR_ADDITIONS = {
     "__private_limit_slots",
     "_private_rate_limit_starts",
     "__private_rate_limit_starts",
+    "_private_tx_claims",
+    "__private_tx_claims",
   ],
   indexes: [
     "_private_workers_pkey",
@@ -62,6 +66,7 @@ const OUR_ADDITIONS = {
     "jobs_concurrency_key_index",
     "_private_limit_slots_pkey",
     "rate_limit_starts_bucket_index",
+    "_private_tx_claims_pkey",
   ],
   constraintOwners: [
     "_private_workers",
@@ -70,6 +75,7 @@ const OUR_ADDITIONS = {
     "_private_job_progress",
     "_private_pauses",
     "_private_limit_slots",
+    "_private_tx_claims",
   ],
   functions: [
     "worker_heartbeat",

@@ -28,7 +28,7 @@ async function relationExists(name: string): Promise<boolean> {
 test("fresh migrate creates every object and a ledger with the breaking flags; rerun is a no-op that keeps jobs", async () => {
   const result = await runMigrations({ driver, logger: silentLogger });
   assert.deepEqual(result, { applied: ALL_IDS, latest: LATEST_MIGRATION });
-  assert.equal(LATEST_MIGRATION, 31);
+  assert.equal(LATEST_MIGRATION, 32);
 
   assert.deepEqual(
     await ledger("graphile_worker"),
@@ -90,7 +90,9 @@ test("a custom schema name is used for every object", async () => {
     `select count(*)::int as n from pg_class where relnamespace = to_regnamespace($1) and relkind = 'r'`,
     [`"${schema}"`],
   );
-  assert.equal(tables[0].n, 12); // migrations + 5 private tables + _private_job_cancellations (26) + results and progress (27) + _private_pauses (28) + limits (29)
+  // migrations + 5 private tables + _private_job_cancellations (26) + results and progress (27) + _private_pauses (28)
+  // + limit slots and rate-limit starts (29) + _private_tx_claims (32)
+  assert.equal(tables[0].n, 13);
 });
 
 test("an invalid schema name is a ValidationError and nothing is created", async () => {

@@ -160,6 +160,8 @@ export function testWorker(
     logger: silentLogger,
     handleSignals: false,
     migrate: false,
+    // test/claim-modes/both-modes.test.ts runs suites again with TEST_CLAIM_MODE=transaction.
+    ...(process.env.TEST_CLAIM_MODE === "transaction" ? { claimMode: "transaction" as const } : {}),
     ...options,
   });
 }

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { createConsoleLogger, LOG_FORMATS, type LogFormat, type Logger } from "../../logger/logger.js";
-import { WORKER_DEFAULTS, type WorkerOptions } from "../../worker/worker-config.js";
+import { CLAIM_MODES, WORKER_DEFAULTS, type ClaimMode, type WorkerOptions } from "../../worker/worker-config.js";
 import { parseInteger, parseList } from "../argument-parsers.js";
 import { addGlobalOptions, resolveConnection, withUtils, type GlobalOptions } from "../global-options.js";
 import { countJobsForOtherTasks, onceSummary } from "../once-summary.js";
@@ -24,6 +24,8 @@ interface WorkerCommandOptions extends GlobalOptions, RecoveryArguments {
   logFormat: LogFormat;
   crontab?: string;
   metricsPort?: string;
+  claimMode: ClaimMode;
+  transactionClaimMaxHold?: string;
 }
 
 /** `--metrics-port`: one line and exit 2 when the optional exporter packages are missing. */
@@ -58,6 +60,15 @@ export function registerWorkerCommand(program: Command): void {
             "on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30000)",
           )
           .addOption(
+            new Option("--claim-mode <mode>", "how jobs without a named queue are claimed (see docs/claim-modes.md)")
+              .choices(CLAIM_MODES)
+              .default(WORKER_DEFAULTS.claimMode),
+          )
+          .option(
+            "--transaction-claim-max-hold <ms>",
+            `with --claim-mode transaction: convert a job still running after this long to a classic lock (default ${WORKER_DEFAULTS.transactionClaimMaxHoldMs})`,
+          )
+          .addOption(
             new Option("--log-format <format>", "log lines as text, or one JSON object per line")
               .choices(LOG_FORMATS)
               .default("text"),
@@ -80,6 +91,7 @@ export function registerWorkerCommand(program: Command): void {
       "worker --tasks ./tasks.js --concurrency 20",
       "worker --tasks ./tasks.ts --once",
       "worker --tasks ./tasks.js --crontab ./crontab",
+      "worker --tasks ./tasks.js --claim-mode transaction",
     ],
   ).action(async (options: WorkerCommandOptions) => {
     const { connectionString, schema, connectTimeoutMs } = resolveConnection(options);
@@ -106,6 +118,11 @@ export function registerWorkerCommand(program: Command): void {
         min: 0,
         max: 24 * 3_600_000,
       });
+    }
+    workerOptions.claimMode = options.claimMode;
+    if (options.transactionClaimMaxHold !== undefined) {
+      const maxHoldMs = parseInteger("--transaction-claim-max-hold", options.transactionClaimMaxHold, { min: 10, max: 60_000 });
+      workerOptions.transactionClaim = { maxHoldMs };
     }
     if (options.forbiddenFlags !== undefined) workerOptions.forbiddenFlags = parseList(options.forbiddenFlags);
     // Validated before anything connects: a bad crontab is one line naming file:line and field, exit 2.

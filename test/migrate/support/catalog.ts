@@ -171,7 +171,14 @@ export async function snapshotCatalog(db: Queryable, schema: string, options: Sn
 /** Remove the named objects (our documented additions) from a snapshot, in place. */
 export function withoutObjects(
   snapshot: CatalogSnapshot,
-  names: { relations?: string[]; functions?: string[]; types?: string[]; indexes?: string[]; constraintOwners?: string[] },
+  names: {
+    relations?: string[];
+    sequences?: string[];
+    functions?: string[];
+    types?: string[];
+    indexes?: string[];
+    constraintOwners?: string[];
+  },
 ): CatalogSnapshot {
   const copy: CatalogSnapshot = structuredClone(snapshot);
   for (const name of names.relations ?? []) {
@@ -181,6 +188,7 @@ export function withoutObjects(
   for (const key of Object.keys(copy.triggers)) {
     if ((names.relations ?? []).includes(key.split(".")[0]!)) delete copy.triggers[key];
   }
+  for (const name of names.sequences ?? []) delete copy.sequences[name];
   for (const name of names.types ?? []) delete copy.types[name];
   for (const name of names.indexes ?? []) delete copy.indexes[name];
   for (const key of Object.keys(copy.constraints)) {

@@ -1,0 +1,305 @@
+/**
+ * The "transaction" claim mode's intake (docs/claim-modes.md): one batch at a
+ * time, each in its own transaction on one pool connection.
+ *
+ *   [count crashed batches (autocommit): at start, when idle, after a conflict]
+ *   -> BEGIN -> lock up to N jobs (no write)
+ *   -> commit the batch's record on another connection -> run the jobs (the
+ *   worker's JobRunner) -> when all settled, or at `maxHoldMs`: one statement
+ *   deletes the completed, updates the failed, converts the still running to a
+ *   classic lock and deletes the record -> COMMIT.
+ *
+ * Results of the batch's runs come here through `TransactionResultRouter`;
+ * those of converted jobs go to the classic completer. Named-queue jobs are
+ * left to the classic claim, which the lane lets run whenever it comes back
+ * short (`classicAllowed`).
+ */
+import { finishParams, type JobResult } from "../../completion/job-result.js";
+import type { FlushOutcome, ResultSink } from "../../completion/job-completer.js";
+import type { Driver } from "../../driver/driver.js";
+import { idArrayLiteral, parameterText } from "../../driver/parameter-text.js";
+import type { Job } from "../../jobs/job.js";
+import { BaseService } from "../../lifecycle/service.js";
+import type { Logger } from "../../logger/logger.js";
+import { TxClaimStatements, type TxClaimRow } from "../../sql/transaction-claim.js";
+import { TxFinishStatements } from "../../sql/transaction-finish.js";
+import type { ForbiddenFlags } from "../worker-config.js";
+import { TransactionBatch } from "./transaction-batch.js";
+
+export interface TransactionLaneDeps {
+  driver: Driver;
+  schema: string;
+  workerId: string;
+  taskIdentifiers: readonly string[];
+  forbiddenFlags: ForbiddenFlags | null;
+  /** The most jobs one batch takes (`transactionClaim.batchSize`). */
+  maxClaim: number;
+  /** Jobs finished per second recently (a batch holds about `LOOKAHEAD_MS` of them, at least the free slots). */
+  completionRate(): number;
+  maxHoldMs: number;
+  /** Wait this long after a failed batch before the next (the poll interval). */
+  retryDelayMs: number;
+  logger: Logger;
+  freeSlots(): number;
+  /** Start a claimed job (JobRunner.start). */
+  start(job: Job): void;
+  /** Where results of converted jobs go (the classic completer). */
+  classic: ResultSink;
+  /** The lane came back short: let the classic claim look (named queues). */
+  wakeClassic(): void;
+  onClaimed(jobs: Job[]): void;
+  /** A batch committed: these results are written. */
+  onWritten(outcome: FlushOutcome): void;
+  onError(error: Error): void;
+}
+
+/** A batch claims enough jobs for this long at the recent completion rate (at least one per free slot). */
+const LOOKAHEAD_MS = 250;
+
+/** The batch's record could not be written: a dead batch still names one of its jobs (counted before the retry). */
+class DeadBatchConflict extends Error {}
+
+export class TransactionLane extends BaseService {
+  readonly name = "transaction claim";
+  private readonly claims: TxClaimStatements;
+  private readonly finishes: TxFinishStatements;
+  private readonly taskIdentifiers: string;
+  /** Job id -> the batch its result belongs to. */
+  private readonly owners = new Map<string, TransactionBatch>();
+  private loop: Promise<void> | undefined;
+  private halting = false;
+  private wakePending = false;
+  private signal: (() => void) | undefined;
+  /** The batch whose transaction is open, if any. */
+  private current: TransactionBatch | undefined;
+  private startQueued = false;
+  /**
+   * Count crashed batches before the next claim: at start, after a claim ran into one (its record
+   * conflicted), and after a short batch (idle: cheap, and old records do not pile up). Not before every
+   * batch: a dead batch's job cannot run again in this mode without that conflict.
+   */
+  private crashCountDue = true;
+  /** The last batch came back short (or failed): the classic claim may take what is left. */
+  classicAllowed = false;
+
+  constructor(private readonly deps: TransactionLaneDeps) {
+    super();
+    this.claims = new TxClaimStatements(deps.schema, deps.maxClaim);
+    this.finishes = new TxFinishStatements(deps.schema);
+    this.taskIdentifiers = parameterText(deps.taskIdentifiers) ?? "{}";
+  }
+
+  protected onStart(): void {
+    this.wakePending = true;
+    this.loop = this.run();
+  }
+
+  protected async onStop(): Promise<void> {
+    this.halting = true;
+    this.current?.dropPending();
+    this.signal?.();
+    await this.loop;
+  }
+
+  /** Something may be runnable (notification, poll). */
+  wake(): void {
+    this.wakePending = true;
+    this.signal?.();
+  }
+
+  /** A run settled: the open batch starts its next job, or a batch waiting for a free slot may go. */
+  slotFreed(): void {
+    if (this.current && this.current.pendingCount > 0 && !this.startQueued) {
+      // Not from inside the runner's settle: start on the next microtask.
+      this.startQueued = true;
+      queueMicrotask(() => {
+        this.startQueued = false;
+        if (this.current) this.startPending(this.current);
+      });
+    }
+    this.signal?.();
+  }
+
+  private startPending(batch: TransactionBatch): void {
+    while (this.deps.freeSlots() > 0) {
+      const job = batch.takePending();
+      if (!job) return;
+      this.deps.start(job);
+    }
+  }
+
+  /** Jobs worth claiming now: about LOOKAHEAD_MS of work at the recent rate, at least the free slots, at most maxClaim. */
+  private wanted(free: number): number {
+    const byRate = Math.ceil((this.deps.completionRate() * LOOKAHEAD_MS) / 1000);
+    return Math.min(this.deps.maxClaim, Math.max(free, byRate));
+  }
+
+  /** The batch a running job's result belongs to, if it is one of ours. */
+  batchOf(jobId: string): TransactionBatch | undefined {
+    return this.owners.get(jobId);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.halting) {
+      const free = this.deps.freeSlots();
+      if (free <= 0 || !this.wakePending) {
+        await this.nextSignal();
+        continue;
+      }
+      this.wakePending = false;
+      const want = this.wanted(free);
+      let claimed: number;
+      try {
+        claimed = await this.runBatch(want);
+      } catch (error) {
+        if (error instanceof DeadBatchConflict) {
+          this.crashCountDue = true;
+          this.wakePending = true;
+          continue;
+        }
+        this.deps.onError(error as Error);
+        // The failed batch's record may be left behind: count it before the next claim.
+        this.crashCountDue = true;
+        this.classicAllowed = true;
+        await this.sleep(this.deps.retryDelayMs);
+        this.wakePending = true;
+        continue;
+      }
+      if (claimed < want) {
+        this.crashCountDue = true;
+        this.classicAllowed = true;
+        this.deps.wakeClassic();
+      } else {
+        this.classicAllowed = false;
+        this.wakePending = true;
+      }
+    }
+  }
+
+  private nextSignal(): Promise<void> {
+    return new Promise((resolve) => {
+      this.signal = () => {
+        this.signal = undefined;
+        resolve();
+      };
+      if (this.halting) this.signal();
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.signal?.(), ms);
+      void this.nextSignal().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** One batch; returns how many jobs it claimed. */
+  private async runBatch(want: number): Promise<number> {
+    const { driver, logger } = this.deps;
+    if (this.crashCountDue) {
+      const crashed = await this.claims.countCrashes(driver);
+      this.crashCountDue = false;
+      if (crashed.batches > 0) {
+        logger.warn(
+          `Counted an attempt for ${crashed.jobs} job(s) of ${crashed.batches} transaction-claim batch(es) whose worker died`,
+        );
+      }
+    }
+    const forbiddenFlags = await this.currentForbiddenFlags();
+    let batch: TransactionBatch | undefined;
+    try {
+      const written = await driver.transaction(async (tx) => {
+        const rows = await this.claims.claim(tx, { taskIdentifiers: this.taskIdentifiers, count: want, forbiddenFlags });
+        if (rows.length === 0) return [];
+        const batchId = rows[0]!.claim_id;
+        const jobs = rows.map((row) => this.jobFromRow(row));
+        const jobIds = idArrayLiteral(jobs.map((j) => j.id));
+        // Committed before any job runs: if this process dies now, the next claim sees it and counts the attempts.
+        if (!(await this.claims.record(driver, { batchId, workerId: this.deps.workerId, jobIds }))) {
+          throw new DeadBatchConflict();
+        }
+        batch = new TransactionBatch(batchId, jobs, this.deps.classic);
+        for (const job of jobs) this.owners.set(job.id, batch);
+        this.current = batch;
+        this.deps.onClaimed(jobs);
+        this.startPending(batch);
+        if (!this.halting) await batch.settledWithin(this.deps.maxHoldMs);
+        const { running, unstarted } = batch.startConversion();
+        for (const id of unstarted) this.owners.delete(id);
+        const results = batch.results;
+        for (const result of results) this.markFinalFailure(batch, result);
+        const params = finishParams(results, new Set());
+        const converted = await this.finishes.finish(tx, {
+          completed: params.completed,
+          failed: params.failed,
+          failures: params.failures,
+          replacements: params.replacements,
+          converted: idArrayLiteral(running),
+          workerId: this.deps.workerId,
+          batchId,
+          kept: params.kept,
+        });
+        for (const id of running) this.owners.delete(id);
+        batch.converted(new Map(converted.map((row) => [row.id, new Date(row.locked_at_ms)])));
+        if (running.length > 0) {
+          logger.debug(
+            `Transaction claim: ${running.length} job(s) still running after ${this.deps.maxHoldMs} ms converted to a classic lock`,
+          );
+        }
+        return results;
+      });
+      if (batch) this.deps.onWritten({ applied: written, rejected: [] });
+      return batch ? batch.jobs.size : 0;
+    } catch (error) {
+      if (batch && batch.state !== "closed") {
+        const lost = batch.abandon();
+        logger.warn(
+          `Transaction claim batch ${batch.id} rolled back (${(error as Error).message}): its ${batch.jobs.size} job(s) ` +
+            `will run again after their attempt is counted${lost > 0 ? `; ${lost} run(s) still going are ignored` : ""}`,
+        );
+      }
+      throw error;
+    } finally {
+      this.current = undefined;
+      if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
+    }
+  }
+
+  /** A failure at the last attempt is permanent (the finish adds the attempt the claim did not write). */
+  private markFinalFailure(batch: TransactionBatch, result: JobResult): void {
+    const job = batch.jobs.get(result.jobId);
+    if (result.failure && job && job.attempts >= job.maxAttempts) result.failure.permanent = true;
+  }
+
+  private jobFromRow(row: TxClaimRow): Job {
+    return {
+      id: row.id,
+      taskIdentifier: row.task_identifier,
+      queueName: null,
+      payload: row.payload,
+      priority: row.priority,
+      runAt: new Date(row.run_at_ms),
+      // The attempt being made (the database counts it at the batch's commit, or as a crash).
+      attempts: row.attempts + 1,
+      maxAttempts: row.max_attempts,
+      lastError: row.last_error,
+      createdAt: new Date(row.created_at_ms),
+      updatedAt: new Date(row.updated_at_ms),
+      key: row.key,
+      lockedAt: new Date(row.claimed_at_ms),
+      lockedBy: this.deps.workerId,
+      revision: row.revision,
+      flags: row.flags,
+    };
+  }
+
+  private async currentForbiddenFlags(): Promise<readonly string[] | null> {
+    const option = this.deps.forbiddenFlags;
+    if (!option) return null;
+    const flags = typeof option === "function" ? await option() : option;
+    return flags && flags.length > 0 ? flags : null;
+  }
+}
