@@ -42,8 +42,10 @@ describe("results", () => {
     });
     const worker = await started(await testWorker(db, { tasks: [add], pollInterval: 60_000 }));
     try {
+      // Listen first: under load the job can complete before addJob's reply is read.
+      const completion = waitForEvent(worker, "job:complete");
       const job = await utils.addJob(add, { a: 2, b: 3 });
-      const completed = await waitForEvent(worker, "job:complete");
+      const completed = await completion;
       assert.equal(completed.outcome, "completed");
       const { rows } = await pool.query(
         "select state, result::text as text, expires_at - created_at as ttl from graphile_worker._private_job_results where job_id = $1",
@@ -123,8 +125,9 @@ describe("results", () => {
     });
     const worker = await started(await testWorker(db, { tasks: [flaky], pollInterval: 60_000 }));
     try {
+      const completion = waitForEvent(worker, "job:complete");
       const job = await utils.addJob(flaky, {}, { maxAttempts: 3 });
-      const done = await waitForEvent(worker, "job:complete");
+      const done = await completion;
       assert.equal(done.outcome, "failed");
       assert.deepEqual(await utils.getJobResult(job.id), { state: "pending" });
       assert.equal(await countRows(pool, "_private_job_results"), 0);
@@ -212,8 +215,9 @@ describe("results", () => {
     const big = defineTask({ identifier: "bigint_result", keepResult: { ttlMs: 60_000 }, run: async () => 10n });
     const worker = await started(await testWorker(db, { tasks: [big], pollInterval: 60_000 }));
     try {
+      const completion = waitForEvent(worker, "job:complete");
       const job = await utils.addJob(big, {}, { maxAttempts: 2 });
-      assert.equal((await waitForEvent(worker, "job:complete")).outcome, "failed");
+      assert.equal((await completion).outcome, "failed");
       const { rows } = await pool.query("select attempts, last_error from graphile_worker._private_jobs where id = $1", [job.id]);
       assert.equal(rows[0].attempts, 1);
       assert.match(
