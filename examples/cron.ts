@@ -51,31 +51,39 @@ await utils.driver.query(
   [["cleanup", "ops_digest"], lastRun],
 );
 
-let ran = 0;
+/**
+ * Wait until the worker ran every job its cron scheduled and the backfill is not between two ticks (each
+ * `cron:backfill` is followed by the `cron:scheduled` of its jobs).
+ */
+async function runScheduled(worker: Awaited<ReturnType<typeof createWorker>>): Promise<{ ran: number; scheduled: number }> {
+  const counts = { ran: 0, scheduled: 0, backfills: 0, backfilled: 0 };
+  worker.events.on("cron:backfill", () => void counts.backfills++);
+  worker.events.on("cron:scheduled", (e) => {
+    counts.scheduled += e.jobs.length;
+    if (e.backfilled) counts.backfilled++;
+  });
+  worker.events.on("job:complete", () => void counts.ran++);
+  await worker.start();
+  const settled = () => counts.scheduled > 0 && counts.ran >= counts.scheduled && counts.backfilled === counts.backfills;
+  while (!settled()) await new Promise((resolve) => setTimeout(resolve, 50));
+  await worker.stop();
+  // A minute boundary passed during stop() may have scheduled a live tick that the next start runs.
+  return { ran: counts.ran, scheduled: counts.scheduled };
+}
+
 const worker = await createWorker({ connectionString, tasks: [digest, cleanup], crontab: crontabText, handleSignals: false });
-const scheduled: string[] = [];
-worker.events.on("cron:scheduled", (e) => scheduled.push(...e.jobs.map((j) => j.jobId)));
-worker.events.on("job:complete", () => void ran++);
-await worker.start();
-// The worker has backfilled on start; run what it scheduled, then stop.
-while (ran < scheduled.length || scheduled.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-await worker.stop();
+const first = await runScheduled(worker);
 
 // A second worker with the typed items: same table, its own identifiers.
 const typed = await createWorker({ connectionString, tasks: [digest, cleanup], crontab: items, handleSignals: false });
-const typedScheduled: string[] = [];
-typed.events.on("cron:scheduled", (e) => typedScheduled.push(...e.jobs.map((j) => j.jobId)));
-let typedRan = 0;
-typed.events.on("job:complete", () => void typedRan++);
-await typed.start();
-while (typedRan < typedScheduled.length || typedScheduled.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-await typed.stop();
+const second = await runScheduled(typed);
 
 const known = await utils.read.crontabs();
 await utils.release();
 console.log(
   JSON.stringify({
-    ran: ran + typedRan,
+    ran: first.ran + second.ran,
+    scheduled: first.scheduled + second.scheduled,
     known: known.map((k) => ({ identifier: k.identifier, lastExecution: k.lastExecution })),
   }),
 );
