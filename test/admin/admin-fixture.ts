@@ -3,7 +3,7 @@
  * every state, a worker heartbeat, a cron row, and an admin server on a free
  * port; plus a small HTTP client that keeps the CSRF cookie.
  */
-import { after } from "node:test";
+
 import { createWorkerUtils, type WorkerUtils } from "../../src/index.js";
 import { startAdminServer, type AdminServer, type AdminServerOptions } from "../../src/admin/index.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -20,7 +20,7 @@ export interface AdminFixture {
 export async function adminFixture(label: string): Promise<AdminFixture> {
   const db = await createTestDatabase(label);
   const utils = await createWorkerUtils({ connectionString: db.connectionString, logger: silentLogger });
-  after(() => utils.release());
+  db.onTeardown(() => utils.release());
   await utils.migrate();
   const [ready, scheduled, failed, permanentlyFailed, locked, queued] = await utils.addJobs([
     { identifier: "send_email", payload: { to: "ada@example.com" }, jobKey: "ready-key" },
@@ -53,7 +53,7 @@ export async function adminFixture(label: string): Promise<AdminFixture> {
      values ('daily-report', now() - interval '1 day', now() - interval '2 hours')`,
   );
   const servers: AdminServer[] = [];
-  after(async () => {
+  db.onTeardown(async () => {
     for (const server of servers) await server.close();
   });
   return {

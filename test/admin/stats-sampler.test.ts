@@ -5,7 +5,7 @@
  * polls them rather than waiting a fixed time), and a ring buffer that keeps
  * the newest samples in order.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createWorkerUtils } from "../../src/index.js";
 import { silentLogger } from "../../src/logger/logger.js";
@@ -15,7 +15,7 @@ import { createTestDatabase } from "../support/database.js";
 const db = await createTestDatabase("admin_sampler");
 const utils = await createWorkerUtils({ connectionString: db.connectionString, logger: silentLogger });
 await utils.migrate();
-after(() => utils.release());
+db.onTeardown(() => utils.release());
 
 /** Another session's statistics arrive after its transaction, within about a second: poll (30 s at most). */
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {

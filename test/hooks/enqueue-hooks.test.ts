@@ -5,7 +5,7 @@
  * with the jobs), for `createWorkerUtils({ hooks })` and a task's `ctx.addJob`.
  */
 import assert from "node:assert/strict";
-import { test, after } from "node:test";
+import { test } from "node:test";
 import { createWorkerUtils, type WorkerUtils } from "../../src/client/worker-utils.js";
 import { HookRejectedError, ValidationError } from "../../src/errors/errors.js";
 import type { Job } from "../../src/jobs/job.js";
@@ -17,7 +17,7 @@ const db = await createMigratedDatabase("hooks_enqueue");
 
 async function utilsWith(...hooks: WorkerPlugin[]): Promise<WorkerUtils> {
   const utils = await createWorkerUtils({ connectionString: db.connectionString, logger: silentLogger, hooks });
-  after(() => utils.release());
+  db.onTeardown(() => utils.release());
   return utils;
 }
 

@@ -2,7 +2,7 @@
  * One database, two migrators: graphile-worker 0.18 first then ours, and ours
  * first then graphile-worker; in each order both runners start and run jobs.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runMigrations as runReferenceMigrations } from "graphile-worker";
 import { createWorkerUtils, type WorkerUtils } from "../../src/index.js";
@@ -14,7 +14,7 @@ import { Collector, referenceSilentLogger, startOurWorker, startReferenceRunner,
 const TEST_TIMEOUT = { timeout: 40_000 };
 const db = await createTestDatabase("interop_migrate_order");
 const utilsList: WorkerUtils[] = [];
-after(() => Promise.all(utilsList.map((utils) => utils.release())));
+db.onTeardown(() => Promise.all(utilsList.map((utils) => utils.release())));
 
 async function ourUtils(schema: string): Promise<WorkerUtils> {
   const utils = await createWorkerUtils({ connectionString: db.connectionString, schema, logger: silentLogger });

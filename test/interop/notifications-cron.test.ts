@@ -4,7 +4,7 @@
  * graphile-worker's cron bookkeeping in `_private_known_crontabs` on a schema
  * we migrated.
  */
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { parseCronItems } from "graphile-worker";
@@ -18,7 +18,7 @@ import { testWorker } from "../support/fixtures.js";
 const TEST_TIMEOUT = { timeout: 30_000 };
 const db = await createTestDatabase("interop_notify_cron");
 const driver = new PgDriver({ connectionString: db.connectionString, maxConnections: 2 });
-after(() => driver.close());
+db.onTeardown(() => driver.close());
 
 test("each migration announces itself on worker:migrate; 19 says breaking", TEST_TIMEOUT, async () => {
   const schema = "notify_schema";

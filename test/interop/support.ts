@@ -2,7 +2,6 @@
  * Helpers for the interoperability tests: graphile-worker 0.18 (the npm
  * package) and ours on one database.
  */
-import { after } from "node:test";
 import {
   Logger,
   makeWorkerUtils,
@@ -31,7 +30,7 @@ export async function openSharedDatabase(label: string, schema = "graphile_worke
   const ours = await createWorkerUtils({ connectionString: db.connectionString, schema, logger: silentLogger });
   await ours.migrate();
   const theirs = await makeWorkerUtils({ connectionString: db.connectionString, schema, logger: referenceSilentLogger });
-  after(async () => {
+  db.onTeardown(async () => {
     await ours.release();
     await theirs.release();
   });

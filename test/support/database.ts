@@ -11,6 +11,11 @@ export interface TestDatabase {
   name: string;
   /** A pg pool on the test database, ended automatically after the file. */
   pool: pg.Pool;
+  /**
+   * Run `cleanup` after the file's tests, before the database is dropped (node:test runs `after`
+   * hooks in the order registered, so a hook registered later would run after the forced drop).
+   */
+  onTeardown(cleanup: () => Promise<unknown>): void;
 }
 
 export function adminConnectionString(): string {
@@ -46,9 +51,11 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const connectionString = withDatabase(adminConnectionString(), name);
   const pool = new pg.Pool({ connectionString, max: 4 });
   pool.on("error", () => undefined);
+  const cleanups: Array<() => Promise<unknown>> = [];
   after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await adminQuery(`drop database if exists "${name}" with (force)`).catch(() => undefined);
   });
-  return { connectionString, name, pool };
+  return { connectionString, name, pool, onTeardown: (cleanup) => void cleanups.push(cleanup) };
 }

@@ -9,7 +9,6 @@ import { silentLogger } from "../../src/logger/logger.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import type { WorkerEventMap, WorkerEventName } from "../../src/hooks/worker-events.js";
-import { after } from "node:test";
 
 export interface MigratedDatabase extends TestDatabase {
   utils: WorkerUtils;
@@ -21,7 +20,7 @@ export async function createMigratedDatabase(label: string, schema = "graphile_w
   const db = await createTestDatabase(label);
   const utils = new WorkerUtils({ connectionString: db.connectionString, schema, logger: silentLogger });
   await utils.migrate();
-  after(() => utils.release());
+  db.onTeardown(() => utils.release());
   return { ...db, utils, schema };
 }
 

@@ -5,7 +5,7 @@
  * and its schema never see `_trace`; a job added from SQL gets a root span.
  */
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { z } from "zod";
 import { createWorkerUtils } from "../../src/client/worker-utils.js";
@@ -17,7 +17,7 @@ import { installTracing, spanNamed } from "./otel-setup.js";
 const exporter = installTracing();
 const db = await createMigratedDatabase("telemetry_tracing");
 const utils = await createWorkerUtils({ connectionString: db.connectionString, logger: silentLogger });
-after(() => utils.release());
+db.onTeardown(() => utils.release());
 const tracer = trace.getTracer("test");
 
 async function runJobs(tasks: Parameters<typeof testWorker>[1]["tasks"]): Promise<void> {
