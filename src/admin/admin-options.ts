@@ -19,7 +19,7 @@ export interface AdminHandlerOptions extends ConnectionOptions {
   /**
    * Host names (the request's Host header, without the port) the UI answers.
    * Default: with `auth` none, loopback names only (localhost, 127.0.0.1, [::1]),
-   * which stops DNS rebinding; with basic or bearer auth, any. `["*"]`: any.
+   * which stops DNS rebinding; with basic or bearer auth, every host. `["*"]`: every host.
    */
   allowedHosts?: readonly string[];
   /** The path the UI is mounted under, e.g. `/admin` (default: the root). */
@@ -50,7 +50,7 @@ const ADMIN_OPTION_NAMES = optionNames({
 export interface ResolvedAdminOptions {
   auth: AdminAuth;
   readOnly: boolean;
-  /** Lower-case host names answered; undefined: any. */
+  /** Lower-case host names answered; undefined: every host. */
   allowedHosts: ReadonlySet<string> | undefined;
   /** "" for the root, else "/segment..." without a trailing slash. */
   basePath: string;

@@ -4,7 +4,7 @@
  * valid items and returns one result (a value or a promise) per item.
  *
  * - A payload that is not an array fails the job for good (PayloadValidationError),
- *   as any payload that does not match its task's schema.
+ *   like every payload that does not match its task's schema.
  * - An item that fails `schema` fails that item only: it is not given to `run`,
  *   its entry is a rejected PayloadValidationError, so it stays in the job's
  *   payload while the valid items go on. When only invalid items are left, the

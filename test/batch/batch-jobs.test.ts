@@ -71,7 +71,7 @@ describe("batch jobs", () => {
     assert.equal(row!.attempts, 1);
     assert.equal(row!.locked_at, null);
     assert.equal(row!.locked_by, null);
-    // Backoff as any failure: exp(1) seconds after now (run_at was in the past).
+    // Backoff like every failure: exp(1) seconds after now (run_at was in the past).
     const delayMs = row!.run_at.getTime() - before;
     assert.ok(delayMs > 2_000 && delayMs < 2_718 + 60_000, `run_at backed off by ${delayMs}ms`);
     assert.ok(batchError, "job:error carries a BatchJobError");

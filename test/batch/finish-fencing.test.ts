@@ -2,7 +2,7 @@
  * A batch job's partial failure in the finish statement and in the claim that
  * carries results: the new payload is written only when the result is applied,
  * so the fencing on locked_by and on the claim's locked_at refuses a stale run's
- * partial failure exactly as any other result (the payload stays).
+ * partial failure exactly like every other result (the payload stays).
  */
 import { test, describe, beforeEach } from "node:test";
 import assert from "node:assert/strict";

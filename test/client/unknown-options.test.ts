@@ -13,7 +13,7 @@ import { createWorker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { closestName } from "../../src/config/known-options.js";
 
-/** Nobody listens here: any connection attempt would fail with a connection error, not a ValidationError. */
+/** Nobody listens here: every connection attempt would fail with a connection error, not a ValidationError. */
 const NOWHERE = "postgres://nobody@127.0.0.1:1/none";
 
 function isValidationError(field: string, texts: string[]) {

@@ -67,7 +67,7 @@ test("a completion written by a write whose reply was lost is reported completed
   assert.deepEqual(rejected(outcomes), []);
 });
 
-test("a completion whose job is still there after a lost reply is refused, as any other", async () => {
+test("a completion whose job is still there after a lost reply is refused, like every other", async () => {
   const db = new FakeDatabase(["3"]);
   // Job 4 is held by someone else: the first write does not apply it, and it still exists afterwards.
   const outcomes: FlushOutcome[] = [];

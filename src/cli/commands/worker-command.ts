@@ -75,7 +75,7 @@ export function registerWorkerCommand(program: Command): void {
           )
           .option(
             "--metrics-port <n>",
-            "serve metrics at http://HOST:N/metrics in Prometheus format (0: any free port; needs @opentelemetry/exporter-prometheus)",
+            "serve metrics at http://HOST:N/metrics in Prometheus format (0 picks a free port; needs @opentelemetry/exporter-prometheus)",
           )
           .option(
             "--no-prepared-statements",
