@@ -10,6 +10,7 @@
  *     [--statements]   also print the costliest statements of the last drain (pg_stat_statements)
  *     [--latency N]    then N add->start latency samples, with the add call's own time
  *     [--future N]     N future-scheduled jobs in the table during each drain
+ *     [--queues N]     the jobs spread round-robin over N named (serial) queues
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -56,6 +57,7 @@ const { values } = parseArgs({
     statements: { type: "boolean", default: false },
     latency: { type: "string", default: "0" },
     future: { type: "string", default: "0" },
+    queues: { type: "string", default: "0" },
   },
 });
 if (process.env.DATABASE_URL) throw new Error("bench:profile uses its own embedded server: unset DATABASE_URL");
@@ -91,7 +93,11 @@ try {
       let postgresAtGo = 0;
       await statements?.query("select pg_stat_statements_reset()");
       let postgresAtEnd = 0;
+      const queues = Number(values.queues);
+      const enqueueInQueues = system.bulkEnqueueInQueues?.bind(system);
+      if (queues > 0 && !enqueueInQueues) throw new Error(`${name} has no named queues to profile`);
       const result = await measureDrain(system, jobs, true, {
+        ...(queues > 0 && enqueueInQueues ? { enqueue: () => enqueueInQueues(jobs, queues) } : {}),
         probe: {
           atGo: () => (postgresAtGo = postgresTicks()),
           atEnd: () => (postgresAtEnd = postgresTicks()),
