@@ -139,6 +139,28 @@ export class ClaimJobsStatement {
   }
 }
 
+/**
+ * The runnable jobs of one priority (\`p.priority\`, from the loose index scan) of the worker's
+ * tasks ($1) not paused, in run_at order: outside queues, or in one of the queues of the CTE named
+ * \`queues\`. The claim's candidates also skip forbidden flags ($3) and lock what they read.
+ */
+function priorityScan(s: string, maxClaim: number, o: { columns: string; queues: string; lock: boolean }): string {
+  return `
+      select ${o.columns}
+      from ${s}._private_jobs j
+      where j.is_available = true
+        and j.priority = p.priority
+        and j.run_at <= now()
+        and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any((select $1::text[])::text[])
+          and not exists (select from ${s}._private_pauses pause where pause.kind = 'task' and pause.name = t.identifier)))
+        ${o.lock ? "and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))" : ""}
+        and (j.job_queue_id is null or j.job_queue_id in (select q.id from ${o.queues} q))
+      order by j.run_at asc
+      limit ${maxClaim}
+      ${o.lock ? "for update of j skip locked" : ""}
+    `;
+}
+
 export function claimJobsSql(schema: string, maxClaim: number): string {
   const s = quoteIdentifier(schema);
   const finish = finishCtes(schema, {
@@ -173,18 +195,7 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
     select w.job_queue_id from (
       select j.job_queue_id
       from priorities p
-      cross join lateral (
-        select j.job_queue_id
-        from ${s}._private_jobs j
-        where j.is_available = true
-          and j.priority = p.priority
-          and j.run_at <= now()
-          and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any((select $1::text[])::text[])
-            and not exists (select from ${s}._private_pauses pause where pause.kind = 'task' and pause.name = t.identifier)))
-          and (j.job_queue_id is null or j.job_queue_id in (select a.id from available_queues a))
-        order by j.run_at asc
-        limit ${maxClaim}
-      ) j
+      cross join lateral (${priorityScan(s, maxClaim, { columns: "j.job_queue_id", queues: "available_queues", lock: false })}) j
       limit ${maxClaim}
     ) w
     where w.job_queue_id is not null)
@@ -194,20 +205,11 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
   select * from (
     select j.*
     from priorities p
-    cross join lateral (
-      select j.id, j.job_queue_id, j.priority, j.run_at
-      from ${s}._private_jobs j
-      where j.is_available = true
-        and j.priority = p.priority
-        and j.run_at <= now()
-        and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any((select $1::text[])::text[])
-          and not exists (select from ${s}._private_pauses pause where pause.kind = 'task' and pause.name = t.identifier)))
-        and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
-        and (j.job_queue_id is null or j.job_queue_id in (select ql.id from queue_locks ql))
-      order by j.run_at asc
-      limit ${maxClaim}
-      for update of j skip locked
-    ) j
+    cross join lateral (${priorityScan(s, maxClaim, {
+      columns: "j.id, j.job_queue_id, j.priority, j.run_at",
+      queues: "queue_locks",
+      lock: true,
+    })}) j
     limit ${maxClaim}
   ) c
   limit (select $2::int)
