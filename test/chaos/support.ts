@@ -144,3 +144,41 @@ export async function terminateOtherBackends(client: pg.Pool | pg.Client): Promi
   );
   return rows[0].n as number;
 }
+
+/**
+ * A task that records each of its runs in `runs` (the job's `n`, its id, the
+ * worker and the attempt it saw); `during` is what the run does between its
+ * start and its record (default: one turn of the event loop).
+ */
+export function recordingTask(runs: Run[], during: () => Promise<unknown> = () => new Promise((resolve) => setImmediate(resolve))) {
+  return async (payload: unknown, ctx: { job: { id: string; attempts: number }; workerId: string }) => {
+    const startedAt = new Date();
+    await during();
+    runs.push({
+      n: (payload as { n: number }).n,
+      jobId: ctx.job.id,
+      worker: ctx.workerId,
+      attempt: ctx.job.attempts,
+      startedAt,
+      finishedAt: new Date(),
+    });
+  };
+}
+
+/** The n whose runs did not see strictly increasing attempt numbers, in start order (a rerun whose attempt was not counted). */
+export async function uncountedReruns(db: PrivateDatabase): Promise<number[]> {
+  const { rows } = await db.pool.query(
+    `select distinct n from (
+       select n, attempt, lag(attempt) over (partition by n order by started_at, attempt) as previous from runs
+     ) r where previous is not null and attempt <= previous order by n limit 100`,
+  );
+  return rows.map((r) => r.n as number);
+}
+
+/** `count` jobs of task `identifier` with payloads {n: from..from+count-1}, added in chunks of 5000. */
+export async function addNumberedJobs(db: PrivateDatabase, identifier: string, count: number, from = 1): Promise<void> {
+  for (let i = 0; i < count; i += 5000) {
+    const size = Math.min(5000, count - i);
+    await db.utils.addJobs(Array.from({ length: size }, (_, k) => ({ identifier, payload: { n: from + i + k } })));
+  }
+}
