@@ -1,0 +1,60 @@
+/**
+ * Child processes of fixtures/tx-worker.ts (a worker in the transaction claim
+ * mode, recovery off) for the crash tests, here and behind PgBouncer: their
+ * output lines, exit and the moment they run. Killed after the test file.
+ */
+import { after } from "node:test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type pg from "pg";
+import { TX_CLAIM_LOCK_CLASS } from "../../src/sql/transaction-claim.js";
+
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+export interface TxChild {
+  child: ChildProcess;
+  lines: string[];
+  exit: Promise<number | null>;
+  running: Promise<void>;
+}
+
+/** Start fixtures/tx-worker.ts on `connectionString`; `env` adds its settings (SLOW_MS, PREPARED_STATEMENTS). */
+export function startTxChild(connectionString: string, env: Record<string, string> = {}): TxChild {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/tx-worker.ts", import.meta.url))], {
+    env: { ...process.env, ...env, TEST_CONNECTION_STRING: connectionString },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const lines: string[] = [];
+  let buffer = "";
+  let output = "";
+  let markRunning: () => void = () => undefined;
+  const running = new Promise<void>((resolve) => (markRunning = resolve));
+  child.stdout!.on("data", (data: Buffer) => {
+    buffer += data;
+    output += data;
+    const parts = buffer.split("\n");
+    buffer = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      if (line.startsWith("worker running ")) markRunning();
+    }
+  });
+  child.stderr!.on("data", (data: Buffer) => (output += data));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  void exit.then((code) => {
+    if (code !== 1 && code !== null) console.error(`tx-worker exited with ${code}:\n${output}`);
+  });
+  return { child, lines, exit, running };
+}
+
+/** No transaction-claim batch holds its advisory lock: every killed worker's transaction is gone. */
+export async function noBatchLocks(pool: pg.Pool): Promise<boolean> {
+  const { rows } = await pool.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = $1", [
+    TX_CLAIM_LOCK_CLASS,
+  ]);
+  return rows[0].n === 0;
+}
