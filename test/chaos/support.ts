@@ -10,6 +10,7 @@ import pg from "pg";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../../tools/embedded-database.js";
 import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
+import { createWorker, type Worker } from "../../src/worker/worker.js";
 
 export { within, waitUntil } from "../recovery/support.js";
 
@@ -150,7 +151,10 @@ export async function terminateOtherBackends(client: pg.Pool | pg.Client): Promi
  * worker and the attempt it saw); `during` is what the run does between its
  * start and its record (default: one turn of the event loop).
  */
-export function recordingTask(runs: Run[], during: () => Promise<unknown> = () => new Promise((resolve) => setImmediate(resolve))) {
+export function recordingTask(
+  runs: Run[],
+  during: () => Promise<unknown> = () => new Promise((resolve) => setImmediate(resolve)),
+) {
   return async (payload: unknown, ctx: { job: { id: string; attempts: number }; workerId: string }) => {
     const startedAt = new Date();
     await during();
@@ -181,4 +185,24 @@ export async function addNumberedJobs(db: PrivateDatabase, identifier: string, c
     const size = Math.min(5000, count - i);
     await db.utils.addJobs(Array.from({ length: size }, (_, k) => ({ identifier, payload: { n: from + i + k } })));
   }
+}
+
+/** Rows left in the jobs table. */
+export async function jobsLeft(db: Pick<PrivateDatabase, "pool">): Promise<number> {
+  const { rows } = await db.pool.query("select count(*)::int as n from graphile_worker._private_jobs");
+  return rows[0].n as number;
+}
+
+/** A worker in the transaction claim mode on the private database (concurrency 10, polling every 200 ms), running `work` with `recordingTask(runs)`. */
+export function transactionModeWorker(db: PrivateDatabase, runs: Run[]): Promise<Worker> {
+  return createWorker({
+    connectionString: db.connectionString,
+    logger: silentLogger,
+    handleSignals: false,
+    migrate: false,
+    pollInterval: 200,
+    concurrency: 10,
+    claimMode: "transaction",
+    tasks: { work: recordingTask(runs) },
+  });
 }

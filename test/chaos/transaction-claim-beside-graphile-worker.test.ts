@@ -10,6 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Logger } from "../../src/logger/logger.js";
 import { silentLogger } from "../../src/logger/logger.js";
+import { jobsLeft } from "./support.js";
 import { openSharedDatabase, startOurWorker, startReferenceRunner, waitUntil, within } from "../interop/support.js";
 
 const schema = "graphile_worker";
@@ -47,9 +48,12 @@ test("graphile-worker 0.18 beside a transaction-mode worker: every job runs exac
     transactionClaim: { maxHoldMs: 200 },
     logger,
   });
-  const runner = await startReferenceRunner(db.connectionString, schema, { work: work("graphile-worker") }, { concurrency: 4, pollInterval: 50 });
-  const jobsLeft = async () =>
-    (await db.pool.query(`select count(*)::int as n from "${schema}"._private_jobs`)).rows[0].n as number;
+  const runner = await startReferenceRunner(
+    db.connectionString,
+    schema,
+    { work: work("graphile-worker") },
+    { concurrency: 4, pollInterval: 50 },
+  );
   try {
     // More jobs arrive while both drain, from both sides.
     for (let i = 0; i < ADDED_LATER; i += 100) {
@@ -57,7 +61,7 @@ test("graphile-worker 0.18 beside a transaction-mode worker: every job runs exac
       if ((i / 100) % 2 === 0) await ours.addJobs(later.map((payload) => ({ identifier: "work", payload })));
       else for (const payload of later) await theirs.addJob("work", payload);
     }
-    await waitUntil("every job is completed", async () => (await jobsLeft()) === 0, 75_000);
+    await waitUntil("every job is completed", async () => (await jobsLeft(db)) === 0, 75_000);
   } finally {
     await within(Promise.all([worker.stop({ timeoutMs: 5000 }), runner.stop()]), "both stop", 20_000);
   }
