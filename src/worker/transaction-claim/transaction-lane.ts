@@ -72,6 +72,11 @@ export class TransactionLane extends BaseService {
   private signal: (() => void) | undefined;
   /** The batch whose transaction is open, if any. */
   private current: TransactionBatch | undefined;
+  /**
+   * A rolled-back batch whose runs are still going (its connection died). Its jobs are free in the database and its
+   * results are routed by job id: none of them may start here again, by this lane or the classic claim, before they settle.
+   */
+  private abandoned: TransactionBatch | undefined;
   private startQueued = false;
   /**
    * Count crashed batches before the next claim: at start, after a claim ran into one (its record
@@ -160,7 +165,7 @@ export class TransactionLane extends BaseService {
         this.deps.onError(error as Error);
         // The failed batch's record may be left behind: count it before the next claim.
         this.crashCountDue = true;
-        this.classicAllowed = true;
+        this.classicAllowed = this.abandoned === undefined;
         await this.sleep(this.deps.retryDelayMs);
         this.wakePending = true;
         continue;
@@ -208,6 +213,8 @@ export class TransactionLane extends BaseService {
         );
       }
     }
+    await this.untilAbandonedRunsSettle();
+    if (this.halting) return 0;
     const forbiddenFlags = await this.currentForbiddenFlags();
     let batch: TransactionBatch | undefined;
     try {
@@ -255,17 +262,30 @@ export class TransactionLane extends BaseService {
       return batch ? batch.jobs.size : 0;
     } catch (error) {
       if (batch && batch.state !== "closed") {
-        const lost = batch.abandon();
+        const going = batch.abandon();
+        if (going > 0) this.abandoned = batch;
         logger.warn(
           `Transaction claim batch ${batch.id} rolled back (${(error as Error).message}): its ${batch.jobs.size} job(s) ` +
-            `will run again after their attempt is counted${lost > 0 ? `; ${lost} run(s) still going are ignored` : ""}`,
+            `will run again after their attempt is counted` +
+            (going > 0 ? `; ${going} run(s) still going, ignored: none of these jobs starts here again before they settle` : ""),
         );
       }
       throw error;
     } finally {
       this.current = undefined;
-      if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
+      if (batch && batch !== this.abandoned) {
+        for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
+      }
     }
+  }
+
+  /** Wait until the runs of a rolled-back batch settled (their results reach it, then `slotFreed` signals), or a stop. */
+  private async untilAbandonedRunsSettle(): Promise<void> {
+    const batch = this.abandoned;
+    if (!batch) return;
+    while (batch.runningCount > 0 && !this.halting) await this.nextSignal();
+    for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
+    this.abandoned = undefined;
   }
 
   /** A failure at the last attempt is permanent (the finish adds the attempt the claim did not write). */
