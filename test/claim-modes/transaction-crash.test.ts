@@ -14,45 +14,15 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { allJobs, countRows, createMigratedDatabase, resetJobs, testWorker, waitUntil } from "../support/fixtures.js";
 import type { Job } from "../../src/jobs/job.js";
-import { noBatchLocks, startTxChild } from "./tx-child.js";
+import { crashUntilFailed, noBatchLocks, startTxChild } from "./tx-child.js";
 
 const db = await createMigratedDatabase("tx_crash");
 const { utils, pool } = db;
-const startChild = () => startTxChild(db.connectionString);
-
 describe("transaction claim mode: crashes", () => {
   test("a job that crashes its process every time stops after max_attempts crashes", async () => {
     await resetJobs(pool);
     const job = await utils.addJob("crash", {}, { maxAttempts: 3 });
-    const runs: number[] = [];
-    let crashes = 0;
-    // Start a new worker at once after each crash, until the job is failed for good.
-    for (let round = 0; round < 6; round++) {
-      const worker = startChild();
-      const outcome = await Promise.race([
-        worker.exit.then(() => "exited" as const),
-        waitUntil(
-          "job failed for good",
-          async () => {
-            const [row] = await allJobs(pool);
-            return row && row.attempts >= row.max_attempts && (await countRows(pool, "_private_tx_claims")) === 0
-              ? "failed"
-              : null;
-          },
-          60_000,
-        ),
-      ]);
-      for (const line of worker.lines) {
-        const crash = /^crash (\d+) (\d+)$/.exec(line);
-        if (crash) runs.push(Number(crash[2]));
-      }
-      if (outcome === "failed") {
-        worker.child.kill("SIGKILL");
-        await worker.exit;
-        break;
-      }
-      crashes++;
-    }
+    const { crashes, runs } = await crashUntilFailed(db.connectionString, pool);
     assert.equal(crashes, 3, "three crashes, then the job is not run again");
     assert.deepEqual(runs, [1, 2, 3], "each run saw its attempt number");
     const [row] = await allJobs(pool);

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { TX_CLAIM_LOCK_CLASS } from "../../src/sql/transaction-claim.js";
+import { allJobs, countRows, waitUntil } from "../support/fixtures.js";
 
 const children: ChildProcess[] = [];
 after(() => {
@@ -57,4 +58,43 @@ export async function noBatchLocks(pool: pg.Pool): Promise<boolean> {
     TX_CLAIM_LOCK_CLASS,
   ]);
   return rows[0].n === 0;
+}
+
+/**
+ * With one `crash` job in the table (its task exits the process): start a new child at once after each crash,
+ * until the job is failed for good (attempts at max_attempts, its batch's record counted). Returns how many
+ * children crashed and the attempt each run saw.
+ */
+export async function crashUntilFailed(
+  connectionString: string,
+  pool: pg.Pool,
+  env: Record<string, string> = {},
+): Promise<{ crashes: number; runs: number[] }> {
+  const runs: number[] = [];
+  let crashes = 0;
+  for (let round = 0; round < 6; round++) {
+    const worker = startTxChild(connectionString, env);
+    const outcome = await Promise.race([
+      worker.exit.then(() => "exited" as const),
+      waitUntil(
+        "job failed for good",
+        async () => {
+          const [row] = await allJobs(pool);
+          return row && row.attempts >= row.max_attempts && (await countRows(pool, "_private_tx_claims")) === 0 ? "failed" : null;
+        },
+        60_000,
+      ),
+    ]);
+    for (const line of worker.lines) {
+      const crash = /^crash (\d+) (\d+)$/.exec(line);
+      if (crash) runs.push(Number(crash[2]));
+    }
+    if (outcome === "failed") {
+      worker.child.kill("SIGKILL");
+      await worker.exit;
+      break;
+    }
+    crashes++;
+  }
+  return { crashes, runs };
 }
