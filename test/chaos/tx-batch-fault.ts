@@ -14,7 +14,7 @@ import type pg from "pg";
 import { createWorker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { TX_CLAIM_LOCK_CLASS } from "../../src/sql/transaction-claim.js";
+import { batchHolders } from "../claim-modes/tx-child.js";
 import { deferred } from "../support/fixtures.js";
 import { jobsLeft, waitUntil, within } from "./support.js";
 
@@ -69,14 +69,11 @@ export async function faultWhileBatchRuns(options: BatchFaultOptions): Promise<v
   await worker.start();
   try {
     await waitUntil("the first batch's 10 jobs are running", () => started === 10, 15_000);
-    const { rows: holders } = await pool.query<{ pid: number }>(
-      "select pid from pg_locks where locktype = 'advisory' and classid = $1 and granted",
-      [TX_CLAIM_LOCK_CLASS],
-    );
+    const holders = await batchHolders(pool);
     assert.equal(holders.length, 1, "one open batch holds its advisory lock");
     const { rows: records } = await pool.query("select count(*)::int as n from graphile_worker._private_tx_claims");
     assert.equal(records[0].n, 1, "the open batch's record is committed");
-    await options.fault(holders[0]!.pid);
+    await options.fault(holders[0]!);
     gate.resolve();
     await waitUntil("every job is completed", async () => (await jobsLeft({ pool })) === 0, 45_000);
     assert.equal(worker.status, "running");

@@ -52,12 +52,20 @@ export function startTxChild(connectionString: string, env: Record<string, strin
   return { child, lines, exit, running };
 }
 
-/** No transaction-claim batch holds its advisory lock: every killed worker's transaction is gone. */
+/** The server backends of this database (the pool's) holding a transaction-claim batch's advisory lock: the open batches. */
+export async function batchHolders(pool: pg.Pool): Promise<number[]> {
+  const { rows } = await pool.query<{ pid: number }>(
+    `select pid from pg_locks
+     where locktype = 'advisory' and classid = $1 and granted
+       and database = (select oid from pg_database where datname = current_database())`,
+    [TX_CLAIM_LOCK_CLASS],
+  );
+  return rows.map((r) => r.pid);
+}
+
+/** No transaction-claim batch of this database holds its advisory lock: every killed worker's transaction is gone. */
 export async function noBatchLocks(pool: pg.Pool): Promise<boolean> {
-  const { rows } = await pool.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = $1", [
-    TX_CLAIM_LOCK_CLASS,
-  ]);
-  return rows[0].n === 0;
+  return (await batchHolders(pool)).length === 0;
 }
 
 /**

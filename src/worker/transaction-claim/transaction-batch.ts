@@ -60,10 +60,7 @@ export class TransactionBatch {
   /** A run of this batch settled. */
   add(result: JobResult): void {
     const id = result.jobId;
-    if (this.stateValue === "abandoned") {
-      this.unsettled.delete(id);
-      return;
-    }
+    if (this.stateValue === "abandoned") return;
     if (this.convertedAt.has(id)) return this.classic.add({ ...result, lockedAt: this.convertedAt.get(id)! });
     if (this.stateValue === "converting" && this.unsettled.has(id)) {
       this.early.push(result);
@@ -111,21 +108,11 @@ export class TransactionBatch {
     this.stateValue = "closed";
   }
 
-  /**
-   * The transaction failed (rolled back): results of runs still going are dropped; the crash record counts them.
-   * Returns how many runs are still going (`runningCount` follows them until they settle).
-   */
+  /** The transaction failed (rolled back): results of runs still going are dropped; the crash record counts them. */
   abandon(): number {
     this.stateValue = "abandoned";
     this.pending = [];
-    for (const result of this.early) this.unsettled.delete(result.jobId);
-    this.early = [];
-    return this.unsettled.size;
-  }
-
-  /** Runs started and not settled yet (of an abandoned batch: runs still going whose results are dropped). */
-  get runningCount(): number {
-    return this.unsettled.size;
+    return this.unsettled.size + this.early.length;
   }
 
   /** Ids whose results still belong to this batch (not yet settled, or converted and still running). */
