@@ -11,6 +11,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from "../../tools/embedd
 import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
+import type { WorkerOptions } from "../../src/worker/worker-config.js";
 
 export { within, waitUntil } from "../recovery/support.js";
 
@@ -193,16 +194,33 @@ export async function jobsLeft(db: Pick<PrivateDatabase, "pool">): Promise<numbe
   return rows[0].n as number;
 }
 
-/** A worker in the transaction claim mode on the private database (concurrency 10, polling every 200 ms), running `work` with `recordingTask(runs)`. */
-export function transactionModeWorker(db: PrivateDatabase, runs: Run[]): Promise<Worker> {
+/** A worker in the transaction claim mode with the chaos tests' defaults (silent, concurrency 10, polling every 200 ms). */
+export function transactionModeWorker(
+  connectionString: string,
+  options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">,
+): Promise<Worker> {
   return createWorker({
-    connectionString: db.connectionString,
+    connectionString,
     logger: silentLogger,
     handleSignals: false,
     migrate: false,
     pollInterval: 200,
     concurrency: 10,
     claimMode: "transaction",
-    tasks: { work: recordingTask(runs) },
+    ...options,
   });
+}
+
+/** An empty `runs` table, `total` numbered `work` jobs, and two transaction-mode workers recording their runs (not started). */
+export async function twoTransactionModeWorkers(db: PrivateDatabase, total: number): Promise<{ runs: Run[]; workers: Worker[] }> {
+  await db.pool.query("truncate runs");
+  await addNumberedJobs(db, "work", total);
+  await db.pool.query("vacuum analyze graphile_worker._private_jobs");
+  const runs: Run[] = [];
+  const options = { tasks: { work: recordingTask(runs) } };
+  const workers = [
+    await transactionModeWorker(db.connectionString, options),
+    await transactionModeWorker(db.connectionString, options),
+  ];
+  return { runs, workers };
 }

@@ -9,12 +9,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createWorker } from "../../src/worker/worker.js";
 import type { Logger } from "../../src/logger/logger.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { batchHolders } from "../claim-modes/tx-child.js";
 import { deferred } from "../support/fixtures.js";
-import { addNumberedJobs, jobsLeft, startPrivateDatabase, waitUntil, within } from "./support.js";
+import { addNumberedJobs, jobsLeft, startPrivateDatabase, transactionModeWorker, waitUntil, within } from "./support.js";
 
 const db = await startPrivateDatabase("tx-abandoned");
 
@@ -33,15 +32,10 @@ test("runs of a batch whose connection died are not started again here before th
       if (/starts here again before they settle/.test(message)) waiting = true;
     },
   };
-  const worker = await createWorker({
-    connectionString: db.connectionString,
+  const worker = await transactionModeWorker(db.connectionString, {
     logger,
-    handleSignals: false,
-    migrate: false,
-    pollInterval: 200,
     // Room for the 10 jobs twice: only the lane's own care keeps it from starting them again at once.
     concurrency: 20,
-    claimMode: "transaction",
     transactionClaim: { maxHoldMs: 3000 },
     tasks: {
       work: async (_payload, ctx) => {

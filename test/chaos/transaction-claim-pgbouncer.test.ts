@@ -15,13 +15,12 @@
  */
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createWorker, type Worker } from "../../src/worker/worker.js";
-import { silentLogger } from "../../src/logger/logger.js";
+import type { Worker } from "../../src/worker/worker.js";
 import { allJobs, createMigratedDatabase, resetJobs, waitUntil } from "../support/fixtures.js";
 import { pgBouncerSkipReason, startPgBouncer, type PgBouncer } from "../support/pgbouncer.js";
 import { crashUntilFailed } from "../claim-modes/tx-child.js";
 import { faultWhileBatchRuns } from "./tx-batch-fault.js";
-import { jobsLeft, within } from "./support.js";
+import { jobsLeft, transactionModeWorker, within } from "./support.js";
 
 const skip = pgBouncerSkipReason();
 if (skip) console.log(`# SKIPPED: ${skip}`);
@@ -50,15 +49,9 @@ describe("the transaction claim mode behind PgBouncer in transaction mode", { sk
     const workers: Worker[] = [];
     for (const preparedStatements of [false, true]) {
       workers.push(
-        await createWorker({
-          connectionString: viaBouncer,
+        await transactionModeWorker(viaBouncer, {
           preparedStatements,
-          logger: silentLogger,
-          handleSignals: false,
-          migrate: false,
           pollInterval: 100,
-          concurrency: 10,
-          claimMode: "transaction",
           tasks: {
             work: async (_payload, ctx) => {
               runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1);

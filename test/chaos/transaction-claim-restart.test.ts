@@ -14,16 +14,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { faultWhileBatchRuns } from "./tx-batch-fault.js";
 import {
-  addNumberedJobs,
   checkRuns,
   jobsLeft,
   saveRuns,
   startPrivateDatabase,
-  transactionModeWorker,
+  twoTransactionModeWorkers,
   uncountedReruns,
   waitUntil,
   within,
-  type Run,
 } from "./support.js";
 
 const db = await startPrivateDatabase("tx-restart");
@@ -47,12 +45,8 @@ test(
   "PostgreSQL restarted twice while two workers drain 10,000 jobs: all complete, reruns counted",
   { timeout: 90_000 },
   async (t) => {
-    await db.pool.query("truncate runs");
     const total = 10_000;
-    await addNumberedJobs(db, "work", total);
-    await db.pool.query("vacuum analyze graphile_worker._private_jobs");
-    const runs: Run[] = [];
-    const workers = [await transactionModeWorker(db, runs), await transactionModeWorker(db, runs)];
+    const { runs, workers } = await twoTransactionModeWorkers(db, total);
     let completed = 0;
     const completeWaiters: Array<() => void> = [];
     for (const worker of workers) {

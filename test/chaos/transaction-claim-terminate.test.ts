@@ -15,17 +15,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { faultWhileBatchRuns } from "./tx-batch-fault.js";
 import {
-  addNumberedJobs,
   checkRuns,
   jobsLeft,
   saveRuns,
   startPrivateDatabase,
-  transactionModeWorker,
+  twoTransactionModeWorkers,
   terminateOtherBackends,
   uncountedReruns,
   waitUntil,
   within,
-  type Run,
 } from "./support.js";
 import pg from "pg";
 
@@ -55,11 +53,8 @@ test(
   "every connection of two workers terminated every 100 ms: 3,000 jobs drain, every rerun counted",
   { timeout: 90_000 },
   async (t) => {
-    await db.pool.query("truncate runs");
     const total = 3000;
-    await addNumberedJobs(db, "work", total);
-    const runs: Run[] = [];
-    const workers = [await transactionModeWorker(db, runs), await transactionModeWorker(db, runs)];
+    const { runs, workers } = await twoTransactionModeWorkers(db, total);
     let completed = 0;
     const errors: string[] = [];
     for (const worker of workers) {

@@ -11,12 +11,10 @@
  */
 import assert from "node:assert/strict";
 import type pg from "pg";
-import { createWorker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
-import { silentLogger } from "../../src/logger/logger.js";
 import { batchHolders } from "../claim-modes/tx-child.js";
 import { deferred } from "../support/fixtures.js";
-import { jobsLeft, waitUntil, within } from "./support.js";
+import { jobsLeft, transactionModeWorker, waitUntil, within } from "./support.js";
 
 export interface BatchFaultOptions {
   /** The worker's connection (direct, or through a pooler). */
@@ -45,14 +43,7 @@ export async function faultWhileBatchRuns(options: BatchFaultOptions): Promise<v
   const runs = new Map<string, Run[]>();
   const gate = deferred();
   let started = 0;
-  const worker = await createWorker({
-    connectionString: options.connectionString,
-    logger: silentLogger,
-    handleSignals: false,
-    migrate: false,
-    pollInterval: 200,
-    concurrency: 10,
-    claimMode: "transaction",
+  const worker = await transactionModeWorker(options.connectionString, {
     transactionClaim: { maxHoldMs: 60_000 },
     ...options.worker,
     tasks: {
