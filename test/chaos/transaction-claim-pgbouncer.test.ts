@@ -5,7 +5,7 @@
  *
  * - Two workers drain 10,000 jobs, each exactly once: one with
  *   `preparedStatements: false` (as the docs advise), one with the default
- *   (its named statements fall back by themselves).
+ *   (the driver switches to unnamed statements by itself if the pooler needs it).
  * - The server connection of a batch whose jobs are running is terminated:
  *   they run again once, with the attempt counted.
  * - A task that exits its process every time stops after max_attempts
