@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { checkRuns, saveRuns, startPrivateDatabase, waitUntil, within, type Run } from "./support.js";
+import { checkRuns, recordingTask, saveRuns, startPrivateDatabase, waitUntil, within, type Run } from "./support.js";
 
 const TOTAL = 20_000;
 /** Restart PostgreSQL once this share of the jobs has completed. */
@@ -39,18 +39,7 @@ test("two workers finish a 20k-job backlog while PostgreSQL is restarted twice",
       pollInterval: 200,
       concurrency: 10,
       tasks: {
-        noop: async (payload, ctx) => {
-          const startedAt = new Date();
-          await new Promise((resolve) => setImmediate(resolve));
-          runs.push({
-            n: (payload as { n: number }).n,
-            jobId: ctx.job.id,
-            worker: ctx.workerId,
-            attempt: ctx.job.attempts,
-            startedAt,
-            finishedAt: new Date(),
-          });
-        },
+        noop: recordingTask(runs),
       },
     });
     worker.events.on("listen:connect", (e) => reconnects.set(e.workerId, (reconnects.get(e.workerId) ?? 0) + 1));

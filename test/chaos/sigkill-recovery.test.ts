@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { createWorker } from "../../src/worker/worker.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { deferred } from "../support/fixtures.js";
-import { checkRuns, saveRuns, startPrivateDatabase, waitUntil, within, type Run } from "./support.js";
+import { checkRuns, recordingTask, saveRuns, startPrivateDatabase, waitUntil, within, type Run } from "./support.js";
 
 const TOTAL = 400;
 const RECOVERY = { enabled: true, heartbeatIntervalMs: 200, sweepIntervalMs: 200, sweepThresholdMs: 1000, recoveryDelayMs: 0 };
@@ -106,18 +106,7 @@ test(
       pollInterval: 200,
       recovery: RECOVERY,
       tasks: {
-        slow: async (payload, ctx) => {
-          const startedAt = new Date();
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          survivorRuns.push({
-            n: (payload as { n: number }).n,
-            jobId: ctx.job.id,
-            worker: ctx.workerId,
-            attempt: ctx.job.attempts,
-            startedAt,
-            finishedAt: new Date(),
-          });
-        },
+        slow: recordingTask(survivorRuns, () => new Promise((resolve) => setTimeout(resolve, 20))),
       },
     });
     const recoveredJobIds = new Set<string>();

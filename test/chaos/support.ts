@@ -10,6 +10,8 @@ import pg from "pg";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../../tools/embedded-database.js";
 import { WorkerUtils } from "../../src/client/worker-utils.js";
 import { silentLogger } from "../../src/logger/logger.js";
+import { createWorker, type Worker } from "../../src/worker/worker.js";
+import type { WorkerOptions } from "../../src/worker/worker-config.js";
 
 export { within, waitUntil } from "../recovery/support.js";
 
@@ -143,4 +145,82 @@ export async function terminateOtherBackends(client: pg.Pool | pg.Client): Promi
      where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
   );
   return rows[0].n as number;
+}
+
+/**
+ * A task that records each of its runs in `runs` (the job's `n`, its id, the
+ * worker and the attempt it saw); `during` is what the run does between its
+ * start and its record (default: one turn of the event loop).
+ */
+export function recordingTask(
+  runs: Run[],
+  during: () => Promise<unknown> = () => new Promise((resolve) => setImmediate(resolve)),
+) {
+  return async (payload: unknown, ctx: { job: { id: string; attempts: number }; workerId: string }) => {
+    const startedAt = new Date();
+    await during();
+    runs.push({
+      n: (payload as { n: number }).n,
+      jobId: ctx.job.id,
+      worker: ctx.workerId,
+      attempt: ctx.job.attempts,
+      startedAt,
+      finishedAt: new Date(),
+    });
+  };
+}
+
+/** The n whose runs did not see strictly increasing attempt numbers, in start order (a rerun whose attempt was not counted). */
+export async function uncountedReruns(db: PrivateDatabase): Promise<number[]> {
+  const { rows } = await db.pool.query(
+    `select distinct n from (
+       select n, attempt, lag(attempt) over (partition by n order by started_at, attempt) as previous from runs
+     ) r where previous is not null and attempt <= previous order by n limit 100`,
+  );
+  return rows.map((r) => r.n as number);
+}
+
+/** `count` jobs of task `identifier` with payloads {n: from..from+count-1}, added in chunks of 5000. */
+export async function addNumberedJobs(db: PrivateDatabase, identifier: string, count: number, from = 1): Promise<void> {
+  for (let i = 0; i < count; i += 5000) {
+    const size = Math.min(5000, count - i);
+    await db.utils.addJobs(Array.from({ length: size }, (_, k) => ({ identifier, payload: { n: from + i + k } })));
+  }
+}
+
+/** Rows left in the jobs table. */
+export async function jobsLeft(db: Pick<PrivateDatabase, "pool">): Promise<number> {
+  const { rows } = await db.pool.query("select count(*)::int as n from graphile_worker._private_jobs");
+  return rows[0].n as number;
+}
+
+/** A worker in the transaction claim mode with the chaos tests' defaults (silent, concurrency 10, polling every 200 ms). */
+export function transactionModeWorker(
+  connectionString: string,
+  options: Partial<WorkerOptions> & Pick<WorkerOptions, "tasks">,
+): Promise<Worker> {
+  return createWorker({
+    connectionString,
+    logger: silentLogger,
+    handleSignals: false,
+    migrate: false,
+    pollInterval: 200,
+    concurrency: 10,
+    claimMode: "transaction",
+    ...options,
+  });
+}
+
+/** An empty `runs` table, `total` numbered `work` jobs, and two transaction-mode workers recording their runs (not started). */
+export async function twoTransactionModeWorkers(db: PrivateDatabase, total: number): Promise<{ runs: Run[]; workers: Worker[] }> {
+  await db.pool.query("truncate runs");
+  await addNumberedJobs(db, "work", total);
+  await db.pool.query("vacuum analyze graphile_worker._private_jobs");
+  const runs: Run[] = [];
+  const options = { tasks: { work: recordingTask(runs) } };
+  const workers = [
+    await transactionModeWorker(db.connectionString, options),
+    await transactionModeWorker(db.connectionString, options),
+  ];
+  return { runs, workers };
 }

@@ -17,7 +17,16 @@ import { PgDriver } from "../../src/driver/pg-driver.js";
 import type { Driver } from "../../src/driver/driver.js";
 import type { Logger } from "../../src/logger/logger.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { checkRuns, saveRuns, startPrivateDatabase, terminateOtherBackends, waitUntil, within, type Run } from "./support.js";
+import {
+  checkRuns,
+  recordingTask,
+  saveRuns,
+  startPrivateDatabase,
+  terminateOtherBackends,
+  waitUntil,
+  within,
+  type Run,
+} from "./support.js";
 
 const TOTAL = 5000;
 const LATE = 200;
@@ -46,18 +55,7 @@ test("a worker whose connections are killed every 100ms drains 5k jobs and keeps
     pollInterval: 200,
     concurrency: 10,
     tasks: {
-      work: async (payload, ctx) => {
-        const startedAt = new Date();
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        runs.push({
-          n: (payload as { n: number }).n,
-          jobId: ctx.job.id,
-          worker: ctx.workerId,
-          attempt: ctx.job.attempts,
-          startedAt,
-          finishedAt: new Date(),
-        });
-      },
+      work: recordingTask(runs, () => new Promise((resolve) => setTimeout(resolve, 2))),
     },
   });
   let completed = 0;

@@ -10,98 +10,19 @@
  *   PostgreSQL, and the next worker's first claim (no poll, no sweep) runs its
  *   jobs again, with the attempt counted.
  */
-import { test, describe, after } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { allJobs, countRows, createMigratedDatabase, resetJobs, testWorker, waitUntil } from "../support/fixtures.js";
-import { TX_CLAIM_LOCK_CLASS } from "../../src/sql/transaction-claim.js";
 import type { Job } from "../../src/jobs/job.js";
+import { crashUntilFailed, noBatchLocks, startTxChild } from "./tx-child.js";
 
 const db = await createMigratedDatabase("tx_crash");
 const { utils, pool } = db;
-const children: ChildProcess[] = [];
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
-interface Child {
-  child: ChildProcess;
-  lines: string[];
-  exit: Promise<number | null>;
-  running: Promise<void>;
-}
-
-function startChild(env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/tx-worker.ts", import.meta.url))], {
-    env: { ...process.env, ...env, TEST_CONNECTION_STRING: db.connectionString },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  const lines: string[] = [];
-  let buffer = "";
-  let output = "";
-  let markRunning: () => void = () => undefined;
-  const running = new Promise<void>((resolve) => (markRunning = resolve));
-  child.stdout!.on("data", (data: Buffer) => {
-    buffer += data;
-    output += data;
-    const parts = buffer.split("\n");
-    buffer = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      if (line.startsWith("worker running ")) markRunning();
-    }
-  });
-  child.stderr!.on("data", (data: Buffer) => (output += data));
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  void exit.then((code) => {
-    if (code !== 1 && code !== null) console.error(`tx-worker exited with ${code}:\n${output}`);
-  });
-  return { child, lines, exit, running };
-}
-
-/** No transaction-claim batch holds its advisory lock: every killed worker's transaction is gone. */
-async function noBatchLocks(): Promise<boolean> {
-  const { rows } = await pool.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = $1", [
-    TX_CLAIM_LOCK_CLASS,
-  ]);
-  return rows[0].n === 0;
-}
-
 describe("transaction claim mode: crashes", () => {
   test("a job that crashes its process every time stops after max_attempts crashes", async () => {
     await resetJobs(pool);
     const job = await utils.addJob("crash", {}, { maxAttempts: 3 });
-    const runs: number[] = [];
-    let crashes = 0;
-    // Start a new worker at once after each crash, until the job is failed for good.
-    for (let round = 0; round < 6; round++) {
-      const worker = startChild();
-      const outcome = await Promise.race([
-        worker.exit.then(() => "exited" as const),
-        waitUntil(
-          "job failed for good",
-          async () => {
-            const [row] = await allJobs(pool);
-            return row && row.attempts >= row.max_attempts && (await countRows(pool, "_private_tx_claims")) === 0
-              ? "failed"
-              : null;
-          },
-          60_000,
-        ),
-      ]);
-      for (const line of worker.lines) {
-        const crash = /^crash (\d+) (\d+)$/.exec(line);
-        if (crash) runs.push(Number(crash[2]));
-      }
-      if (outcome === "failed") {
-        worker.child.kill("SIGKILL");
-        await worker.exit;
-        break;
-      }
-      crashes++;
-    }
+    const { crashes, runs } = await crashUntilFailed(db.connectionString, pool);
     assert.equal(crashes, 3, "three crashes, then the job is not run again");
     assert.deepEqual(runs, [1, 2, 3], "each run saw its attempt number");
     const [row] = await allJobs(pool);
@@ -116,7 +37,7 @@ describe("transaction claim mode: crashes", () => {
     await resetJobs(pool);
     const total = 60;
     for (let i = 0; i < total; i++) await utils.addJob("slow", { i });
-    const victim = startChild({ SLOW_MS: "150" });
+    const victim = startTxChild(db.connectionString, { SLOW_MS: "150" });
     // Kill it while a batch is running (started, not all done), after at least one batch committed.
     await waitUntil(
       "a second batch is running",
@@ -137,7 +58,19 @@ describe("transaction claim mode: crashes", () => {
     const interrupted = [...startedIds].filter((id) => remainingIds.has(id));
     assert.ok(interrupted.length > 0, "the killed batch's jobs are still in the table");
     assert.equal(remainingIds.size + [...doneIds].filter((id) => !remainingIds.has(id)).length, total);
-    await waitUntil("the killed worker's transaction is gone", noBatchLocks, 30_000);
+    await waitUntil("the killed worker's transaction is gone", () => noBatchLocks(pool), 30_000);
+    // Free at once: unlocked and due (nothing for a heartbeat sweep to do), still named by the batch's record.
+    const { rows: freed } = await pool.query<{ locked_at: Date | null; attempts: number; due: boolean }>(
+      "select locked_at, attempts, run_at <= now() as due from graphile_worker._private_jobs where id = any($1::bigint[])",
+      [interrupted],
+    );
+    assert.equal(freed.length, interrupted.length);
+    for (const row of freed) assert.deepEqual(row, { locked_at: null, attempts: 0, due: true });
+    const { rows: records } = await pool.query<{ id: string }>(
+      "select unnest(job_ids)::text as id from graphile_worker._private_tx_claims",
+    );
+    const recorded = new Set(records.map((r) => r.id));
+    for (const id of interrupted) assert.ok(recorded.has(id), `the killed batch's record names job ${id}`);
 
     // A poll interval far longer than the test: only the start-up claim (and batches that follow full ones) can find them.
     const survivor = await testWorker(db, {

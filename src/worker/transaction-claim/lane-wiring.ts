@@ -40,7 +40,12 @@ export class TransactionClaim {
 
 /** What the lane needs of its worker. */
 export interface TransactionClaimHost {
-  runner(): { readonly size: number; start(job: Job): void; readonly completionRate: { perSecond(): number } };
+  runner(): {
+    readonly size: number;
+    readonly running: ReadonlyMap<string, unknown>;
+    start(job: Job): void;
+    readonly completionRate: { perSecond(): number };
+  };
   wakeClassic(): void;
   onWritten(outcome: FlushOutcome): void;
   onError(error: Error): void;
@@ -70,6 +75,7 @@ export function createTransactionClaim(
     logger: config.logger,
     freeSlots: () => config.concurrency - host.runner().size,
     start: (job) => host.runner().start(job),
+    isRunning: (jobId) => host.runner().running.has(jobId),
     classic,
     wakeClassic: () => host.wakeClassic(),
     onClaimed: (jobs) => {

@@ -43,6 +43,8 @@ export interface TransactionLaneDeps {
   freeSlots(): number;
   /** Start a claimed job (JobRunner.start). */
   start(job: Job): void;
+  /** A run of this job is going in this worker. */
+  isRunning(jobId: string): boolean;
   /** Where results of converted jobs go (the classic completer). */
   classic: ResultSink;
   /** The lane came back short: let the classic claim look (named queues). */
@@ -72,6 +74,12 @@ export class TransactionLane extends BaseService {
   private signal: (() => void) | undefined;
   /** The batch whose transaction is open, if any. */
   private current: TransactionBatch | undefined;
+  /**
+   * A batch whose transaction failed (its connection died) while some of its runs were still going: its jobs are
+   * free in the database, and batch results are routed by job id. None of them may start here again, by this lane
+   * or the classic claim, before those runs settled.
+   */
+  private failed: TransactionBatch | undefined;
   private startQueued = false;
   /**
    * Count crashed batches before the next claim: at start, after a claim ran into one (its record
@@ -160,7 +168,7 @@ export class TransactionLane extends BaseService {
         this.deps.onError(error as Error);
         // The failed batch's record may be left behind: count it before the next claim.
         this.crashCountDue = true;
-        this.classicAllowed = true;
+        this.classicAllowed = this.failed === undefined;
         await this.sleep(this.deps.retryDelayMs);
         this.wakePending = true;
         continue;
@@ -208,6 +216,8 @@ export class TransactionLane extends BaseService {
         );
       }
     }
+    await this.untilFailedBatchRunsSettle();
+    if (this.halting) return 0;
     const forbiddenFlags = await this.currentForbiddenFlags();
     let batch: TransactionBatch | undefined;
     try {
@@ -261,11 +271,33 @@ export class TransactionLane extends BaseService {
             `will run again after their attempt is counted${lost > 0 ? `; ${lost} run(s) still going are ignored` : ""}`,
         );
       }
+      // Also after a failed COMMIT (the batch closed): its converted jobs may be free again.
+      const going = batch ? this.stillRunning(batch) : 0;
+      if (going > 0) {
+        this.failed = batch;
+        logger.warn(
+          `Transaction claim: none of the ${going} job(s) still running of batch ${batch!.id} starts here again before they settle`,
+        );
+      }
       throw error;
     } finally {
       this.current = undefined;
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
     }
+  }
+
+  private stillRunning(batch: TransactionBatch): number {
+    let going = 0;
+    for (const id of batch.jobs.keys()) if (this.deps.isRunning(id)) going++;
+    return going;
+  }
+
+  /** Wait until the runs of a failed batch settled (each settled run signals through `slotFreed`), or a stop. */
+  private async untilFailedBatchRunsSettle(): Promise<void> {
+    const batch = this.failed;
+    if (!batch) return;
+    while (this.stillRunning(batch) > 0 && !this.halting) await this.nextSignal();
+    this.failed = undefined;
   }
 
   /** A failure at the last attempt is permanent (the finish adds the attempt the claim did not write). */
