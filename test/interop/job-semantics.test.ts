@@ -6,10 +6,10 @@
  */
 import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { runOnce as referenceRunOnce, type TaskSpec } from "graphile-worker";
+import type { TaskSpec } from "graphile-worker";
 import { type JobSpec } from "../../src/index.js";
 import { waitUntilNoJobLocked, testWorker } from "../support/fixtures.js";
-import { referenceSilentLogger, within, openSharedDatabase } from "./support.js";
+import { runReferenceOnce, within, openSharedDatabase } from "./support.js";
 import { THROWN_CASES } from "../worker/fixtures/thrown-values.js";
 
 const TEST_TIMEOUT = { timeout: 30_000 };
@@ -34,16 +34,11 @@ async function addWith(side: Side, identifier: string, payload: unknown, spec: J
 /** Run every runnable job once with graphile-worker's runOnce or our worker's runOnce (one at a time). */
 async function runOnceWith(side: Side, tasks: Record<string, Handler>, forbiddenFlags?: string[]): Promise<void> {
   if (side === "theirs") {
-    await within(
-      referenceRunOnce({
-        connectionString: db.connectionString,
-        schema,
-        logger: referenceSilentLogger,
-        noHandleSignals: true,
-        taskList: Object.fromEntries(Object.entries(tasks).map(([name, run]) => [name, (payload: unknown) => run(payload)])),
-        ...(forbiddenFlags ? { forbiddenFlags } : {}),
-      }),
-      "graphile-worker's runOnce",
+    await runReferenceOnce(
+      db.connectionString,
+      schema,
+      Object.fromEntries(Object.entries(tasks).map(([name, run]) => [name, (payload: unknown) => run(payload)])),
+      forbiddenFlags ? { forbiddenFlags } : {},
     );
     await waitUntilNoJobLocked(db.pool, schema);
   } else {

@@ -5,8 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runOnce as referenceRunOnce } from "graphile-worker";
-import { Collector, referenceSilentLogger, startOurWorker, startReferenceRunner, within, openSharedDatabase } from "./support.js";
+
+import { Collector, runReferenceOnce, startOurWorker, startReferenceRunner, within, openSharedDatabase } from "./support.js";
 import { testWorker } from "../support/fixtures.js";
 
 const schema = "graphile_worker";
@@ -127,16 +127,9 @@ test(
       assert.deepEqual(oursRan, [], "ours only ever claims the head of a queue");
 
       const theirsRan: number[] = [];
-      await within(
-        referenceRunOnce({
-          connectionString: db.connectionString,
-          schema,
-          logger: referenceSilentLogger,
-          noHandleSignals: true,
-          taskList: { probe: async (payload) => void theirsRan.push((payload as { n: number }).n) },
-        }),
-        "graphile-worker's runOnce",
-      );
+      await runReferenceOnce(db.connectionString, schema, {
+        probe: async (payload) => void theirsRan.push((payload as { n: number }).n),
+      });
       assert.deepEqual(theirsRan, [2], "graphile-worker takes the first job row it can lock, not the queue's head");
       await locker.query("rollback");
     } finally {

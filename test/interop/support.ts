@@ -6,6 +6,7 @@ import {
   Logger,
   makeWorkerUtils,
   run,
+  runOnce,
   type Runner,
   type RunnerOptions,
   type TaskList as ReferenceTaskList,
@@ -104,4 +105,17 @@ export async function startOurWorker<S = unknown>(
   });
   await worker.start();
   return worker;
+}
+
+/** graphile-worker's `runOnce` with test defaults (silent, no signal handlers), bounded in time. */
+export function runReferenceOnce(
+  connectionString: string,
+  schema: string,
+  taskList: ReferenceTaskList,
+  options: Partial<RunnerOptions> = {},
+): Promise<void> {
+  return within(
+    runOnce({ connectionString, schema, logger: referenceSilentLogger, noHandleSignals: true, taskList, ...options }),
+    "graphile-worker's runOnce",
+  );
 }

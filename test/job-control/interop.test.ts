@@ -6,9 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { run as referenceRun, runOnce as referenceRunOnce } from "graphile-worker";
+import { run as referenceRun } from "graphile-worker";
 import { deferred, waitUntil, waitUntilNoJobLocked } from "../support/fixtures.js";
-import { openSharedDatabase, referenceSilentLogger, within } from "../interop/support.js";
+import { openSharedDatabase, referenceSilentLogger, runReferenceOnce } from "../interop/support.js";
 
 const schema = "graphile_worker";
 const { db, ours } = await openSharedDatabase("job_control_interop", schema);
@@ -21,16 +21,7 @@ async function jobRow(id: string) {
 test("graphile-worker runs a job that has a per-job timeout (it ignores the flag)", { timeout: 30_000 }, async () => {
   const job = await ours.addJob("plain", { n: 1 }, { timeoutMs: 50 });
   let ran = 0;
-  await within(
-    referenceRunOnce({
-      connectionString: db.connectionString,
-      schema,
-      logger: referenceSilentLogger,
-      noHandleSignals: true,
-      taskList: { plain: async () => void (ran += 1) },
-    }),
-    "graphile-worker's runOnce",
-  );
+  await runReferenceOnce(db.connectionString, schema, { plain: async () => void (ran += 1) });
   await waitUntilNoJobLocked(db.pool, schema);
   assert.equal(ran, 1);
   assert.equal(await jobRow(job.id), undefined, "completed");

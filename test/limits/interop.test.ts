@@ -5,9 +5,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runOnce as referenceRunOnce } from "graphile-worker";
+
 import { waitUntilNoJobLocked } from "../support/fixtures.js";
-import { openSharedDatabase, referenceSilentLogger, within } from "../interop/support.js";
+import { openSharedDatabase, runReferenceOnce } from "../interop/support.js";
 
 const schema = "graphile_worker";
 const { db, ours, theirs } = await openSharedDatabase("limits_interop", schema);
@@ -21,17 +21,7 @@ test("graphile-worker runs jobs with a concurrency key, all at once (it ignores 
   );
   assert.deepEqual(keys, [{ key: "customer-42" }]);
   let ran = 0;
-  await within(
-    referenceRunOnce({
-      connectionString: db.connectionString,
-      schema,
-      logger: referenceSilentLogger,
-      noHandleSignals: true,
-      concurrency: 5,
-      taskList: { keyed: async () => void (ran += 1) },
-    }),
-    "graphile-worker's runOnce",
-  );
+  await runReferenceOnce(db.connectionString, schema, { keyed: async () => void (ran += 1) }, { concurrency: 5 });
   await waitUntilNoJobLocked(db.pool, schema);
   assert.equal(ran, 5);
   const { rows } = await db.pool.query(`select count(*)::int as n from "${schema}"._private_jobs`);
