@@ -170,6 +170,7 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
     failures: "$7",
     lockedAt: "$8",
     replacements: "$9",
+    handoff: { tasks: "$1", flags: "$3", count: "$2" },
   });
   return `with ${finish}, priorities as (
   -- The priorities of available jobs, ascending, one index probe each (a loose index scan of
@@ -212,7 +213,8 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
     })}) j
     limit ${maxClaim}
   ) c
-  limit (select $2::int)
+  -- Jobs the queue handoff took count against the number wanted.
+  limit (select greatest($2::int - (select count(*) from handoff)::int, 0))
 ), queue_heads as (
   select c.id, c.job_queue_id
   from (
@@ -248,6 +250,8 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
   select c.id from candidates c where c.job_queue_id is null
   union all
   select l.head_id from locked_queues l
+  union all
+  select h.id from handoff h
 ), claimed as (
   update ${s}._private_jobs j
   set attempts = j.attempts + 1, locked_at = now(), locked_by = $4::text
