@@ -51,6 +51,8 @@ export interface TransactionLaneDeps {
   /** A batch committed: these results are written. */
   onWritten(outcome: FlushOutcome): void;
   onError(error: Error): void;
+  /** A batch ended: committed, or rolled back (held-job-control.ts). */
+  onBatchEnded?(batch: TransactionBatch, committed: boolean): void;
 }
 
 /** A batch claims enough jobs for this long at the recent completion rate (at least one per free slot). */
@@ -134,6 +136,11 @@ export class TransactionLane extends BaseService {
     return Math.min(this.deps.maxClaim, Math.max(free, byRate));
   }
 
+  /** The batch whose transaction is open, if any (cancel and pause reach its jobs not started yet). */
+  get openBatch(): TransactionBatch | undefined {
+    return this.current;
+  }
+
   /** The batch a running job's result belongs to, if it is one of ours. */
   batchOf(jobId: string): TransactionBatch | undefined {
     return this.owners.get(jobId);
@@ -210,6 +217,7 @@ export class TransactionLane extends BaseService {
     }
     const forbiddenFlags = await this.currentForbiddenFlags();
     let batch: TransactionBatch | undefined;
+    let committed = false;
     try {
       const written = await driver.transaction(async (tx) => {
         const rows = await this.claims.claim(tx, { taskIdentifiers: this.taskIdentifiers, count: want, forbiddenFlags });
@@ -251,6 +259,7 @@ export class TransactionLane extends BaseService {
         }
         return results;
       });
+      committed = true;
       if (batch) this.deps.onWritten({ applied: written, rejected: [] });
       return batch ? batch.jobs.size : 0;
     } catch (error) {
@@ -265,6 +274,7 @@ export class TransactionLane extends BaseService {
     } finally {
       this.current = undefined;
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
+      if (batch) this.deps.onBatchEnded?.(batch, committed);
     }
   }
 
