@@ -1,0 +1,128 @@
+/**
+ * "One job runs, others are claimed by the same worker but not started": the
+ * state the cancel and pause tests of held jobs need, in either claim mode
+ * (test/claim-modes/both-modes.test.ts runs them in both).
+ *
+ * - classic: the worker's local queue holds them (their row's `locked_by`);
+ * - transaction: the open batch holds them (its `_private_tx_claims` record).
+ *   A batch takes more jobs than free slots only at a recent completion rate,
+ *   so a round whose first batch held too few lets its runs finish (building
+ *   the rate) and looks again; a fresh round is added if need be.
+ *
+ * The task's runs each wait for their own release.
+ */
+import type pg from "pg";
+import type { WorkerUtils } from "../../src/client/worker-utils.js";
+import { defineTask } from "../../src/tasks/task.js";
+import type { Worker } from "../../src/worker/worker.js";
+import { waitUntil } from "./fixtures.js";
+
+export class GatedTask {
+  /** Ids in the order their runs started. */
+  readonly started: string[] = [];
+  /** Ids whose runs ended. */
+  readonly ran: string[] = [];
+  private readonly gates = new Map<string, () => void>();
+  private readonly released = new Set<string>();
+  private allReleased = false;
+
+  constructor(readonly identifier: string) {}
+
+  readonly task = () =>
+    defineTask({
+      identifier: this.identifier,
+      run: async (_payload, ctx) => {
+        const id = ctx.job.id;
+        this.started.push(id);
+        if (!this.allReleased && !this.released.has(id)) await new Promise<void>((resolve) => this.gates.set(id, resolve));
+        this.ran.push(id);
+      },
+    });
+
+  release(id: string): void {
+    this.released.add(id);
+    this.gates.get(id)?.();
+  }
+
+  releaseAll(): void {
+    this.allReleased = true;
+    for (const open of this.gates.values()) open();
+  }
+}
+
+export interface HeldJobs {
+  /** The job running (waiting for its release). */
+  running: string;
+  /** Jobs claimed by the worker behind it, not started. */
+  held: string[];
+}
+
+/** Ids among `ids` the worker holds without running them (see the file's comment). */
+async function heldAmong(pool: pg.Pool, worker: Worker, running: string, ids: readonly string[]): Promise<string[]> {
+  const { rows } =
+    process.env.TEST_CLAIM_MODE === "transaction"
+      ? await pool.query<{ id: string }>(
+          `select unnest(job_ids)::text as id from graphile_worker._private_tx_claims where job_ids @> array[$1::bigint]`,
+          [running],
+        )
+      : await pool.query<{ id: string }>(
+          `select id::text from graphile_worker._private_jobs where id = any($1::bigint[]) and locked_by = $2`,
+          [ids, worker.workerId],
+        );
+  const runs = new Set(worker.runningJobs.map((job) => job.id));
+  return rows.map((row) => row.id).filter((id) => ids.includes(id) && !runs.has(id));
+}
+
+/**
+ * Add rounds of `1 + count` jobs of `gated`'s task (`worker` runs with concurrency 1) until one runs while
+ * `count` others of its round are held behind it. Earlier rounds' jobs are run to the end.
+ */
+export async function holdBehindOne(
+  utils: WorkerUtils,
+  pool: pg.Pool,
+  worker: Worker,
+  gated: GatedTask,
+  count: number,
+): Promise<HeldJobs> {
+  for (let round = 1; round <= 20; round++) {
+    const jobs = await utils.addJobs(
+      Array.from({ length: count + 1 }, (_, n) => ({ identifier: gated.identifier, payload: { round, n } })),
+    );
+    const ids = jobs.map((job) => job.id);
+    for (let seen = 0; seen < ids.length; seen++) {
+      const running = await waitUntil(
+        `run ${seen + 1} of round ${round} started`,
+        () => gated.started.filter((id) => ids.includes(id))[seen],
+      );
+      const classic = process.env.TEST_CLAIM_MODE !== "transaction";
+      // Classic: the local queue may still be claiming the rest; wait for it (it takes all of them at once).
+      const held = classic
+        ? await waitUntil("the others are held", async () => {
+            const found = await heldAmong(pool, worker, running, ids);
+            return found.length >= count ? found : undefined;
+          })
+        : await heldAmong(pool, worker, running, ids);
+      if (held.length >= count) return { running, held };
+      gated.release(running);
+    }
+  }
+  throw new Error(`No batch held ${count} job(s) behind a running one in 20 rounds`);
+}
+
+/**
+ * Ids among `ids` still held by a worker: named by a transaction-claim batch's record (transaction mode), or
+ * locked in their row (classic).
+ */
+export async function stillHeld(pool: pg.Pool, ids: readonly string[]): Promise<string[]> {
+  const { rows } =
+    process.env.TEST_CLAIM_MODE === "transaction"
+      ? await pool.query<{ id: string }>(
+          `select distinct x::text as id from graphile_worker._private_tx_claims, unnest(job_ids) x where x = any($1::bigint[])`,
+          [ids],
+        )
+      : await pool.query<{ id: string }>(
+          `select id::text from graphile_worker._private_jobs where id = any($1::bigint[]) and locked_at is not null`,
+          [ids],
+        );
+  return rows.map((row) => row.id);
+}
