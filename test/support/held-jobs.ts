@@ -102,7 +102,10 @@ export async function holdBehindOne(
             return found.length >= count ? found : undefined;
           })
         : await heldAmong(pool, worker, running, ids);
-      if (held.length >= count) return { running, held };
+      if (held.length >= count) {
+        if (round > 1 || seen > 0) console.log(`# ${count} job(s) held behind a running one at round ${round}, run ${seen + 1}`);
+        return { running, held };
+      }
       gated.release(running);
     }
   }

@@ -26,7 +26,7 @@ export interface HeldJobControlDeps {
   db: Queryable;
   schema: string;
   logger: Logger;
-  /** The batch whose transaction is open, if any. */
+  /** The batch whose transaction is open (undefined when none is). */
   openBatch(): TransactionBatch | undefined;
   /** Start a job in the runner (one with a noted cancel request settles at once). */
   start(job: Job): void;

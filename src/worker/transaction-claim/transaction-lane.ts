@@ -136,7 +136,7 @@ export class TransactionLane extends BaseService {
     return Math.min(this.deps.maxClaim, Math.max(free, byRate));
   }
 
-  /** The batch whose transaction is open, if any (cancel and pause reach its jobs not started yet). */
+  /** The batch whose transaction is open, or undefined (cancel and pause reach its jobs not started yet). */
   get openBatch(): TransactionBatch | undefined {
     return this.current;
   }
