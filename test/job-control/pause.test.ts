@@ -179,6 +179,7 @@ test("jobs held by the worker but not started (local queue, or an open transacti
   await listening;
   try {
     const { running, held } = await holdBehindOne(utils, pool, worker, gated, 4);
+    assert.deepEqual(await utils.getJobResult(held[0]!), { state: "running" }, "held, as a running job is");
     await utils.pauseTask("held");
     // Classic: unlocked at once; transaction claim: out of the batch's record, unlocked by its commit.
     await waitUntil("the held jobs are given back", async () => (await stillHeld(pool, held)).length === 0);
@@ -187,6 +188,7 @@ test("jobs held by the worker but not started (local queue, or an open transacti
     await waitUntil("jobs:released named them", () => released.length === held.length);
     assert.deepEqual(released.sort(), [...held].sort());
     for (const id of held) assert.deepEqual(await jobRow(id), { id, attempts: 0, locked: false });
+    assert.deepEqual(await utils.getJobResult(held[0]!), { state: "pending" });
     assert.deepEqual(await countRows(pool, "_private_tx_claims"), 0, "no batch record left to count a crash");
     assert.ok(
       held.every((id) => !gated.started.includes(id)),

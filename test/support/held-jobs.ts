@@ -5,9 +5,9 @@
  *
  * - classic: the worker's local queue holds them (their row's `locked_by`);
  * - transaction: the open batch holds them (its `_private_tx_claims` record).
- *   A batch takes more jobs than free slots only at a recent completion rate,
- *   so a round whose first batch held too few lets its runs finish (building
- *   the rate) and looks again; a fresh round is added if need be.
+ *   A batch takes more jobs than free slots only at a recent completion rate:
+ *   a round whose batch held too few is run to the end, and the next round
+ *   comes after a burst of quick jobs.
  *
  * The task's runs each wait for their own release.
  */
@@ -31,10 +31,13 @@ export class GatedTask {
   readonly task = () =>
     defineTask({
       identifier: this.identifier,
-      run: async (_payload, ctx) => {
+      run: async (payload, ctx) => {
         const id = ctx.job.id;
         this.started.push(id);
-        if (!this.allReleased && !this.released.has(id)) await new Promise<void>((resolve) => this.gates.set(id, resolve));
+        const quick = (payload as { quick?: boolean } | null)?.quick === true;
+        if (!quick && !this.allReleased && !this.released.has(id)) {
+          await new Promise<void>((resolve) => this.gates.set(id, resolve));
+        }
         this.ran.push(id);
       },
     });
@@ -75,7 +78,8 @@ async function heldAmong(pool: pg.Pool, worker: Worker, running: string, ids: re
 
 /**
  * Add rounds of `1 + count` jobs of `gated`'s task (`worker` runs with concurrency 1) until one runs while
- * `count` others of its round are held behind it. Earlier rounds' jobs are run to the end.
+ * `count` others of its round are held behind it. A round that fails is run to the end; the next one starts
+ * with a burst of quick jobs (payload `quick`), so a batch has a completion rate to size itself by.
  */
 export async function holdBehindOne(
   utils: WorkerUtils,
@@ -84,30 +88,32 @@ export async function holdBehindOne(
   gated: GatedTask,
   count: number,
 ): Promise<HeldJobs> {
+  const classic = process.env.TEST_CLAIM_MODE !== "transaction";
   for (let round = 1; round <= 20; round++) {
+    if (round > 1) {
+      const quick = await utils.addJobs(
+        Array.from({ length: 8 * (count + 1) }, (_, n) => ({ identifier: gated.identifier, payload: { quick: true, n } })),
+      );
+      await waitUntil(`the quick jobs before round ${round} ran`, () => quick.every((job) => gated.ran.includes(job.id)));
+    }
     const jobs = await utils.addJobs(
       Array.from({ length: count + 1 }, (_, n) => ({ identifier: gated.identifier, payload: { round, n } })),
     );
     const ids = jobs.map((job) => job.id);
-    for (let seen = 0; seen < ids.length; seen++) {
-      const running = await waitUntil(
-        `run ${seen + 1} of round ${round} started`,
-        () => gated.started.filter((id) => ids.includes(id))[seen],
-      );
-      const classic = process.env.TEST_CLAIM_MODE !== "transaction";
-      // Classic: the local queue may still be claiming the rest; wait for it (it takes all of them at once).
-      const held = classic
-        ? await waitUntil("the others are held", async () => {
-            const found = await heldAmong(pool, worker, running, ids);
-            return found.length >= count ? found : undefined;
-          })
-        : await heldAmong(pool, worker, running, ids);
-      if (held.length >= count) {
-        if (round > 1 || seen > 0) console.log(`# ${count} job(s) held behind a running one at round ${round}, run ${seen + 1}`);
-        return { running, held };
-      }
-      gated.release(running);
+    const running = await waitUntil(`a job of round ${round} started`, () => gated.started.find((id) => ids.includes(id)));
+    // Classic: the local queue may still be claiming the rest; wait for it (it takes all of them at once).
+    const held = classic
+      ? await waitUntil("the others are held", async () => {
+          const found = await heldAmong(pool, worker, running, ids);
+          return found.length >= count ? found : undefined;
+        })
+      : await heldAmong(pool, worker, running, ids);
+    if (held.length >= count) {
+      if (round > 1) console.log(`# ${count} job(s) held behind a running one at round ${round}`);
+      return { running, held };
     }
+    for (const id of ids) gated.release(id);
+    await waitUntil(`round ${round} ran`, () => ids.every((id) => gated.ran.includes(id)));
   }
   throw new Error(`No batch held ${count} job(s) behind a running one in 20 rounds`);
 }

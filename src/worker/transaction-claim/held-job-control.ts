@@ -8,8 +8,8 @@
  *   request; here the job is taken out of the batch and started at once, so it
  *   settles as cancelled without running: the batch's commit deletes it and the
  *   outcome `aborted` is recorded, as for a classic held job. A request heard
- *   just after the batch left the job unstarted (its commit unlocked it) is
- *   sent again: the job is then waiting, and `cancelJobs` removes it.
+ *   while or just after the batch left the job unstarted (its commit unlocked
+ *   it) is sent again: the job is then waiting, and `cancelJobs` removes it.
  * - Pause: the batch's jobs of the paused task are dropped before they start
  *   and taken out of its crash record (a crash of the batch then counts no
  *   attempt for them). The commit leaves them unchanged; `jobs:released`
@@ -39,6 +39,8 @@ export class HeldJobControl {
   private recentlyReleased = new Set<string>();
   /** Jobs dropped for a pause, per open batch. */
   private readonly dropped = new Map<TransactionBatch, string[]>();
+  /** Cancel requests for jobs of a batch that was finishing when they came (id -> reason). */
+  private readonly late = new Map<string, string | null>();
   /** Pauses heard since the last batch opened. */
   private pauses: Array<(job: Job) => boolean> = [];
 
@@ -51,12 +53,18 @@ export class HeldJobControl {
     for (const id of ids) {
       const job = batch?.takePendingById(id);
       if (job) this.deps.start(job);
+      // Its batch is finishing: whether it leaves the job unstarted is known at its end.
+      else if (batch?.jobs.has(id)) this.late.set(id, reason);
       else if (this.recentlyReleased.has(id)) again.push(id);
     }
-    if (again.length === 0) return;
-    for (const id of again) this.recentlyReleased.delete(id);
-    cancelJobsStatement(this.deps.db, { schema: this.deps.schema, ids: again, reason }).catch((error: Error) =>
-      this.deps.logger.warn(`Could not cancel jobs ${again.join(", ")} again after their batch released them: ${error.message}`),
+    if (again.length > 0) this.cancelAgain(again, reason);
+  }
+
+  /** The job's batch released it unstarted after the request was made: it is waiting now, so cancelJobs removes it. */
+  private cancelAgain(ids: string[], reason: string | null): void {
+    for (const id of ids) this.recentlyReleased.delete(id);
+    cancelJobsStatement(this.deps.db, { schema: this.deps.schema, ids, reason }).catch((error: Error) =>
+      this.deps.logger.warn(`Could not cancel jobs ${ids.join(", ")} again after their batch released them: ${error.message}`),
     );
   }
 
@@ -99,5 +107,9 @@ export class HeldJobControl {
     this.dropped.delete(batch);
     this.recentlyReleased = new Set(committed ? batch.released : []);
     if (committed && dropped) this.deps.onReleased(dropped);
+    for (const [id, reason] of this.late) {
+      if (batch.jobs.has(id)) this.late.delete(id);
+      if (batch.jobs.has(id) && this.recentlyReleased.has(id)) this.cancelAgain([id], reason);
+    }
   }
 }
