@@ -26,8 +26,8 @@ export interface HeldJobControlDeps {
   db: Queryable;
   schema: string;
   logger: Logger;
-  /** The batch whose transaction is open (undefined when none is). */
-  openBatch(): TransactionBatch | undefined;
+  /** The batches whose transaction is open (one today; more if batches come to overlap). */
+  openBatches(): readonly TransactionBatch[];
   /** Start a job in the runner (one with a noted cancel request settles at once). */
   start(job: Job): void;
   /** Jobs dropped for a pause are unlocked: the batch committed. */
@@ -48,13 +48,14 @@ export class HeldJobControl {
 
   /** A cancel request for `ids` (the runner has noted those it does not run). */
   cancel(ids: readonly string[], reason: string | null): void {
-    const batch = this.deps.openBatch();
+    const batches = this.deps.openBatches();
     const again: string[] = [];
     for (const id of ids) {
+      const batch = batches.find((b) => b.jobs.has(id));
       const job = batch?.takePendingById(id);
       if (job) this.deps.start(job);
       // Its batch is finishing: whether it leaves the job unstarted is known at its end.
-      else if (batch?.jobs.has(id)) this.late.set(id, reason);
+      else if (batch) this.late.set(id, reason);
       else if (this.recentlyReleased.has(id)) again.push(id);
     }
     if (again.length > 0) this.cancelAgain(again, reason);
@@ -68,9 +69,9 @@ export class HeldJobControl {
     );
   }
 
-  /** Ids the open batch holds and has not started (a cancel request may have been missed for them). */
+  /** Ids the open batches hold and have not started (a cancel request may have been missed for them). */
   heldIds(): string[] {
-    return this.deps.openBatch()?.pendingIds() ?? [];
+    return this.deps.openBatches().flatMap((batch) => batch.pendingIds());
   }
 
   /**
@@ -79,7 +80,7 @@ export class HeldJobControl {
    */
   giveBack(match: (job: Job) => boolean): number {
     this.pauses.push(match);
-    return this.drop(this.deps.openBatch(), match);
+    return this.deps.openBatches().reduce((count, batch) => count + this.drop(batch, match), 0);
   }
 
   /** A batch opened (before its first job starts). */
@@ -89,9 +90,9 @@ export class HeldJobControl {
     for (const match of pauses) this.drop(batch, match);
   }
 
-  private drop(batch: TransactionBatch | undefined, match: (job: Job) => boolean): number {
-    const jobs = batch?.dropPendingWhere(match) ?? [];
-    if (!batch || jobs.length === 0) return 0;
+  private drop(batch: TransactionBatch, match: (job: Job) => boolean): number {
+    const jobs = batch.dropPendingWhere(match);
+    if (jobs.length === 0) return 0;
     const jobIds = jobs.map((job) => job.id);
     this.dropped.set(batch, [...(this.dropped.get(batch) ?? []), ...jobIds]);
     this.deps.logger.debug(`Transaction claim: ${jobIds.length} job(s) of a paused task dropped from batch ${batch.id}`);
@@ -105,6 +106,7 @@ export class HeldJobControl {
   batchEnded(batch: TransactionBatch, committed: boolean): void {
     const dropped = this.dropped.get(batch);
     this.dropped.delete(batch);
+    // The last ended batch's only: a request for one of them comes within a notification's delay.
     this.recentlyReleased = new Set(committed ? batch.released : []);
     if (committed && dropped) this.deps.onReleased(dropped);
     for (const [id, reason] of this.late) {

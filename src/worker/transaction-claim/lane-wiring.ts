@@ -63,7 +63,7 @@ export function createTransactionClaim(
     db: driver,
     schema: config.schema,
     logger: config.logger,
-    openBatch: () => lane.openBatch,
+    openBatches: () => (lane.openBatch ? [lane.openBatch] : []),
     start: (job) => host.runner().start(job),
     onReleased: (jobIds) =>
       events.emitSafely("jobs:released", { workerId: config.workerId, jobIds, reason: "pause" }, config.logger),
