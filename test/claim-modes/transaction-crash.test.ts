@@ -63,9 +63,12 @@ function startChild(env: Record<string, string> = {}): Child {
 
 /** No transaction-claim batch holds its advisory lock: every killed worker's transaction is gone. */
 async function noBatchLocks(): Promise<boolean> {
-  const { rows } = await pool.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = $1", [
-    TX_CLAIM_LOCK_CLASS,
-  ]);
+  // This database's only: tests of other files hold batches of their own meanwhile.
+  const { rows } = await pool.query(
+    `select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = $1
+     and database = (select oid from pg_database where datname = current_database())`,
+    [TX_CLAIM_LOCK_CLASS],
+  );
   return rows[0].n === 0;
 }
 
