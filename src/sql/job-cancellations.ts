@@ -1,12 +1,14 @@
 /**
  * Statements of `cancelJobs` (migration 26's `_private_job_cancellations`): a
- * waiting job is deleted and recorded; a running one gets a cancel request
- * and its worker is notified on JOB_CANCEL_CHANNEL. The worker records the
- * outcome when the cancelled run settles.
+ * waiting job is deleted and recorded; a running one (or one held by a
+ * transaction-claim batch) gets a cancel request and its worker is notified
+ * on JOB_CANCEL_CHANNEL. The worker records the outcome when the cancelled
+ * run settles.
  */
 import { JOB_CANCEL_CHANNEL } from "../config/defaults.js";
 import type { Queryable } from "../driver/driver.js";
 import { quoteIdentifier } from "./quote-identifier.js";
+import { heldByLiveTxClaim } from "./tx-claim-held.js";
 import { RESULT_CHANNEL } from "./result-statements.js";
 
 /** What `cancelJobs` did to one job. */
@@ -33,11 +35,27 @@ export async function cancelJobsStatement(
 ): Promise<CancelledJobRow[]> {
   const s = quoteIdentifier(p.schema);
   const { rows } = await db.query<{ id: string; outcome: "cancelled" | "requested"; task_identifier: string; n: string }>(
-    `with targets as (
-  select j.id, j.locked_at is not null as running, t.identifier
-  from ${s}._private_jobs j join ${s}._private_tasks t on t.id = j.task_id
+    `with lockable as (
+  select j.id, j.task_id, j.locked_at is not null as running
+  from ${s}._private_jobs j
   where j.id = any($1::bigint[])
+  for update of j skip locked
+), held as (
+  -- Locked by a live transaction-claim batch (docs/claim-modes.md): it runs or is about to, as a classic
+  -- locked job does. Waiting for its row lock would wait for the batch's commit: its worker is told instead.
+  select j.id, j.task_id, true as running
+  from ${s}._private_jobs j
+  where j.id = any($1::bigint[]) and j.id not in (select id from lockable) and ${heldByLiveTxClaim(p.schema, "j.id")}
+), waited as (
+  -- Locked for a moment by another statement (a claim, a finish): wait for it, then decide.
+  select j.id, j.task_id, j.locked_at is not null as running
+  from ${s}._private_jobs j
+  where j.id = any($1::bigint[]) and j.id not in (select id from lockable) and j.id not in (select id from held)
   for update of j
+), targets as (
+  select x.id, x.running, t.identifier
+  from (select * from lockable union all select * from held union all select * from waited) x
+  join ${s}._private_tasks t on t.id = x.task_id
 ), removed as (
   delete from ${s}._private_jobs j using targets t where j.id = t.id and not t.running
   returning j.id

@@ -7,6 +7,7 @@
 import type { Queryable } from "../driver/driver.js";
 import { CANCELLATION_RECORD_TTL_MS } from "../config/defaults.js";
 import { quoteIdentifier } from "./quote-identifier.js";
+import { heldByLiveTxClaim } from "./tx-claim-held.js";
 
 /** NOTIFY channel told the job id whenever a result is stored (a trigger of migration 26). */
 export const RESULT_CHANNEL = "jobs:result";
@@ -59,13 +60,16 @@ export interface JobResultRow {
 export class ResultStatements {
   private readonly s: string;
 
-  constructor(schema: string) {
+  constructor(private readonly schema: string) {
     this.s = quoteIdentifier(schema);
   }
 
   async jobResult(db: Queryable, p: { id: string }): Promise<JobResultRow> {
     const { rows } = await db.query<JobResultRow>(
-      `select j.id is not null as job_exists, j.locked_at is not null as locked, j.attempts >= j.max_attempts as exhausted,
+      // A job a transaction-claim batch holds is locked too, though its row shows no locked_at (docs/claim-modes.md).
+      `select j.id is not null as job_exists,
+  j.locked_at is not null or (j.id is not null and ${heldByLiveTxClaim(this.schema, "i.id")}) as locked,
+  j.attempts >= j.max_attempts as exhausted,
   j.last_error, r.state as result_state, r.result, r.error, c.job_id is not null as cancelled,
   coalesce(c.state = 'cancelled', false) as cancel_settled, c.reason as cancel_reason
 from (select $1::bigint as id) i
@@ -89,12 +93,15 @@ left join ${this.s}._private_job_cancellations c on c.job_id = i.id`,
 
   /**
    * Store a job's progress ($3: JSON text) if the job is still locked by this
-   * worker ($2): a run that lost its lock writes nothing. Returns whether it was stored.
+   * worker ($2), by a classic lock or in a live transaction-claim batch of its
+   * own: a run that lost its lock writes nothing. The progress row is not the
+   * job's row, so nothing waits for the batch's row lock. Returns whether it was stored.
    */
   async writeProgress(db: Queryable, p: { id: string; workerId: string; progress: string }): Promise<boolean> {
     const { rows } = await db.query<{ job_id: string }>(
       `insert into ${this.s}._private_job_progress as g (job_id, progress, updated_at)
-select j.id, $3::json, now() from ${this.s}._private_jobs j where j.id = $1::bigint and j.locked_by = $2::text
+select j.id, $3::json, now() from ${this.s}._private_jobs j
+where j.id = $1::bigint and (j.locked_by = $2::text or ${heldByLiveTxClaim(this.schema, "j.id", "$2::text")})
 on conflict (job_id) do update set progress = excluded.progress, updated_at = excluded.updated_at
 returning g.job_id`,
       [p.id, p.workerId, p.progress],

@@ -14,6 +14,12 @@ export interface CancellableRuns {
   cancel(ids: readonly string[], reason: string | null): string[];
 }
 
+/** Jobs held but not started elsewhere than the runner (a transaction-claim batch's, held-job-control.ts). */
+export interface HeldCancellable {
+  cancel(ids: readonly string[], reason: string | null): void;
+  heldIds(): string[];
+}
+
 export class CancelRequests {
   constructor(
     private readonly db: Queryable,
@@ -21,20 +27,29 @@ export class CancelRequests {
     /** The runner (a getter: it is built after this). */
     private readonly runner: () => CancellableRuns,
     private readonly logger: Logger,
+    /** The transaction claim's held jobs, in that mode. */
+    private readonly held?: HeldCancellable,
   ) {}
 
   /** A JOB_CANCEL_CHANNEL notification. */
   heard(payload: string | undefined): void {
     const notice = parseCancelNotice(payload);
-    if (notice) this.runner().cancel(notice.ids, notice.reason);
+    if (notice) this.deliver(notice.ids, notice.reason);
   }
 
-  /** After a LISTEN (re)connect: abort running jobs whose cancel request may have been missed. */
+  /** The runner first: it notes the ids it does not run, so a held job started now settles as cancelled. */
+  private deliver(ids: readonly string[], reason: string | null): void {
+    this.runner().cancel(ids, reason);
+    this.held?.cancel(ids, reason);
+  }
+
+  /** After a LISTEN (re)connect: abort running (or held) jobs whose cancel request may have been missed. */
   async recheck(): Promise<void> {
-    if (this.runner().running.size === 0) return;
+    const jobIds = [...this.runner().running.keys(), ...(this.held?.heldIds() ?? [])];
+    if (jobIds.length === 0) return;
     try {
-      const open = await openCancelRequests(this.db, { schema: this.schema, jobIds: [...this.runner().running.keys()] });
-      for (const { id, reason } of open) this.runner().cancel([id], reason);
+      const open = await openCancelRequests(this.db, { schema: this.schema, jobIds });
+      for (const { id, reason } of open) this.deliver([id], reason);
     } catch (error) {
       this.logger.warn(`Could not look up cancel requests of running jobs: ${(error as Error).message}`);
     }

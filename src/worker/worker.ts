@@ -99,13 +99,13 @@ export class Worker<State = unknown> {
     const utils = new WorkerUtils({ driver, schema, logger: this.logger }, this.hooks);
     const finish = new FinishJobsStatements(driver, schema);
     this.completer = new JobCompleter(finish, this.workerId, this.config.flusher, this.logger, (o) => this.onFlushed(o));
-    const cancels = new CancelRequests(driver, schema, () => this.runner, this.logger);
     this.txClaim = createTransactionClaim(this.config, driver, this.events, this.completer, this.tasks, {
       runner: () => this.runner,
       wakeClassic: () => this.localQueue.wake(),
       onWritten: (outcome) => this.onFlushed(outcome),
       onError: (error) => this.reportClaimError(error),
     });
+    const cancels = new CancelRequests(driver, schema, () => this.runner, this.logger, this.txClaim?.control);
     this.runner = new JobRunner<State>({
       workerId: this.workerId,
       tasks: this.tasks,
@@ -145,7 +145,7 @@ export class Worker<State = unknown> {
       hookErrors: this.hooks.errors,
       beforeJobSchedule: this.hooks.beforeJobSchedule,
       wake: () => this.wake(),
-      giveBack: (match) => this.localQueue.giveBack(match),
+      giveBack: async (match) => (this.txClaim?.control.giveBack(match) ?? 0) + (await this.localQueue.giveBack(match)),
       stop: () => void this.stop(),
       abortLostRuns: () => void this.abortLostRuns(),
       cancels,

@@ -2,10 +2,9 @@
  * Suites that hold in both claim modes: these files run here a second time
  * with every `testWorker` in the transaction claim mode (TEST_CLAIM_MODE, read
  * by test/support/fixtures.ts). Their first run, in the classic mode, is the
- * ordinary one. Files about the local queue or a job's locked state in the
- * database (cancel or pause of held jobs, getJobResult's "running") are left
- * out, and so is progress (not stored for a job its transaction holds): see
- * docs/claim-modes.md.
+ * ordinary one. Cancel and pause of held jobs, getJobResult's "running" and
+ * progress are among them (docs/claim-modes.md); files about the local queue
+ * itself are not.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,9 +17,15 @@ const FILES = [
   "test/worker/exotic-throws.test.ts",
   "test/worker/unstorable-error-text.test.ts",
   "test/interop/job-semantics.test.ts",
+  "test/job-control/cancel.test.ts",
+  "test/job-control/results-cancelled.test.ts",
+  "test/job-control/pause.test.ts",
+  "test/job-control/pause-processes.test.ts",
+  "test/job-control/results-progress.test.ts",
+  "test/job-control/results-store.test.ts",
 ];
 
-test("results, hooks, timeouts and job semantics hold in the transaction claim mode", async () => {
+test("results, progress, hooks, timeouts, cancel, pause and job semantics hold in the transaction claim mode", async () => {
   // Without NODE_TEST_CONTEXT: the nested runner would take itself for a test file and run nothing.
   const { NODE_TEST_CONTEXT: _nested, ...env } = process.env;
   const child = spawn(process.execPath, ["--import", "tsx", "test/run.ts", ...FILES], {

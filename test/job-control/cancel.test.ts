@@ -6,6 +6,7 @@ import { silentLogger } from "../../src/logger/logger.js";
 import { defineTask } from "../../src/tasks/task.js";
 import { JobCancelledError, ValidationError } from "../../src/errors/errors.js";
 import { spawnCli } from "../cli/spawn-cli.js";
+import { GatedTask, holdBehindOne, stillHeld } from "../support/held-jobs.js";
 
 const db = await createMigratedDatabase("job_cancel");
 const { utils, pool } = db;
@@ -76,7 +77,13 @@ test("a running job cancelled from another connection: ctx.signal aborts with Jo
       );
     },
   });
-  const worker = await testWorker(db, { tasks: [slow], concurrency: 1, pollInterval: 50 });
+  // Transaction claim: the batch stays open while the job runs (no conversion at 1 s).
+  const worker = await testWorker(db, {
+    tasks: [slow],
+    concurrency: 1,
+    pollInterval: 50,
+    transactionClaim: { maxHoldMs: 60_000 },
+  });
   const listening = deferred();
   worker.events.on("listen:connect", () => listening.resolve());
   await worker.start();
@@ -187,31 +194,17 @@ test("a cancelled run that ignores its signal is still removed when the shutdown
   assert.equal((await cancellation(job.id))?.outcome, "aborted");
 });
 
-test("a job cancelled while held in the worker's local queue never runs and is removed", async () => {
+test("a job cancelled while held by the worker (local queue, or an open transaction-claim batch) never runs and is removed", async () => {
   await resetJobs(pool);
-  const startedA = deferred();
-  const releaseA = deferred();
-  const ran: string[] = [];
-  const step = defineTask({
-    identifier: "step",
-    run: async (payload: unknown) => {
-      const { name } = payload as { name: string };
-      ran.push(name);
-      if (name === "a") {
-        startedA.resolve();
-        await releaseA.promise;
-      }
-    },
-  });
+  const gated = new GatedTask("step");
   const noted = deferred();
-  // Both waiting before the worker starts: its first claim takes both, runs a, holds b.
-  await utils.addJob("step", { name: "a" });
-  const b = await utils.addJob("step", { name: "b" });
   const worker = await testWorker(db, {
-    tasks: [step],
+    tasks: [gated.task()],
     concurrency: 1,
     pollInterval: 50,
     localQueue: { size: 10, lookaheadMs: 0 },
+    // Transaction claim: the batch stays open while its running job waits (no conversion at 1 s).
+    transactionClaim: { maxHoldMs: 60_000 },
     logger: { ...silentLogger, debug: (message) => /Cancel request for job \d+ noted/.test(message) && noted.resolve() },
   });
   const listening = deferred();
@@ -219,22 +212,24 @@ test("a job cancelled while held in the worker's local queue never runs and is r
   await worker.start();
   await listening.promise;
   try {
-    await startedA.promise;
-    await waitUntil("b is claimed into the local queue", async () => {
-      const { rows } = await pool.query(`select locked_by from graphile_worker._private_jobs where id = $1`, [b.id]);
-      return rows[0]?.locked_by;
-    });
-    assert.equal((await utils.cancelJobs([b.id], { reason: "held" }))[0]?.outcome, "requested");
-    await noted.promise; // the worker heard the request while b was held
+    const {
+      running,
+      held: [b],
+    } = await holdBehindOne(utils, pool, worker, gated, 1);
     const interrupted = deferred();
-    worker.events.on("job:interrupted", ({ job }) => job.id === b.id && interrupted.resolve());
-    releaseA.resolve();
+    worker.events.on("job:interrupted", ({ job }) => job.id === b && interrupted.resolve());
+    // Answered while the worker still holds b: cancelJobs does not wait for a batch's row lock.
+    assert.equal((await utils.cancelJobs([b!], { reason: "held" }))[0]?.outcome, "requested");
+    assert.deepEqual(await stillHeld(pool, [running]), [running], "the running job's claim is still open");
+    await noted.promise; // the worker heard the request while b was held
+    gated.release(running);
     await interrupted.promise;
-    await waitUntil("b is removed", async () => !(await jobExists(b.id)));
-    await waitUntil("the outcome is recorded", async () => (await cancellation(b.id))?.outcome === "aborted");
-    assert.deepEqual(ran, ["a"], "b never ran");
+    await waitUntil("b is removed", async () => !(await jobExists(b!)));
+    await waitUntil("the outcome is recorded", async () => (await cancellation(b!))?.outcome === "aborted");
+    await waitUntil("the running job finished and is removed", async () => !(await jobExists(running)));
+    assert.ok(!gated.started.includes(b!), "b never ran");
   } finally {
-    releaseA.resolve();
+    gated.releaseAll();
     await worker.stop({ timeoutMs: 1000 });
   }
 });

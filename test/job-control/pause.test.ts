@@ -5,7 +5,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createMigratedDatabase, deferred, resetJobs, testWorker, waitForEvent, waitUntil } from "../support/fixtures.js";
+import {
+  countRows,
+  createMigratedDatabase,
+  deferred,
+  resetJobs,
+  testWorker,
+  waitForEvent,
+  waitUntil,
+} from "../support/fixtures.js";
+import { GatedTask, holdBehindOne, stillHeld } from "../support/held-jobs.js";
 import { defineTask } from "../../src/tasks/task.js";
 import { ValidationError } from "../../src/errors/errors.js";
 
@@ -149,25 +158,16 @@ test("a paused task's jobs wait in every queue; a running job of it finishes; re
   }
 });
 
-test("jobs held in the local queue but not started are given back when their task is paused", async () => {
+test("jobs held by the worker but not started (local queue, or an open transaction-claim batch) are given back when their task is paused", async () => {
   await resetPauses();
-  const gate = deferred();
-  const started = deferred<string>();
-  const ran: string[] = [];
-  const slow = defineTask({
-    identifier: "held",
-    run: async (_payload, ctx) => {
-      started.resolve(ctx.job.id);
-      await gate.promise;
-      ran.push(ctx.job.id);
-    },
-  });
-  const jobs = await utils.addJobs(Array.from({ length: 5 }, (_, n) => ({ identifier: "held", payload: { n } })));
+  const gated = new GatedTask("held");
   const worker = await testWorker(db, {
-    tasks: [slow],
+    tasks: [gated.task()],
     concurrency: 1,
     pollInterval: 60_000,
     localQueue: { size: 10, lookaheadMs: 0, ttlMs: 600_000 },
+    // Transaction claim: the batch stays open while its running job waits (no conversion at 1 s).
+    transactionClaim: { maxHoldMs: 60_000 },
   });
   const listening = waitForEvent(worker, "listen:connect");
   const released: string[] = [];
@@ -178,18 +178,24 @@ test("jobs held in the local queue but not started are given back when their tas
   await worker.start();
   await listening;
   try {
-    const first = await started.promise;
+    const { running, held } = await holdBehindOne(utils, pool, worker, gated, 4);
+    assert.deepEqual(await utils.getJobResult(held[0]!), { state: "running" }, "held, as a running job is");
     await utils.pauseTask("held");
-    const others = jobs.map((j) => j.id).filter((id) => id !== first);
-    await waitUntil("the held jobs are given back", () => released.length === others.length);
-    assert.deepEqual(released.sort(), others.sort());
-    for (const id of others) assert.deepEqual(await jobRow(id), { id, attempts: 0, locked: false });
-    gate.resolve();
-    await waitUntil("the running job finished", async () => (await jobRow(first)) === undefined);
-    for (const id of others) assert.deepEqual(await jobRow(id), { id, attempts: 0, locked: false });
-    assert.deepEqual(ran, [first]);
+    // Classic: unlocked at once; transaction claim: out of the batch's record, unlocked by its commit.
+    await waitUntil("the held jobs are given back", async () => (await stillHeld(pool, held)).length === 0);
+    gated.release(running);
+    await waitUntil("the running job finished", async () => (await jobRow(running)) === undefined);
+    await waitUntil("jobs:released named them", () => released.length === held.length);
+    assert.deepEqual(released.sort(), [...held].sort());
+    for (const id of held) assert.deepEqual(await jobRow(id), { id, attempts: 0, locked: false });
+    assert.deepEqual(await utils.getJobResult(held[0]!), { state: "pending" });
+    assert.deepEqual(await countRows(pool, "_private_tx_claims"), 0, "no batch record left to count a crash");
+    assert.ok(
+      held.every((id) => !gated.started.includes(id)),
+      "no held job ran",
+    );
   } finally {
-    gate.resolve();
+    gated.releaseAll();
     await worker.stop({ timeoutMs: 1000 });
   }
 });

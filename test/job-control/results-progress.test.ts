@@ -10,6 +10,7 @@ import { ValidationError } from "../../src/errors/errors.js";
 import { defineTask } from "../../src/tasks/task.js";
 import { spawnCli } from "../cli/spawn-cli.js";
 import { createMigratedDatabase, deferred, resetJobs, testWorker, waitUntil } from "../support/fixtures.js";
+import { stillHeld } from "../support/held-jobs.js";
 
 const db = await createMigratedDatabase("results_progress");
 const { utils, pool } = db;
@@ -78,11 +79,14 @@ describe("progress", () => {
         await release.promise;
       },
     });
-    const worker = await testWorker(db, { tasks: [halfway], pollInterval: 60_000 });
+    // Transaction claim: the batch stays open while the job runs (no conversion at 1 s).
+    const worker = await testWorker(db, { tasks: [halfway], pollInterval: 60_000, transactionClaim: { maxHoldMs: 60_000 } });
     await worker.start();
     try {
       const job = await utils.addJob(halfway, {});
       await waitUntil("progress 50 is stored", async () => (await utils.getJobProgress(job.id))?.progress === 50);
+      assert.deepEqual(await stillHeld(pool, [job.id]), [job.id], "stored while the job is held (lock, or open batch)");
+      assert.deepEqual(await utils.getJobResult(job.id), { state: "running" });
       const [text, json] = await Promise.all([cli("show", job.id), cli("show", job.id, "--json")]);
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /^progress\s+50 \(/m);

@@ -12,12 +12,15 @@ import { hasLimits } from "../../tasks/task-limits.js";
 import type { AnyTask } from "../../tasks/task.js";
 import { TransactionResultRouter } from "./result-router.js";
 import { TransactionLane } from "./transaction-lane.js";
+import { HeldJobControl } from "./held-job-control.js";
 
 /** The transaction claim mode's parts, as the worker sees them. */
 export class TransactionClaim {
   constructor(
     readonly router: TransactionResultRouter,
     readonly lane: TransactionLane,
+    /** Cancel and pause of the open batch's jobs not started yet. */
+    readonly control: HeldJobControl,
   ) {}
 
   /** Wake the lane; false when it does not run (runOnce, stopped): then the local queue is woken instead. */
@@ -61,6 +64,15 @@ export function createTransactionClaim(
 ): TransactionClaim | undefined {
   if (config.claimMode !== "transaction") return undefined;
   const router = new TransactionResultRouter(classic);
+  const control = new HeldJobControl({
+    db: driver,
+    schema: config.schema,
+    logger: config.logger,
+    openBatches: () => (lane.openBatch ? [lane.openBatch] : []),
+    start: (job) => host.runner().start(job),
+    onReleased: (jobIds) =>
+      events.emitSafely("jobs:released", { workerId: config.workerId, jobIds, reason: "pause" }, config.logger),
+  });
   const lane = new TransactionLane({
     driver,
     schema: config.schema,
@@ -79,12 +91,15 @@ export function createTransactionClaim(
     classic,
     wakeClassic: () => host.wakeClassic(),
     onClaimed: (jobs) => {
+      const batch = lane.openBatch;
+      if (batch) control.batchOpened(batch);
       if (events.listenerCount("jobs:claimed") === 0) return;
       events.emitSafely("jobs:claimed", { workerId: config.workerId, count: jobs.length, jobs }, config.logger);
     },
     onWritten: (outcome) => host.onWritten(outcome),
     onError: (error) => host.onError(error),
+    onBatchEnded: (batch, committed) => control.batchEnded(batch, committed),
   });
   router.lane = lane;
-  return new TransactionClaim(router, lane);
+  return new TransactionClaim(router, lane, control);
 }

@@ -25,6 +25,8 @@ export class TransactionBatch {
   private early: JobResult[] = [];
   private readonly convertedAt = new Map<string, Date>();
   private settledAll: (() => void) | undefined;
+  /** Jobs this batch never started (dropped, or left at the hold bound): its commit leaves them unchanged. */
+  readonly released: string[] = [];
 
   constructor(
     readonly id: string,
@@ -41,6 +43,32 @@ export class TransactionBatch {
     const job = this.pending.shift();
     if (job) this.unsettled.add(job.id);
     return job;
+  }
+
+  /** A cancelled job not started yet, to be started now (it settles as cancelled at once, without running). */
+  takePendingById(id: string): Job | undefined {
+    if (this.stateValue !== "open") return undefined;
+    const index = this.pending.findIndex((job) => job.id === id);
+    if (index < 0) return undefined;
+    const [job] = this.pending.splice(index, 1);
+    this.unsettled.add(id);
+    return job;
+  }
+
+  /** Jobs of a paused task or queue: never started by this batch (its commit leaves them unchanged). */
+  dropPendingWhere(match: (job: Job) => boolean): Job[] {
+    if (this.stateValue !== "open") return [];
+    const dropped = this.pending.filter(match);
+    if (dropped.length === 0) return [];
+    this.pending = this.pending.filter((job) => !match(job));
+    this.released.push(...dropped.map((job) => job.id));
+    if (this.unsettled.size === 0 && this.pending.length === 0) this.settledAll?.();
+    return dropped;
+  }
+
+  /** Ids claimed and not started yet. */
+  pendingIds(): string[] {
+    return this.pending.map((job) => job.id);
   }
 
   /** Shutdown: start nothing more (the commit releases the jobs not started, unchanged). */
@@ -90,6 +118,7 @@ export class TransactionBatch {
   startConversion(): { running: string[]; unstarted: string[] } {
     this.stateValue = "converting";
     const unstarted = this.pending.map((job) => job.id);
+    this.released.push(...unstarted);
     this.pending = [];
     return { running: [...this.unsettled], unstarted };
   }

@@ -53,6 +53,8 @@ export interface TransactionLaneDeps {
   /** A batch committed: these results are written. */
   onWritten(outcome: FlushOutcome): void;
   onError(error: Error): void;
+  /** A batch ended: committed, or rolled back (held-job-control.ts). */
+  onBatchEnded?(batch: TransactionBatch, committed: boolean): void;
 }
 
 /** A batch claims enough jobs for this long at the recent completion rate (at least one per free slot). */
@@ -142,6 +144,11 @@ export class TransactionLane extends BaseService {
     return Math.min(this.deps.maxClaim, Math.max(free, byRate));
   }
 
+  /** The batch whose transaction is open, or undefined (cancel and pause reach its jobs not started yet). */
+  get openBatch(): TransactionBatch | undefined {
+    return this.current;
+  }
+
   /** The batch a running job's result belongs to, if it is one of ours. */
   batchOf(jobId: string): TransactionBatch | undefined {
     return this.owners.get(jobId);
@@ -220,6 +227,7 @@ export class TransactionLane extends BaseService {
     if (this.halting) return 0;
     const forbiddenFlags = await this.currentForbiddenFlags();
     let batch: TransactionBatch | undefined;
+    let committed = false;
     try {
       const written = await driver.transaction(async (tx) => {
         const rows = await this.claims.claim(tx, { taskIdentifiers: this.taskIdentifiers, count: want, forbiddenFlags });
@@ -261,6 +269,7 @@ export class TransactionLane extends BaseService {
         }
         return results;
       });
+      committed = true;
       if (batch) this.deps.onWritten({ applied: written, rejected: [] });
       return batch ? batch.jobs.size : 0;
     } catch (error) {
@@ -283,6 +292,7 @@ export class TransactionLane extends BaseService {
     } finally {
       this.current = undefined;
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
+      if (batch) this.deps.onBatchEnded?.(batch, committed);
     }
   }
 
