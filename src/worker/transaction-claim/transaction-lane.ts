@@ -75,10 +75,13 @@ export class TransactionLane extends BaseService {
   private startQueued = false;
   /**
    * Count crashed batches before the next claim: at start, after a claim ran into one (its record
-   * conflicted), and after a short batch (idle: cheap, and old records do not pile up). Not before every
-   * batch: a dead batch's job cannot run again in this mode without that conflict.
+   * conflicted), and after a short batch (idle, so that old records do not pile up) at most once per
+   * `retryDelayMs`. Not before every batch: a dead batch's job cannot run again in this mode without that
+   * conflict. Not after every short batch either: one job at a time would pay a round trip each.
    */
   private crashCountDue = true;
+  /** When the last count ran (performance.now()). */
+  private lastCrashCount = Number.NEGATIVE_INFINITY;
   /** The last batch came back short (or failed): the classic claim may take what is left. */
   classicAllowed = false;
 
@@ -166,7 +169,7 @@ export class TransactionLane extends BaseService {
         continue;
       }
       if (claimed < want) {
-        this.crashCountDue = true;
+        if (performance.now() - this.lastCrashCount >= this.deps.retryDelayMs) this.crashCountDue = true;
         this.classicAllowed = true;
         this.deps.wakeClassic();
       } else {
@@ -202,6 +205,7 @@ export class TransactionLane extends BaseService {
     if (this.crashCountDue) {
       const crashed = await this.claims.countCrashes(driver);
       this.crashCountDue = false;
+      this.lastCrashCount = performance.now();
       if (crashed.batches > 0) {
         logger.warn(
           `Counted an attempt for ${crashed.jobs} job(s) of ${crashed.batches} transaction-claim batch(es) whose worker died`,
