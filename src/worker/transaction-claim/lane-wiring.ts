@@ -66,6 +66,7 @@ export function createTransactionClaim(
     maxClaim: config.transactionClaim.batchSize,
     completionRate: () => host.runner().completionRate.perSecond(),
     maxHoldMs: config.transactionClaim.maxHoldMs,
+    maxOpenBatches: config.transactionClaim.maxOpenBatches,
     retryDelayMs: Math.min(config.pollInterval, 1000),
     logger: config.logger,
     freeSlots: () => config.concurrency - host.runner().size,
