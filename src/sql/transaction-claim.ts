@@ -62,20 +62,38 @@ export function txClaimSql(schema: string, maxClaim: number): string {
   return `with batch as materialized (
   select x.id, pg_try_advisory_xact_lock(${advisoryKey("x.id")}) as fenced
   from (select nextval('${s}._private_tx_claims_id_seq') as id) x
+), priorities as (
+  -- The priorities of available jobs, ascending, one index probe each (a loose index scan, as the
+  -- classic claim does): a short claim then stops at each priority's future-scheduled rows
+  -- instead of reading through them all.
+  with recursive pr(priority) as (
+    (select j.priority from ${s}._private_jobs j where j.is_available = true order by j.priority limit 1)
+    union all
+    select (select j.priority from ${s}._private_jobs j
+            where j.is_available = true and j.priority > pr.priority order by j.priority limit 1)
+    from pr where pr.priority is not null
+  )
+  select pr.priority from pr where pr.priority is not null
 ), picked as (
   select * from (
-    select j.id, j.task_id, j.payload, j.priority, j.attempts, j.max_attempts, j.last_error, j.key, j.revision, j.flags,
-      j.run_at, j.created_at, j.updated_at
-    from ${s}._private_jobs j
-    where j.is_available = true
-      and j.run_at <= now()
-      and j.job_queue_id is null
-      and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])
-        and not exists (select from ${s}._private_pauses p where p.kind = 'task' and p.name = t.identifier)))
-      and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
-    order by j.priority asc, j.run_at asc
+    select j.*
+    from priorities pr
+    cross join lateral (
+      select j.id, j.task_id, j.payload, j.priority, j.attempts, j.max_attempts, j.last_error, j.key, j.revision, j.flags,
+        j.run_at, j.created_at, j.updated_at
+      from ${s}._private_jobs j
+      where j.is_available = true
+        and j.priority = pr.priority
+        and j.run_at <= now()
+        and j.job_queue_id is null
+        and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any((select $1::text[])::text[])
+          and not exists (select from ${s}._private_pauses p where p.kind = 'task' and p.name = t.identifier)))
+        and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
+      order by j.run_at asc
+      limit ${maxClaim}
+      for update of j skip locked
+    ) j
     limit ${maxClaim}
-    for update of j skip locked
   ) c
   limit (select $2::int)
 )
