@@ -81,6 +81,8 @@ describe("transaction claim mode", () => {
     for (let i = 0; i < 50; i++) await utils.addJob("tx_ok", { i });
     const worker = await txWorker({
       concurrency: 20,
+      // No conversion at the hold bound, however slow the machine: every run is read while its batch holds it.
+      transactionClaim: { maxHoldMs: 60_000 },
       tasks: {
         tx_ok: async (_payload, ctx) => {
           attempts.push(ctx.job.attempts);
