@@ -17,6 +17,12 @@ export interface QueryOptions {
    * statements prepare it once per connection and reuse it (hot path queries).
    */
   name?: string;
+  /**
+   * The last statement of a `Driver.transaction`: the driver may send COMMIT right behind it, in the
+   * same round trip (node-postgres does). Nothing may be queried on the transaction after it. When it
+   * fails, the transaction is rolled back. Ignored outside a transaction.
+   */
+  commit?: boolean;
 }
 
 /** Anything that can run a parameterised query: a pool, a connection, a transaction. */

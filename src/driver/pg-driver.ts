@@ -1,6 +1,7 @@
 import pg from "pg";
 import { ConnectionTimeoutError } from "../errors/errors.js";
 import { quoteIdentifier } from "../sql/quote-identifier.js";
+import { PgPipelinedTransaction } from "./pg-pipelined-transaction.js";
 import { PreparedStatementMode, preparedStatementFallbackWarning } from "./prepared-statement-mode.js";
 import { describeServer, isConnectTimeout } from "./server-address.js";
 import type { Driver, ListenSubscription, Notification, Queryable, QueryOptions, QueryResult } from "./driver.js";
@@ -154,18 +155,29 @@ export class PgDriver implements Driver {
     }
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.withConnection(async (connection) => {
-      await connection.query("begin");
-      try {
-        const result = await fn(connection);
-        await connection.query("commit");
-        return result;
-      } catch (error) {
-        await connection.query("rollback").catch(() => undefined);
-        throw error;
-      }
+  /** BEGIN travels with the first statement, and COMMIT with one sent `{ commit: true }` (PgPipelinedTransaction). */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw this.explain(error);
     });
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
+    const tx = new PgPipelinedTransaction(client, queryableFromPg(client, this.statements), this.statements);
+    try {
+      const result = await fn(tx);
+      await tx.commit();
+      return result;
+    } catch (error) {
+      broken ??= isConnectionError(error) ? (error as Error) : undefined;
+      if (!broken) await tx.rollback().catch(() => undefined);
+      throw error;
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
+    }
   }
 
   async listen(channels: readonly string[], onNotification: (notification: Notification) => void): Promise<ListenSubscription> {

@@ -11,7 +11,8 @@
  *   long as the transaction.
  * - `record` commits the batch's row (its job ids) on another connection before
  *   the jobs run, unless a row of a dead transaction still names one of them
- *   (then the batch is rolled back and that row counted first).
+ *   (then the batch is rolled back and that row counted first). Its commit
+ *   does not wait for the WAL flush (asynchronous commit, that statement only).
  * - `countCrashes` finds rows whose advisory lock can be taken (their
  *   transaction is gone), adds one attempt to each of their jobs not locked
  *   by a classic claim (a job at max_attempts is then failed for good, with a
@@ -61,20 +62,38 @@ export function txClaimSql(schema: string, maxClaim: number): string {
   return `with batch as materialized (
   select x.id, pg_try_advisory_xact_lock(${advisoryKey("x.id")}) as fenced
   from (select nextval('${s}._private_tx_claims_id_seq') as id) x
+), priorities as (
+  -- The priorities of available jobs, ascending, one index probe each (a loose index scan, as the
+  -- classic claim does): a short claim then stops at each priority's future-scheduled rows
+  -- instead of reading through them all.
+  with recursive pr(priority) as (
+    (select j.priority from ${s}._private_jobs j where j.is_available = true order by j.priority limit 1)
+    union all
+    select (select j.priority from ${s}._private_jobs j
+            where j.is_available = true and j.priority > pr.priority order by j.priority limit 1)
+    from pr where pr.priority is not null
+  )
+  select pr.priority from pr where pr.priority is not null
 ), picked as (
   select * from (
-    select j.id, j.task_id, j.payload, j.priority, j.attempts, j.max_attempts, j.last_error, j.key, j.revision, j.flags,
-      j.run_at, j.created_at, j.updated_at
-    from ${s}._private_jobs j
-    where j.is_available = true
-      and j.run_at <= now()
-      and j.job_queue_id is null
-      and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any($1::text[])
-        and not exists (select from ${s}._private_pauses p where p.kind = 'task' and p.name = t.identifier)))
-      and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
-    order by j.priority asc, j.run_at asc
+    select j.*
+    from priorities pr
+    cross join lateral (
+      select j.id, j.task_id, j.payload, j.priority, j.attempts, j.max_attempts, j.last_error, j.key, j.revision, j.flags,
+        j.run_at, j.created_at, j.updated_at
+      from ${s}._private_jobs j
+      where j.is_available = true
+        and j.priority = pr.priority
+        and j.run_at <= now()
+        and j.job_queue_id is null
+        and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any((select $1::text[])::text[])
+          and not exists (select from ${s}._private_pauses p where p.kind = 'task' and p.name = t.identifier)))
+        and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
+      order by j.run_at asc
+      limit ${maxClaim}
+      for update of j skip locked
+    ) j
     limit ${maxClaim}
-    for update of j skip locked
   ) c
   limit (select $2::int)
 )
@@ -94,9 +113,14 @@ order by p.priority, p.run_at, p.id`;
 export function txClaimRecordSql(schema: string) {
   const s = quoteIdentifier(schema);
   return {
-    /** $1 batch id, $2 worker id, $3 bigint[] job ids. One row back when recorded, none when a dead batch names one of them. */
+    /**
+     * $1 batch id, $2 worker id, $3 bigint[] job ids. One row back when recorded, none when a dead batch names one of
+     * them. Committed without waiting for its WAL flush (`synchronous_commit` off for this statement's own
+     * transaction only; docs/claim-modes.md, "Crash semantics"): it is visible to every session at once.
+     */
     record: `insert into ${s}._private_tx_claims (id, worker_id, job_ids)
 select $1::bigint, $2::text, $3::bigint[]
+from (select set_config('synchronous_commit', 'off', true)) async_commit
 where not exists (select from ${s}._private_tx_claims c where c.job_ids && $3::bigint[])
 returning id::text`,
     /** Count one attempt for every job of a batch whose transaction died, then forget the batch. */
@@ -126,11 +150,13 @@ export class TxClaimStatements {
   private readonly claimText: string;
   private readonly claimName: string;
   private readonly records: ReturnType<typeof txClaimRecordSql>;
+  private readonly recordName: string;
 
   constructor(schema: string, maxClaim: number) {
     this.claimText = txClaimSql(schema, maxClaim);
     this.claimName = statementName(`txclaim${maxClaim}`, this.claimText);
     this.records = txClaimRecordSql(schema);
+    this.recordName = statementName("txrecord", this.records.record);
   }
 
   /** Inside the batch's transaction: lock the jobs (none written). */
@@ -143,7 +169,7 @@ export class TxClaimStatements {
 
   /** On another connection (committed at once): true when recorded, false when a dead batch names one of the jobs. */
   async record(db: Queryable, p: { batchId: string; workerId: string; jobIds: string }): Promise<boolean> {
-    const { rows } = await db.query(this.records.record, [p.batchId, p.workerId, p.jobIds]);
+    const { rows } = await db.query(this.records.record, [p.batchId, p.workerId, p.jobIds], { name: this.recordName });
     return rows.length === 1;
   }
 

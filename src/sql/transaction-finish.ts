@@ -79,12 +79,13 @@ export class TxFinishStatements {
     this.withKept = { text: withKept, name: statementName("txfinishKept", withKept) };
   }
 
-  /** Record the batch's results and convert its running jobs; returns the converted jobs' locked_at. */
+  /** Record the batch's results and convert its running jobs, then commit; returns the converted jobs' locked_at. */
   async finish(tx: Queryable, p: TxFinishParams): Promise<ConvertedRow[]> {
     const values = [p.completed, p.failed, p.failures, p.replacements, p.converted, p.workerId, p.batchId];
     const statement = p.kept === undefined ? this.plain : this.withKept;
     if (p.kept !== undefined) values.push(p.kept);
-    const { rows } = await tx.query<ConvertedRow>(statement.text, values, { name: statement.name });
+    // The batch's last statement: the driver may send COMMIT in the same round trip.
+    const { rows } = await tx.query<ConvertedRow>(statement.text, values, { name: statement.name, commit: true });
     return rows;
   }
 }

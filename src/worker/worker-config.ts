@@ -93,6 +93,8 @@ export interface TransactionClaimOptions {
 export interface ResolvedTransactionClaim {
   maxHoldMs: number;
   batchSize: number;
+  /** Batch transactions open at once: 2 (the next claimed while one finishes) with a pool of 5 or more, else 1. */
+  maxOpenBatches: number;
 }
 
 export interface ResolvedLocalQueue {
@@ -198,7 +200,7 @@ function claimModeOption(value: unknown): ClaimMode {
   return value as ClaimMode;
 }
 
-function transactionClaimOption(value: TransactionClaimOptions | undefined): ResolvedTransactionClaim {
+function transactionClaimOption(value: TransactionClaimOptions | undefined, maxConnections: number): ResolvedTransactionClaim {
   const options = nestedOptions("transactionClaim", value, TRANSACTION_CLAIM_OPTION_NAMES) ?? {};
   return {
     maxHoldMs: positiveInteger("transactionClaim.maxHoldMs", options.maxHoldMs ?? WORKER_DEFAULTS.transactionClaimMaxHoldMs, {
@@ -208,6 +210,8 @@ function transactionClaimOption(value: TransactionClaimOptions | undefined): Res
     batchSize: positiveInteger("transactionClaim.batchSize", options.batchSize ?? WORKER_DEFAULTS.transactionClaimBatchSize, {
       max: 10_000,
     }),
+    // Two batches hold two connections, beside their records, LISTEN and the classic completer's writes.
+    maxOpenBatches: maxConnections >= 5 ? 2 : 1,
   };
 }
 
@@ -318,6 +322,6 @@ export function resolveWorkerConfig<State>(options: WorkerOptions<State>): Worke
     crontab: options.crontab === undefined ? [] : resolveCrontab(options.crontab),
     clock: clockOption(options.clock),
     claimMode,
-    transactionClaim: transactionClaimOption(options.transactionClaim),
+    transactionClaim: transactionClaimOption(options.transactionClaim, maxConnections),
   };
 }

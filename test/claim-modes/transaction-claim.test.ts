@@ -13,6 +13,7 @@ import { defineTask } from "../../src/tasks/task.js";
 import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { TX_CLAIM_LOCK_CLASS, TxClaimStatements } from "../../src/sql/transaction-claim.js";
+import { queryableFromPg } from "../../src/driver/pg-driver.js";
 
 const db = await createMigratedDatabase("tx_claim");
 const { utils, pool } = db;
@@ -80,6 +81,8 @@ describe("transaction claim mode", () => {
     for (let i = 0; i < 50; i++) await utils.addJob("tx_ok", { i });
     const worker = await txWorker({
       concurrency: 20,
+      // No conversion at the hold bound, however slow the machine: every run is read while its batch holds it.
+      transactionClaim: { maxHoldMs: 60_000 },
       tasks: {
         tx_ok: async (_payload, ctx) => {
           attempts.push(ctx.job.attempts);
@@ -204,6 +207,7 @@ describe("transaction claim mode", () => {
     await resetJobs(pool);
     await pool.query("delete from graphile_worker._private_tx_claims");
     const statements = new TxClaimStatements("graphile_worker", 10);
+    const db = queryableFromPg(pool);
     const [x, y, z] = await utils.addJobs([
       { identifier: "tx_rec", payload: {} },
       { identifier: "tx_rec", payload: {} },
@@ -221,10 +225,10 @@ describe("transaction claim mode", () => {
       await pool.query("insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (2, 'gone', $1)", [
         `{${x!.id}}`,
       ]);
-      assert.equal(await statements.record(pool, { batchId: "3", workerId: "w", jobIds: `{${x!.id},${y!.id}}` }), false);
-      assert.equal(await statements.record(pool, { batchId: "3", workerId: "w", jobIds: `{${y!.id}}` }), true);
+      assert.equal(await statements.record(db, { batchId: "3", workerId: "w", jobIds: `{${x!.id},${y!.id}}` }), false);
+      assert.equal(await statements.record(db, { batchId: "3", workerId: "w", jobIds: `{${y!.id}}` }), true);
       await pool.query("delete from graphile_worker._private_tx_claims where id = 3");
-      assert.deepEqual(await statements.countCrashes(pool), { batches: 1, jobs: 1 });
+      assert.deepEqual(await statements.countCrashes(db), { batches: 1, jobs: 1 });
       const rows = await allJobs(pool);
       assert.deepEqual(
         rows.map((r) => [r.id, r.attempts]),

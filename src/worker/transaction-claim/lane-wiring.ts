@@ -68,7 +68,7 @@ export function createTransactionClaim(
     db: driver,
     schema: config.schema,
     logger: config.logger,
-    openBatches: () => (lane.openBatch ? [lane.openBatch] : []),
+    openBatches: () => lane.openBatches,
     start: (job) => host.runner().start(job),
     onReleased: (jobIds) =>
       events.emitSafely("jobs:released", { workerId: config.workerId, jobIds, reason: "pause" }, config.logger),
@@ -83,6 +83,7 @@ export function createTransactionClaim(
     maxClaim: config.transactionClaim.batchSize,
     completionRate: () => host.runner().completionRate.perSecond(),
     maxHoldMs: config.transactionClaim.maxHoldMs,
+    maxOpenBatches: config.transactionClaim.maxOpenBatches,
     retryDelayMs: Math.min(config.pollInterval, 1000),
     logger: config.logger,
     freeSlots: () => config.concurrency - host.runner().size,
@@ -91,7 +92,7 @@ export function createTransactionClaim(
     classic,
     wakeClassic: () => host.wakeClassic(),
     onClaimed: (jobs) => {
-      const batch = lane.openBatch;
+      const batch = lane.openBatches.at(-1);
       if (batch) control.batchOpened(batch);
       if (events.listenerCount("jobs:claimed") === 0) return;
       events.emitSafely("jobs:claimed", { workerId: config.workerId, count: jobs.length, jobs }, config.logger);

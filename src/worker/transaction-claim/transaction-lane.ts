@@ -1,6 +1,7 @@
 /**
- * The "transaction" claim mode's intake (docs/claim-modes.md): one batch at a
- * time, each in its own transaction on one pool connection.
+ * The "transaction" claim mode's intake (docs/claim-modes.md): batches, each
+ * in its own transaction on one pool connection; the next batch is claimed
+ * while the last quarter of the previous one runs (at most two open).
  *
  *   [count crashed batches (autocommit): at start, when idle, after a conflict]
  *   -> BEGIN -> lock up to N jobs (no write)
@@ -37,6 +38,8 @@ export interface TransactionLaneDeps {
   /** Jobs finished per second recently (a batch holds about `LOOKAHEAD_MS` of them, at least the free slots). */
   completionRate(): number;
   maxHoldMs: number;
+  /** Batch transactions open at once (2: the next is claimed while the last quarter of one runs). */
+  maxOpenBatches: number;
   /** Wait this long after a failed batch before the next (the poll interval). */
   retryDelayMs: number;
   logger: Logger;
@@ -74,21 +77,26 @@ export class TransactionLane extends BaseService {
   private halting = false;
   private wakePending = false;
   private signal: (() => void) | undefined;
-  /** The batch whose transaction is open, if any. */
-  private current: TransactionBatch | undefined;
   /**
    * A batch whose transaction failed (its connection died) while some of its runs were still going: its jobs are
    * free in the database, and batch results are routed by job id. None of them may start here again, by this lane
    * or the classic claim, before those runs settled.
    */
   private failed: TransactionBatch | undefined;
+  /** Batches whose record is committed and whose transaction is open, in claim order (jobs start oldest first). */
+  private readonly open: TransactionBatch[] = [];
+  /** Batch transactions past their claim, until they commit or fail (awaited by stop). */
+  private readonly closing = new Set<Promise<void>>();
   private startQueued = false;
   /**
    * Count crashed batches before the next claim: at start, after a claim ran into one (its record
-   * conflicted), and after a short batch (idle: cheap, and old records do not pile up). Not before every
-   * batch: a dead batch's job cannot run again in this mode without that conflict.
+   * conflicted), and after a short batch (idle, so that old records do not pile up) at most once per
+   * `retryDelayMs`. Not before every batch: a dead batch's job cannot run again in this mode without that
+   * conflict. Not after every short batch either: one job at a time would pay a round trip each.
    */
   private crashCountDue = true;
+  /** When the last count ran (performance.now()). */
+  private lastCrashCount = Number.NEGATIVE_INFINITY;
   /** The last batch came back short (or failed): the classic claim may take what is left. */
   classicAllowed = false;
 
@@ -106,9 +114,10 @@ export class TransactionLane extends BaseService {
 
   protected async onStop(): Promise<void> {
     this.halting = true;
-    this.current?.dropPending();
+    for (const batch of this.open) batch.dropPending();
     this.signal?.();
     await this.loop;
+    await Promise.all([...this.closing]);
   }
 
   /** Something may be runnable (notification, poll). */
@@ -117,25 +126,47 @@ export class TransactionLane extends BaseService {
     this.signal?.();
   }
 
-  /** A run settled: the open batch starts its next job, or a batch waiting for a free slot may go. */
+  /** A run settled: an open batch starts its next job, or the next batch may be claimed. */
   slotFreed(): void {
-    if (this.current && this.current.pendingCount > 0 && !this.startQueued) {
-      // Not from inside the runner's settle: start on the next microtask.
-      this.startQueued = true;
-      queueMicrotask(() => {
-        this.startQueued = false;
-        if (this.current) this.startPending(this.current);
-      });
-    }
-    this.signal?.();
+    if (this.startQueued) return;
+    // Not from inside the runner's settle (the slot is not free yet): on the next microtask.
+    this.startQueued = true;
+    queueMicrotask(this.afterSlotFreed);
   }
 
-  private startPending(batch: TransactionBatch): void {
-    while (this.deps.freeSlots() > 0) {
-      const job = batch.takePending();
-      if (!job) return;
-      this.deps.start(job);
+  private readonly afterSlotFreed = (): void => {
+    this.startQueued = false;
+    this.startPending();
+    if (this.mayClaim()) this.signal?.();
+  };
+
+  /** Start claimed jobs while slots are free, the oldest batch's first (its hold bound runs out first). */
+  private startPending(): void {
+    for (const batch of this.open) {
+      while (batch.pendingCount > 0) {
+        if (this.deps.freeSlots() <= 0) return;
+        const job = batch.takePending();
+        if (!job) break;
+        this.deps.start(job);
+      }
     }
+  }
+
+  /**
+   * Whether to claim a batch now: something may be runnable, and either no batch is open and a slot is
+   * free, or the newest open batch is down to its last quarter of jobs to start and either a slot is free
+   * or jobs finish fast enough (a few per LOOKAHEAD_MS): its successor is then claimed and recorded before
+   * the slots run dry, instead of after the open batch commits.
+   */
+  private mayClaim(): boolean {
+    if (!this.wakePending || this.halting) return false;
+    const newest = this.open[this.open.length - 1];
+    if (!newest) return this.deps.freeSlots() > 0;
+    return (
+      this.open.length < this.deps.maxOpenBatches &&
+      newest.pendingCount * 4 <= newest.jobs.size &&
+      (this.deps.freeSlots() > 0 || this.deps.completionRate() * LOOKAHEAD_MS >= 4000)
+    );
   }
 
   /** Jobs worth claiming now: about LOOKAHEAD_MS of work at the recent rate, at least the free slots, at most maxClaim. */
@@ -144,9 +175,9 @@ export class TransactionLane extends BaseService {
     return Math.min(this.deps.maxClaim, Math.max(free, byRate));
   }
 
-  /** The batch whose transaction is open, or undefined (cancel and pause reach its jobs not started yet). */
-  get openBatch(): TransactionBatch | undefined {
-    return this.current;
+  /** The batches whose transaction is open, oldest first (cancel and pause reach their jobs not started yet). */
+  get openBatches(): readonly TransactionBatch[] {
+    return this.open;
   }
 
   /** The batch a running job's result belongs to, if it is one of ours. */
@@ -156,16 +187,15 @@ export class TransactionLane extends BaseService {
 
   private async run(): Promise<void> {
     while (!this.halting) {
-      const free = this.deps.freeSlots();
-      if (free <= 0 || !this.wakePending) {
+      if (!this.mayClaim()) {
         await this.nextSignal();
         continue;
       }
       this.wakePending = false;
-      const want = this.wanted(free);
+      const want = this.wanted(Math.max(this.deps.freeSlots(), 1));
       let claimed: number;
       try {
-        claimed = await this.runBatch(want);
+        claimed = await this.claimBatch(want);
       } catch (error) {
         if (error instanceof DeadBatchConflict) {
           this.crashCountDue = true;
@@ -181,7 +211,7 @@ export class TransactionLane extends BaseService {
         continue;
       }
       if (claimed < want) {
-        this.crashCountDue = true;
+        if (performance.now() - this.lastCrashCount >= this.deps.retryDelayMs) this.crashCountDue = true;
         this.classicAllowed = true;
         this.deps.wakeClassic();
       } else {
@@ -211,12 +241,50 @@ export class TransactionLane extends BaseService {
     });
   }
 
-  /** One batch; returns how many jobs it claimed. */
-  private async runBatch(want: number): Promise<number> {
+  /**
+   * Claim a batch: resolves with how many jobs it claimed once its record is committed and its jobs are
+   * starting (or with 0, or rejects, when it ends before that). Its transaction then goes on in
+   * `closing` until it commits; a failure from then on is reported by `batchFailed`.
+   */
+  private claimBatch(want: number): Promise<number> {
+    return new Promise<number>((resolveClaimed, rejectClaimed) => {
+      let claimed = false;
+      const opened = (count: number) => {
+        claimed = true;
+        resolveClaimed(count);
+      };
+      const done: Promise<void> = this.runBatch(want, opened).then(
+        (count) => {
+          if (!claimed) resolveClaimed(count);
+          this.closing.delete(done);
+          this.signal?.();
+        },
+        (error: unknown) => {
+          this.closing.delete(done);
+          if (claimed) this.batchFailed(error as Error);
+          else rejectClaimed(error);
+        },
+      );
+      this.closing.add(done);
+    });
+  }
+
+  /** An open batch's transaction failed (finish or commit): count its record before the next claim. */
+  private batchFailed(error: Error): void {
+    this.deps.onError(error);
+    this.crashCountDue = true;
+    this.classicAllowed = true;
+    this.wakePending = true;
+    this.signal?.();
+  }
+
+  /** One batch; returns how many jobs it claimed (`opened` is told once they are recorded and starting). */
+  private async runBatch(want: number, opened: (count: number) => void): Promise<number> {
     const { driver, logger } = this.deps;
     if (this.crashCountDue) {
       const crashed = await this.claims.countCrashes(driver);
       this.crashCountDue = false;
+      this.lastCrashCount = performance.now();
       if (crashed.batches > 0) {
         logger.warn(
           `Counted an attempt for ${crashed.jobs} job(s) of ${crashed.batches} transaction-claim batch(es) whose worker died`,
@@ -241,9 +309,10 @@ export class TransactionLane extends BaseService {
         }
         batch = new TransactionBatch(batchId, jobs, this.deps.classic);
         for (const job of jobs) this.owners.set(job.id, batch);
-        this.current = batch;
+        this.open.push(batch);
         this.deps.onClaimed(jobs);
-        this.startPending(batch);
+        this.startPending();
+        opened(jobs.length);
         if (!this.halting) await batch.settledWithin(this.deps.maxHoldMs);
         const { running, unstarted } = batch.startConversion();
         for (const id of unstarted) this.owners.delete(id);
@@ -290,7 +359,8 @@ export class TransactionLane extends BaseService {
       }
       throw error;
     } finally {
-      this.current = undefined;
+      const at = batch ? this.open.indexOf(batch) : -1;
+      if (at >= 0) this.open.splice(at, 1);
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
       if (batch) this.deps.onBatchEnded?.(batch, committed);
     }
