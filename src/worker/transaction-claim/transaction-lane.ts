@@ -22,7 +22,8 @@ import { idArrayLiteral, parameterText } from "../../driver/parameter-text.js";
 import type { Job } from "../../jobs/job.js";
 import { BaseService } from "../../lifecycle/service.js";
 import type { Logger } from "../../logger/logger.js";
-import { TxClaimStatements, type TxClaimRow } from "../../sql/transaction-claim.js";
+import { TxClaimStatements } from "../../sql/transaction-claim.js";
+import { jobFromTxClaimRow } from "./tx-claim-job.js";
 import { TxFinishStatements } from "../../sql/transaction-finish.js";
 import type { ForbiddenFlags } from "../worker-config.js";
 import { TransactionBatch } from "./transaction-batch.js";
@@ -301,7 +302,7 @@ export class TransactionLane extends BaseService {
         const rows = await this.claims.claim(tx, { taskIdentifiers: this.taskIdentifiers, count: want, forbiddenFlags });
         if (rows.length === 0) return [];
         const batchId = rows[0]!.claim_id;
-        const jobs = rows.map((row) => this.jobFromRow(row));
+        const jobs = rows.map((row) => jobFromTxClaimRow(row, this.deps.workerId));
         const jobIds = idArrayLiteral(jobs.map((j) => j.id));
         // Committed before any job runs: if this process dies now, the next claim sees it and counts the attempts.
         if (!(await this.claims.record(driver, { batchId, workerId: this.deps.workerId, jobIds }))) {
@@ -384,28 +385,6 @@ export class TransactionLane extends BaseService {
   private markFinalFailure(batch: TransactionBatch, result: JobResult): void {
     const job = batch.jobs.get(result.jobId);
     if (result.failure && job && job.attempts >= job.maxAttempts) result.failure.permanent = true;
-  }
-
-  private jobFromRow(row: TxClaimRow): Job {
-    return {
-      id: row.id,
-      taskIdentifier: row.task_identifier,
-      queueName: null,
-      payload: row.payload,
-      priority: row.priority,
-      runAt: new Date(row.run_at_ms),
-      // The attempt being made (the database counts it at the batch's commit, or as a crash).
-      attempts: row.attempts + 1,
-      maxAttempts: row.max_attempts,
-      lastError: row.last_error,
-      createdAt: new Date(row.created_at_ms),
-      updatedAt: new Date(row.updated_at_ms),
-      key: row.key,
-      lockedAt: new Date(row.claimed_at_ms),
-      lockedBy: this.deps.workerId,
-      revision: row.revision,
-      flags: row.flags,
-    };
   }
 
   private async currentForbiddenFlags(): Promise<readonly string[] | null> {
