@@ -170,7 +170,6 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
     failures: "$7",
     lockedAt: "$8",
     replacements: "$9",
-    handoff: { tasks: "$1", flags: "$3", count: "$2" },
   });
   return `with ${finish}, priorities as (
   -- The priorities of available jobs, ascending, one index probe each (a loose index scan of
@@ -213,8 +212,7 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
     })}) j
     limit ${maxClaim}
   ) c
-  -- Jobs the queue handoff took count against the number wanted.
-  limit (select greatest($2::int - (select count(*) from handoff)::int, 0))
+  limit (select $2::int)
 ), queue_heads as (
   select c.id, c.job_queue_id
   from (
@@ -250,8 +248,6 @@ export function claimJobsSql(schema: string, maxClaim: number): string {
   select c.id from candidates c where c.job_queue_id is null
   union all
   select l.head_id from locked_queues l
-  union all
-  select h.id from handoff h
 ), claimed as (
   update ${s}._private_jobs j
   set attempts = j.attempts + 1, locked_at = now(), locked_by = $4::text

@@ -60,45 +60,6 @@ export interface FinishPlaceholders {
    * the failures map cost 0-4% on a statement of 500 ordinary failures (unnamed statements, 2026-12-02).
    */
   replacements: string;
-  /** In the claim statement: hand each finished job's queue on to its next job (see handoffCte). */
-  handoff?: QueueHandoffPlaceholders;
-}
-
-/** What the queue handoff reads: the worker's task identifiers (text[]), forbidden flags (text[] or null), jobs wanted (int). */
-export interface QueueHandoffPlaceholders {
-  tasks: string;
-  flags: string;
-  count: string;
-}
-
-/**
- * Queue handoff (issue 19), in the claim statement only: a queue whose job this statement finished
- * keeps its lock and passes it to its next job, claimed by the same statement for this worker, so a
- * serial queue's next job starts after one round trip instead of two (unlock, then claim). Only the
- * queue's head (first available job in queue order, due now), of one of the worker's tasks, not
- * paused, without a forbidden flag, and only if its row can be locked now (SKIP LOCKED); at most
- * \`count\` of them. The lock is never let go, so a graphile-worker worker cannot take the queue in
- * between; the queue's locked_at is refreshed.
- */
-function handoffCte(s: string, worker: string, h: QueueHandoffPlaceholders): string {
-  return `handoff as materialized (
-  select next.id, next.job_queue_id
-  from (select distinct f.job_queue_id from finished f where f.job_queue_id is not null) f
-  join ${s}._private_job_queues q on q.id = f.job_queue_id and q.locked_by = ${worker}::text
-  cross join lateral (
-    select head.id from ${s}._private_jobs head
-    where head.job_queue_id = f.job_queue_id and head.is_available = true and head.run_at <= now()
-    order by head.priority, head.run_at, head.id
-    limit 1
-  ) head
-  join ${s}._private_jobs next on next.id = head.id
-  where next.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any((select ${h.tasks}::text[])::text[])
-      and not exists (select from ${s}._private_pauses pause where pause.kind = 'task' and pause.name = t.identifier)))
-    and (${h.flags}::text[] is null or next.flags is null or not (next.flags ?| ${h.flags}::text[]))
-    and not exists (select from ${s}._private_pauses pause where pause.kind = 'queue' and pause.name = q.queue_name)
-  limit (select ${h.count}::int)
-  for update of next skip locked
-)`;
 }
 
 function unlockQueuesCte(s: string, source: string, worker: string): string {
@@ -141,19 +102,7 @@ export function finishCtes(schema: string, p: FinishPlaceholders): string {
   select id, job_queue_id, 'completed' as outcome from completed
   union all
   select id, job_queue_id, 'failed' as outcome from failed
-), ${p.handoff ? `${handoffCte(s, p.worker, p.handoff)}, ${handedOnQueuesCte(s, p.worker)}` : unlockQueuesCte(s, "finished", p.worker)}`;
-}
-
-/** \`unlocked_queues\` with the handoff: queues handed on stay locked (their locked_at refreshed), the others are unlocked. */
-function handedOnQueuesCte(s: string, worker: string): string {
-  return `unlocked_queues as (
-  update ${s}._private_job_queues q
-  set locked_at = case when h.job_queue_id is null then null else now() end,
-      locked_by = case when h.job_queue_id is null then null else q.locked_by end
-  from (select distinct job_queue_id from finished where job_queue_id is not null) f
-  left join handoff h on h.job_queue_id = f.job_queue_id
-  where q.id = f.job_queue_id and q.locked_by = ${worker}::text
-)`;
+), ${unlockQueuesCte(s, "finished", p.worker)}`;
 }
 
 export function finishJobsSql(schema: string) {
