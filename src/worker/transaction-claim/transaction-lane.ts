@@ -1,7 +1,6 @@
 /**
- * The "transaction" claim mode's intake (docs/claim-modes.md): batches, each
- * in its own transaction on one pool connection; the next batch is claimed
- * while the last quarter of the previous one runs (at most two open).
+ * The "transaction" claim mode's intake (docs/claim-modes.md): batches, each in
+ * its own transaction on one pool connection, one open at a time (overlap: off).
  *
  *   [count crashed batches (autocommit): at start, when idle, after a conflict]
  *   -> BEGIN -> lock up to N jobs (no write)
@@ -12,8 +11,7 @@
  *
  * Results of the batch's runs come here through `TransactionResultRouter`;
  * those of converted jobs go to the classic completer. Named-queue jobs are
- * left to the classic claim, which the lane lets run whenever it comes back
- * short (`classicAllowed`).
+ * left to the classic claim, let run after a short batch (`classicAllowed`).
  */
 import { finishParams, type JobResult } from "../../completion/job-result.js";
 import type { FlushOutcome, ResultSink } from "../../completion/job-completer.js";
@@ -98,8 +96,8 @@ export class TransactionLane extends BaseService {
   private crashCountDue = true;
   /** When the last count ran (performance.now()). */
   private lastCrashCount = Number.NEGATIVE_INFINITY;
-  /** The last batch came back short (or failed): the classic claim may take what is left. */
-  classicAllowed = false;
+  /** The last batch came back short (or failed). */
+  private lastBatchShort = false;
 
   constructor(private readonly deps: TransactionLaneDeps) {
     super();
@@ -154,10 +152,8 @@ export class TransactionLane extends BaseService {
   }
 
   /**
-   * Whether to claim a batch now: something may be runnable, and either no batch is open and a slot is
-   * free, or the newest open batch is down to its last quarter of jobs to start and either a slot is free
-   * or jobs finish fast enough (a few per LOOKAHEAD_MS): its successor is then claimed and recorded before
-   * the slots run dry, instead of after the open batch commits.
+   * Claim now? Something may be runnable, and no batch is open and a slot is free, or (overlap, when
+   * maxOpenBatches > 1) the newest batch is down to its last quarter and slots or the rate call for more.
    */
   private mayClaim(): boolean {
     if (!this.wakePending || this.halting) return false;
@@ -174,6 +170,11 @@ export class TransactionLane extends BaseService {
   private wanted(free: number): number {
     const byRate = Math.ceil((this.deps.completionRate() * LOOKAHEAD_MS) / 1000);
     return Math.min(this.deps.maxClaim, Math.max(free, byRate));
+  }
+
+  /** The classic claim may look: last batch short, none open (its jobs free if its connection dies), none failed. */
+  get classicAllowed(): boolean {
+    return this.lastBatchShort && this.open.length === 0 && this.failed === undefined;
   }
 
   /** The batches whose transaction is open, oldest first (cancel and pause reach their jobs not started yet). */
@@ -206,17 +207,17 @@ export class TransactionLane extends BaseService {
         this.deps.onError(error as Error);
         // The failed batch's record may be left behind: count it before the next claim.
         this.crashCountDue = true;
-        this.classicAllowed = this.failed === undefined;
+        this.lastBatchShort = true;
         await this.sleep(this.deps.retryDelayMs);
         this.wakePending = true;
         continue;
       }
       if (claimed < want) {
         if (performance.now() - this.lastCrashCount >= this.deps.retryDelayMs) this.crashCountDue = true;
-        this.classicAllowed = true;
+        this.lastBatchShort = true;
         this.deps.wakeClassic();
       } else {
-        this.classicAllowed = false;
+        this.lastBatchShort = false;
         this.wakePending = true;
       }
     }
@@ -274,7 +275,7 @@ export class TransactionLane extends BaseService {
   private batchFailed(error: Error): void {
     this.deps.onError(error);
     this.crashCountDue = true;
-    this.classicAllowed = true;
+    this.lastBatchShort = true;
     this.wakePending = true;
     this.signal?.();
   }
@@ -362,6 +363,7 @@ export class TransactionLane extends BaseService {
     } finally {
       const at = batch ? this.open.indexOf(batch) : -1;
       if (at >= 0) this.open.splice(at, 1);
+      if (this.classicAllowed) this.deps.wakeClassic();
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
       if (batch) this.deps.onBatchEnded?.(batch, committed);
     }
@@ -379,6 +381,7 @@ export class TransactionLane extends BaseService {
     if (!batch) return;
     while (this.stillRunning(batch) > 0 && !this.halting) await this.nextSignal();
     this.failed = undefined;
+    if (this.classicAllowed) this.deps.wakeClassic();
   }
 
   /** A failure at the last attempt is permanent (the finish adds the attempt the claim did not write). */
