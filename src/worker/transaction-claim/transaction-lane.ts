@@ -207,13 +207,13 @@ export class TransactionLane extends BaseService {
         this.deps.onError(error as Error);
         // The failed batch's record may be left behind: count it before the next claim.
         this.crashCountDue = true;
-        this.lastBatchShort = true;
+        this.lastBatchShort = false; // The crashed batch is counted by the next batch, before the classic claim may look.
         await this.sleep(this.deps.retryDelayMs);
         this.wakePending = true;
         continue;
       }
       if (claimed < want) {
-        if (performance.now() - this.lastCrashCount >= this.deps.retryDelayMs) this.crashCountDue = true;
+        this.crashCountDue = true;
         this.lastBatchShort = true;
         this.deps.wakeClassic();
       } else {
@@ -363,7 +363,7 @@ export class TransactionLane extends BaseService {
     } finally {
       const at = batch ? this.open.indexOf(batch) : -1;
       if (at >= 0) this.open.splice(at, 1);
-      if (this.classicAllowed) this.deps.wakeClassic();
+      if (committed && this.classicAllowed) this.deps.wakeClassic();
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
       if (batch) this.deps.onBatchEnded?.(batch, committed);
     }
