@@ -4,7 +4,7 @@
  * `--json` (`{"ours":…,"graphile_worker":…,"pg_boss":…,"ratios":…}`).
  */
 import type { NamedQueueFigure, Outcomes, SystemResult } from "./outcomes.js";
-import type { FloorResult } from "./scenarios/floor.js";
+import type { FloorResult, Floors } from "./scenarios/floor.js";
 import { SYSTEM_NAMES, type SystemName } from "./systems/system.js";
 import type { Workload } from "./workload.js";
 
@@ -16,9 +16,32 @@ export interface BenchJson {
   ours_tx: SystemJson;
   graphile_worker: SystemJson;
   pg_boss: SystemJson;
-  /** The database-side floor of the same run (bench/scenarios/floor.ts); null if it failed. */
-  floor: { jobs_per_s: number; jobs: number; seconds: number; clients: number; batch: number; runs: number[] } | null;
+  /** The database-side floor of the same run, the one-statement claim cycle (bench/scenarios/floor.ts); null if it failed. */
+  floor: FloorJson | null;
+  /** The floor of a claim that writes nothing into the rows (lock and delete); null if it failed. */
+  floor_delete_only: FloorJson | null;
   ratios: Record<string, number | null>;
+}
+
+interface FloorJson {
+  jobs_per_s: number;
+  jobs: number;
+  seconds: number;
+  clients: number;
+  batch: number;
+  runs: number[];
+}
+
+function floorJson(floor: FloorResult | undefined): FloorJson | null {
+  if (!floor) return null;
+  return {
+    jobs_per_s: Math.round(floor.jobsPerSecond),
+    jobs: floor.jobs,
+    seconds: round(floor.seconds, 3),
+    clients: floor.clients,
+    batch: floor.batch,
+    runs: floor.runs ?? [Math.round(floor.jobsPerSecond)],
+  };
 }
 
 export interface RunInfo {
@@ -77,7 +100,8 @@ function ratio(a: number | undefined, b: number | undefined): number | null {
 }
 
 /** ours / other for each headline figure (> 1 is better for throughput/enqueue, < 1 for latency/RSS). */
-function ratios(outcomes: Outcomes, floor: FloorResult | undefined): Record<string, number | null> {
+function ratios(outcomes: Outcomes, floors: Floors | undefined): Record<string, number | null> {
+  const floor = floors?.claimCycle;
   const ours = resultOf(outcomes, "ours");
   const out: Record<string, number | null> = {};
   for (const [other, suffix] of [
@@ -113,10 +137,12 @@ function ratios(outcomes: Outcomes, floor: FloorResult | undefined): Record<stri
   out.throughput_fast_lane_vs_ours = ratio(fast?.throughput_jobs_per_s, ours?.throughput_jobs_per_s);
   out.latency_p50_fast_lane_vs_ours = ratio(fast?.latency_ms.p50, ours?.latency_ms.p50);
   out.future_rows_vs_empty_fast_lane = fast ? round(fast.future_rows_vs_empty, 3) : null;
+  out.fast_lane_throughput_vs_floor = ratio(fast?.throughput_jobs_per_s, floor?.jobsPerSecond);
+  out.fast_lane_throughput_vs_floor_delete_only = ratio(fast?.throughput_jobs_per_s, floors?.deleteOnly.jobsPerSecond);
   return out;
 }
 
-export function buildJson(outcomes: Outcomes, floor: FloorResult | undefined): BenchJson {
+export function buildJson(outcomes: Outcomes, floors: Floors | undefined): BenchJson {
   const entry = (name: SystemName): SystemJson => {
     const outcome = outcomes[name];
     if (!outcome) return null;
@@ -127,17 +153,9 @@ export function buildJson(outcomes: Outcomes, floor: FloorResult | undefined): B
     ours_tx: entry("ours_tx"),
     graphile_worker: entry("graphile_worker"),
     pg_boss: entry("pg_boss"),
-    floor: floor
-      ? {
-          jobs_per_s: Math.round(floor.jobsPerSecond),
-          jobs: floor.jobs,
-          seconds: round(floor.seconds, 3),
-          clients: floor.clients,
-          batch: floor.batch,
-          runs: floor.runs ?? [Math.round(floor.jobsPerSecond)],
-        }
-      : null,
-    ratios: ratios(outcomes, floor),
+    floor: floorJson(floors?.claimCycle),
+    floor_delete_only: floorJson(floors?.deleteOnly),
+    ratios: ratios(outcomes, floors),
   };
 }
 
@@ -151,7 +169,7 @@ function namedCell(figure: NamedQueueFigure | undefined): string {
 }
 
 /** The readable table (markdown, so it can be pasted into docs/benchmarks.md as is). */
-export function formatTable(outcomes: Outcomes, info: RunInfo, floor: FloorResult | undefined): string {
+export function formatTable(outcomes: Outcomes, info: RunInfo, floors: Floors | undefined): string {
   const names = SYSTEM_NAMES.filter((name) => outcomes[name] !== undefined);
   const labelOf = (name: SystemName): string => {
     const outcome = outcomes[name];
@@ -205,7 +223,7 @@ export function formatTable(outcomes: Outcomes, info: RunInfo, floor: FloorResul
       outcome.ok ? `- ${labelOf(name)}: ${outcome.result.configuration}` : `- ${labelOf(name)}: FAILED: ${outcome.error}`,
     );
   }
-  const json = buildJson(outcomes, floor);
+  const json = buildJson(outcomes, floors);
   const ratioLines = Object.entries(json.ratios)
     .filter(([, value]) => value !== null)
     .map(([key, value]) => `- ${key}: ${value}`);
@@ -217,9 +235,13 @@ export function formatTable(outcomes: Outcomes, info: RunInfo, floor: FloorResul
     "",
     ...lines,
     "",
-    floor
-      ? `Database-side floor (same server, ${number(floor.jobs)} analysed jobs, ${floor.clients} clients, one statement locking and deleting ${floor.batch} jobs per cycle, no task code; median of ${floor.runs?.length ?? 1} run(s), one after each round of analysed drains): ${number(floor.jobsPerSecond)} jobs/s`
-      : "Database-side floor: FAILED (see stderr)",
+    floors
+      ? `Database-side floors (same server, ${number(floors.claimCycle.jobs)} analysed jobs, ${floors.claimCycle.clients} clients, no task code; ` +
+        `median of ${floors.claimCycle.runs?.length ?? 1} run(s), one after each round of analysed drains): ` +
+        `one statement per cycle deleting the previous ${floors.claimCycle.batch} jobs and claiming the next ${floors.claimCycle.batch} ` +
+        `(each job written twice, as by any claim that marks its rows) ${number(floors.claimCycle.jobsPerSecond)} jobs/s; ` +
+        `locking and deleting ${floors.deleteOnly.batch} per statement (nothing else written) ${number(floors.deleteOnly.jobsPerSecond)} jobs/s`
+      : "Database-side floors: FAILED (see stderr)",
     `Named-queue drains stop after ${info.workload.namedQueueCapMs / 1000} s; a capped figure is the jobs run over that time. ` +
       `The worker-count curve is ours only (analysed ${number(w.drainJobs)}-job backlog, one run each).`,
     "",

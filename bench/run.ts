@@ -10,7 +10,7 @@ import { USAGE, UsageError, parseOptions, type BenchOptions } from "./options.js
 import type { Outcomes } from "./outcomes.js";
 import { buildJson, formatTable } from "./report.js";
 import { runProtocol, type Contender } from "./run-protocol.js";
-import { measureFloor, type FloorResult } from "./scenarios/floor.js";
+import { FLOOR_KINDS, measureFloor, type FloorKind, type FloorResult, type Floors } from "./scenarios/floor.js";
 import { createSystem } from "./systems/registry.js";
 import type { BenchSystem } from "./systems/system.js";
 import { FULL_WORKLOAD, QUICK_WORKLOAD, WORKER_PROCESSES, type Workload } from "./workload.js";
@@ -49,11 +49,11 @@ async function openContenders(options: BenchOptions, server: BenchServer, outcom
 }
 
 /**
- * The database-side floor, run once per round of analysed drains (see
- * runProtocol); the median run is reported, undefined if any run failed.
+ * The database-side floors, both run once per round of analysed drains (see
+ * runProtocol); the median run of each is reported, undefined if any run failed.
  */
 class FloorRuns {
-  readonly runs: FloorResult[] = [];
+  readonly runs: Record<FloorKind, FloorResult[]> = { claim_cycle: [], delete_only: [] };
   failed = false;
 
   constructor(
@@ -64,23 +64,30 @@ class FloorRuns {
   readonly run = async (): Promise<void> => {
     if (this.failed) return;
     try {
-      const floor = await measureFloor(this.server, this.jobs);
-      this.runs.push(floor);
-      progress(
-        `[floor] ${floor.clients} clients, ${floor.batch} jobs locked and deleted per statement: ${floor.jobs} jobs in ` +
-          `${floor.seconds.toFixed(2)} s = ${Math.round(floor.jobsPerSecond)} jobs/s`,
-      );
+      for (const kind of FLOOR_KINDS) {
+        const floor = await measureFloor(this.server, this.jobs, kind);
+        this.runs[kind].push(floor);
+        progress(
+          `[floor ${kind}] ${floor.clients} clients, ${floor.batch} jobs per statement: ${floor.jobs} jobs in ` +
+            `${floor.seconds.toFixed(2)} s = ${Math.round(floor.jobsPerSecond)} jobs/s`,
+        );
+      }
     } catch (error) {
       this.failed = true;
       progress(`[floor] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
   };
 
-  median(): FloorResult | undefined {
-    if (this.failed || this.runs.length === 0) return undefined;
-    const sorted = [...this.runs].sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
-    const median = sorted[Math.floor(sorted.length / 2)];
-    return median && { ...median, runs: this.runs.map((run) => Math.round(run.jobsPerSecond)) };
+  median(): Floors | undefined {
+    if (this.failed) return undefined;
+    const medianOf = (runs: FloorResult[]): FloorResult | undefined => {
+      const sorted = [...runs].sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      return median && { ...median, runs: runs.map((run) => Math.round(run.jobsPerSecond)) };
+    };
+    const claimCycle = medianOf(this.runs.claim_cycle);
+    const deleteOnly = medianOf(this.runs.delete_only);
+    return claimCycle && deleteOnly ? { claimCycle, deleteOnly } : undefined;
   }
 }
 
