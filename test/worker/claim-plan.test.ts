@@ -159,28 +159,36 @@ test(
 );
 
 test(
-  "on a small, never analysed table the claim keeps its generic plan (no planning per claim)",
+  "on a small, never analysed table the claim keeps its generic plan (no planning per claim), with and without carried results",
   { timeout: 60_000 },
   async () => {
     const fresh = await createMigratedDatabase("claim_plan_fresh");
     await fresh.utils.addJob("t", {});
     const client = await fresh.pool.connect();
+    const statements = [
+      { name: "claim_carry", text: claimJobsSql("graphile_worker", 500), rest: ", '{}', '{}', '{}', '{}', '{}'" },
+      { name: "claim_plain", text: claimJobsSql("graphile_worker", 500, { carry: false }), rest: "" },
+    ];
     try {
-      await client.query(
-        `prepare claim4(text[], int, text[], text, bigint[], bigint[], jsonb, jsonb, jsonb) as ${claimJobsSql("graphile_worker", 500)}`,
-      );
-      // PostgreSQL plans the first 5 executions for their values, then keeps the generic plan
-      // only if a custom one does not look cheaper. Each claim is rolled back: the job stays.
-      for (let call = 0; call < 12; call += 1) {
-        await client.query("begin");
-        const { rows } = await client.query("execute claim4('{t}', 10, null, 'w', '{}', '{}', '{}', '{}', '{}')");
-        await client.query("rollback");
-        assert.equal(rows.length, 1);
+      for (const statement of statements) {
+        const types = statement.rest
+          ? "text[], int, text[], text, bigint[], bigint[], jsonb, jsonb, jsonb"
+          : "text[], int, text[], text";
+        await client.query(`prepare ${statement.name}(${types}) as ${statement.text}`);
+        // PostgreSQL plans the first 5 executions for their values, then keeps the generic plan
+        // only if a custom one does not look cheaper. Each claim is rolled back: the job stays.
+        for (let call = 0; call < 12; call += 1) {
+          await client.query("begin");
+          const { rows } = await client.query(`execute ${statement.name}('{t}', 10, null, 'w'${statement.rest})`);
+          await client.query("rollback");
+          assert.equal(rows.length, 1, statement.name);
+        }
+        const { rows } = await client.query<{ generic_plans: string; custom_plans: string }>(
+          "select generic_plans::text, custom_plans::text from pg_prepared_statements where name = $1",
+          [statement.name],
+        );
+        assert.deepEqual(rows[0], { generic_plans: "7", custom_plans: "5" }, statement.name);
       }
-      const { rows } = await client.query<{ generic_plans: string; custom_plans: string }>(
-        "select generic_plans::text, custom_plans::text from pg_prepared_statements where name = 'claim4'",
-      );
-      assert.deepEqual(rows[0], { generic_plans: "7", custom_plans: "5" });
     } finally {
       await client.query("deallocate all").catch(() => undefined);
       client.release();

@@ -16,6 +16,7 @@ import { JobCompleter, SLOW_CLAIM_MS, type FlushOutcome } from "../../src/comple
 
 const SCHEMA = "graphile_worker";
 const CLAIM_SQL = claimJobsSql(SCHEMA, 500);
+const PLAIN_CLAIM_SQL = claimJobsSql(SCHEMA, 500, { carry: false });
 const FINISH_SQL = finishJobsSql(SCHEMA);
 
 function claimRow(id: string, lockedAtMs: number) {
@@ -55,7 +56,7 @@ class FakeDatabase implements Queryable {
   }
 
   async query<Row>(text: string, values: readonly unknown[] = []): Promise<QueryResult<Row>> {
-    if (text === CLAIM_SQL) {
+    if (text === CLAIM_SQL || text === PLAIN_CLAIM_SQL) {
       this.statements.push({ kind: "claim", values, at: performance.now() });
       await this.claimGate;
       const rows = this.claimRows;
