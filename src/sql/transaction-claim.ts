@@ -151,12 +151,14 @@ export class TxClaimStatements {
   private readonly claimName: string;
   private readonly records: ReturnType<typeof txClaimRecordSql>;
   private readonly recordName: string;
+  private readonly countName: string;
 
   constructor(schema: string, maxClaim: number) {
     this.claimText = txClaimSql(schema, maxClaim);
     this.claimName = statementName(`txclaim${maxClaim}`, this.claimText);
     this.records = txClaimRecordSql(schema);
     this.recordName = statementName("txrecord", this.records.record);
+    this.countName = statementName("txcount", this.records.countCrashes);
   }
 
   /** Inside the batch's transaction: lock the jobs (none written). */
@@ -175,7 +177,7 @@ export class TxClaimStatements {
 
   /** Count the attempts of batches whose transaction died; returns how many batches and jobs. */
   async countCrashes(db: Queryable): Promise<{ batches: number; jobs: number }> {
-    const { rows } = await db.query<{ batches: number; jobs: number }>(this.records.countCrashes);
+    const { rows } = await db.query<{ batches: number; jobs: number }>(this.records.countCrashes, [], { name: this.countName });
     return rows[0] ?? { batches: 0, jobs: 0 };
   }
 }

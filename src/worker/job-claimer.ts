@@ -6,6 +6,7 @@
 import type { Queryable } from "../driver/driver.js";
 import { parameterText } from "../driver/parameter-text.js";
 import type { Job } from "../jobs/job.js";
+import { currentForbiddenFlags } from "./forbidden-flags.js";
 import { ClaimJobsStatement, type ClaimRow } from "../sql/claim-jobs.js";
 import { ClaimLimitedJobsStatement } from "../sql/claim-limited-jobs.js";
 import { hasLimits, limitArrays, type LimitArrays } from "../tasks/task-limits.js";
@@ -91,7 +92,7 @@ export class JobClaimer {
    * the `results` carried along (ids applied are returned in `finishedIds`).
    */
   async claim(count: number, results?: FinishParams): Promise<ClaimResult> {
-    const flags = await this.currentForbiddenFlags();
+    const flags = await currentForbiddenFlags(this.forbiddenFlags);
     const wanted = Math.min(Math.max(count, 0), this.maxClaim);
     // Tasks with limits first (docs/fairness.md). The local queue sizes `count` to what starts
     // within its lookahead, so held jobs keep their key slots only that long. The rows come in
@@ -170,12 +171,6 @@ export class JobClaimer {
   /** Unlock every job and queue still locked by this worker (end of shutdown). */
   async releaseAll(): Promise<void> {
     await this.finish.releaseAll({ workerId: this.workerId });
-  }
-
-  private async currentForbiddenFlags(): Promise<readonly string[] | null> {
-    if (!this.forbiddenFlags) return null;
-    const flags = typeof this.forbiddenFlags === "function" ? await this.forbiddenFlags() : this.forbiddenFlags;
-    return flags && flags.length > 0 ? flags : null;
   }
 }
 

@@ -99,6 +99,14 @@ export class TransactionBatch {
     if (this.unsettled.size === 0 && this.pending.length === 0) this.settledAll?.();
   }
 
+  /** A failure at the last attempt is permanent (the finish adds the attempt the claim did not write). */
+  markFinalFailures(): void {
+    for (const result of this.results) {
+      const job = this.jobs.get(result.jobId);
+      if (result.failure && job && job.attempts >= job.maxAttempts) result.failure.permanent = true;
+    }
+  }
+
   /** Resolves when every job settled, or after `ms`. */
   settledWithin(ms: number): Promise<void> {
     if (this.unsettled.size === 0 && this.pending.length === 0) return Promise.resolve();

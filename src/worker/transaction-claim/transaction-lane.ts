@@ -2,7 +2,7 @@
  * The "transaction" claim mode's intake (docs/claim-modes.md): batches, each in
  * its own transaction on one pool connection, one open at a time (overlap: off).
  *
- *   [count crashed batches (autocommit): at start, when idle, after a conflict]
+ *   [count crashed batches (autocommit): at start, after a conflict or a failed batch]
  *   -> BEGIN -> lock up to N jobs (no write)
  *   -> commit the batch's record on another connection -> run the jobs (the
  *   worker's JobRunner) -> when all settled, or at `maxHoldMs`: one statement
@@ -11,9 +11,10 @@
  *
  * Results of the batch's runs come here through `TransactionResultRouter`;
  * those of converted jobs go to the classic completer. Named-queue jobs are
- * left to the classic claim, let run after a short batch (`classicAllowed`).
+ * left to the classic claim, let run after a short batch once crashed batches
+ * were counted (`classicAllowed`, CrashCounter).
  */
-import { finishParams, type JobResult } from "../../completion/job-result.js";
+import { finishParams } from "../../completion/job-result.js";
 import type { FlushOutcome, ResultSink } from "../../completion/job-completer.js";
 import type { Driver } from "../../driver/driver.js";
 import { idArrayLiteral, parameterText } from "../../driver/parameter-text.js";
@@ -23,7 +24,9 @@ import type { Logger } from "../../logger/logger.js";
 import { TxClaimStatements } from "../../sql/transaction-claim.js";
 import { jobFromTxClaimRow } from "./tx-claim-job.js";
 import { TxFinishStatements } from "../../sql/transaction-finish.js";
+import { currentForbiddenFlags } from "../forbidden-flags.js";
 import type { ForbiddenFlags } from "../worker-config.js";
+import { CrashCounter } from "./crash-counter.js";
 import { TransactionBatch } from "./transaction-batch.js";
 
 export interface TransactionLaneDeps {
@@ -89,20 +92,21 @@ export class TransactionLane extends BaseService {
   private startQueued = false;
   /**
    * Count crashed batches before the next claim: at start, after a claim ran into one (its record
-   * conflicted), and after a short batch (idle, so that old records do not pile up) at most once per
-   * `retryDelayMs`. Not before every batch: a dead batch's job cannot run again in this mode without that
-   * conflict. Not after every short batch either: one job at a time would pay a round trip each.
+   * conflicted), after a failed batch. Not before every batch: a dead batch's job cannot be claimed again in
+   * this mode without that conflict. After a short batch the count runs beside the lane instead, before the
+   * classic claim may look (`countedForClassic`).
    */
   private crashCountDue = true;
-  /** When the last count ran (performance.now()). */
-  private lastCrashCount = Number.NEGATIVE_INFINITY;
+  private readonly crashes: CrashCounter;
   /** The last batch came back short (or failed). */
   private lastBatchShort = false;
-
+  /** The crash counter's mark when the lane last came back short: the classic claim waits for a count after it. */
+  private shortMark = 0;
   constructor(private readonly deps: TransactionLaneDeps) {
     super();
     this.claims = new TxClaimStatements(deps.schema, deps.maxClaim);
     this.finishes = new TxFinishStatements(deps.schema);
+    this.crashes = new CrashCounter(deps.driver, this.claims, deps.logger, (error) => deps.onError(error));
     this.taskIdentifiers = parameterText(deps.taskIdentifiers) ?? "{}";
   }
 
@@ -117,6 +121,7 @@ export class TransactionLane extends BaseService {
     this.signal?.();
     await this.loop;
     await Promise.all([...this.closing]);
+    await this.crashes.settled();
   }
 
   /** Something may be runnable (notification, poll). */
@@ -172,9 +177,25 @@ export class TransactionLane extends BaseService {
     return Math.min(this.deps.maxClaim, Math.max(free, byRate));
   }
 
-  /** The classic claim may look: last batch short, none open (its jobs free if its connection dies), none failed. */
+  /**
+   * The classic claim may look: last batch short, crashed batches counted since, none open (its jobs free if its
+   * connection dies), none failed.
+   */
   get classicAllowed(): boolean {
-    return this.lastBatchShort && this.open.length === 0 && this.failed === undefined;
+    return this.lastBatchShort && this.crashes.countedSince(this.shortMark) && this.open.length === 0 && !this.failed;
+  }
+
+  /** The lane came back short (or a batch failed): count crashed batches beside it, then let the classic claim look. */
+  private cameBackShort(): void {
+    this.lastBatchShort = true;
+    this.shortMark = this.crashes.mark();
+  }
+
+  /** Wake the classic claim once allowed, counting crashed batches first when no count ran since the lane came back short. */
+  private wakeClassicWhenAllowed(): void {
+    if (!this.lastBatchShort || this.open.length > 0 || this.failed) return;
+    if (this.classicAllowed) this.deps.wakeClassic();
+    else this.crashes.countThen(() => this.classicAllowed && this.deps.wakeClassic());
   }
 
   /** The batches whose transaction is open, oldest first (cancel and pause reach their jobs not started yet). */
@@ -213,9 +234,8 @@ export class TransactionLane extends BaseService {
         continue;
       }
       if (claimed < want) {
-        this.crashCountDue = true;
-        this.lastBatchShort = true;
-        this.deps.wakeClassic();
+        this.cameBackShort();
+        this.wakeClassicWhenAllowed();
       } else {
         this.lastBatchShort = false;
         this.wakePending = true;
@@ -275,7 +295,7 @@ export class TransactionLane extends BaseService {
   private batchFailed(error: Error): void {
     this.deps.onError(error);
     this.crashCountDue = true;
-    this.lastBatchShort = true;
+    this.cameBackShort();
     this.wakePending = true;
     this.signal?.();
   }
@@ -284,18 +304,12 @@ export class TransactionLane extends BaseService {
   private async runBatch(want: number, opened: (count: number) => void): Promise<number> {
     const { driver, logger } = this.deps;
     if (this.crashCountDue) {
-      const crashed = await this.claims.countCrashes(driver);
+      await this.crashes.countNow();
       this.crashCountDue = false;
-      this.lastCrashCount = performance.now();
-      if (crashed.batches > 0) {
-        logger.warn(
-          `Counted an attempt for ${crashed.jobs} job(s) of ${crashed.batches} transaction-claim batch(es) whose worker died`,
-        );
-      }
     }
     await this.untilFailedBatchRunsSettle();
     if (this.halting) return 0;
-    const forbiddenFlags = await this.currentForbiddenFlags();
+    const forbiddenFlags = await currentForbiddenFlags(this.deps.forbiddenFlags);
     let batch: TransactionBatch | undefined;
     let committed = false;
     try {
@@ -319,7 +333,7 @@ export class TransactionLane extends BaseService {
         const { running, unstarted } = batch.startConversion();
         for (const id of unstarted) this.owners.delete(id);
         const results = batch.results;
-        for (const result of results) this.markFinalFailure(batch, result);
+        batch.markFinalFailures();
         const params = finishParams(results, new Set());
         const converted = await this.finishes.finish(tx, {
           completed: params.completed,
@@ -363,7 +377,7 @@ export class TransactionLane extends BaseService {
     } finally {
       const at = batch ? this.open.indexOf(batch) : -1;
       if (at >= 0) this.open.splice(at, 1);
-      if (committed && this.classicAllowed) this.deps.wakeClassic();
+      if (committed) this.wakeClassicWhenAllowed();
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
       if (batch) this.deps.onBatchEnded?.(batch, committed);
     }
@@ -381,19 +395,6 @@ export class TransactionLane extends BaseService {
     if (!batch) return;
     while (this.stillRunning(batch) > 0 && !this.halting) await this.nextSignal();
     this.failed = undefined;
-    if (this.classicAllowed) this.deps.wakeClassic();
-  }
-
-  /** A failure at the last attempt is permanent (the finish adds the attempt the claim did not write). */
-  private markFinalFailure(batch: TransactionBatch, result: JobResult): void {
-    const job = batch.jobs.get(result.jobId);
-    if (result.failure && job && job.attempts >= job.maxAttempts) result.failure.permanent = true;
-  }
-
-  private async currentForbiddenFlags(): Promise<readonly string[] | null> {
-    const option = this.deps.forbiddenFlags;
-    if (!option) return null;
-    const flags = typeof option === "function" ? await option() : option;
-    return flags && flags.length > 0 ? flags : null;
+    this.wakeClassicWhenAllowed();
   }
 }
