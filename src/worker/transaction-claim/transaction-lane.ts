@@ -22,7 +22,7 @@ import type { Job } from "../../jobs/job.js";
 import { BaseService } from "../../lifecycle/service.js";
 import type { Logger } from "../../logger/logger.js";
 import { TxClaimStatements } from "../../sql/transaction-claim.js";
-import { jobFromTxClaimRow } from "./tx-claim-job.js";
+import { jobFromTxClaimTuple } from "./tx-claim-job.js";
 import { TxFinishStatements } from "../../sql/transaction-finish.js";
 import { currentForbiddenFlags } from "../forbidden-flags.js";
 import type { ForbiddenFlags } from "../worker-config.js";
@@ -233,10 +233,8 @@ export class TransactionLane extends BaseService {
         this.wakePending = true;
         continue;
       }
-      if (claimed < want) {
-        this.cameBackShort();
-        this.wakeClassicWhenAllowed();
-      } else {
+      // A short batch lets the classic claim look once it committed and a count ran (see runBatch's end).
+      if (claimed >= want) {
         this.lastBatchShort = false;
         this.wakePending = true;
       }
@@ -315,9 +313,9 @@ export class TransactionLane extends BaseService {
     try {
       const written = await driver.transaction(async (tx) => {
         const rows = await this.claims.claim(tx, { taskIdentifiers: this.taskIdentifiers, count: want, forbiddenFlags });
-        if (rows.length === 0) return [];
-        const batchId = rows[0]!.claim_id;
-        const jobs = rows.map((row) => jobFromTxClaimRow(row, this.deps.workerId));
+        if (!rows) return [];
+        const [batchId, claimedAt] = [rows.id, new Date(rows.claimedAtMs)];
+        const jobs = rows.jobs.map((row) => jobFromTxClaimTuple(row, claimedAt, this.deps.workerId));
         const jobIds = idArrayLiteral(jobs.map((j) => j.id));
         // Committed before any job runs: if this process dies now, the next claim sees it and counts the attempts.
         if (!(await this.claims.record(driver, { batchId, workerId: this.deps.workerId, jobIds }))) {
@@ -377,6 +375,7 @@ export class TransactionLane extends BaseService {
     } finally {
       const at = batch ? this.open.indexOf(batch) : -1;
       if (at >= 0) this.open.splice(at, 1);
+      if (committed && (batch?.jobs.size ?? 0) < want) this.cameBackShort();
       if (committed) this.wakeClassicWhenAllowed();
       if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
       if (batch) this.deps.onBatchEnded?.(batch, committed);

@@ -1,25 +1,26 @@
 /** The Job a transaction claim's row stands for (the batch's transaction holds it: no lock is written). */
 import type { Job } from "../../jobs/job.js";
-import type { TxClaimRow } from "../../sql/transaction-claim.js";
+import type { TxClaimTuple } from "../../sql/transaction-claim.js";
 
-export function jobFromTxClaimRow(row: TxClaimRow, workerId: string): Job {
+/** `claimedAt`: the claim's time, shared by the batch's jobs (a conversion gives a job a Date of its own). */
+export function jobFromTxClaimTuple(row: TxClaimTuple, claimedAt: Date, workerId: string): Job {
   return {
-    id: row.id,
-    taskIdentifier: row.task_identifier,
+    id: row[0],
+    taskIdentifier: row[12],
     queueName: null,
-    payload: row.payload,
-    priority: row.priority,
-    runAt: new Date(row.run_at_ms),
+    payload: row[1],
+    priority: row[2],
+    runAt: new Date(row[9]),
     // The attempt being made (the database counts it at the batch's commit, or as a crash).
-    attempts: row.attempts + 1,
-    maxAttempts: row.max_attempts,
-    lastError: row.last_error,
-    createdAt: new Date(row.created_at_ms),
-    updatedAt: new Date(row.updated_at_ms),
-    key: row.key,
-    lockedAt: new Date(row.claimed_at_ms),
+    attempts: row[3] + 1,
+    maxAttempts: row[4],
+    lastError: row[5],
+    createdAt: new Date(row[10]),
+    updatedAt: new Date(row[11]),
+    key: row[6],
+    lockedAt: claimedAt,
     lockedBy: workerId,
-    revision: row.revision,
-    flags: row.flags,
+    revision: row[7],
+    flags: row[8],
   };
 }
