@@ -41,6 +41,22 @@ export async function adminQuery(text: string, values?: unknown[]): Promise<pg.Q
   }
 }
 
+/**
+ * Wait (up to 2 s) until no session is connected to the database: a library that ends its pool
+ * without awaiting it (graphile-worker's runOnce) would otherwise have a connection terminated by the
+ * forced drop, and its unhandled error would fail the test file after its tests passed.
+ */
+async function untilDisconnected(name: string): Promise<void> {
+  const deadline = performance.now() + 2_000;
+  while (performance.now() < deadline) {
+    const { rows } = await adminQuery("select count(*)::int as n from pg_stat_activity where datname = $1", [name]).catch(() => ({
+      rows: [{ n: 0 }],
+    }));
+    if (rows[0]?.n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Create a fresh database for this test file; dropped after all its tests. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const name = `t_${label
@@ -55,6 +71,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await pool.end().catch(() => undefined);
+    await untilDisconnected(name);
     await adminQuery(`drop database if exists "${name}" with (force)`).catch(() => undefined);
   });
   return { connectionString, name, pool, onTeardown: (cleanup) => void cleanups.push(cleanup) };
