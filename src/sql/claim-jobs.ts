@@ -68,6 +68,11 @@
  *   (`carry: false`, four parameters): PostgreSQL sets up every node of a plan
  *   on each execution, used or not, and the finish part's nodes cost 0.08 ms of
  *   a one-job claim's 1.0 ms round trip (2026-12-02, alternating, 600 each).
+ * - Jobs named by a transaction-claim record (migration 32) are left out: a
+ *   live batch holds them locked anyway, and a dead batch's jobs must have
+ *   their attempt counted (by a transaction-mode worker, countCrashes) before
+ *   they run again. The records are read once per statement (a hashed
+ *   subplan); the table is empty unless the transaction claim mode is used.
  * - One row back: the claimed jobs as one JSON array of arrays (`ClaimTuple`,
  *   in claim order) and the ids of the results applied as another. The driver
  *   then reads two values per claim instead of 16 per job (the same change in
@@ -198,7 +203,12 @@ function priorityScan(s: string, maxClaim: number, o: { columns: string; queues:
         and j.run_at <= now()
         and j.task_id = any(array(select t.id from ${s}._private_tasks t where t.identifier = any((select $1::text[])::text[])
           and not exists (select from ${s}._private_pauses pause where pause.kind = 'task' and pause.name = t.identifier)))
-        ${o.lock ? "and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))" : ""}
+        ${
+          o.lock
+            ? `and ($3::text[] is null or j.flags is null or not (j.flags ?| $3::text[]))
+        and j.id not in (select unnest(c.job_ids) from ${s}._private_tx_claims c)`
+            : ""
+        }
         and (j.job_queue_id is null or j.job_queue_id in (select q.id from ${o.queues} q))
       order by j.run_at asc
       limit ${maxClaim}

@@ -36,6 +36,9 @@ export interface PrivateDatabase {
   restart(): Promise<{ downMs: number }>;
 }
 
+/** application_name of the test's own pool (startPrivateDatabase). */
+const OBSERVER = "chaos-observer";
+
 /**
  * Start a private PostgreSQL in `.data/chaos-<name>-<pid>`, migrate it and
  * create the `runs` table. Stopped and removed after the file's tests.
@@ -45,7 +48,8 @@ export async function startPrivateDatabase(name: string): Promise<PrivateDatabas
   rmSync(dataDir, { recursive: true, force: true });
   let server: EmbeddedDatabase = await startEmbeddedDatabase({ dataDir, persistent: true, postgresFlags: POSTGRES_FLAGS });
   const { connectionString, port } = server;
-  const pool = new pg.Pool({ connectionString, max: 4 });
+  // The test's own observer connections: never terminated by terminateOtherBackends.
+  const pool = new pg.Pool({ connectionString, max: 4, application_name: OBSERVER });
   pool.on("error", () => undefined);
   const utils = new WorkerUtils({ connectionString, logger: silentLogger });
   after(async () => {
@@ -142,7 +146,9 @@ export async function terminateOtherBackends(client: pg.Pool | pg.Client): Promi
   const { rows } = await client.query(
     `select count(*) filter (where pg_terminate_backend(pid))::int as n
      from pg_stat_activity
-     where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+     where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'
+       and application_name <> $1`,
+    [OBSERVER],
   );
   return rows[0].n as number;
 }
