@@ -7,7 +7,7 @@ import type { Queryable } from "../driver/driver.js";
 import { parameterText } from "../driver/parameter-text.js";
 import type { Job } from "../jobs/job.js";
 import { currentForbiddenFlags } from "./forbidden-flags.js";
-import { ClaimJobsStatement, type ClaimOutcome, type ClaimRow, type ClaimTuple } from "../sql/claim-jobs.js";
+import { ClaimJobsStatement, type ClaimRow } from "../sql/claim-jobs.js";
 import { ClaimLimitedJobsStatement } from "../sql/claim-limited-jobs.js";
 import { hasLimits, limitArrays, type LimitArrays } from "../tasks/task-limits.js";
 import type { AnyTask } from "../tasks/task.js";
@@ -33,27 +33,6 @@ function jobFromClaimRow(row: ClaimRow, workerId: string): Job {
     lockedBy: workerId,
     revision: row.revision,
     flags: row.flags,
-  };
-}
-
-function jobFromClaimTuple(row: ClaimTuple, workerId: string): Job {
-  return {
-    id: row[0],
-    taskIdentifier: row[13],
-    queueName: row[14],
-    payload: row[1],
-    priority: row[2],
-    runAt: new Date(row[9]),
-    attempts: row[3],
-    maxAttempts: row[4],
-    lastError: row[5],
-    createdAt: new Date(row[10]),
-    updatedAt: new Date(row[11]),
-    key: row[6],
-    lockedAt: new Date(row[12]),
-    lockedBy: workerId,
-    revision: row[7],
-    flags: row[8],
   };
 }
 
@@ -119,11 +98,18 @@ export class JobClaimer {
     // within its lookahead, so held jobs keep their key slots only that long. The rows come in
     // the order they are to start.
     const limited = this.limitedStatement && wanted > 0 ? await this.limitedStatement.run(this.workerId, wanted, flags) : [];
-    const main = await this.claimPlain(wanted - limited.length, flags, results);
-    // Limited jobs first, then the main claim's, each in the order they are to start.
-    const jobs = main.jobs.map((row) => jobFromClaimTuple(row, this.workerId));
-    if (limited.length > 0) jobs.unshift(...limited.map((row) => jobFromClaimRow(row, this.workerId)));
-    return { jobs, finishedIds: new Set(main.finishedIds) };
+    const rows = await this.claimPlain(wanted - limited.length, flags, results);
+    const finishedIds = new Set<string>();
+    const claimed: ClaimRow[] = [];
+    for (const row of rows) {
+      if (row.finished_id != null) finishedIds.add(String(row.finished_id));
+      else claimed.push(row);
+    }
+    // UPDATE … RETURNING does not keep the claim order: restore it so the local
+    // queue starts jobs by priority, then run_at, then id.
+    claimed.sort(compareClaimOrder);
+    const jobs = (limited.length === 0 ? claimed : [...limited, ...claimed]).map((row) => jobFromClaimRow(row, this.workerId));
+    return { jobs, finishedIds };
   }
 
   /**
@@ -135,10 +121,8 @@ export class JobClaimer {
     count: number,
     flags: readonly string[] | null,
     results: FinishParams | undefined,
-  ): Promise<ClaimOutcome> {
-    if (this.limitedStatement && (this.plainTaskCount === 0 || count <= 0) && results === undefined) {
-      return { jobs: [], finishedIds: [] };
-    }
+  ): Promise<ClaimRow[]> {
+    if (this.limitedStatement && (this.plainTaskCount === 0 || count <= 0) && results === undefined) return [];
     return this.claimStatement.run({
       taskIdentifiers: this.taskIdentifiersLiteral,
       count: this.limitedStatement && this.plainTaskCount === 0 ? 0 : Math.max(count, 0),
@@ -188,4 +172,13 @@ export class JobClaimer {
   async releaseAll(): Promise<void> {
     await this.finish.releaseAll({ workerId: this.workerId });
   }
+}
+
+function compareClaimOrder(a: ClaimRow, b: ClaimRow): number {
+  if (a.priority !== b.priority) return a.priority - b.priority;
+  const runAt = a.run_at_ms - b.run_at_ms;
+  if (runAt !== 0) return runAt;
+  const idA = String(a.id);
+  const idB = String(b.id);
+  return idA.length - idB.length || (idA < idB ? -1 : idA > idB ? 1 : 0);
 }

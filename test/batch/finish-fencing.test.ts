@@ -67,14 +67,14 @@ describe("partial failures and fencing", () => {
     const plain = await claimedBatchJob("w1");
     const plainFailure = failureResult(plain, "plain failure", false);
     const claim = new ClaimJobsStatement(queryable, "graphile_worker", 10);
-    const outcome = await claim.run({
+    const rows = await claim.run({
       taskIdentifiers: "{batch}",
       count: 10,
       forbiddenFlags: null,
       workerId: "w1",
       results: finishParams([partialFailure(batchJob), plainFailure], new Set([batchJob.id])),
     });
-    assert.deepEqual([...outcome.finishedIds].sort(), [batchJob.id, plain.id].sort());
+    assert.deepEqual(rows.map((r) => r.finished_id).sort(), [batchJob.id, plain.id].sort());
     const jobs = await allJobs(pool);
     assert.deepEqual(
       jobs.map((j) => [j.id, j.payload, j.last_error, j.locked_by]),

@@ -28,7 +28,7 @@ test("a classic claim leaves the jobs of a dead batch's record until the count r
   const params = { taskIdentifiers: "{t}", count: 10, forbiddenFlags: null, results: undefined };
 
   const first = await claim.run({ ...params, workerId: "classic-1" });
-  assert.deepEqual(first.jobs.map((job) => job[0]).sort(), [ids[2], ids[3], ids[4]].sort(), "the recorded jobs were left");
+  assert.deepEqual(first.map((row) => row.id).sort(), [ids[2], ids[3], ids[4]].sort(), "the recorded jobs were left");
   const { rows: left } = await db.pool.query<{ id: string; attempts: number; locked_by: string | null }>(
     "select id::text, attempts, locked_by from graphile_worker._private_jobs where id = any($1::bigint[]) order by id",
     [[ids[0], ids[1]]],
@@ -46,9 +46,9 @@ test("a classic claim leaves the jobs of a dead batch's record until the count r
   assert.deepEqual(counted, { batches: 1, jobs: 2 });
 
   const second = await claim.run({ ...params, workerId: "classic-2" });
-  assert.deepEqual(second.jobs.map((job) => job[0]).sort(), [ids[0], ids[1]].sort(), "claimable once counted");
+  assert.deepEqual(second.map((row) => row.id).sort(), [ids[0], ids[1]].sort(), "claimable once counted");
   assert.deepEqual(
-    second.jobs.map((job) => job[3]),
+    second.map((row) => row.attempts),
     [2, 2],
     "the dead batch's attempt and this claim's are both counted",
   );

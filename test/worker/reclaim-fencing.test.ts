@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Queryable, QueryResult } from "../../src/driver/driver.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { claimJobsSql, type ClaimTuple } from "../../src/sql/claim-jobs.js";
+import { claimJobsSql } from "../../src/sql/claim-jobs.js";
 import { finishJobsSql, FinishJobsStatements } from "../../src/sql/finish-jobs.js";
 import { JobClaimer } from "../../src/worker/job-claimer.js";
 import { JobCompleter, SLOW_CLAIM_MS, type FlushOutcome } from "../../src/completion/job-completer.js";
@@ -19,9 +19,25 @@ const CLAIM_SQL = claimJobsSql(SCHEMA, 500);
 const PLAIN_CLAIM_SQL = claimJobsSql(SCHEMA, 500, { carry: false });
 const FINISH_SQL = finishJobsSql(SCHEMA);
 
-/** A claimed job as the claim statement returns it (ClaimTuple). */
-function claimRow(id: string, lockedAtMs: number): ClaimTuple {
-  return [id, {}, 0, 2, 25, null, null, 0, null, lockedAtMs, lockedAtMs, lockedAtMs, lockedAtMs, "t", null];
+function claimRow(id: string, lockedAtMs: number) {
+  return {
+    id,
+    payload: {},
+    priority: 0,
+    attempts: 2,
+    max_attempts: 25,
+    last_error: null,
+    key: null,
+    revision: 0,
+    flags: null,
+    run_at_ms: lockedAtMs,
+    created_at_ms: lockedAtMs,
+    updated_at_ms: lockedAtMs,
+    locked_at_ms: lockedAtMs,
+    task_identifier: "t",
+    queue_name: null,
+    finished_id: null,
+  };
 }
 
 /**
@@ -43,11 +59,9 @@ class FakeDatabase implements Queryable {
     if (text === CLAIM_SQL || text === PLAIN_CLAIM_SQL) {
       this.statements.push({ kind: "claim", values, at: performance.now() });
       await this.claimGate;
-      const jobs = this.claimRows;
+      const rows = this.claimRows;
       this.claimRows = [];
-      // The claim's one row: its jobs as JSON (no results carried here: `finished` stays empty).
-      const row = { jobs: jobs.length > 0 ? JSON.stringify(jobs) : null, finished: null };
-      return { rows: [row] as Row[], rowCount: 1 };
+      return { rows: rows as Row[], rowCount: rows.length };
     }
     if (text === FINISH_SQL.finish) {
       this.statements.push({ kind: "finish", values, at: performance.now() });
