@@ -135,7 +135,11 @@ export class PgDriver implements Driver {
     return new ConnectionTimeoutError(describeServer(connectionString), this.connectTimeoutMs, { cause: error });
   }
 
-  async withConnection<T>(fn: (connection: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` with one pool connection. `broken()` tells whether the connection failed meanwhile (an error
+   * event, or a connection error thrown by `fn`): such a connection is destroyed instead of reused.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient, broken: () => Error | undefined) => Promise<T>): Promise<T> {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw this.explain(error);
     });
@@ -145,7 +149,7 @@ export class PgDriver implements Driver {
     };
     client.on("error", onError);
     try {
-      return await fn(queryableFromPg(client, this.statements));
+      return await fn(client, () => broken);
     } catch (error) {
       broken ??= isConnectionError(error) ? (error as Error) : undefined;
       throw error;
@@ -155,29 +159,23 @@ export class PgDriver implements Driver {
     }
   }
 
+  withConnection<T>(fn: (connection: Queryable) => Promise<T>): Promise<T> {
+    return this.withClient((client) => fn(queryableFromPg(client, this.statements)));
+  }
+
   /** BEGIN travels with the first statement, and COMMIT with one sent `{ commit: true }` (PgPipelinedTransaction). */
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch((error: unknown) => {
-      throw this.explain(error);
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.withClient(async (client, broken) => {
+      const tx = new PgPipelinedTransaction(client, queryableFromPg(client, this.statements), this.statements);
+      try {
+        const result = await fn(tx);
+        await tx.commit();
+        return result;
+      } catch (error) {
+        if (!broken() && !isConnectionError(error)) await tx.rollback().catch(() => undefined);
+        throw error;
+      }
     });
-    let broken: Error | undefined;
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on("error", onError);
-    const tx = new PgPipelinedTransaction(client, queryableFromPg(client, this.statements), this.statements);
-    try {
-      const result = await fn(tx);
-      await tx.commit();
-      return result;
-    } catch (error) {
-      broken ??= isConnectionError(error) ? (error as Error) : undefined;
-      if (!broken) await tx.rollback().catch(() => undefined);
-      throw error;
-    } finally {
-      client.off("error", onError);
-      client.release(broken);
-    }
   }
 
   async listen(channels: readonly string[], onNotification: (notification: Notification) => void): Promise<ListenSubscription> {
