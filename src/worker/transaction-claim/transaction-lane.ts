@@ -94,7 +94,7 @@ export class TransactionLane extends BaseService {
    * Count crashed batches before the next claim: at start, after a claim ran into one (its record
    * conflicted), after a failed batch. Not before every batch: a dead batch's job cannot be claimed again in
    * this mode without that conflict. After a short batch the count runs beside the lane instead, before the
-   * classic claim may look (`countedForClassic`).
+   * classic claim may look (`classicAllowed`).
    */
   private crashCountDue = true;
   private readonly crashes: CrashCounter;
@@ -102,6 +102,7 @@ export class TransactionLane extends BaseService {
   private lastBatchShort = false;
   /** The crash counter's mark when the lane last came back short: the classic claim waits for a count after it. */
   private shortMark = 0;
+
   constructor(private readonly deps: TransactionLaneDeps) {
     super();
     this.claims = new TxClaimStatements(deps.schema, deps.maxClaim);
