@@ -11,6 +11,7 @@
  *     [--latency N]    then N add->start latency samples, with the add call's own time
  *     [--future N]     N future-scheduled jobs in the table during each drain
  *     [--queues N]     the jobs spread round-robin over N named (serial) queues
+ *     [--fresh]        drain a table that was never analysed (the bench's "fresh table" drain)
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -58,6 +59,7 @@ const { values } = parseArgs({
     latency: { type: "string", default: "0" },
     future: { type: "string", default: "0" },
     queues: { type: "string", default: "0" },
+    fresh: { type: "boolean", default: false },
   },
 });
 if (process.env.DATABASE_URL) throw new Error("bench:profile uses its own embedded server: unset DATABASE_URL");
@@ -96,7 +98,7 @@ try {
       const queues = Number(values.queues);
       const enqueueInQueues = system.bulkEnqueueInQueues?.bind(system);
       if (queues > 0 && !enqueueInQueues) throw new Error(`${name} has no named queues to profile`);
-      const result = await measureDrain(system, jobs, true, {
+      const result = await measureDrain(system, jobs, !values.fresh, {
         ...(queues > 0 && enqueueInQueues ? { enqueue: () => enqueueInQueues(jobs, queues) } : {}),
         probe: {
           atGo: () => (postgresAtGo = postgresTicks()),
