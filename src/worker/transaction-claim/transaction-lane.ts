@@ -178,10 +178,7 @@ export class TransactionLane extends BaseService {
     return Math.min(this.deps.maxClaim, Math.max(free, byRate));
   }
 
-  /**
-   * The classic claim may look: last batch short, crashed batches counted since, none open (its jobs free if its
-   * connection dies), none failed.
-   */
+  /** The classic claim may look: last batch short and counted since, none open (its jobs free if it dies), none failed. */
   get classicAllowed(): boolean {
     return this.lastBatchShort && this.crashes.countedSince(this.shortMark) && this.open.length === 0 && !this.failed;
   }
