@@ -18,13 +18,19 @@ const TOTAL = 400;
 const RECOVERY = { enabled: true, heartbeatIntervalMs: 200, sweepIntervalMs: 200, sweepThresholdMs: 1000, recoveryDelayMs: 0 };
 
 const db = await startPrivateDatabase("sigkill");
+/** application_name of the child worker's connections. */
+const CHILD_APP = "sigkill-child";
 
 /** Start the recording-worker fixture; collects its finished runs. */
 function startChild() {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", fileURLToPath(new URL("./fixtures/recording-worker.ts", import.meta.url))],
-    { env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString }, stdio: ["ignore", "pipe", "pipe"] },
+    // PGAPPNAME names every connection of the child (node-postgres reads it), so the test can wait for all of them.
+    {
+      env: { ...process.env, TEST_CONNECTION_STRING: db.connectionString, PGAPPNAME: CHILD_APP },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   after(() => void child.kill("SIGKILL"));
   const runs: Run[] = [];
@@ -77,14 +83,15 @@ test(
     const killedAt = Date.now();
     assert.equal(await within(child.exit, "the child exits", 10_000), "SIGKILL", child.output());
     const childRuns = child.runs.length;
-    // Let the server notice the dead connections (a statement in flight may still commit).
+    // Let the server notice the dead connections: a statement in flight, or one still unread in a
+    // backend's socket, may still commit. Every backend of the child ends once it has read up to the
+    // closed socket's end.
     await waitUntil(
       "the child's backends are gone",
       async () => {
         const { rows } = await db.pool.query(
-          `select count(*)::int as n from pg_stat_activity
-         where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'
-           and application_name = '' and state <> 'idle'`,
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1",
+          [CHILD_APP],
         );
         return rows[0].n === 0;
       },
