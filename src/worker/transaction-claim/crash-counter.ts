@@ -5,11 +5,11 @@
  * - `countNow()` before the lane's own claim, when one is due (at start, after
  *   a claim ran into a dead batch's record, after a failed batch);
  * - `countThen(onCounted)` after the lane came back short, before the classic
- *   claim may look: the classic claim does not read the records, so a dead
- *   batch's jobs must be counted before it can take them. It runs beside the
- *   lane (off the path from a notification to a job's start) and
- *   `countedSince(mark)` tells whether a count that started after `mark` is
- *   done.
+ *   claim may look: the classic claim leaves the jobs named by a record alone
+ *   (src/sql/claim-jobs.ts), so a dead batch's jobs become claimable once
+ *   counted. It runs beside the lane (off the path from a notification to a
+ *   job's start) and `countedSince(mark)` tells whether a count that started
+ *   after `mark` is done.
  */
 import type { Driver } from "../../driver/driver.js";
 import type { Logger } from "../../logger/logger.js";
