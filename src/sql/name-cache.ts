@@ -26,23 +26,36 @@ export class NameCache {
 
   /** Turn rows into jobs, looking up any task or queue id not seen before. */
   async toJobs(db: Queryable, rows: readonly PrivateJobRow[]): Promise<Job[]> {
-    const missingTasks = new Set<number>();
+    const jobRows = rows.filter((row) => row.id != null);
     const missingQueues = new Set<number>();
-    for (const row of rows) {
-      if (row.id == null) continue;
-      if (!this.taskNames.has(row.task_id)) missingTasks.add(row.task_id);
+    for (const row of jobRows) {
       if (row.job_queue_id != null && !this.queueNames.has(row.job_queue_id)) missingQueues.add(row.job_queue_id);
     }
     await Promise.all([
-      missingTasks.size > 0 ? this.lookup(db, this.taskSql, missingTasks, this.taskNames) : undefined,
+      this.knowTasks(db, jobRows, (row) => row.task_id),
       missingQueues.size > 0 ? this.lookup(db, this.queueSql, missingQueues, this.queueNames) : undefined,
     ]);
-    return rows.filter((row) => row.id != null).map((row) => this.toJob(row));
+    return jobRows.map((row) => this.toJob(row));
+  }
+
+  /** Look up the task ids of these items not seen before (none: no query). */
+  async knowTasks<Item>(db: Queryable, items: readonly Item[], taskIdOf: (item: Item) => number): Promise<void> {
+    let missing: Set<number> | undefined;
+    for (const item of items) {
+      const id = taskIdOf(item);
+      if (!this.taskNames.has(id)) (missing ??= new Set()).add(id);
+    }
+    if (missing) await this.lookup(db, this.taskSql, missing, this.taskNames);
+  }
+
+  /** A task id's identifier, once known (`knowTasks`); "" for a task row gone before it was looked up. */
+  taskIdentifier(taskId: number): string {
+    return this.taskNames.get(taskId) ?? "";
   }
 
   private toJob(row: PrivateJobRow): Job {
     const queueName = row.job_queue_id == null ? null : (this.queueNames.get(row.job_queue_id) ?? null);
-    return jobFromRow(row, this.taskNames.get(row.task_id) ?? "", queueName);
+    return jobFromRow(row, this.taskIdentifier(row.task_id), queueName);
   }
 
   private async lookup(db: Queryable, sql: string, ids: ReadonlySet<number>, cache: Map<number, string>): Promise<void> {

@@ -19,7 +19,9 @@
  *   last_error saying why), and deletes the rows.
  */
 import type { Queryable } from "../driver/driver.js";
+import { idArrayLiteral } from "../driver/parameter-text.js";
 import { epochMs } from "./epoch-ms.js";
+import { NameCache } from "./name-cache.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { statementName } from "./statement-name.js";
 
@@ -43,8 +45,28 @@ export type TxClaimTuple = [
   runAtMs: number,
   createdAtMs: number,
   updatedAtMs: number,
-  taskIdentifier: string,
+  /** `_private_tasks.id` (TxClaimStatements.taskIdentifier names it). */
+  taskId: number,
 ];
+
+/** Job ids as numbers (decimal text without leading zeros: the shorter is smaller). */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** Claim order: priority, then run_at, then id. */
+function claimOrder(a: TxClaimTuple, b: TxClaimTuple): number {
+  return a[2] - b[2] || a[9] - b[9] || compareIds(a[0], b[0]);
+}
+
+/**
+ * The claim aggregates its jobs in the order they were locked, which its plan gives in claim order; should a plan
+ * ever not, sort them here (one pass to check, so the usual case costs no sort on either side).
+ */
+export function inClaimOrder(jobs: TxClaimTuple[]): TxClaimTuple[] {
+  for (let i = 1; i < jobs.length; i++) if (claimOrder(jobs[i - 1]!, jobs[i]!) > 0) return jobs.sort(claimOrder);
+  return jobs;
+}
 
 /** The jobs one claim locked, in claim order, with the batch's id and the claim's time (epoch ms). */
 export interface TxClaimBatchRows {
@@ -105,30 +127,36 @@ export function txClaimSql(schema: string, maxClaim: number): string {
   ) c
   limit (select $2::int)
 )
--- One row for the batch (none when nothing was locked), its jobs as one JSON array of arrays (TxClaimTuple).
-select b.id::text as claim_id, ${epochMs("now()")} as claimed_at_ms,
-  json_agg(json_build_array(p.id::text, p.payload, p.priority, p.attempts, p.max_attempts, p.last_error, p.key,
-    p.revision, p.flags, ${epochMs("p.run_at")}, ${epochMs("p.created_at")}, ${epochMs("p.updated_at")}, t.identifier)
-    order by p.priority, p.run_at, p.id)::text as jobs
-from picked p
-join ${s}._private_tasks t on t.id = p.task_id
-cross join batch b
-where b.fenced
-group by b.id`;
+-- One row for the batch (none when nothing was locked), its jobs as one JSON array of arrays (TxClaimTuple) in the
+-- order they were locked (priority, run_at): a plain aggregate keeps its input's order, so no sort of the wide rows;
+-- the task's id, not its identifier (no join: the worker knows its tasks' ids, NameCache).
+select b.id::text as claim_id, ${epochMs("now()")} as claimed_at_ms, agg.jobs
+from batch b
+cross join lateral (
+  select json_agg(json_build_array(p.id::text, p.payload, p.priority, p.attempts, p.max_attempts, p.last_error, p.key,
+    p.revision, p.flags, ${epochMs("p.run_at")}, ${epochMs("p.created_at")}, ${epochMs("p.updated_at")}, p.task_id))::text as jobs
+  from picked p
+) agg
+where b.fenced and agg.jobs is not null`;
 }
 
 export function txClaimRecordSql(schema: string) {
   const s = quoteIdentifier(schema);
   return {
     /**
-     * $1 batch id, $2 worker id, $3 bigint[] job ids. One row back when recorded, none when a dead batch names one of
+     * $1 batch id, $2 worker id, $3 bigint[] job ids, $4/$5 the smallest and largest of them. One row back when recorded, none when a dead batch names one of
      * them. Committed without waiting for its WAL flush (`synchronous_commit` off for this statement's own
      * transaction only; docs/claim-modes.md, "Crash semantics"): it is visible to every session at once.
      */
-    record: `insert into ${s}._private_tx_claims (id, worker_id, job_ids)
-select $1::bigint, $2::text, $3::bigint[]
+    record: `insert into ${s}._private_tx_claims (id, worker_id, job_ids, min_job_id, max_job_id)
+select $1::bigint, $2::text, $3::bigint[], $4::bigint, $5::bigint
 from (select set_config('synchronous_commit', 'off', true)) async_commit
-where not exists (select from ${s}._private_tx_claims c where c.job_ids && $3::bigint[])
+where not exists (
+  select from ${s}._private_tx_claims c
+  -- Whole lists are compared only where the ranges meet (rows of migration 32's era have no bounds).
+  where case when c.min_job_id is null or (c.min_job_id <= $5::bigint and c.max_job_id >= $4::bigint)
+    then c.job_ids && $3::bigint[] else false end
+)
 returning id::text`,
     /** Count one attempt for every job of a batch whose transaction died, then forget the batch. */
     countCrashes: `with dead as (
@@ -159,8 +187,10 @@ export class TxClaimStatements {
   private readonly records: ReturnType<typeof txClaimRecordSql>;
   private readonly recordName: string;
   private readonly countName: string;
+  private readonly names: NameCache;
 
   constructor(schema: string, maxClaim: number) {
+    this.names = new NameCache(schema);
     this.claimText = txClaimSql(schema, maxClaim);
     this.claimName = statementName(`txclaim${maxClaim}`, this.claimText);
     this.records = txClaimRecordSql(schema);
@@ -177,12 +207,25 @@ export class TxClaimStatements {
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { id: row.claim_id, claimedAtMs: row.claimed_at_ms, jobs: JSON.parse(row.jobs) as TxClaimTuple[] };
+    const jobs = inClaimOrder(JSON.parse(row.jobs) as TxClaimTuple[]);
+    await this.names.knowTasks(tx, jobs, (job) => job[12]);
+    return { id: row.claim_id, claimedAtMs: row.claimed_at_ms, jobs };
+  }
+
+  /** The identifier of a task id of a claimed job (known once `claim` returned it). */
+  taskIdentifier(taskId: number): string {
+    return this.names.taskIdentifier(taskId);
   }
 
   /** On another connection (committed at once): true when recorded, false when a dead batch names one of the jobs. */
-  async record(db: Queryable, p: { batchId: string; workerId: string; jobIds: string }): Promise<boolean> {
-    const { rows } = await db.query(this.records.record, [p.batchId, p.workerId, p.jobIds], { name: this.recordName });
+  async record(db: Queryable, p: { batchId: string; workerId: string; jobIds: readonly string[] }): Promise<boolean> {
+    let [min, max] = [p.jobIds[0]!, p.jobIds[0]!];
+    for (const id of p.jobIds) {
+      if (compareIds(id, min) < 0) min = id;
+      if (compareIds(id, max) > 0) max = id;
+    }
+    const params = [p.batchId, p.workerId, idArrayLiteral(p.jobIds), min, max];
+    const { rows } = await db.query(this.records.record, params, { name: this.recordName });
     return rows.length === 1;
   }
 

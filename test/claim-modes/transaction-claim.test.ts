@@ -225,9 +225,18 @@ describe("transaction claim mode", () => {
       await pool.query("insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (2, 'gone', $1)", [
         `{${x!.id}}`,
       ]);
-      assert.equal(await statements.record(db, { batchId: "3", workerId: "w", jobIds: `{${x!.id},${y!.id}}` }), false);
-      assert.equal(await statements.record(db, { batchId: "3", workerId: "w", jobIds: `{${y!.id}}` }), true);
+      // Rows 1 and 2 have no id bounds (as written before migration 33): their lists are always compared.
+      assert.equal(await statements.record(db, { batchId: "3", workerId: "w", jobIds: [y!.id, x!.id] }), false);
+      assert.equal(await statements.record(db, { batchId: "3", workerId: "w", jobIds: [y!.id] }), true);
+      const bounds = await pool.query("select min_job_id::text as min, max_job_id::text as max from graphile_worker._private_tx_claims where id = 3");
+      assert.deepEqual(bounds.rows, [{ min: y!.id, max: y!.id }]);
+      // A record with bounds: its list is compared where the ranges meet, and only its own ids conflict.
       await pool.query("delete from graphile_worker._private_tx_claims where id = 3");
+      const far = String(BigInt(z!.id) + 1000n);
+      assert.equal(await statements.record(db, { batchId: "4", workerId: "w", jobIds: [far, y!.id] }), true);
+      assert.equal(await statements.record(db, { batchId: "5", workerId: "w", jobIds: [String(BigInt(far) - 1n)] }), true);
+      assert.equal(await statements.record(db, { batchId: "6", workerId: "w", jobIds: [far] }), false);
+      await pool.query("delete from graphile_worker._private_tx_claims where id in (4, 5)");
       assert.deepEqual(await statements.countCrashes(db), { batches: 1, jobs: 1 });
       const rows = await allJobs(pool);
       assert.deepEqual(

@@ -3,10 +3,10 @@ import type { Job } from "../../jobs/job.js";
 import type { TxClaimTuple } from "../../sql/transaction-claim.js";
 
 /** `claimedAt`: the claim's time, shared by the batch's jobs (a conversion gives a job a Date of its own). */
-export function jobFromTxClaimTuple(row: TxClaimTuple, claimedAt: Date, workerId: string): Job {
+export function jobFromTxClaimTuple(row: TxClaimTuple, taskIdentifier: string, claimedAt: Date, workerId: string): Job {
   return {
     id: row[0],
-    taskIdentifier: row[12],
+    taskIdentifier,
     queueName: null,
     payload: row[1],
     priority: row[2],
