@@ -6,5 +6,10 @@
  * double — so float rounding can never move the value across a millisecond.
  */
 export function epochMs(expression: string): string {
-  return `((date_part('epoch', ${expression}) * 1000000)::bigint / 1000)::float8`;
+  return `${epochMsBigint(expression)}::float8`;
+}
+
+/** The same whole epoch milliseconds as a bigint (for text built by hand: `::text` prints it as a JSON number). */
+export function epochMsBigint(expression: string): string {
+  return `((date_part('epoch', ${expression}) * 1000000)::bigint / 1000)`;
 }

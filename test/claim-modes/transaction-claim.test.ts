@@ -14,6 +14,7 @@ import { createWorker, type Worker } from "../../src/worker/worker.js";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
 import { TX_CLAIM_LOCK_CLASS, TxClaimStatements } from "../../src/sql/transaction-claim.js";
 import { queryableFromPg } from "../../src/driver/pg-driver.js";
+import type { Job } from "../../src/jobs/job.js";
 
 const db = await createMigratedDatabase("tx_claim");
 const { utils, pool } = db;
@@ -111,6 +112,39 @@ describe("transaction claim mode", () => {
     );
     await waitUntil("no record left", async () => (await txClaimRows()) === 0);
     await worker.stop();
+  });
+
+  test("a claimed job reaches its task as stored: payload, key, last_error, flags, priority, times, task", async () => {
+    await resetJobs(pool);
+    const payload = { text: 'line\nbreak "quoted" \\ back', emoji: "é😀\u0001", list: [1, 2.5, -3e20, null, true] };
+    const odd = await utils.addJob("tx_exact", payload, { jobKey: 'k\n"é😀', priority: -5, flags: ["f1", 'f"2'] });
+    const plain = await utils.addJob("tx_exact_other", {}, { priority: 3 });
+    await pool.query("update graphile_worker._private_jobs set last_error = $2 where id = $1", [plain.id, 'boom\n\t"x" \\ é']);
+    const stored = new Map((await allJobs(pool)).map((row) => [String(row.id), row]));
+    const seen = new Map<string, Job>();
+    const worker = await txWorker({
+      transactionClaim: { maxHoldMs: 60_000 },
+      tasks: {
+        tx_exact: async (_p, ctx) => void seen.set(ctx.job.id, ctx.job),
+        tx_exact_other: async (_p, ctx) => void seen.set(ctx.job.id, ctx.job),
+      },
+    });
+    await waitUntil("both jobs done", async () => (await countRows(pool, "_private_jobs")) === 0);
+    await worker.stop();
+    for (const id of [odd.id, plain.id]) {
+      const job = seen.get(id)!;
+      const row = stored.get(id)!;
+      assert.deepEqual(
+        [job.taskIdentifier, job.payload, job.priority, job.key, job.lastError, job.flags, job.maxAttempts, job.revision],
+        [row.task_identifier, row.payload, row.priority, row.key, row.last_error, row.flags, row.max_attempts, row.revision],
+      );
+      assert.deepEqual(
+        [job.runAt, job.createdAt, job.updatedAt].map(Number),
+        [row.run_at, row.created_at, row.updated_at].map(Number),
+      );
+    }
+    assert.deepEqual(seen.get(odd.id)!.payload, payload);
+    assert.deepEqual(seen.get(odd.id)!.flags, { f1: true, 'f"2': true });
   });
 
   test("a batch holds more jobs than the concurrency and starts them as slots free up", async () => {
@@ -228,7 +262,9 @@ describe("transaction claim mode", () => {
       // Rows 1 and 2 have no id bounds (as written before migration 33): their lists are always compared.
       assert.equal(await statements.record(db, { batchId: "3", workerId: "w", jobIds: [y!.id, x!.id] }), false);
       assert.equal(await statements.record(db, { batchId: "3", workerId: "w", jobIds: [y!.id] }), true);
-      const bounds = await pool.query("select min_job_id::text as min, max_job_id::text as max from graphile_worker._private_tx_claims where id = 3");
+      const bounds = await pool.query(
+        "select min_job_id::text as min, max_job_id::text as max from graphile_worker._private_tx_claims where id = 3",
+      );
       assert.deepEqual(bounds.rows, [{ min: y!.id, max: y!.id }]);
       // A record with bounds: its list is compared where the ranges meet, and only its own ids conflict.
       await pool.query("delete from graphile_worker._private_tx_claims where id = 3");

@@ -31,6 +31,8 @@ export interface JobRowView {
   payload: unknown;
   priority: number;
   run_at: Date;
+  created_at: Date;
+  updated_at: Date;
   attempts: number;
   max_attempts: number;
   last_error: string | null;
