@@ -313,12 +313,10 @@ export class TransactionLane extends BaseService {
         const rows = await this.claims.claim(tx, { taskIdentifiers: this.taskIdentifiers, count: want, forbiddenFlags });
         if (!rows) return [];
         const [batchId, claimedAt] = [rows.id, new Date(rows.claimedAtMs)];
-        const jobs = rows.jobs.map((row) =>
-          jobFromTxClaimTuple(row, this.claims.taskIdentifier(row[12]), claimedAt, this.deps.workerId),
-        );
-        const jobIds = jobs.map((j) => j.id);
+        const { workerId } = this.deps;
+        const jobs = rows.jobs.map((row) => jobFromTxClaimTuple(row, this.claims.taskIdentifier(row[12]), claimedAt, workerId));
         // Committed before any job runs: if this process dies now, the next claim sees it and counts the attempts.
-        if (!(await this.claims.record(driver, { batchId, workerId: this.deps.workerId, jobIds }))) {
+        if (!(await this.claims.record(driver, { batchId, workerId, jobIds: jobs.map((j) => j.id) }))) {
           throw new DeadBatchConflict();
         }
         batch = new TransactionBatch(batchId, jobs, this.deps.classic);
