@@ -40,8 +40,13 @@ where id in (select id from graphile_worker._private_jobs where last_error is nu
   await pool.query("vacuum analyze graphile_worker._private_jobs");
 });
 
+/**
+ * Within 25% of the truth. The sample takes whole pages (about 80 rows each here, one state per page, since the
+ * scheduled and ready rows were inserted apart), so the scheduled count spreads by ~5% (one standard deviation:
+ * 4.9% over 300 samples of the same table, the largest miss 15.0%). 15% failed once in CI (+15.3%); 25% is 5 of them.
+ */
 function near(actual: number, expected: number, label: string): void {
-  assert.ok(Math.abs(actual - expected) <= expected * 0.15, `${label}: ${actual}, expected about ${expected}`);
+  assert.ok(Math.abs(actual - expected) <= expected * 0.25, `${label}: ${actual}, expected about ${expected}`);
 }
 
 test("a large table: exact for the few, sampled for the many, marked estimated", async () => {
