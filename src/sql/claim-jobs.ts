@@ -71,10 +71,13 @@
  * - Jobs named by a transaction-claim record (migration 32) are not claimed:
  *   a live batch holds them locked anyway, and a dead batch's jobs must have
  *   their attempt counted (by a transaction-mode worker, countCrashes) before
- *   they run again. The records are read once per statement (a hashed
- *   subplan; the table is empty unless the transaction claim mode is used),
- *   after the candidates are locked: such a job stays locked by this statement
- *   until its commit, unchanged, and the claim returns fewer jobs.
+ *   they run again. The records are read once per statement, after every
+ *   candidate is locked, by a volatile function (migration 34) whose query
+ *   takes a snapshot of its own: the statement's snapshot, taken when it
+ *   started, can miss the record of a batch that recorded, ran and died while
+ *   the statement ran. A job so named stays locked by this statement until its
+ *   commit, unchanged, and the claim returns fewer jobs. The table is empty
+ *   unless the transaction claim mode is used.
  * - One row per job, not one JSON array for the whole claim as the
  *   transaction claim returns: building the JSON cost PostgreSQL 3 us per job
  *   here (1.5 ms more per 500-job cycle, 110 alternating cycles each,
@@ -261,8 +264,8 @@ export function claimJobsSql(schema: string, maxClaim: number, o: { carry: boole
   returning l.head_id
 ), chosen as (
   -- Not in the candidate scan: there the filter's cost estimate could turn the generic plan to a sequential scan.
-  select c.id from candidates c
-  where c.job_queue_id is null and c.id not in (select unnest(r.job_ids) from ${s}._private_tx_claims r)
+  -- The array is built (every candidate locked) before the function looks at the records, in a snapshot of its own.
+  select unnest(${s}._private_tx_unrecorded(array(select c.id from candidates c where c.job_queue_id is null))) as id
   union all
   select l.head_id from locked_queues l
 ), claimed as (

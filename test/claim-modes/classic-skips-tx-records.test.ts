@@ -5,10 +5,14 @@
  * left) must have their attempt counted first, so the classic claim leaves
  * them until the count has run (then the record is gone and they are
  * claimable again, one attempt higher).
+ *
+ * The records are read after the claim holds its candidates' row locks, in a
+ * snapshot taken then (migration 34), not in the statement's own: a batch can
+ * record, run and die while a classic claim runs, and its record is honoured.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createMigratedDatabase } from "../support/fixtures.js";
+import { createMigratedDatabase, waitUntil } from "../support/fixtures.js";
 import { queryableFromPg } from "../../src/driver/pg-driver.js";
 import { ClaimJobsStatement } from "../../src/sql/claim-jobs.js";
 import { TxClaimStatements } from "../../src/sql/transaction-claim.js";
@@ -52,4 +56,57 @@ test("a classic claim leaves the jobs of a dead batch's record until the count r
     [2, 2],
     "the dead batch's attempt and this claim's are both counted",
   );
+});
+
+test("a record committed while a classic claim runs, after it locked its candidates, is honoured", async () => {
+  await db.pool.query("delete from graphile_worker._private_jobs");
+  const added = await db.utils.addJobs(Array.from({ length: 3 }, (_, i) => ({ identifier: "t", payload: { i } })));
+  const ids = added.map((job) => job.id);
+  const holder = await db.pool.connect();
+  const claim = new ClaimJobsStatement(queryableFromPg(db.pool), "graphile_worker", 10);
+  let claiming: Promise<{ id: string }[]> | undefined;
+  try {
+    // Nobody can read the records until the holder commits: the claim's record check waits there.
+    const holderPid = (await holder.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
+    await holder.query("begin");
+    await holder.query("lock table graphile_worker._private_tx_claims in access exclusive mode");
+    claiming = claim.run({ taskIdentifiers: "{t}", count: 10, forbiddenFlags: null, results: undefined, workerId: "classic" });
+    let last: { free: number; waiting: number } | undefined;
+    await waitUntil("the claim holds every candidate's row lock while it waits to read the records", async () => {
+      const { rows } = await db.pool.query<{ free: number; waiting: number }>(
+        `select (select count(*) from (select id from graphile_worker._private_jobs where id = any($1::bigint[])
+                  for update skip locked) x)::int as free,
+                (select count(*) from pg_stat_activity where $2::int = any(pg_blocking_pids(pid)))::int as waiting`,
+        [ids, holderPid],
+      );
+      last = rows[0]!;
+      return last.free === 0 && last.waiting >= 1;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message} (last seen: ${JSON.stringify(last)})`);
+    });
+    // A batch that (in a real race) recorded two of these jobs, ran them and died after the claim's snapshot was taken.
+    await holder.query(
+      "insert into graphile_worker._private_tx_claims (id, worker_id, job_ids, min_job_id, max_job_id) values (nextval('graphile_worker._private_tx_claims_id_seq'), 'dead-worker', $1::bigint[], $2, $3)",
+      [[ids[0], ids[1]], ids[0], ids[1]],
+    );
+    await holder.query("commit");
+    const claimed = await claiming;
+    assert.deepEqual(
+      claimed.map((row) => row.id),
+      [ids[2]],
+      "the two recorded jobs were left for the count",
+    );
+    const { rows } = await db.pool.query<{ attempts: number; locked_by: string | null }>(
+      "select attempts, locked_by from graphile_worker._private_jobs where id = any($1::bigint[]) order by id",
+      [[ids[0], ids[1]]],
+    );
+    assert.deepEqual(rows, [
+      { attempts: 0, locked_by: null },
+      { attempts: 0, locked_by: null },
+    ]);
+  } finally {
+    await holder.query("rollback").catch(() => undefined);
+    holder.release();
+    await claiming?.catch(() => undefined);
+  }
 });
