@@ -262,10 +262,13 @@ export function claimJobsSql(schema: string, maxClaim: number, o: { carry: boole
   from lockable_queues l
   where q.id = l.id
   returning l.head_id
+), recorded as (
+  -- The array is built (every candidate locked) before the function reads the records, in a snapshot of its own.
+  select ${s}._private_tx_recorded(array(select c.id from candidates c where c.job_queue_id is null)) as ids
 ), chosen as (
   -- Not in the candidate scan: there the filter's cost estimate could turn the generic plan to a sequential scan.
-  -- The array is built (every candidate locked) before the function looks at the records, in a snapshot of its own.
-  select unnest(${s}._private_tx_unrecorded(array(select c.id from candidates c where c.job_queue_id is null))) as id
+  select c.id from candidates c
+  where c.job_queue_id is null and c.id <> all((select r.ids from recorded r)::bigint[])
   union all
   select l.head_id from locked_queues l
 ), claimed as (

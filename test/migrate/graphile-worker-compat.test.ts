@@ -87,7 +87,7 @@ const OUR_ADDITIONS = {
     "tg_job_results__notify",
     "concurrency_key_of",
     "claim_limited_jobs",
-    "_private_tx_unrecorded",
+    "_private_tx_recorded",
   ],
 };
 

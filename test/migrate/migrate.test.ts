@@ -53,7 +53,7 @@ test("fresh migrate creates every object and a ledger with the breaking flags; r
   assert.deepEqual(
     functions.map((row) => row.proname),
     [
-      "_private_tx_unrecorded",
+      "_private_tx_recorded",
       "add_job",
       "add_jobs",
       "claim_limited_jobs",

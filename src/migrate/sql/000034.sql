@@ -14,12 +14,13 @@
 -- before its jobs run, and its jobs could be locked here only after its
 -- transaction ended, so the record is visible now unless it was counted
 -- (then the jobs, locked after that count committed, carry the counted
--- attempt). Returns the ids given that no record names.
-create function :GRAPHILE_WORKER_SCHEMA._private_tx_unrecorded(ids bigint[]) returns bigint[] as $$
+-- attempt). Returns those of the ids given that a record names (nearly always
+-- none: the claim then checks each candidate against an empty array).
+create function :GRAPHILE_WORKER_SCHEMA._private_tx_recorded(ids bigint[]) returns bigint[] as $$
 begin
   return array(
     select x.id from unnest(ids) as x(id)
-    where x.id not in (
+    where x.id in (
       select unnest(c.job_ids) from :GRAPHILE_WORKER_SCHEMA._private_tx_claims c
       where c.min_job_id is null or (c.min_job_id <= (select max(y) from unnest(ids) y)
         and c.max_job_id >= (select min(y) from unnest(ids) y))));
