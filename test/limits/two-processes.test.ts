@@ -1,5 +1,5 @@
 /**
- * Limits hold across two worker processes (`graphile-worker-ts worker --tasks`):
+ * Limits hold across two worker processes (`graphile-worker-ts worker --tasks`, two slots each):
  * runs of one key never overlap more than `perKey` (the maxima are recorded in
  * the database by the task), and no second holds more than the rate limit's
  * starts, whichever process made them.
@@ -16,8 +16,10 @@ await pool.query(`create table limit_probe (key text primary key, running int no
 await pool.query(`create table rate_probe (claimed_at_ms float8 not null, worker_id text not null)`);
 await pool.query(`insert into limit_probe (key) values ('a'), ('b')`);
 
+// Two slots each: one process alone cannot fill a key's three, so both run keyed jobs (with eight, one process could take
+// every job while the other found nothing free), and together they could overrun a key (2 + 2 > 3) if the limit did not hold.
 function startWorker(): RunningCli {
-  return startCli(["worker", "--tasks", "test/limits/fixtures/limited-tasks.ts", "--concurrency", "8", "--poll-interval", "50"], {
+  return startCli(["worker", "--tasks", "test/limits/fixtures/limited-tasks.ts", "--concurrency", "2", "--poll-interval", "50"], {
     databaseUrl: db.connectionString,
   });
 }
