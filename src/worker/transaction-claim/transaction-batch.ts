@@ -85,6 +85,11 @@ export class TransactionBatch {
     return this.stateValue;
   }
 
+  /** A result of this job belongs to this batch: its run started here and is going, or it was converted. */
+  owns(jobId: string): boolean {
+    return this.unsettled.has(jobId) || this.convertedAt.has(jobId);
+  }
+
   /** A run of this batch settled. */
   add(result: JobResult): void {
     const id = result.jobId;
@@ -120,15 +125,14 @@ export class TransactionBatch {
   }
 
   /**
-   * The hold bound is reached: the ids still running are to be converted (results from now on wait for it);
-   * `unstarted`: the jobs never started, released unchanged by the commit.
+   * The hold bound is reached: returns the ids still running, to be converted (results from now on wait for it).
+   * The jobs never started are released unchanged by the commit.
    */
-  startConversion(): { running: string[]; unstarted: string[] } {
+  startConversion(): string[] {
     this.stateValue = "converting";
-    const unstarted = this.pending.map((job) => job.id);
-    this.released.push(...unstarted);
+    this.released.push(...this.pending.map((job) => job.id));
     this.pending = [];
-    return { running: [...this.unsettled], unstarted };
+    return [...this.unsettled];
   }
 
   /** The conversion wrote these locked_at values: late results go to the classic completer with them. */

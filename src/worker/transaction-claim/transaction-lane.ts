@@ -73,8 +73,6 @@ export class TransactionLane extends BaseService {
   private readonly claims: TxClaimStatements;
   private readonly finishes: TxFinishStatements;
   private readonly taskIdentifiers: string;
-  /** Job id -> the batch its result belongs to. */
-  private readonly owners = new Map<string, TransactionBatch>();
   private loop: Promise<void> | undefined;
   private halting = false;
   private wakePending = false;
@@ -203,7 +201,9 @@ export class TransactionLane extends BaseService {
 
   /** The batch a running job's result belongs to, if it is one of ours. */
   batchOf(jobId: string): TransactionBatch | undefined {
-    return this.owners.get(jobId);
+    // One or two open batches: asking them costs less than keeping a map of every claimed job.
+    for (let i = this.open.length - 1; i >= 0; i--) if (this.open[i]!.owns(jobId)) return this.open[i];
+    return undefined;
   }
 
   private async run(): Promise<void> {
@@ -320,14 +320,12 @@ export class TransactionLane extends BaseService {
           throw new DeadBatchConflict();
         }
         batch = new TransactionBatch(batchId, jobs, this.deps.classic);
-        for (const job of jobs) this.owners.set(job.id, batch);
         this.open.push(batch);
         this.deps.onClaimed(jobs);
         this.startPending();
         opened(jobs.length);
         if (!this.halting) await batch.settledWithin(this.deps.maxHoldMs);
-        const { running, unstarted } = batch.startConversion();
-        for (const id of unstarted) this.owners.delete(id);
+        const running = batch.startConversion();
         const results = batch.results;
         batch.markFinalFailures();
         const params = finishParams(results, new Set());
@@ -341,7 +339,6 @@ export class TransactionLane extends BaseService {
           batchId,
           kept: params.kept,
         });
-        for (const id of running) this.owners.delete(id);
         batch.converted(new Map(converted.map((row) => [row.id, new Date(row.locked_at_ms)])));
         if (running.length > 0) {
           logger.debug(
@@ -375,7 +372,6 @@ export class TransactionLane extends BaseService {
       if (at >= 0) this.open.splice(at, 1);
       if (committed && (batch?.jobs.size ?? 0) < want) this.cameBackShort();
       if (committed) this.wakeClassicWhenAllowed();
-      if (batch) for (const id of batch.jobs.keys()) if (this.owners.get(id) === batch) this.owners.delete(id);
       if (batch) this.deps.onBatchEnded?.(batch, committed);
     }
   }
