@@ -63,6 +63,21 @@ export async function batchHolders(pool: pg.Pool): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
+/**
+ * Backends holding the advisory lock of a recorded transaction-claim batch (one whose jobs run): a claim that finds
+ * nothing holds its lock for a moment too, and with overlapping batches a worker looks for more while one runs.
+ */
+export async function recordedBatchHolders(pool: pg.Pool): Promise<number[]> {
+  const { rows } = await pool.query<{ pid: number }>(
+    `select l.pid from pg_locks l
+     join graphile_worker._private_tx_claims c on l.objid = (c.id % 2147483647)::oid
+     where l.locktype = 'advisory' and l.classid = $1 and l.objsubid = 2 and l.granted
+       and l.database = (select oid from pg_database where datname = current_database())`,
+    [TX_CLAIM_LOCK_CLASS],
+  );
+  return rows.map((r) => r.pid);
+}
+
 /** No transaction-claim batch of this database holds its advisory lock: every killed worker's transaction is gone. */
 export async function noBatchLocks(pool: pg.Pool): Promise<boolean> {
   return (await batchHolders(pool)).length === 0;

@@ -37,11 +37,16 @@ export class TransactionBatch {
     this.pending = [...jobs];
   }
 
-  /** The next job to start, while the batch is open. */
-  takePending(): Job | undefined {
+  /**
+   * The next job to start, while the batch is open, passing over jobs `busy` names: a run of the same job from a batch
+   * whose transaction died may still be going here (they stay pending until it settled, or are released at the bound).
+   */
+  takePending(busy: (jobId: string) => boolean): Job | undefined {
     if (this.stateValue !== "open") return undefined;
-    const job = this.pending.shift();
-    if (job) this.unsettled.add(job.id);
+    const index = this.pending.findIndex((job) => !busy(job.id));
+    if (index < 0) return undefined;
+    const job = index === 0 ? this.pending.shift()! : this.pending.splice(index, 1)[0]!;
+    this.unsettled.add(job.id);
     return job;
   }
 
@@ -107,8 +112,9 @@ export class TransactionBatch {
   /** A failure at the last attempt is permanent (the finish adds the attempt the claim did not write). */
   markFinalFailures(): void {
     for (const result of this.results) {
+      if (!result.failure) continue;
       const job = this.jobs.get(result.jobId);
-      if (result.failure && job && job.attempts >= job.maxAttempts) result.failure.permanent = true;
+      if (job && job.attempts >= job.maxAttempts) result.failure.permanent = true;
     }
   }
 

@@ -148,7 +148,8 @@ export class TransactionLane extends BaseService {
     for (const batch of this.open) {
       while (batch.pendingCount > 0) {
         if (this.deps.freeSlots() <= 0) return;
-        const job = batch.takePending();
+        // Never a second run of a job here: an older batch's run of it may still be going (its transaction died).
+        const job = batch.takePending(this.deps.isRunning);
         if (!job) break;
         this.deps.start(job);
       }
