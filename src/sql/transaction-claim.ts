@@ -11,7 +11,9 @@
  *   long as the transaction.
  * - `record` commits the batch's row (its job ids) on another connection before
  *   the jobs run, unless a row of a dead transaction still names one of them
- *   (then the batch is rolled back and that row counted first). Its commit
+ *   (then the batch is rolled back and that row counted first), or the batch's
+ *   own transaction died since its claim (its advisory lock is free: then its
+ *   jobs may be free, counted and claimed elsewhere, and must not run here). Its commit
  *   does not wait for the WAL flush (asynchronous commit, that statement only).
  * - `countCrashes` finds rows whose advisory lock can be taken (their
  *   transaction is gone), adds one attempt to each of their jobs not locked
@@ -167,8 +169,8 @@ export function txClaimRecordSql(schema: string) {
   const s = quoteIdentifier(schema);
   return {
     /**
-     * $1 batch id, $2 worker id, $3 bigint[] job ids, $4/$5 the smallest and largest of them. One row back when recorded, none when a dead batch names one of
-     * them. Committed without waiting for its WAL flush (`synchronous_commit` off for this statement's own
+     * $1 batch id, $2 worker id, $3 bigint[] job ids, $4/$5 the smallest and largest of them. One row back when recorded,
+     * none when a dead batch names one of them or when this batch's own transaction is gone (its advisory lock is free). Committed without waiting for its WAL flush (`synchronous_commit` off for this statement's own
      * transaction only; docs/claim-modes.md, "Crash semantics"): it is visible to every session at once.
      */
     record: `insert into ${s}._private_tx_claims (id, worker_id, job_ids, min_job_id, max_job_id)
@@ -180,6 +182,9 @@ where not exists (
   where case when c.min_job_id is null or (c.min_job_id <= $5::bigint and c.max_job_id >= $4::bigint)
     then c.job_ids && $3::bigint[] else false end
 )
+-- The batch's transaction still holds its advisory lock: one that died since its claim (its locks gone, its jobs
+-- perhaps counted and claimed elsewhere) must not have its jobs run from what it read.
+and not pg_try_advisory_xact_lock(${advisoryKey("$1::bigint")})
 returning id::text`,
     /** Count one attempt for every job of a batch whose transaction died, then forget the batch. */
     countCrashes: `with dead as (
@@ -240,7 +245,10 @@ export class TxClaimStatements {
     return this.names.taskIdentifier(taskId);
   }
 
-  /** On another connection (committed at once): true when recorded, false when a dead batch names one of the jobs. */
+  /**
+   * On another connection (committed at once): true when recorded, false when a dead batch names one of the jobs or
+   * this batch's transaction is gone.
+   */
   async record(db: Queryable, p: { batchId: string; workerId: string; jobIds: readonly string[] }): Promise<boolean> {
     let [min, max] = [p.jobIds[0]!, p.jobIds[0]!];
     for (const id of p.jobIds) {

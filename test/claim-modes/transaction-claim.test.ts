@@ -237,7 +237,7 @@ describe("transaction claim mode", () => {
     await worker.stop();
   });
 
-  test("records: a batch naming a job of a dead batch is refused; only batches whose lock is free are counted", async () => {
+  test("records: a batch naming a job of a dead batch, or whose own transaction is gone, is refused; only batches whose lock is free are counted", async () => {
     await resetJobs(pool);
     await pool.query("delete from graphile_worker._private_tx_claims");
     const statements = new TxClaimStatements("graphile_worker", 10);
@@ -249,9 +249,9 @@ describe("transaction claim mode", () => {
     ]);
     const live = await pool.connect();
     try {
-      // A live batch: its transaction holds the advisory lock of its id.
+      // Live batches: their transaction holds the advisory lock of each id (1 is recorded below, 3 to 6 by the checks).
       await live.query("begin");
-      await live.query("select pg_advisory_xact_lock($1, 1)", [TX_CLAIM_LOCK_CLASS]);
+      await live.query("select pg_advisory_xact_lock($1, k) from unnest(array[1, 3, 4, 5, 6]) k", [TX_CLAIM_LOCK_CLASS]);
       await pool.query("insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (1, 'alive', $1)", [
         `{${z!.id}}`,
       ]);
@@ -273,6 +273,9 @@ describe("transaction claim mode", () => {
       assert.equal(await statements.record(db, { batchId: "5", workerId: "w", jobIds: [String(BigInt(far) - 1n)] }), true);
       assert.equal(await statements.record(db, { batchId: "6", workerId: "w", jobIds: [far] }), false);
       await pool.query("delete from graphile_worker._private_tx_claims where id in (4, 5)");
+      // A batch whose own transaction died after its claim (nobody holds lock 7): refused, nothing written.
+      assert.equal(await statements.record(db, { batchId: "7", workerId: "w", jobIds: [y!.id] }), false);
+      assert.equal(await countRows(pool, "_private_tx_claims"), 2, "rows 1 and 2 only");
       assert.deepEqual(await statements.countCrashes(db), { batches: 1, jobs: 1 });
       const rows = await allJobs(pool);
       assert.deepEqual(

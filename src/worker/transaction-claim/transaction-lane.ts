@@ -65,7 +65,10 @@ export interface TransactionLaneDeps {
 /** A batch claims enough jobs for this long at the recent completion rate (at least one per free slot). */
 const LOOKAHEAD_MS = 250;
 
-/** The batch's record could not be written: a dead batch still names one of its jobs (counted before the retry). */
+/**
+ * The batch's record could not be written: a dead batch still names one of its jobs, or the batch's own transaction
+ * died since its claim (counted before the retry).
+ */
 class DeadBatchConflict extends Error {}
 
 export class TransactionLane extends BaseService {
