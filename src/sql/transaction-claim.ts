@@ -13,8 +13,9 @@
  *   the jobs run, unless a row of a dead transaction still names one of them
  *   (then the batch is rolled back and that row counted first), or the batch's
  *   own transaction died since its claim (its advisory lock is free: then its
- *   jobs may be free, counted and claimed elsewhere, and must not run here). Its commit
- *   does not wait for the WAL flush (asynchronous commit, that statement only).
+ *   jobs may be free, counted and claimed elsewhere, and must not run here).
+ *   Its commit does not wait for the WAL flush (asynchronous commit, that
+ *   statement only).
  * - `countCrashes` finds rows whose advisory lock can be taken (their
  *   transaction is gone), adds one attempt to each of their jobs not locked
  *   by a classic claim (a job at max_attempts is then failed for good, with a
@@ -170,8 +171,9 @@ export function txClaimRecordSql(schema: string) {
   return {
     /**
      * $1 batch id, $2 worker id, $3 bigint[] job ids, $4/$5 the smallest and largest of them. One row back when recorded,
-     * none when a dead batch names one of them or when this batch's own transaction is gone (its advisory lock is free). Committed without waiting for its WAL flush (`synchronous_commit` off for this statement's own
-     * transaction only; docs/claim-modes.md, "Crash semantics"): it is visible to every session at once.
+     * none when a dead batch names one of them or when this batch's own transaction is gone (its advisory lock is
+     * free). Committed without waiting for its WAL flush (`synchronous_commit` off for this statement's own transaction
+     * only; docs/claim-modes.md, "Crash semantics"): it is visible to every session at once.
      */
     record: `insert into ${s}._private_tx_claims (id, worker_id, job_ids, min_job_id, max_job_id)
 select $1::bigint, $2::text, $3::bigint[], $4::bigint, $5::bigint
