@@ -11,7 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Logger } from "../../src/logger/logger.js";
 import { silentLogger } from "../../src/logger/logger.js";
-import { recordedBatchHolders } from "../claim-modes/tx-child.js";
+import { batchHolders } from "../claim-modes/tx-child.js";
 import { deferred } from "../support/fixtures.js";
 import { addNumberedJobs, jobsLeft, startPrivateDatabase, transactionModeWorker, waitUntil, within } from "./support.js";
 
@@ -55,7 +55,7 @@ test("runs of a batch whose connection died are not started again here before th
   await worker.start();
   try {
     await waitUntil("the batch's 10 jobs are running", () => started === total, 15_000);
-    const holders = await recordedBatchHolders(db.pool);
+    const holders = await batchHolders(db.pool, { recorded: true });
     assert.equal(holders.length, 1, "one open batch");
     const { rows } = await db.pool.query("select pg_terminate_backend($1) as ok", [holders[0]]);
     assert.deepEqual(rows, [{ ok: true }], "the open batch's connection is terminated");

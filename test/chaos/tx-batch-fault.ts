@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import type pg from "pg";
 import type { WorkerOptions } from "../../src/worker/worker-config.js";
-import { recordedBatchHolders } from "../claim-modes/tx-child.js";
+import { batchHolders } from "../claim-modes/tx-child.js";
 import { deferred } from "../support/fixtures.js";
 import { jobsLeft, transactionModeWorker, waitUntil, within } from "./support.js";
 
@@ -60,7 +60,7 @@ export async function faultWhileBatchRuns(options: BatchFaultOptions): Promise<v
   await worker.start();
   try {
     await waitUntil("the first batch's 10 jobs are running", () => started === 10, 15_000);
-    const holders = await recordedBatchHolders(pool);
+    const holders = await batchHolders(pool, { recorded: true });
     assert.equal(holders.length, 1, "one open batch holds its advisory lock");
     const { rows: records } = await pool.query("select count(*)::int as n from graphile_worker._private_tx_claims");
     assert.equal(records[0].n, 1, "the open batch's record is committed");

@@ -52,27 +52,18 @@ export function startTxChild(connectionString: string, env: Record<string, strin
   return { child, lines, exit, running };
 }
 
-/** The server backends of this database (the pool's) holding a transaction-claim batch's advisory lock: the open batches. */
-export async function batchHolders(pool: pg.Pool): Promise<number[]> {
-  const { rows } = await pool.query<{ pid: number }>(
-    `select pid from pg_locks
-     where locktype = 'advisory' and classid = $1 and granted
-       and database = (select oid from pg_database where datname = current_database())`,
-    [TX_CLAIM_LOCK_CLASS],
-  );
-  return rows.map((r) => r.pid);
-}
-
 /**
- * Backends holding the advisory lock of a recorded transaction-claim batch (one whose jobs run): a claim that finds
- * nothing holds its lock for a moment too, and with overlapping batches a worker looks for more while one runs.
+ * The server backends of this database (the pool's) holding a transaction-claim batch's advisory lock: the open
+ * batches. `recorded`: only batches whose record is committed (jobs running), not a claim that is finding nothing.
  */
-export async function recordedBatchHolders(pool: pg.Pool): Promise<number[]> {
+export async function batchHolders(pool: pg.Pool, options: { recorded?: boolean } = {}): Promise<number[]> {
+  const recorded = options.recorded
+    ? "and exists (select from graphile_worker._private_tx_claims c where l.objid = (c.id % 2147483647)::oid)"
+    : "";
   const { rows } = await pool.query<{ pid: number }>(
     `select l.pid from pg_locks l
-     join graphile_worker._private_tx_claims c on l.objid = (c.id % 2147483647)::oid
      where l.locktype = 'advisory' and l.classid = $1 and l.objsubid = 2 and l.granted
-       and l.database = (select oid from pg_database where datname = current_database())`,
+       and l.database = (select oid from pg_database where datname = current_database()) ${recorded}`,
     [TX_CLAIM_LOCK_CLASS],
   );
   return rows.map((r) => r.pid);

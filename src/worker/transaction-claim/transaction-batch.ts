@@ -43,11 +43,15 @@ export class TransactionBatch {
    */
   takePending(busy: (jobId: string) => boolean): Job | undefined {
     if (this.stateValue !== "open") return undefined;
-    const index = this.pending.findIndex((job) => !busy(job.id));
-    if (index < 0) return undefined;
-    const job = index === 0 ? this.pending.shift()! : this.pending.splice(index, 1)[0]!;
-    this.unsettled.add(job.id);
-    return job;
+    for (let index = 0; index < this.pending.length; index++) {
+      const job = this.pending[index]!;
+      if (busy(job.id)) continue;
+      if (index === 0) this.pending.shift();
+      else this.pending.splice(index, 1);
+      this.unsettled.add(job.id);
+      return job;
+    }
+    return undefined;
   }
 
   /** A cancelled job not started yet, to be started now (it settles as cancelled at once, without running). */
