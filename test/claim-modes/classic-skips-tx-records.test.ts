@@ -71,19 +71,24 @@ test("a record committed while a classic claim runs, after it locked its candida
     await holder.query("begin");
     await holder.query("lock table graphile_worker._private_tx_claims in access exclusive mode");
     claiming = claim.run({ taskIdentifiers: "{t}", count: 10, forbiddenFlags: null, results: undefined, workerId: "classic" });
-    let last: { free: number; waiting: number } | undefined;
-    await waitUntil("the claim holds every candidate's row lock while it waits to read the records", async () => {
-      const { rows } = await db.pool.query<{ free: number; waiting: number }>(
-        `select (select count(*) from (select id from graphile_worker._private_jobs where id = any($1::bigint[])
-                  for update skip locked) x)::int as free,
-                (select count(*) from pg_stat_activity where $2::int = any(pg_blocking_pids(pid)))::int as waiting`,
-        [ids, holderPid],
-      );
-      last = rows[0]!;
-      return last.free === 0 && last.waiting >= 1;
-    }).catch((error: Error) => {
-      throw new Error(`${error.message} (last seen: ${JSON.stringify(last)})`);
-    });
+    // Only the record check reads that table: a claim waiting on the holder has locked its candidates already. (Not
+    // probed with a row-locking query while the claim runs: its SKIP LOCKED scan would pass over rows the probe holds.)
+    await waitUntil(
+      "the claim waits to read the records",
+      async () =>
+        (
+          await db.pool.query<{ n: number }>(
+            "select count(*)::int as n from pg_stat_activity where $1::int = any(pg_blocking_pids(pid))",
+            [holderPid],
+          )
+        ).rows[0]!.n >= 1,
+    );
+    const { rows: free } = await db.pool.query<{ n: number }>(
+      `select count(*)::int as n from (select id from graphile_worker._private_jobs where id = any($1::bigint[])
+         for update skip locked) x`,
+      [ids],
+    );
+    assert.equal(free[0]!.n, 0, "while it waits, the claim holds every candidate's row lock");
     // A batch that (in a real race) recorded two of these jobs, ran them and died after the claim's snapshot was taken.
     await holder.query(
       "insert into graphile_worker._private_tx_claims (id, worker_id, job_ids, min_job_id, max_job_id) values (nextval('graphile_worker._private_tx_claims_id_seq'), 'dead-worker', $1::bigint[], $2, $3)",
