@@ -110,6 +110,13 @@ export class PgDriver implements Driver {
         if (!this.closing) options.onIdleError?.(error);
       });
     }
+    // pg-pool takes its idle listener off a client as it hands the client out, and the borrower of
+    // `pool.connect()` adds its own a microtask later. An error message read in the same chunk as the
+    // client's last reply (a backend terminated right after its startup or its last statement) is emitted
+    // in between: with no listener, node-postgres' 'error' event would crash the process. Every client
+    // keeps this one (a user's pool too: our borrowings have the same gap); the client is then not
+    // queryable, so the borrower's first statement fails with a connection error and is discarded.
+    this.pool.on("acquire", guardHandOff);
     const warn = options.onWarning ?? ((message: string) => console.warn(message));
     this.statements = new PreparedStatementMode(options.preparedStatements ?? true, (error) =>
       warn(preparedStatementFallbackWarning(error)),
@@ -237,7 +244,15 @@ export class PgDriver implements Driver {
     this.closing = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     if (this.ownsPool) await this.pool.end();
+    else this.pool.off("acquire", guardHandOff);
   }
+}
+
+/** See the pool's "acquire" listener: the borrower learns of the error from its first statement. */
+function ignoreHandOffError(): void {}
+
+function guardHandOff(client: pg.PoolClient): void {
+  if (!client.listeners("error").includes(ignoreHandOffError)) client.on("error", ignoreHandOffError);
 }
 
 /** True for errors that mean the connection itself is unusable. */
