@@ -200,7 +200,7 @@ function claimModeOption(value: unknown): ClaimMode {
   return value as ClaimMode;
 }
 
-function transactionClaimOption(value: TransactionClaimOptions | undefined, _maxConnections: number): ResolvedTransactionClaim {
+function transactionClaimOption(value: TransactionClaimOptions | undefined, maxConnections: number): ResolvedTransactionClaim {
   const options = nestedOptions("transactionClaim", value, TRANSACTION_CLAIM_OPTION_NAMES) ?? {};
   return {
     maxHoldMs: positiveInteger("transactionClaim.maxHoldMs", options.maxHoldMs ?? WORKER_DEFAULTS.transactionClaimMaxHoldMs, {
@@ -210,11 +210,9 @@ function transactionClaimOption(value: TransactionClaimOptions | undefined, _max
     batchSize: positiveInteger("transactionClaim.batchSize", options.batchSize ?? WORKER_DEFAULTS.transactionClaimBatchSize, {
       max: 10_000,
     }),
-    // One batch at a time. Overlapping batches (2 with a pool of 5 or more: two connections, beside the records, LISTEN
-    // and the classic completer's writes) now keep the rule that no job of a batch whose connection died starts again
-    // here while its old run is going, but under the doubled chaos suite they still met an uncaught connection error
-    // (docs/claim-modes.md, "Overlapping batches"): off until that is understood.
-    maxOpenBatches: 1,
+    // Two batches hold two connections, beside their records, LISTEN and the classic completer's writes. A batch never
+    // starts a job whose run from a dead batch is still going here (test/chaos/transaction-claim-abandoned-runs.test.ts).
+    maxOpenBatches: maxConnections >= 5 ? 2 : 1,
   };
 }
 

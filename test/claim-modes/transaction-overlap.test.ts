@@ -40,7 +40,46 @@ async function addBlockedBacklog(): Promise<void> {
 }
 
 describe("transaction claim mode: overlapping batches", () => {
-  test("a worker keeps to one batch at a time (overlap is off)", async () => {
+  test("later batches run and commit while the first batch's transaction waits for its last job", async () => {
+    await resetJobs(pool);
+    await addBlockedBacklog();
+    const blocking = deferred();
+    const release = deferred();
+    const ran = new Map<number, number>();
+    const worker = await txWorker({
+      concurrency: 4,
+      transactionClaim: { maxHoldMs: 60_000 },
+      tasks: {
+        ov_block: async () => {
+          blocking.resolve();
+          await release.promise;
+        },
+        ov_quick: (payload) => {
+          const i = (payload as { i: number }).i;
+          ran.set(i, (ran.get(i) ?? 0) + 1);
+        },
+      },
+    });
+    try {
+      await blocking.promise;
+      // The first batch (4 jobs, one per free slot: ov_block and 3 quick ones) stays open for up to 60 s,
+      // its 3 quick jobs run but uncommitted. One batch at a time would leave the other 4 waiting for it.
+      await waitUntil("the 4 quick jobs of later batches committed", async () => (await remaining("ov_quick")) === 3, 30_000);
+      assert.equal(await remaining("ov_block"), 1, "the blocked job is still held by the first batch");
+      assert.equal(ran.size, 7, "every quick job ran");
+    } finally {
+      release.resolve();
+    }
+    await waitUntil("blocked job committed", async () => (await remaining("ov_block")) === 0, 30_000);
+    assert.deepEqual(
+      [...ran.entries()].sort((a, b) => a[0] - b[0]),
+      Array.from({ length: 7 }, (_, i) => [i, 1]),
+    );
+    await worker.stop();
+    assert.equal(await countRows(pool, "_private_tx_claims"), 0);
+  });
+
+  test("with a pool of 4 a worker keeps to one batch at a time", async () => {
     await resetJobs(pool);
     await addBlockedBacklog();
     const blocking = deferred();

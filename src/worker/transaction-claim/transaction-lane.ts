@@ -1,6 +1,7 @@
 /**
  * The "transaction" claim mode's intake (docs/claim-modes.md): batches, each in
- * its own transaction on one pool connection, one open at a time (overlap: off).
+ * its own transaction on one pool connection; with a pool of 5 or more a second
+ * batch is claimed while the last quarter of the first one runs (two open at once).
  *
  *   [count crashed batches (autocommit): at start, after a conflict or a failed batch]
  *   -> BEGIN -> lock up to N jobs (no write)
