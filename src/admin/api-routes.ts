@@ -157,7 +157,10 @@ export function registerApiRoutes(app: Hono<AdminEnv>, state: AdminState): void 
     const result = await actions.sweep();
     const message = !result.swept
       ? "Another sweeper is running; nothing done"
-      : `Sweep: recovered ${result.jobs.length} jobs from ${result.recoveredWorkerIds.length} workers`;
+      : `Sweep: recovered ${result.jobs.length} jobs from ${result.recoveredWorkerIds.length} workers` +
+        (result.deadTransactionBatches.batches > 0
+          ? `; counted an attempt for ${result.deadTransactionBatches.jobs} jobs of ${result.deadTransactionBatches.batches} dead transaction-claim batches`
+          : "");
     return mutationResponse(c, state, message, result);
   });
 }

@@ -16,6 +16,11 @@
  *   4. `recover_dead_worker_jobs(ids, delay)` then `delete_stale_workers(ids)`;
  *   5. with plugins that have `onJobRecovery`: each released job is handed to
  *      them and their answer (new run_at, or fail) written (recovery-hooks.ts).
+ * Each sweep also counts the batches of the transaction claim whose transaction
+ * died (docs/claim-modes.md): an attempt for each of their jobs, then the record
+ * goes. Transaction-mode workers count them themselves; the sweep makes sure a
+ * dead batch's jobs run again when none is left (the classic claim leaves jobs
+ * named by a record alone until they are counted).
  * The sweeping worker never recovers itself.
  */
 import type { Driver, Queryable } from "../driver/driver.js";
@@ -50,6 +55,8 @@ export interface SweepResult {
   recoveredWorkerIds: string[];
   /** Jobs released, each with the worker that held it. */
   jobs: Array<{ jobId: string; workerId: string }>;
+  /** Transaction-claim batches whose transaction died, and their jobs given an attempt (then free to run again). */
+  deadTransactionBatches: { batches: number; jobs: number };
 }
 
 export class Sweeper extends BaseService {
@@ -85,6 +92,12 @@ export class Sweeper extends BaseService {
   /** One sweep now; throws on database errors (the periodic sweeps log them instead). */
   async sweepOnce(): Promise<SweepResult> {
     const result = await this.driver.transaction((tx) => this.sweepIn(tx));
+    const dead = result.deadTransactionBatches;
+    if (dead.batches > 0) {
+      this.logger.warn(
+        `Counted an attempt for ${dead.jobs} job(s) of ${dead.batches} transaction-claim batch(es) whose worker died`,
+      );
+    }
     if (result.recoveredWorkerIds.length > 0) {
       this.logger.warn(`Recovered ${result.jobs.length} job(s) from dead worker(s) ${result.recoveredWorkerIds.join(", ")}`);
       this.onRecovered(result);
@@ -103,9 +116,17 @@ export class Sweeper extends BaseService {
   }
 
   private async sweepIn(tx: Queryable): Promise<SweepResult> {
-    const result: SweepResult = { swept: false, staleWorkerIds: [], orphanWorkerIds: [], recoveredWorkerIds: [], jobs: [] };
+    const result: SweepResult = {
+      swept: false,
+      staleWorkerIds: [],
+      orphanWorkerIds: [],
+      recoveredWorkerIds: [],
+      jobs: [],
+      deadTransactionBatches: { batches: 0, jobs: 0 },
+    };
     if (!(await this.sql.trySweepLock(tx, { key: this.lockKey }))) return result;
     result.swept = true;
+    result.deadTransactionBatches = await this.sql.countTxCrashes(tx);
     const notSelf = (id: string) => id !== this.config.workerId;
 
     const candidates = (await this.sql.listStale(tx, { thresholdMs: this.config.thresholdMs })).filter(notSelf);

@@ -166,6 +166,32 @@ cross join lateral (
 where b.fenced and agg.jobs is not null`;
 }
 
+/**
+ * Count one attempt for every job of a batch whose transaction died (its record's advisory lock can be taken), then
+ * forget the batch. Run by transaction-claim lanes (CrashCounter) and by every worker's recovery sweep.
+ */
+export function txCrashCountSql(schema: string): string {
+  const s = quoteIdentifier(schema);
+  return `with dead as (
+  select c.id, c.worker_id, c.job_ids
+  from ${s}._private_tx_claims c
+  where pg_try_advisory_xact_lock(${advisoryKey("c.id")})
+  for update skip locked
+), counted as (
+  update ${s}._private_jobs j
+  set attempts = least(j.attempts + 1, 32767),
+      last_error = 'Worker ' || d.worker_id || ' crashed or lost its database connection while this job ran ' ||
+        '(transaction claim ' || d.id || ', attempt ' || (j.attempts + 1) || ' of ' || j.max_attempts || ')',
+      updated_at = now()
+  from dead d
+  where j.id = any(d.job_ids) and j.locked_at is null
+  returning j.id
+), forgotten as (
+  delete from ${s}._private_tx_claims c using dead d where c.id = d.id
+)
+select (select count(*) from dead)::int as batches, (select count(*) from counted)::int as jobs`;
+}
+
 export function txClaimRecordSql(schema: string) {
   const s = quoteIdentifier(schema);
   return {
@@ -188,25 +214,7 @@ where not exists (
 -- perhaps counted and claimed elsewhere) must not have its jobs run from what it read.
 and not pg_try_advisory_xact_lock(${advisoryKey("$1::bigint")})
 returning id::text`,
-    /** Count one attempt for every job of a batch whose transaction died, then forget the batch. */
-    countCrashes: `with dead as (
-  select c.id, c.worker_id, c.job_ids
-  from ${s}._private_tx_claims c
-  where pg_try_advisory_xact_lock(${advisoryKey("c.id")})
-  for update skip locked
-), counted as (
-  update ${s}._private_jobs j
-  set attempts = least(j.attempts + 1, 32767),
-      last_error = 'Worker ' || d.worker_id || ' crashed or lost its database connection while this job ran ' ||
-        '(transaction claim ' || d.id || ', attempt ' || (j.attempts + 1) || ' of ' || j.max_attempts || ')',
-      updated_at = now()
-  from dead d
-  where j.id = any(d.job_ids) and j.locked_at is null
-  returning j.id
-), forgotten as (
-  delete from ${s}._private_tx_claims c using dead d where c.id = d.id
-)
-select (select count(*) from dead)::int as batches, (select count(*) from counted)::int as jobs`,
+    countCrashes: txCrashCountSql(schema),
   };
 }
 

@@ -9,10 +9,14 @@
  * The records are read after the claim holds its candidates' row locks, in a
  * snapshot taken then (migration 34), not in the statement's own: a batch can
  * record, run and die while a classic claim runs, and its record is honoured.
+ *
+ * With no transaction-mode worker left to count (the mode switched off after a
+ * crash), a classic worker's recovery sweep counts the dead batch, so its jobs
+ * are not left alone for ever.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createMigratedDatabase, waitUntil } from "../support/fixtures.js";
+import { createMigratedDatabase, countRows, testWorker, waitUntil } from "../support/fixtures.js";
 import { queryableFromPg } from "../../src/driver/pg-driver.js";
 import { ClaimJobsStatement } from "../../src/sql/claim-jobs.js";
 import { TxClaimStatements } from "../../src/sql/transaction-claim.js";
@@ -114,4 +118,37 @@ test("a record committed while a classic claim runs, after it locked its candida
     holder.release();
     await claiming?.catch(() => undefined);
   }
+});
+
+test("with only classic workers left, a worker's recovery sweep counts a dead batch and its jobs run, one attempt higher", async () => {
+  await db.pool.query("delete from graphile_worker._private_jobs");
+  const added = await db.utils.addJobs(Array.from({ length: 3 }, (_, i) => ({ identifier: "after_crash", payload: { i } })));
+  const ids = added.map((job) => job.id);
+  await db.pool.query(
+    "insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (nextval('graphile_worker._private_tx_claims_id_seq'), 'dead-tx-worker', $1::bigint[])",
+    [[ids[0], ids[1]]],
+  );
+  const seen = new Map<string, { attempts: number; lastError: string | null }>();
+  const worker = await testWorker(db, {
+    claimMode: "classic",
+    pollInterval: 100,
+    tasks: {
+      after_crash: (_payload, ctx) => {
+        seen.set(ctx.job.id, { attempts: ctx.job.attempts, lastError: ctx.job.lastError });
+      },
+    },
+  });
+  await worker.start();
+  try {
+    await waitUntil("every job ran", () => seen.size === 3, 30_000);
+  } finally {
+    await worker.stop();
+  }
+  assert.equal(await countRows(db.pool, "_private_tx_claims"), 0, "the dead batch's record was counted");
+  assert.equal(await countRows(db.pool, "_private_jobs"), 0, "every job completed");
+  for (const id of [ids[0], ids[1]]) {
+    assert.equal(seen.get(id!)?.attempts, 2, `job ${id}: the crashed attempt was counted before this run`);
+    assert.match(seen.get(id!)?.lastError ?? "", /dead-tx-worker crashed/);
+  }
+  assert.equal(seen.get(ids[2]!)?.attempts, 1, "a job no batch named runs at its first attempt");
 });

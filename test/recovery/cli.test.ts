@@ -48,6 +48,7 @@ test("sweep-stale-workers recovers stale and 4-hour-orphaned workers and prints 
     orphanWorkerIds: [],
     recoveredWorkerIds: [],
     jobs: [],
+    deadTransactionBatches: { batches: 0, jobs: 0 },
     rowlessLockHolders: { workerIds: ["young-node-worker"], jobs: 1 },
   });
 });

@@ -5,6 +5,7 @@ import { resolveDriver } from "../../src/driver/connect.js";
 import { silentLogger } from "../../src/logger/logger.js";
 import { recoveryStatements, sweepLockKey } from "../../src/sql/recovery-statements.js";
 import { Sweeper, type SweeperConfig, type SweepResult } from "../../src/recovery/sweeper.js";
+import { TX_CLAIM_LOCK_CLASS } from "../../src/sql/transaction-claim.js";
 import { insertLockedJob, workerRows } from "./support.js";
 
 const db = await createMigratedDatabase("recovery_sweeper");
@@ -177,4 +178,53 @@ test("periodic sweeping: start() sweeps at once and again every interval; stop()
     seen.map((r) => r.recoveredWorkerIds),
     [["node-worker-a"], ["node-worker-b"]],
   );
+});
+
+test("a sweep counts an attempt for the jobs of transaction-claim batches whose transaction died, not of live ones", async () => {
+  await reset();
+  await pool.query("delete from graphile_worker._private_tx_claims");
+  const add = async () =>
+    (await pool.query<{ id: string }>(`select id::text as id from graphile_worker.add_job('tx_task', '{}'::json)`)).rows[0]!.id;
+  const [deadJob, liveJob] = [await add(), await add()];
+  const record = async (workerId: string, jobId: string) =>
+    (
+      await pool.query<{ id: string }>(
+        `insert into graphile_worker._private_tx_claims (id, worker_id, job_ids)
+         values (nextval('graphile_worker._private_tx_claims_id_seq'), $1, array[$2::bigint]) returning id::text as id`,
+        [workerId, jobId],
+      )
+    ).rows[0]!.id;
+  await record("dead-tx-worker", deadJob);
+  const liveBatch = await record("live-tx-worker", liveJob);
+  // The live batch's transaction holds its advisory lock, as a running batch does.
+  const holder = await pool.connect();
+  await holder.query("begin");
+  await holder.query("select pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::int)", [TX_CLAIM_LOCK_CLASS, liveBatch]);
+  const attempts = async () =>
+    (
+      await pool.query<{ id: string; attempts: number }>(
+        "select id::text, attempts from graphile_worker._private_jobs where id = any($1::bigint[]) order by id",
+        [[deadJob, liveJob]],
+      )
+    ).rows.map((r) => [r.id, r.attempts]);
+  try {
+    const first = await sweeper().sweepOnce();
+    assert.deepEqual(first.deadTransactionBatches, { batches: 1, jobs: 1 });
+    assert.deepEqual(await attempts(), [
+      [deadJob, 1],
+      [liveJob, 0],
+    ]);
+    const { rows: left } = await pool.query("select worker_id from graphile_worker._private_tx_claims");
+    assert.deepEqual(left, [{ worker_id: "live-tx-worker" }], "the live batch's record stays");
+  } finally {
+    await holder.query("rollback");
+    holder.release();
+  }
+  const second = await sweeper().sweepOnce();
+  assert.deepEqual(second.deadTransactionBatches, { batches: 1, jobs: 1 }, "once its transaction is gone, it is counted");
+  assert.deepEqual(await attempts(), [
+    [deadJob, 1],
+    [liveJob, 1],
+  ]);
+  assert.equal((await pool.query("select 1 from graphile_worker._private_tx_claims")).rowCount, 0);
 });

@@ -19,8 +19,16 @@ interface SweepCommandOptions extends GlobalOptions {
 
 function describe(result: SweepResult): string {
   if (!result.swept) return "Another worker is sweeping right now; nothing done";
-  if (result.recoveredWorkerIds.length === 0) return "No dead workers found";
+  const dead = result.deadTransactionBatches;
+  const counted =
+    dead.batches > 0
+      ? [
+          `Counted an attempt for ${plural(dead.jobs, "job")} of ${plural(dead.batches, "dead transaction-claim batch", "dead transaction-claim batches")}`,
+        ]
+      : [];
+  if (result.recoveredWorkerIds.length === 0) return [...counted, "No dead workers found"].join("\n");
   const lines = [
+    ...counted,
     `Recovered ${plural(result.jobs.length, "job")} from ${plural(result.recoveredWorkerIds.length, "dead worker")}`,
   ];
   for (const workerId of result.recoveredWorkerIds) {
