@@ -20,6 +20,7 @@ import { createMigratedDatabase, countRows, testWorker, waitUntil } from "../sup
 import { queryableFromPg } from "../../src/driver/pg-driver.js";
 import { ClaimJobsStatement } from "../../src/sql/claim-jobs.js";
 import { TxClaimStatements } from "../../src/sql/transaction-claim.js";
+import { defineTask } from "../../src/tasks/task.js";
 
 const db = await createMigratedDatabase("classic_skips_tx_records");
 const queryable = queryableFromPg(db.pool);
@@ -151,4 +152,43 @@ test("with only classic workers left, a worker's recovery sweep counts a dead ba
     assert.match(seen.get(id!)?.lastError ?? "", /dead-tx-worker crashed/);
   }
   assert.equal(seen.get(ids[2]!)?.attempts, 1, "a job no batch named runs at its first attempt");
+});
+
+test("the limited claim takes a dead batch's job only once the batch is counted (migration 35)", async () => {
+  await db.pool.query("delete from graphile_worker._private_jobs");
+  await db.pool.query("delete from graphile_worker._private_tx_claims");
+  // A task a transaction-mode worker ran without limits; this worker gives it a per-key limit (a rolling deploy).
+  const added = await db.utils.addJobs(
+    Array.from({ length: 2 }, (_, i) => ({ identifier: "limited_after_crash", payload: { i }, concurrencyKey: `k${i}` })),
+  );
+  const ids = added.map((job) => job.id);
+  await db.pool.query(
+    "insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (nextval('graphile_worker._private_tx_claims_id_seq'), 'dead-tx-worker', $1::bigint[])",
+    [[ids[0]]],
+  );
+  const seen = new Map<string, number>();
+  const worker = await testWorker(db, {
+    claimMode: "classic",
+    pollInterval: 100,
+    // No sweep: only the limited claim's own check can count the dead batch here.
+    recovery: false,
+    tasks: [
+      defineTask({
+        identifier: "limited_after_crash",
+        concurrency: { perKey: 1 },
+        run: (_payload, ctx) => {
+          seen.set(ctx.job.id, ctx.job.attempts);
+        },
+      }),
+    ],
+  });
+  await worker.start();
+  try {
+    await waitUntil("both jobs ran", () => seen.size === 2, 30_000);
+  } finally {
+    await worker.stop();
+  }
+  assert.equal(seen.get(ids[0]!), 2, "the dead batch's attempt was counted before this run");
+  assert.equal(seen.get(ids[1]!), 1);
+  assert.equal(await countRows(db.pool, "_private_tx_claims"), 0);
 });

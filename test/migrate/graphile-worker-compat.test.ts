@@ -88,6 +88,7 @@ const OUR_ADDITIONS = {
     "concurrency_key_of",
     "claim_limited_jobs",
     "_private_tx_recorded",
+    "_private_claim_limited_jobs_unchecked",
   ],
 };
 

@@ -28,7 +28,7 @@ async function relationExists(name: string): Promise<boolean> {
 test("fresh migrate creates every object and a ledger with the breaking flags; rerun is a no-op that keeps jobs", async () => {
   const result = await runMigrations({ driver, logger: silentLogger });
   assert.deepEqual(result, { applied: ALL_IDS, latest: LATEST_MIGRATION });
-  assert.equal(LATEST_MIGRATION, 34);
+  assert.equal(LATEST_MIGRATION, 35);
 
   assert.deepEqual(
     await ledger("graphile_worker"),
@@ -53,6 +53,7 @@ test("fresh migrate creates every object and a ledger with the breaking flags; r
   assert.deepEqual(
     functions.map((row) => row.proname),
     [
+      "_private_claim_limited_jobs_unchecked",
       "_private_tx_recorded",
       "add_job",
       "add_jobs",

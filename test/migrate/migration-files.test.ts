@@ -14,11 +14,11 @@ import {
 import { checkPostgresVersion, runMigrations } from "../../src/migrate/migrate.js";
 import { REFERENCE_MIGRATIONS } from "./support/graphile-worker-migrations.js";
 
-test("migrations 1..34 are loaded from src/migrate/sql with breaking flags from their header", () => {
-  assert.equal(LATEST_MIGRATION, 34);
+test("migrations 1..35 are loaded from src/migrate/sql with breaking flags from their header", () => {
+  assert.equal(LATEST_MIGRATION, 35);
   assert.deepEqual(
     MIGRATIONS.map((m) => m.name),
-    Array.from({ length: 34 }, (_, i) => `${String(i + 1).padStart(6, "0")}.sql`),
+    Array.from({ length: 35 }, (_, i) => `${String(i + 1).padStart(6, "0")}.sql`),
   );
   assert.deepEqual(BREAKING_MIGRATIONS, [1, 3, 11, 13, 14, 16, 19]);
   assert.equal(path.basename(migrationsDirectory()), "sql");
