@@ -28,6 +28,7 @@ import type { Logger } from "../logger/logger.js";
 import { PeriodicTask } from "../lifecycle/periodic-task.js";
 import { BaseService } from "../lifecycle/service.js";
 import { sweepLockKey, type RecoveryStatements } from "../sql/recovery-statements.js";
+import { describeCountedCrashes, type CountedCrashes } from "../sql/transaction-claim.js";
 import { applyRecoveryHooks, type RecoveryHooks } from "./recovery-hooks.js";
 
 export interface SweeperConfig {
@@ -56,7 +57,7 @@ export interface SweepResult {
   /** Jobs released, each with the worker that held it. */
   jobs: Array<{ jobId: string; workerId: string }>;
   /** Transaction-claim batches whose transaction died, and their jobs given an attempt (then free to run again). */
-  deadTransactionBatches: { batches: number; jobs: number };
+  deadTransactionBatches: CountedCrashes;
 }
 
 export class Sweeper extends BaseService {
@@ -92,12 +93,7 @@ export class Sweeper extends BaseService {
   /** One sweep now; throws on database errors (the periodic sweeps log them instead). */
   async sweepOnce(): Promise<SweepResult> {
     const result = await this.driver.transaction((tx) => this.sweepIn(tx));
-    const dead = result.deadTransactionBatches;
-    if (dead.batches > 0) {
-      this.logger.warn(
-        `Counted an attempt for ${dead.jobs} job(s) of ${dead.batches} transaction-claim batch(es) whose worker died`,
-      );
-    }
+    if (result.deadTransactionBatches.batches > 0) this.logger.warn(describeCountedCrashes(result.deadTransactionBatches));
     if (result.recoveredWorkerIds.length > 0) {
       this.logger.warn(`Recovered ${result.jobs.length} job(s) from dead worker(s) ${result.recoveredWorkerIds.join(", ")}`);
       this.onRecovered(result);

@@ -15,7 +15,7 @@ import type { LimitArrays } from "../tasks/task-limits.js";
 import type { ClaimRow } from "./claim-jobs.js";
 import { quoteIdentifier } from "./quote-identifier.js";
 import { statementName } from "./statement-name.js";
-import { txCrashCountSql } from "./transaction-claim.js";
+import { TxCrashCount } from "./transaction-claim.js";
 
 /** SQLSTATE of claim_limited_jobs (migration 35): it locked a job of a dead transaction-claim batch not counted yet. */
 export const UNCOUNTED_DEAD_BATCH = "GWTXD";
@@ -25,7 +25,7 @@ export class ClaimLimitedJobsStatement {
   readonly name: string;
   /** The limits as array literals, built once (sent with every claim). */
   private readonly limits: (string | null)[];
-  private readonly countCrashes: string;
+  private readonly crashCount: TxCrashCount;
 
   constructor(
     private readonly db: Queryable,
@@ -34,7 +34,7 @@ export class ClaimLimitedJobsStatement {
   ) {
     this.text = `select * from ${quoteIdentifier(schema)}.claim_limited_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
     this.name = statementName("claim_limited", this.text);
-    this.countCrashes = txCrashCountSql(schema);
+    this.crashCount = new TxCrashCount(schema);
     this.limits = [
       limits.identifiers,
       limits.perKeyLimits,
@@ -54,7 +54,7 @@ export class ClaimLimitedJobsStatement {
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code !== UNCOUNTED_DEAD_BATCH) throw error;
       // Another batch dying meanwhile fails this one too: a claim error, retried at the next poll.
-      await this.db.query(this.countCrashes);
+      await this.crashCount.run(this.db);
       return await this.claim(workerId, count, forbiddenFlags);
     }
   }

@@ -5,7 +5,7 @@
  */
 import type { Queryable } from "../driver/driver.js";
 import { quoteIdentifier } from "./quote-identifier.js";
-import { txCrashCountSql } from "./transaction-claim.js";
+import { TxCrashCount, type CountedCrashes } from "./transaction-claim.js";
 
 /** The SQL text (exported for tests that inspect it). */
 export function recoverySql(schema: string) {
@@ -44,8 +44,6 @@ for update`,
     recover: `select job_id::text as job_id, worker_id from ${s}.recover_dead_worker_jobs($1::text[], $2::bigint * interval '1 millisecond')`,
     /** $1 worker ids: delete their heartbeat rows. */
     deleteStale: `select ${s}.delete_stale_workers($1::text[]) as deleted`,
-    /** Count an attempt for the jobs of transaction-claim batches whose transaction died (migration 32's records). */
-    countTxCrashes: txCrashCountSql(schema),
   };
 }
 
@@ -59,6 +57,7 @@ export interface RecoveredJob {
 export function recoveryStatements(schema: string) {
   const sql = recoverySql(schema);
   const workerIds = (rows: readonly { worker_id: string }[]) => rows.map((r) => r.worker_id);
+  const crashCount = new TxCrashCount(schema);
   return {
     /** Insert or refresh the worker's row; true when the row was there already. */
     async heartbeat(db: Queryable, p: { workerId: string; metadata: unknown }): Promise<boolean> {
@@ -90,9 +89,9 @@ export function recoveryStatements(schema: string) {
     async deleteStale(db: Queryable, p: { workerIds: readonly string[] }): Promise<void> {
       await db.query(sql.deleteStale, [p.workerIds]);
     },
-    async countTxCrashes(db: Queryable): Promise<{ batches: number; jobs: number }> {
-      const { rows } = await db.query<{ batches: number; jobs: number }>(sql.countTxCrashes);
-      return rows[0] ?? { batches: 0, jobs: 0 };
+    /** Count an attempt for the jobs of transaction-claim batches whose transaction died (migration 32's records). */
+    countTxCrashes(db: Queryable): Promise<CountedCrashes> {
+      return crashCount.run(db);
     },
   };
 }

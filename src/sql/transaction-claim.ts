@@ -168,7 +168,8 @@ where b.fenced and agg.jobs is not null`;
 
 /**
  * Count one attempt for every job of a batch whose transaction died (its record's advisory lock can be taken), then
- * forget the batch. Run by transaction-claim lanes (CrashCounter) and by every worker's recovery sweep.
+ * forget the batch. Run by transaction-claim lanes (CrashCounter), every worker's recovery sweep and the limited
+ * claim (migration 35), through `TxCrashCount`.
  */
 export function txCrashCountSql(schema: string): string {
   const s = quoteIdentifier(schema);
@@ -190,6 +191,33 @@ export function txCrashCountSql(schema: string): string {
   delete from ${s}._private_tx_claims c using dead d where c.id = d.id
 )
 select (select count(*) from dead)::int as batches, (select count(*) from counted)::int as jobs`;
+}
+
+/** What one crash count did: dead batches forgotten, and their jobs given an attempt. */
+export interface CountedCrashes {
+  batches: number;
+  jobs: number;
+}
+
+/** The log line of a count that found dead batches. */
+export function describeCountedCrashes(counted: CountedCrashes): string {
+  return `Counted an attempt for ${counted.jobs} job(s) of ${counted.batches} transaction-claim batch(es) whose worker died`;
+}
+
+/** The crash count of `schema` as one named statement (see txCrashCountSql). */
+export class TxCrashCount {
+  private readonly text: string;
+  private readonly name: string;
+
+  constructor(schema: string) {
+    this.text = txCrashCountSql(schema);
+    this.name = statementName("txcount", this.text);
+  }
+
+  async run(db: Queryable): Promise<CountedCrashes> {
+    const { rows } = await db.query<CountedCrashes>(this.text, [], { name: this.name });
+    return rows[0] ?? { batches: 0, jobs: 0 };
+  }
 }
 
 export function txClaimRecordSql(schema: string) {
@@ -214,7 +242,6 @@ where not exists (
 -- perhaps counted and claimed elsewhere) must not have its jobs run from what it read.
 and not pg_try_advisory_xact_lock(${advisoryKey("$1::bigint")})
 returning id::text`,
-    countCrashes: txCrashCountSql(schema),
   };
 }
 
@@ -224,7 +251,7 @@ export class TxClaimStatements {
   private readonly claimName: string;
   private readonly records: ReturnType<typeof txClaimRecordSql>;
   private readonly recordName: string;
-  private readonly countName: string;
+  private readonly crashCount: TxCrashCount;
   private readonly names: NameCache;
 
   constructor(schema: string, maxClaim: number) {
@@ -233,7 +260,7 @@ export class TxClaimStatements {
     this.claimName = statementName(`txclaim${maxClaim}`, this.claimText);
     this.records = txClaimRecordSql(schema);
     this.recordName = statementName("txrecord", this.records.record);
-    this.countName = statementName("txcount", this.records.countCrashes);
+    this.crashCount = new TxCrashCount(schema);
   }
 
   /** Inside the batch's transaction: lock the jobs (none written); undefined when none. */
@@ -271,8 +298,7 @@ export class TxClaimStatements {
   }
 
   /** Count the attempts of batches whose transaction died; returns how many batches and jobs. */
-  async countCrashes(db: Queryable): Promise<{ batches: number; jobs: number }> {
-    const { rows } = await db.query<{ batches: number; jobs: number }>(this.records.countCrashes, [], { name: this.countName });
-    return rows[0] ?? { batches: 0, jobs: 0 };
+  countCrashes(db: Queryable): Promise<CountedCrashes> {
+    return this.crashCount.run(db);
   }
 }

@@ -13,7 +13,7 @@
  */
 import type { Driver } from "../../driver/driver.js";
 import type { Logger } from "../../logger/logger.js";
-import type { TxClaimStatements } from "../../sql/transaction-claim.js";
+import { describeCountedCrashes, type TxClaimStatements } from "../../sql/transaction-claim.js";
 
 export class CrashCounter {
   /** Counts started so far (a mark is the number at a moment). */
@@ -45,11 +45,7 @@ export class CrashCounter {
     const count = this.running.then(async () => {
       const crashed = await this.claims.countCrashes(this.driver);
       this.finished = Math.max(this.finished, number);
-      if (crashed.batches > 0) {
-        this.logger.warn(
-          `Counted an attempt for ${crashed.jobs} job(s) of ${crashed.batches} transaction-claim batch(es) whose worker died`,
-        );
-      }
+      if (crashed.batches > 0) this.logger.warn(describeCountedCrashes(crashed));
     });
     this.running = count.catch(() => undefined);
     return count;
