@@ -21,6 +21,7 @@ import { queryableFromPg } from "../../src/driver/pg-driver.js";
 import { ClaimJobsStatement } from "../../src/sql/claim-jobs.js";
 import { TxClaimStatements } from "../../src/sql/transaction-claim.js";
 import { defineTask } from "../../src/tasks/task.js";
+import { insertBatchRecord } from "./tx-child.js";
 
 const db = await createMigratedDatabase("classic_skips_tx_records");
 const queryable = queryableFromPg(db.pool);
@@ -29,10 +30,7 @@ test("a classic claim leaves the jobs of a dead batch's record until the count r
   const added = await db.utils.addJobs(Array.from({ length: 5 }, (_, i) => ({ identifier: "t", payload: { i } })));
   const ids = added.map((job) => job.id);
   // A batch that died after recording two of the jobs: its record stays, its advisory lock is free.
-  await db.pool.query(
-    "insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (nextval('graphile_worker._private_tx_claims_id_seq'), 'dead-worker', $1::bigint[])",
-    [[ids[0], ids[1]]],
-  );
+  await insertBatchRecord(db.pool, "dead-worker", [ids[0]!, ids[1]!]);
   const claim = new ClaimJobsStatement(queryable, "graphile_worker", 10);
   const params = { taskIdentifiers: "{t}", count: 10, forbiddenFlags: null, results: undefined };
 
@@ -95,10 +93,7 @@ test("a record committed while a classic claim runs, after it locked its candida
     );
     assert.equal(free[0]!.n, 0, "while it waits, the claim holds every candidate's row lock");
     // A batch that (in a real race) recorded two of these jobs, ran them and died after the claim's snapshot was taken.
-    await holder.query(
-      "insert into graphile_worker._private_tx_claims (id, worker_id, job_ids, min_job_id, max_job_id) values (nextval('graphile_worker._private_tx_claims_id_seq'), 'dead-worker', $1::bigint[], $2, $3)",
-      [[ids[0], ids[1]], ids[0], ids[1]],
-    );
+    await insertBatchRecord(holder, "dead-worker", [ids[0]!, ids[1]!], { bounds: true });
     await holder.query("commit");
     const claimed = await claiming;
     assert.deepEqual(
@@ -125,10 +120,7 @@ test("with only classic workers left, a worker's recovery sweep counts a dead ba
   await db.pool.query("delete from graphile_worker._private_jobs");
   const added = await db.utils.addJobs(Array.from({ length: 3 }, (_, i) => ({ identifier: "after_crash", payload: { i } })));
   const ids = added.map((job) => job.id);
-  await db.pool.query(
-    "insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (nextval('graphile_worker._private_tx_claims_id_seq'), 'dead-tx-worker', $1::bigint[])",
-    [[ids[0], ids[1]]],
-  );
+  await insertBatchRecord(db.pool, "dead-tx-worker", [ids[0]!, ids[1]!]);
   const seen = new Map<string, { attempts: number; lastError: string | null }>();
   const worker = await testWorker(db, {
     claimMode: "classic",
@@ -162,10 +154,7 @@ test("the limited claim takes a dead batch's job only once the batch is counted 
     Array.from({ length: 2 }, (_, i) => ({ identifier: "limited_after_crash", payload: { i }, concurrencyKey: `k${i}` })),
   );
   const ids = added.map((job) => job.id);
-  await db.pool.query(
-    "insert into graphile_worker._private_tx_claims (id, worker_id, job_ids) values (nextval('graphile_worker._private_tx_claims_id_seq'), 'dead-tx-worker', $1::bigint[])",
-    [[ids[0]]],
-  );
+  await insertBatchRecord(db.pool, "dead-tx-worker", [ids[0]!]);
   const seen = new Map<string, number>();
   const worker = await testWorker(db, {
     claimMode: "classic",

@@ -69,6 +69,27 @@ export async function batchHolders(pool: pg.Pool, options: { recorded?: boolean 
   return rows.map((r) => r.pid);
 }
 
+/**
+ * A batch's record, as a worker commits it before running the jobs. With no transaction holding its advisory lock it is
+ * the record of a dead batch. `bounds`: with min/max job ids (migration 33), as workers write it now. Returns its id.
+ */
+export async function insertBatchRecord(
+  db: pg.Pool | pg.ClientBase,
+  workerId: string,
+  jobIds: readonly string[],
+  options: { bounds?: boolean } = {},
+): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `insert into graphile_worker._private_tx_claims (id, worker_id, job_ids, min_job_id, max_job_id)
+     select nextval('graphile_worker._private_tx_claims_id_seq'), $1, $2::bigint[],
+       case when $3 then (select min(x) from unnest($2::bigint[]) x) end,
+       case when $3 then (select max(x) from unnest($2::bigint[]) x) end
+     returning id::text as id`,
+    [workerId, jobIds, options.bounds === true],
+  );
+  return rows[0]!.id;
+}
+
 /** No transaction-claim batch of this database holds its advisory lock: every killed worker's transaction is gone. */
 export async function noBatchLocks(pool: pg.Pool): Promise<boolean> {
   return (await batchHolders(pool)).length === 0;

@@ -6,6 +6,7 @@ import { silentLogger } from "../../src/logger/logger.js";
 import { recoveryStatements, sweepLockKey } from "../../src/sql/recovery-statements.js";
 import { Sweeper, type SweeperConfig, type SweepResult } from "../../src/recovery/sweeper.js";
 import { TX_CLAIM_LOCK_CLASS } from "../../src/sql/transaction-claim.js";
+import { insertBatchRecord } from "../claim-modes/tx-child.js";
 import { insertLockedJob, workerRows } from "./support.js";
 
 const db = await createMigratedDatabase("recovery_sweeper");
@@ -186,16 +187,8 @@ test("a sweep counts an attempt for the jobs of transaction-claim batches whose 
   const add = async () =>
     (await pool.query<{ id: string }>(`select id::text as id from graphile_worker.add_job('tx_task', '{}'::json)`)).rows[0]!.id;
   const [deadJob, liveJob] = [await add(), await add()];
-  const record = async (workerId: string, jobId: string) =>
-    (
-      await pool.query<{ id: string }>(
-        `insert into graphile_worker._private_tx_claims (id, worker_id, job_ids)
-         values (nextval('graphile_worker._private_tx_claims_id_seq'), $1, array[$2::bigint]) returning id::text as id`,
-        [workerId, jobId],
-      )
-    ).rows[0]!.id;
-  await record("dead-tx-worker", deadJob);
-  const liveBatch = await record("live-tx-worker", liveJob);
+  await insertBatchRecord(pool, "dead-tx-worker", [deadJob]);
+  const liveBatch = await insertBatchRecord(pool, "live-tx-worker", [liveJob]);
   // The live batch's transaction holds its advisory lock, as a running batch does.
   const holder = await pool.connect();
   await holder.query("begin");
